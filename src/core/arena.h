@@ -1,0 +1,38 @@
+#pragma once
+// Bump allocator for activations. A forward pass allocates its intermediates here and the
+// caller Reset()s between passes; after the first pass the arena is one block big enough for
+// the whole pass, so steady-state inference does no heap allocation.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "core/aligned.h"
+#include "core/tensor.h"
+
+namespace accel {
+
+class Arena {
+ public:
+  explicit Arena(size_t initial_bytes = 1 << 20) : initial_(initial_bytes) {}
+
+  // Uninitialised, 64-byte aligned; valid until Reset().
+  Result<Tensor> Allocate(DType dtype, Shape shape);
+  void* AllocateBytes(size_t bytes);  // null on out-of-memory
+
+  // Frees everything; if the last pass spilled into several blocks, they become one.
+  void Reset();
+  size_t capacity() const;
+  size_t high_water() const { return high_water_; }
+
+ private:
+  struct Block {
+    std::shared_ptr<AlignedBuffer> buffer;
+    size_t used = 0;
+  };
+  size_t initial_;
+  std::vector<Block> blocks_;
+  size_t in_use_ = 0;
+  size_t high_water_ = 0;
+};
+
+}  // namespace accel

@@ -1,0 +1,43 @@
+#pragma once
+// config.json of a Hugging Face model, with typed accessors whose errors name the file and key.
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace accel {
+
+class HfConfig {
+ public:
+  static Result<HfConfig> Load(const std::string& path);
+  static Result<HfConfig> Parse(std::string_view text, const std::string& label);
+  static HfConfig FromJson(nlohmann::json j, std::string label);
+
+  const nlohmann::json& doc() const { return json_; }
+  const std::string& label() const { return label_; }
+  std::string model_type() const { return StringOr("model_type", ""); }
+  std::string architecture() const;  // first of "architectures", or ""
+
+  bool Has(std::string_view key) const;
+  // Required values: the error names the file and the key. The first present alias wins,
+  // which is how configs that spell a field differently (DistilBERT's `dim`) are read.
+  Result<int64_t> Int(std::initializer_list<std::string_view> keys) const;
+  Result<double> Float(std::initializer_list<std::string_view> keys) const;
+  int64_t IntOr(std::string_view key, int64_t fallback) const;
+  double FloatOr(std::string_view key, double fallback) const;
+  bool BoolOr(std::string_view key, bool fallback) const;
+  std::string StringOr(std::string_view key, std::string fallback) const;
+  // A nested config (e.g. "text_config"); missing → empty object.
+  HfConfig Sub(std::string_view key) const;
+
+ private:
+  const nlohmann::json* Find(std::initializer_list<std::string_view> keys, std::string_view* found) const;
+  nlohmann::json json_ = nlohmann::json::object();
+  std::string label_;
+};
+
+}  // namespace accel

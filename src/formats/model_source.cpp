@@ -1,0 +1,131 @@
+#include "formats/model_source.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "core/mapped_file.h"
+
+namespace accel {
+
+namespace fs = std::filesystem;
+
+std::string HfHubCacheDir() {
+  if (const char* c = std::getenv("HF_HUB_CACHE"); c && *c) return c;
+  if (const char* h = std::getenv("HF_HOME"); h && *h) return std::string(h) + "/hub";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + "/.cache/huggingface/hub";
+}
+
+Result<std::string> ResolveModelDir(const std::string& spec) {
+  std::error_code ec;
+  if (fs::is_directory(spec, ec)) return spec;
+  if (fs::exists(spec, ec)) return InvalidArgument(spec + ": a model must be a folder or a Hugging Face id");
+  auto slash = spec.find('/');
+  if (slash == std::string::npos || slash == 0 || spec.find('/', slash + 1) != std::string::npos) {
+    return NotFound(spec + ": no such folder, and not an org/name Hugging Face id");
+  }
+  std::string cache = HfHubCacheDir();
+  fs::path repo = fs::path(cache) / ("models--" + spec.substr(0, slash) + "--" + spec.substr(slash + 1));
+  fs::path snapshots = repo / "snapshots";
+  if (!fs::is_directory(snapshots, ec)) {
+    return NotFound(spec + ": not a folder and not in the Hugging Face cache at " + cache + " (offline: nothing is downloaded)");
+  }
+  auto ref = ReadFileToString((repo / "refs" / "main").string());
+  if (ref.ok()) {
+    std::string rev = *ref;
+    while (!rev.empty() && (rev.back() == '\n' || rev.back() == ' ')) rev.pop_back();
+    if (fs::is_directory(snapshots / rev, ec)) return (snapshots / rev).string();
+  }
+  fs::path newest;
+  fs::file_time_type newest_time;
+  for (const auto& entry : fs::directory_iterator(snapshots, ec)) {
+    if (!entry.is_directory()) continue;
+    auto t = entry.last_write_time(ec);
+    if (newest.empty() || t > newest_time) {
+      newest = entry.path();
+      newest_time = t;
+    }
+  }
+  if (newest.empty()) return NotFound(spec + ": " + snapshots.string() + " has no snapshot");
+  return newest.string();
+}
+
+Result<WeightStore> WeightStore::Open(const std::string& dir) {
+  WeightStore store;
+  store.label_ = dir;
+  std::error_code ec;
+  fs::path single = fs::path(dir) / "model.safetensors";
+  fs::path index = fs::path(dir) / "model.safetensors.index.json";
+  if (fs::exists(single, ec)) {
+    ACCEL_ASSIGN_OR_RETURN(auto file, SafetensorsFile::Open(single.string()));
+    for (const auto& [name, e] : file->entries()) store.by_name_[name] = file;
+    return store;
+  }
+  if (!fs::exists(index, ec)) return NotFound(dir + ": no model.safetensors or model.safetensors.index.json");
+  ACCEL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(index.string()));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+    return Corrupt(index.string() + ": not a JSON object with a weight_map");
+  }
+  std::map<std::string, std::shared_ptr<SafetensorsFile>> shards;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    if (!it.value().is_string()) return Corrupt(index.string() + ": weight_map['" + it.key() + "'] is not a file name");
+    std::string shard = it.value().get<std::string>();
+    if (shard.find('/') != std::string::npos || shard == "..") return Corrupt(index.string() + ": shard name '" + shard + "' is not a plain file name");
+    auto& file = shards[shard];
+    if (!file) {
+      ACCEL_ASSIGN_OR_RETURN(file, SafetensorsFile::Open((fs::path(dir) / shard).string()));
+    }
+    if (!file->Has(it.key())) return Corrupt(index.string() + ": '" + it.key() + "' is not in shard " + shard);
+    store.by_name_[it.key()] = file;
+  }
+  return store;
+}
+
+WeightStore WeightStore::FromTensors(std::map<std::string, Tensor> tensors, std::string label) {
+  WeightStore store;
+  store.in_memory_ = std::move(tensors);
+  store.label_ = std::move(label);
+  return store;
+}
+
+bool WeightStore::Has(const std::string& name) const { return by_name_.count(name) || in_memory_.count(name); }
+
+Result<Tensor> WeightStore::Get(const std::string& name) {
+  if (auto it = in_memory_.find(name); it != in_memory_.end()) {
+    used_.insert(name);
+    return it->second;
+  }
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return NotFound(label_ + ": missing tensor '" + name + "'");
+  used_.insert(name);
+  return it->second->Get(name);
+}
+
+Result<Tensor> WeightStore::Get(const std::string& name, const Shape& expected) {
+  ACCEL_ASSIGN_OR_RETURN(Tensor t, Get(name));
+  if (t.shape() != expected) {
+    return Corrupt(label_ + ": tensor '" + name + "' has shape " + ShapeToString(t.shape()) + ", config implies " +
+                   ShapeToString(expected));
+  }
+  return t;
+}
+
+std::vector<std::string> WeightStore::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : by_name_) names.push_back(n);
+  for (const auto& [n, t] : in_memory_) names.push_back(n);
+  return names;
+}
+
+std::vector<std::string> WeightStore::Unused() const {
+  std::vector<std::string> out;
+  for (const auto& n : Names()) {
+    if (!used_.count(n)) out.push_back(n);
+  }
+  return out;
+}
+
+}  // namespace accel
