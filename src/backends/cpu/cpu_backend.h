@@ -1,0 +1,34 @@
+#pragma once
+// The CPU backend: packed-panel SIMD GEMM (AVX-512 / AVX2 / generic, chosen at run time),
+// row-wise kernels compiled per ISA, everything parallel on the process thread pool.
+#include "graph/backend.h"
+
+namespace accel {
+class ThreadPool;
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(ThreadPool& pool);
+  std::string_view name() const override { return "cpu"; }
+
+  Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override;
+  Status Linear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) override;
+  Status LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override;
+  Status RmsNorm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y) override;
+  Status Activate(Activation act, Tensor& x) override;
+  Status Softmax(Tensor& x) override;
+  Status Add(const Tensor& a, const Tensor& b, Tensor& y) override;
+  Status Mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  Status Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int64_t batch,
+                   int64_t q_len, int64_t kv_len, const AttentionParams& p, Tensor& out) override;
+  Status Embedding(const Tensor& table, const Tensor& ids, Tensor& out) override;
+  Status Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
+                Tensor& y) override;
+  Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
+                Tensor& y) override;
+
+ private:
+  ThreadPool& pool_;
+};
+
+}  // namespace accel

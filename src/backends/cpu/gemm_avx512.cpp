@@ -1,0 +1,75 @@
+// AVX-512 f32 GEMM micro-kernel: MR rows x 32 columns (two zmm) per step, 24 accumulators for
+// MR = 12, the A element broadcast from memory into the FMA. Compiled with -mavx512*, called
+// only when CPUID says so.
+#include <immintrin.h>
+
+#include "backends/cpu/gemm.h"
+#include "backends/cpu/vec_math_avx512.h"
+
+namespace accel::cpu {
+
+namespace {
+
+constexpr int kMr = 12;
+
+template <int MR>
+inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc, float* c, int64_t ldc,
+                        __mmask16 mask0, __mmask16 mask1, bool accumulate) {
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(b + k * 32);
+    __m512 b1 = _mm512_load_ps(b + k * 32 + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      __m512 av = _mm512_set1_ps(a[i * lda + k]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    if (accumulate) {
+      acc0[i] = _mm512_add_ps(acc0[i], _mm512_maskz_loadu_ps(mask0, row));
+      acc1[i] = _mm512_add_ps(acc1[i], _mm512_maskz_loadu_ps(mask1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, mask0, acc0[i]);
+    _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
+  }
+}
+
+using KernelFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, __mmask16, __mmask16, bool);
+constexpr KernelFn kKernels[kMr + 1] = {nullptr,          MicroKernel<1>,  MicroKernel<2>, MicroKernel<3>, MicroKernel<4>,
+                                        MicroKernel<5>,   MicroKernel<6>,  MicroKernel<7>, MicroKernel<8>, MicroKernel<9>,
+                                        MicroKernel<10>,  MicroKernel<11>, MicroKernel<12>};
+
+inline __mmask16 MaskFor(int64_t n) { return n >= 16 ? 0xffff : static_cast<__mmask16>((1u << (n < 0 ? 0 : n)) - 1); }
+
+}  // namespace
+
+void TileAvx512(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
+                int64_t cols, bool accumulate) {
+  const __mmask16 m0 = MaskFor(cols), m1 = MaskFor(cols - 16);
+  int64_t r = 0;
+  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * lda, lda, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
+  if (r < rows) kKernels[rows - r](a + r * lda, lda, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
+}
+
+void EpilogueAvx512(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    for (int64_t j = 0; j < cols; j += 16) {
+      __mmask16 m = MaskFor(cols - j);
+      __m512 v = _mm512_maskz_loadu_ps(m, row + j);
+      if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + j));
+      _mm512_mask_storeu_ps(row + j, m, avx512::Activate(act, v));
+    }
+  }
+}
+
+}  // namespace accel::cpu

@@ -1,0 +1,30 @@
+// Portable GEMM tile and epilogue: correct everywhere, the fallback when no SIMD kernel applies.
+#include "backends/cpu/gemm.h"
+#include "backends/cpu/scalar_math.h"
+
+namespace accel::cpu {
+
+void TileGeneric(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
+                 int64_t cols, bool accumulate) {
+  constexpr int64_t nr = 16;
+  for (int64_t r = 0; r < rows; ++r) {
+    float acc[nr] = {};
+    const float* arow = a + r * lda;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float av = arow[k];
+      const float* bk = panel + k * nr;
+      for (int64_t j = 0; j < nr; ++j) acc[j] += av * bk[j];
+    }
+    float* crow = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) crow[j] = accumulate ? crow[j] + acc[j] : acc[j];
+  }
+}
+
+void EpilogueGeneric(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) row[j] = ActivateScalar(act, row[j] + (bias ? bias[j] : 0.0f));
+  }
+}
+
+}  // namespace accel::cpu

@@ -1,0 +1,42 @@
+#pragma once
+// A model: weights prepared for a backend at load, and a forward pass written against
+// graph/exec.h. Inputs and outputs use Hugging Face's names (input_ids, attention_mask,
+// last_hidden_state, pooler_output, ...), so references and pipelines map one to one.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "formats/hf_config.h"
+#include "formats/model_source.h"
+#include "graph/exec.h"
+
+namespace accel {
+
+using TensorMap = std::map<std::string, Tensor>;
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const std::string& architecture() const = 0;
+  // Inputs the forward pass requires, and those it accepts but can default.
+  virtual std::vector<std::string> required_inputs() const = 0;
+  virtual std::vector<std::string> optional_inputs() const { return {}; }
+  // Outputs are owning tensors (copied out of the arena).
+  virtual Result<TensorMap> Forward(Exec& exec, const TensorMap& inputs) = 0;
+};
+
+// Everything a model's loader needs: the config, the weights (which record what was used),
+// and the backend that prepares them.
+struct ModelLoadContext {
+  const HfConfig& config;
+  WeightStore& weights;
+  Backend& backend;
+
+  // Reads `name` with the expected shape and prepares it as a linear layer.
+  Result<LinearLayer> Linear(const std::string& name, int64_t out, int64_t in, bool bias = true);
+  // Reads a float tensor with the expected shape as f32.
+  Result<Tensor> F32(const std::string& name, const Shape& shape);
+};
+
+}  // namespace accel

@@ -1,0 +1,25 @@
+#include "models/registry.h"
+
+#include "models/bert.h"
+
+namespace accel::models {
+
+const std::vector<ModelTemplate>& Templates() {
+  static const std::vector<ModelTemplate> templates = {
+      {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
+  };
+  return templates;
+}
+
+const ModelTemplate* FindTemplate(const std::string& model_type) {
+  for (const auto& t : Templates()) {
+    for (const auto& mt : t.model_types) {
+      if (mt == model_type) return &t;
+    }
+  }
+  return nullptr;
+}
+
+bool IsSupportedModelType(const std::string& model_type) { return FindTemplate(model_type) != nullptr; }
+
+}  // namespace accel::models

@@ -1,0 +1,39 @@
+#pragma once
+// A model ready to run: config + weights + backend + model + arena, created from a folder, an
+// HF id in the local cache, or in-memory parts (synthetic benchmark models).
+#include <memory>
+#include <string>
+
+#include "models/model.h"
+
+namespace accel {
+
+struct LoadOptions {
+  std::string device = "auto";
+};
+
+class LoadedModel {
+ public:
+  static Result<std::unique_ptr<LoadedModel>> Load(const std::string& spec, const LoadOptions& options = {});
+  static Result<std::unique_ptr<LoadedModel>> FromParts(HfConfig config, WeightStore weights, const LoadOptions& options);
+
+  // Checks the inputs against what the model takes, runs it, and recycles the arena.
+  Result<TensorMap> Run(const TensorMap& inputs);
+
+  const HfConfig& config() const { return config_; }
+  Model& model() { return *model_; }
+  Backend& backend() { return *backend_; }
+  const std::string& dir() const { return dir_; }
+  size_t arena_bytes() const { return arena_.capacity(); }
+
+ private:
+  LoadedModel() = default;
+  std::string dir_;
+  HfConfig config_;
+  std::unique_ptr<WeightStore> weights_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Model> model_;
+  Arena arena_;
+};
+
+}  // namespace accel
