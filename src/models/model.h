@@ -3,6 +3,7 @@
 // graph/exec.h. Inputs and outputs use Hugging Face's names (input_ids, attention_mask,
 // last_hidden_state, pooler_output, ...), so references and pipelines map one to one.
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,24 @@ class Model {
   virtual std::vector<std::string> optional_inputs() const { return {}; }
   // Outputs are owning tensors (copied out of the arena).
   virtual Result<TensorMap> Forward(Exec& exec, const TensorMap& inputs) = 0;
+};
+
+// What HF generate(do_sample=False) takes: the inputs (input_ids, attention_mask,
+// input_features, decoder_input_ids, pixel_values, ...) and the stopping rules.
+struct GenerateRequest {
+  TensorMap inputs;
+  int64_t max_new_tokens = 16;
+  std::vector<int64_t> eos_token_ids;
+  std::optional<int64_t> pad_token_id;
+};
+
+// Implemented by models that generate token sequences (decoders, encoder-decoders).
+class TextGenerator {
+ public:
+  virtual ~TextGenerator() = default;
+  // Greedy decoding; returns [batch, length] i64 ids laid out as HF generate() returns them
+  // (prompt included for decoder-only models, decoder_start first for encoder-decoders).
+  virtual Result<Tensor> GenerateGreedy(Exec& exec, const GenerateRequest& request) = 0;
 };
 
 // Everything a model's loader needs: the config, the weights (which record what was used),

@@ -75,3 +75,16 @@ Result<TensorMap> LoadedModel::Run(const TensorMap& inputs) {
 }
 
 }  // namespace accel
+
+namespace accel {
+
+Result<Tensor> LoadedModel::Generate(const GenerateRequest& request) {
+  auto* generator = dynamic_cast<TextGenerator*>(model_.get());
+  if (!generator) return Unsupported(model_->architecture() + " does not generate text");
+  Exec exec(*backend_, arena_);
+  auto out = generator->GenerateGreedy(exec, request);
+  arena_.Reset();
+  return out;
+}
+
+}  // namespace accel

@@ -20,6 +20,9 @@ class LoadedModel {
   // Checks the inputs against what the model takes, runs it, and recycles the arena.
   Result<TensorMap> Run(const TensorMap& inputs);
 
+  // Greedy generation; Unsupported if the model does not generate.
+  Result<Tensor> Generate(const GenerateRequest& request);
+
   const HfConfig& config() const { return config_; }
   Model& model() { return *model_; }
   Backend& backend() { return *backend_; }

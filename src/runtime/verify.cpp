@@ -98,6 +98,24 @@ Result<VerifyReport> VerifyFixture(const std::string& dir, const LoadOptions& op
   report.run_ms = Ms(t2, Clock::now());
   if (!outputs.ok()) return outputs.status().WithContext(dir);
 
+  // generate.* inputs and the stopping rules of reference.json's "generate" block.
+  GenerateRequest gen;
+  for (const auto& [name, entry] : ref->entries()) {
+    if (name.rfind("generate.", 0) != 0 || name == "generate.output_ids") continue;
+    ACCEL_ASSIGN_OR_RETURN(Tensor t, ref->Get(name));
+    gen.inputs[name.substr(9)] = t;
+  }
+  if (spec.contains("generate") && spec["generate"].is_object()) {
+    const Json& g = spec["generate"];
+    if (g.contains("max_new_tokens") && g["max_new_tokens"].is_number_integer()) gen.max_new_tokens = g["max_new_tokens"].get<int64_t>();
+    if (g.contains("eos_token_id")) {
+      const Json& e = g["eos_token_id"];
+      if (e.is_number_integer()) gen.eos_token_ids.push_back(e.get<int64_t>());
+      if (e.is_array()) for (const auto& x : e) if (x.is_number_integer()) gen.eos_token_ids.push_back(x.get<int64_t>());
+    }
+    if (g.contains("pad_token_id") && g["pad_token_id"].is_number_integer()) gen.pad_token_id = g["pad_token_id"].get<int64_t>();
+  }
+
   for (auto it = spec["outputs"].begin(); it != spec["outputs"].end(); ++it) {
     OutputCheck c;
     c.name = it.key();
@@ -112,6 +130,19 @@ Result<VerifyReport> VerifyFixture(const std::string& dir, const LoadOptions& op
     auto expected = ref->Get(c.name);
     if (!expected.ok()) return Corrupt(ref->path() + ": reference tensor '" + c.name + "' is missing");
     const std::string short_name = c.name.substr(c.name.find('.') + 1);
+    if (c.name == "generate.output_ids") {
+      auto t3 = Clock::now();
+      auto ids = model->Generate(gen);
+      report.run_ms += Ms(t3, Clock::now());
+      if (!ids.ok()) {
+        c.ok = false;
+        c.error = ids.status().message();
+      } else {
+        CompareTensors(*ids, *expected, c);
+      }
+      report.checks.push_back(std::move(c));
+      continue;
+    }
     auto got = outputs->find(short_name);
     if (got == outputs->end()) {
       c.ok = false;
