@@ -1,0 +1,193 @@
+// Every CPU op against a straightforward scalar reference, at shapes that hit the SIMD
+// kernels' edges (partial row blocks, partial panels, K not a multiple of the block).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/gemm.h"
+#include "backends/cpu/scalar_math.h"
+#include "core/thread_pool.h"
+
+namespace accel {
+namespace {
+
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
+  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-scale, scale);
+  for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+class CpuOps : public ::testing::Test {
+ protected:
+  CpuBackend cpu{ThreadPool::Global()};
+};
+
+TEST_F(CpuOps, LinearMatchesNaiveAcrossEdgeShapes) {
+  struct S { int64_t m, n, k; };
+  for (S s : {S{1, 1, 1}, S{1, 768, 768}, S{13, 33, 7}, S{12, 32, 256}, S{25, 70, 300}, S{130, 96, 513}, S{3, 17, 1000}}) {
+    Tensor x = Random({s.m, s.k}, 1), w = Random({s.n, s.k}, 2), b = Random({s.n}, 3);
+    PackedLinear packed = cpu.PackLinear(w, DType::kF32).value();
+    for (Activation act : {Activation::kNone, Activation::kGeluErf, Activation::kGeluTanh, Activation::kSilu, Activation::kQuickGelu, Activation::kRelu, Activation::kTanh}) {
+      Tensor y = Tensor::Zeros(DType::kF32, {s.m, s.n}).value();
+      ASSERT_TRUE(cpu.Linear(x, packed, &b, act, y).ok());
+      for (int64_t i = 0; i < s.m; ++i) {
+        for (int64_t j = 0; j < s.n; ++j) {
+          double acc = b.data<float>()[j];
+          for (int64_t kk = 0; kk < s.k; ++kk) acc += double(x.data<float>()[i * s.k + kk]) * w.data<float>()[j * s.k + kk];
+          float want = cpu::ActivateScalar(act, static_cast<float>(acc));
+          ASSERT_NEAR(y.data<float>()[i * s.n + j], want, 2e-5 * std::sqrt(double(s.k)) + 2e-6 * std::fabs(want))
+              << "m=" << s.m << " n=" << s.n << " k=" << s.k << " act=" << int(act) << " isa=" << cpu::GemmIsa();
+        }
+      }
+    }
+  }
+}
+
+TEST_F(CpuOps, ActivationsMatchScalarOverWideRange) {
+  Tensor x = Tensor::Zeros(DType::kF32, {1, 4001}).value();
+  for (int i = 0; i < 4001; ++i) x.data<float>()[i] = -20.0f + 0.01f * i;
+  for (Activation act : {Activation::kGeluErf, Activation::kGeluTanh, Activation::kSilu, Activation::kQuickGelu, Activation::kTanh}) {
+    Tensor y = x.Clone();
+    ASSERT_TRUE(cpu.Activate(act, y).ok());
+    for (int i = 0; i < 4001; ++i) {
+      float want = cpu::ActivateScalar(act, x.data<float>()[i]);
+      ASSERT_NEAR(y.data<float>()[i], want, 1e-6 + 1e-6 * std::fabs(want)) << "act " << int(act) << " x=" << x.data<float>()[i];
+    }
+  }
+}
+
+TEST_F(CpuOps, LayerNormAndRmsNorm) {
+  Tensor x = Random({5, 77}, 4, 3.0f), g = Random({77}, 5), b = Random({77}, 6);
+  Tensor y = Tensor::Zeros(DType::kF32, {5, 77}).value(), r = y.Clone();
+  ASSERT_TRUE(cpu.LayerNorm(x, g, &b, 1e-5f, y).ok());
+  ASSERT_TRUE(cpu.RmsNorm(x, g, 1e-6f, r).ok());
+  for (int i = 0; i < 5; ++i) {
+    const float* row = x.data<float>() + i * 77;
+    double mean = 0, var = 0, ss = 0;
+    for (int j = 0; j < 77; ++j) mean += row[j];
+    mean /= 77;
+    for (int j = 0; j < 77; ++j) var += (row[j] - mean) * (row[j] - mean), ss += row[j] * row[j];
+    var /= 77;
+    for (int j = 0; j < 77; ++j) {
+      EXPECT_NEAR(y.data<float>()[i * 77 + j], (row[j] - mean) / std::sqrt(var + 1e-5) * g.data<float>()[j] + b.data<float>()[j], 1e-5);
+      EXPECT_NEAR(r.data<float>()[i * 77 + j], row[j] / std::sqrt(ss / 77 + 1e-6) * g.data<float>()[j], 1e-5);
+    }
+  }
+}
+
+// Naive attention with explicit masks, grouped heads, causal/sliding windows and offsets.
+void NaiveAttention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t B, int64_t Sq, int64_t Skv, const AttentionParams& p,
+                    const std::vector<int>& mask, std::vector<float>& out) {
+  const int64_t D = p.head_dim, Hq = p.num_heads, Hkv = p.num_kv_heads;
+  out.assign(B * Sq * Hq * D, 0.0f);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h)
+      for (int64_t i = 0; i < Sq; ++i) {
+        const int64_t kh = h / (Hq / Hkv), pos = p.query_offset + i;
+        std::vector<double> s(Skv);
+        std::vector<bool> ok(Skv);
+        double mx = -1e300;
+        bool any = false;
+        for (int64_t j = 0; j < Skv; ++j) {
+          ok[j] = (!p.causal || j <= pos) && (p.sliding_window == 0 || pos - j < p.sliding_window) && (mask.empty() || mask[b * Skv + j]);
+          double d = 0;
+          for (int64_t x = 0; x < D; ++x) d += double(q.data<float>()[(b * Sq + i) * Hq * D + h * D + x]) * k.data<float>()[(b * Skv + j) * Hkv * D + kh * D + x];
+          s[j] = d * p.scale;
+          if (ok[j]) mx = std::max(mx, s[j]), any = true;
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < Skv; ++j) s[j] = any ? (ok[j] ? std::exp(s[j] - mx) : 0.0) : 1.0, sum += s[j];
+        for (int64_t j = 0; j < Skv; ++j)
+          for (int64_t x = 0; x < D; ++x) out[(b * Sq + i) * Hq * D + h * D + x] += s[j] / sum * v.data<float>()[(b * Skv + j) * Hkv * D + kh * D + x];
+      }
+}
+
+TEST_F(CpuOps, AttentionMatchesNaive) {
+  struct C { int64_t B, Sq, Skv, Hq, Hkv, D; bool causal; int window; int64_t offset; bool masked; };
+  for (C c : {C{2, 7, 7, 4, 4, 8, false, 0, 0, true}, C{1, 33, 33, 6, 2, 16, true, 0, 0, false}, C{2, 9, 9, 2, 1, 32, true, 4, 0, true},
+              C{1, 1, 20, 4, 2, 8, true, 0, 19, false}, C{3, 5, 12, 2, 2, 4, true, 0, 7, true}}) {
+    AttentionParams p;
+    p.num_heads = c.Hq, p.num_kv_heads = c.Hkv, p.head_dim = c.D, p.scale = 1.0f / std::sqrt(float(c.D));
+    p.causal = c.causal, p.sliding_window = c.window, p.query_offset = c.offset;
+    Tensor q = Random({c.B, c.Sq, c.Hq * c.D}, 7), k = Random({c.B, c.Skv, c.Hkv * c.D}, 8), v = Random({c.B, c.Skv, c.Hkv * c.D}, 9);
+    std::vector<int> mask;
+    Tensor mask_t;
+    if (c.masked) {
+      mask_t = Tensor::Zeros(DType::kI64, {c.B, c.Skv}).value();
+      for (int64_t b = 0; b < c.B; ++b)
+        for (int64_t j = 0; j < c.Skv; ++j) {
+          int on = j < c.Skv - b;  // right padding growing with b
+          mask.push_back(on);
+          mask_t.data<int64_t>()[b * c.Skv + j] = on;
+        }
+      p.key_padding_mask = &mask_t;
+    }
+    Tensor out = Tensor::Zeros(DType::kF32, {c.B, c.Sq, c.Hq * c.D}).value();
+    ASSERT_TRUE(cpu.Attention(q.data<float>(), c.Hq * c.D, k.data<float>(), v.data<float>(), c.Hkv * c.D, c.B, c.Sq, c.Skv, p, out).ok());
+    std::vector<float> want;
+    NaiveAttention(q, k, v, c.B, c.Sq, c.Skv, p, mask, want);
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out.data<float>()[i], want[i], 1e-5) << i;
+  }
+}
+
+TEST_F(CpuOps, Conv1dAndConv2dMatchNaive) {
+  Tensor x = Random({2, 4, 19}, 10), w = Random({6, 2, 3}, 11), b = Random({6}, 12);
+  const int stride = 2, pad = 1, groups = 2;
+  const int64_t lout = (19 + 2 * pad - 3) / stride + 1;
+  Tensor y = Tensor::Zeros(DType::kF32, {2, 6, lout}).value();
+  ASSERT_TRUE(cpu.Conv1d(x, w, &b, stride, pad, groups, y).ok());
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t co = 0; co < 6; ++co)
+      for (int64_t o = 0; o < lout; ++o) {
+        double acc = b.data<float>()[co];
+        int64_t g = co / 3;
+        for (int64_t ci = 0; ci < 2; ++ci)
+          for (int64_t kk = 0; kk < 3; ++kk) {
+            int64_t pos = o * stride - pad + kk;
+            if (pos >= 0 && pos < 19) acc += double(x.data<float>()[(n * 4 + g * 2 + ci) * 19 + pos]) * w.data<float>()[(co * 2 + ci) * 3 + kk];
+          }
+        ASSERT_NEAR(y.data<float>()[(n * 6 + co) * lout + o], acc, 1e-5);
+      }
+  Tensor x2 = Random({1, 3, 10, 9}, 13), w2 = Random({5, 3, 4, 4}, 14);
+  Tensor y2 = Tensor::Zeros(DType::kF32, {1, 5, 2, 2}).value();
+  ASSERT_TRUE(cpu.Conv2d(x2, w2, nullptr, 4, 0, 1, y2).ok());
+  for (int64_t co = 0; co < 5; ++co)
+    for (int64_t oh = 0; oh < 2; ++oh)
+      for (int64_t ow = 0; ow < 2; ++ow) {
+        double acc = 0;
+        for (int64_t ci = 0; ci < 3; ++ci)
+          for (int64_t kh = 0; kh < 4; ++kh)
+            for (int64_t kw = 0; kw < 4; ++kw) acc += double(x2.data<float>()[(ci * 10 + oh * 4 + kh) * 9 + ow * 4 + kw]) * w2.data<float>()[((co * 3 + ci) * 4 + kh) * 4 + kw];
+        ASSERT_NEAR(y2.data<float>()[(co * 2 + oh) * 2 + ow], acc, 1e-5);
+      }
+}
+
+TEST_F(CpuOps, EmbeddingRejectsOutOfRangeIds) {
+  Tensor table = Random({10, 4}, 15);
+  Tensor ids = Tensor::Zeros(DType::kI64, {3}).value();
+  ids.data<int64_t>()[1] = 10;
+  Tensor out = Tensor::Zeros(DType::kF32, {3, 4}).value();
+  Status s = cpu.Embedding(table, ids, out);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("outside the vocabulary"), std::string::npos);
+}
+
+TEST(ThreadPool, RunsEveryTaskOnceAndNestsInline) {
+  ThreadPool pool(4);
+  std::vector<std::atomic<int>> hits(1000);
+  pool.Run(1000, [&](int64_t i) {
+    hits[i]++;
+    pool.Run(3, [&](int64_t) {});  // nested: runs inline, must not deadlock
+  });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  std::atomic<int64_t> total{0};
+  pool.ParallelFor(12345, 7, [&](int64_t b, int64_t e) { total += e - b; });
+  EXPECT_EQ(total.load(), 12345);
+}
+
+}  // namespace
+}  // namespace accel

@@ -1,0 +1,81 @@
+// Model resolution (folder, HF cache with refs/main, HF_HOME / HF_HUB_CACHE) and sharded weights.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "formats/model_source.h"
+
+#include <nlohmann/json.hpp>
+#include "test_util.h"
+
+namespace accel {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(ModelSource, ResolvesHfCacheSnapshotFromRefsMain) {
+  std::string home = test::MakeTempDir("hfhome");
+  fs::path repo = fs::path(home) / "hub" / "models--acme--tiny-bert";
+  fs::create_directories(repo / "snapshots" / "abc123");
+  fs::create_directories(repo / "snapshots" / "zzz999");
+  fs::create_directories(repo / "refs");
+  std::ofstream(repo / "refs" / "main") << "abc123\n";
+  setenv("HF_HOME", home.c_str(), 1);
+  unsetenv("HF_HUB_CACHE");
+  auto dir = ResolveModelDir("acme/tiny-bert");
+  ASSERT_TRUE(dir.ok()) << dir.status().message();
+  EXPECT_EQ(fs::path(*dir).filename(), "abc123");
+  setenv("HF_HUB_CACHE", (fs::path(home) / "elsewhere").c_str(), 1);
+  auto missing = ResolveModelDir("acme/tiny-bert");
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("offline"), std::string::npos);
+  unsetenv("HF_HUB_CACHE");
+  unsetenv("HF_HOME");
+  fs::remove_all(home);
+}
+
+TEST(ModelSource, RunsABertFromTheHfCacheById) {
+  std::string home = test::MakeTempDir("hfcache");
+  fs::path snap = fs::path(home) / "models--acme--bert-tiny" / "snapshots" / "r1";
+  fs::create_directories(snap);
+  fs::copy(test::ModelDir("bert-tiny"), snap, fs::copy_options::recursive);
+  auto r = test::RunCli("verify " + snap.string());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  setenv("HF_HUB_CACHE", home.c_str(), 1);
+  EXPECT_TRUE(ResolveModelDir("acme/bert-tiny").ok());
+  unsetenv("HF_HUB_CACHE");
+  fs::remove_all(home);
+}
+
+TEST(ModelSource, OpensShardedCheckpoints) {
+  std::string dir = test::MakeTempDir("shards");
+  auto src = SafetensorsFile::Open(test::ModelDir("bert-tiny") + "/model.safetensors").value();
+  std::vector<std::pair<std::string, Tensor>> a, b;
+  nlohmann::json index = {{"metadata", nlohmann::json::object()}, {"weight_map", nlohmann::json::object()}};
+  int i = 0;
+  for (const auto& [name, e] : src->entries()) {
+    auto& shard = (i++ % 2) ? a : b;
+    shard.emplace_back(name, src->Get(name).value());
+    index["weight_map"][name] = (&shard == &a) ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+  }
+  ASSERT_TRUE(WriteSafetensors(dir + "/model-00001-of-00002.safetensors", a).ok());
+  ASSERT_TRUE(WriteSafetensors(dir + "/model-00002-of-00002.safetensors", b).ok());
+  std::ofstream(dir + "/model.safetensors.index.json") << index.dump();
+  fs::copy_file(test::ModelDir("bert-tiny") + "/config.json", dir + "/config.json");
+  fs::copy_file(test::ModelDir("bert-tiny") + "/reference.json", dir + "/reference.json");
+  fs::copy_file(test::ModelDir("bert-tiny") + "/reference.safetensors", dir + "/reference.safetensors");
+  auto store = WeightStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ(store->Names().size(), src->entries().size());
+  auto r = test::RunCli("verify " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  // A shard name that tries to leave the folder is refused.
+  index["weight_map"][src->entries().begin()->first] = "../evil.safetensors";
+  std::ofstream(dir + "/model.safetensors.index.json") << index.dump();
+  EXPECT_FALSE(WeightStore::Open(dir).ok());
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace accel
