@@ -91,7 +91,12 @@ void ThreadPool::Run(int64_t num_tasks, const std::function<void(int64_t)>& fn) 
   }
   wake_.notify_all();
   Work();
-  while (active_.load(std::memory_order_acquire) != 0) ACCEL_CPU_RELAX();
+  // Spin briefly (the common case: workers finish within microseconds), then yield so that a
+  // descheduled worker on an oversubscribed machine can run instead of us burning its core.
+  for (int spin = 0; active_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) ACCEL_CPU_RELAX();
+    else std::this_thread::yield();
+  }
   fn_ = nullptr;
 }
 

@@ -33,19 +33,20 @@ Result<std::shared_ptr<PackedF32>> PackF32(const Tensor& w);
 void SgemmPacked(const float* a, int64_t m, int64_t lda, const PackedF32& b, float* c, int64_t ldc,
                  const float* bias, Activation act, ThreadPool& pool);
 
-// Per-ISA pieces (gemm_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp). A "tile" is rows
-// [0, rows) of A against one panel restricted to k in [0, kc): C tile (rows x cols, cols <= nr)
-// is overwritten or, with accumulate, added to.
-using TileFn = void (*)(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc,
+// Per-ISA pieces (gemm_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp). A "tile" is `rows` rows
+// of A, already packed by PackA into micro-panels of `mr` rows ([block][k][mr], zero-padded), against one
+// B panel restricted to k in [0, kc): the C tile (rows x cols, cols <= nr) is overwritten or,
+// with accumulate, added to.
+using TileFn = void (*)(const float* packed_a, const float* panel, int64_t kc, float* c, int64_t ldc,
                         int64_t rows, int64_t cols, bool accumulate);
 // Applies bias (may be null) and activation to a rows x cols block of C.
 using EpilogueFn = void (*)(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act);
 
-void TileAvx512(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
+void TileAvx512(const float*, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
 void EpilogueAvx512(float*, int64_t, int64_t, int64_t, const float*, Activation);
-void TileAvx2(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
+void TileAvx2(const float*, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
 void EpilogueAvx2(float*, int64_t, int64_t, int64_t, const float*, Activation);
-void TileGeneric(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
+void TileGeneric(const float*, const float*, int64_t, float*, int64_t, int64_t, int64_t, bool);
 void EpilogueGeneric(float*, int64_t, int64_t, int64_t, const float*, Activation);
 
 }  // namespace accel::cpu

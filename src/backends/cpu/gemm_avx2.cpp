@@ -12,7 +12,7 @@ namespace {
 constexpr int kMr = 6;
 
 template <int MR>
-inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc, float* c, int64_t ldc, int64_t cols,
+inline void MicroKernel(const float* a, const float* b, int64_t kc, float* c, int64_t ldc, int64_t cols,
                         bool accumulate) {
   __m256 acc0[MR], acc1[MR];
   for (int i = 0; i < MR; ++i) {
@@ -23,7 +23,7 @@ inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc,
     __m256 b0 = _mm256_load_ps(b + k * 16);
     __m256 b1 = _mm256_load_ps(b + k * 16 + 8);
     for (int i = 0; i < MR; ++i) {
-      __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+      __m256 av = _mm256_broadcast_ss(a + k * kMr + i);
       acc0[i] = _mm256_fmadd_ps(av, b0, acc0[i]);
       acc1[i] = _mm256_fmadd_ps(av, b1, acc1[i]);
     }
@@ -46,16 +46,16 @@ inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc,
   }
 }
 
-using KernelFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, bool);
+using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, int64_t, bool);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr, MicroKernel<1>, MicroKernel<2>, MicroKernel<3>,
                                         MicroKernel<4>, MicroKernel<5>, MicroKernel<6>};
 }  // namespace
 
-void TileAvx2(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
-              int64_t cols, bool accumulate) {
+void TileAvx2(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+              bool accumulate) {
   int64_t r = 0;
-  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * lda, lda, panel, kc, c + r * ldc, ldc, cols, accumulate);
-  if (r < rows) kKernels[rows - r](a + r * lda, lda, panel, kc, c + r * ldc, ldc, cols, accumulate);
+  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * kc, panel, kc, c + r * ldc, ldc, cols, accumulate);
+  if (r < rows) kKernels[rows - r](a + r * kc, panel, kc, c + r * ldc, ldc, cols, accumulate);
 }
 
 void EpilogueAvx2(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {

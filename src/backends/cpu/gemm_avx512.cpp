@@ -13,7 +13,7 @@ namespace {
 constexpr int kMr = 12;
 
 template <int MR>
-inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc, float* c, int64_t ldc,
+inline void MicroKernel(const float* a, const float* b, int64_t kc, float* c, int64_t ldc,
                         __mmask16 mask0, __mmask16 mask1, bool accumulate) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
@@ -26,7 +26,7 @@ inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc,
     __m512 b1 = _mm512_load_ps(b + k * 32 + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-      __m512 av = _mm512_set1_ps(a[i * lda + k]);
+      __m512 av = _mm512_set1_ps(a[k * kMr + i]);
       acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
     }
@@ -43,7 +43,7 @@ inline void MicroKernel(const float* a, int64_t lda, const float* b, int64_t kc,
   }
 }
 
-using KernelFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, __mmask16, __mmask16, bool);
+using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, __mmask16, __mmask16, bool);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr,          MicroKernel<1>,  MicroKernel<2>, MicroKernel<3>, MicroKernel<4>,
                                         MicroKernel<5>,   MicroKernel<6>,  MicroKernel<7>, MicroKernel<8>, MicroKernel<9>,
                                         MicroKernel<10>,  MicroKernel<11>, MicroKernel<12>};
@@ -52,12 +52,12 @@ inline __mmask16 MaskFor(int64_t n) { return n >= 16 ? 0xffff : static_cast<__mm
 
 }  // namespace
 
-void TileAvx512(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
-                int64_t cols, bool accumulate) {
+void TileAvx512(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+                bool accumulate) {
   const __mmask16 m0 = MaskFor(cols), m1 = MaskFor(cols - 16);
   int64_t r = 0;
-  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * lda, lda, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
-  if (r < rows) kKernels[rows - r](a + r * lda, lda, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
+  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * kc, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
+  if (r < rows) kKernels[rows - r](a + r * kc, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
 }
 
 void EpilogueAvx512(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {

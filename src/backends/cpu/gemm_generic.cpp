@@ -4,14 +4,14 @@
 
 namespace accel::cpu {
 
-void TileGeneric(const float* a, int64_t lda, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
-                 int64_t cols, bool accumulate) {
-  constexpr int64_t nr = 16;
+void TileGeneric(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+                 bool accumulate) {
+  constexpr int64_t nr = 16, mr = 4;
   for (int64_t r = 0; r < rows; ++r) {
     float acc[nr] = {};
-    const float* arow = a + r * lda;
+    const float* ablock = a + (r / mr) * mr * kc;
     for (int64_t k = 0; k < kc; ++k) {
-      const float av = arow[k];
+      const float av = ablock[k * mr + r % mr];
       const float* bk = panel + k * nr;
       for (int64_t j = 0; j < nr; ++j) acc[j] += av * bk[j];
     }
