@@ -2,6 +2,7 @@
 // and sequence length. Prints one JSON line per point: {"engine","threads","batch","seq",
 // "median_ms","min_ms","iterations"}. Peers are run beside it by bench/run_bert_bench.sh.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,17 +18,21 @@ using namespace accel;
 int main(int argc, char** argv) {
   int batch = 1, seq = 128, iters = 20, warmup = 3;
   std::string model = "bert-base";
+  std::string dtype = "f32";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--batch") batch = std::atoi(argv[i + 1]);
     else if (a == "--seq") seq = std::atoi(argv[i + 1]);
     else if (a == "--iterations") iters = std::atoi(argv[i + 1]);
     else if (a == "--model") model = argv[i + 1];
+    else if (a == "--dtype") dtype = argv[i + 1];
     else if (a == "--threads") ThreadPool::SetDefaultThreads(std::atoi(argv[i + 1]));
   }
   auto parts = synthetic::Make(model);
   if (!parts.ok()) { std::fprintf(stderr, "%s\n", parts.status().message().c_str()); return 2; }
-  auto loaded = LoadedModel::FromParts(std::move(parts->config), std::move(parts->weights), LoadOptions{"cpu"});
+  if (dtype != "f32" && dtype != "bf16") { std::fprintf(stderr, "--dtype must be f32 or bf16\n"); return 2; }
+  LoadOptions options{"cpu", dtype == "bf16" ? DType::kBF16 : DType::kF32};
+  auto loaded = LoadedModel::FromParts(parts->config, parts->weights, options);
   if (!loaded.ok()) { std::fprintf(stderr, "%s\n", loaded.status().message().c_str()); return 2; }
   Tensor ids = Tensor::Zeros(DType::kI64, {batch, seq}).value();
   Tensor mask = Tensor::Zeros(DType::kI64, {batch, seq}).value();
@@ -45,7 +50,21 @@ int main(int argc, char** argv) {
     if (i >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("{\"engine\":\"accel\",\"threads\":%d,\"batch\":%d,\"seq\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"iterations\":%d}\n",
-              ThreadPool::Global().num_threads(), batch, seq, ms[ms.size() / 2], ms[0], iters);
+  // Accuracy cost of reduced precision: the same inputs through the f32 model.
+  double max_abs = 0, max_ref = 0;
+  if (dtype != "f32") {
+    auto reference = LoadedModel::FromParts(parts->config, parts->weights, LoadOptions{"cpu", DType::kF32});
+    auto got = (*loaded)->Run(inputs), want = (*reference)->Run(inputs);
+    if (!got.ok() || !want.ok()) return 2;
+    const Tensor &g = got->at("last_hidden_state"), &w = want->at("last_hidden_state");
+    for (size_t i = 0; i < g.numel(); ++i) {
+      max_abs = std::max<double>(max_abs, std::fabs(g.data<float>()[i] - w.data<float>()[i]));
+      max_ref = std::max<double>(max_ref, std::fabs(w.data<float>()[i]));
+    }
+  }
+  std::printf("{\"engine\":\"%s\",\"threads\":%d,\"batch\":%d,\"seq\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"iterations\":%d,"
+              "\"max_abs_diff_vs_f32\":%.3g,\"max_abs_f32\":%.3g}\n",
+              dtype == "f32" ? "accel" : ("accel-" + dtype).c_str(), ThreadPool::Global().num_threads(), batch, seq,
+              ms[ms.size() / 2], ms[0], iters, max_abs, max_ref);
   return 0;
 }

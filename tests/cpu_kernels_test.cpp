@@ -191,3 +191,35 @@ TEST(ThreadPool, RunsEveryTaskOnceAndNestsInline) {
 
 }  // namespace
 }  // namespace accel
+
+namespace accel {
+namespace {
+
+TEST(CpuBf16, LinearMatchesF32WithinBf16Rounding) {
+  CpuBackend cpu(ThreadPool::Global());
+  struct S { int64_t m, n, k; };
+  for (S s : {S{1, 40, 7}, S{13, 33, 9}, S{130, 96, 513}, S{25, 64, 384}}) {
+    Tensor x = Tensor::Zeros(DType::kF32, {s.m, s.k}).value(), w = Tensor::Zeros(DType::kF32, {s.n, s.k}).value();
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> d(-1, 1);
+    for (size_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+    for (size_t i = 0; i < w.numel(); ++i) w.data<float>()[i] = d(rng);
+    auto packed = cpu.PackLinear(w, DType::kBF16);
+    if (!packed.ok()) GTEST_SKIP() << packed.status().message();
+    Tensor y = Tensor::Zeros(DType::kF32, {s.m, s.n}).value();
+    ASSERT_TRUE(cpu.Linear(x, *packed, nullptr, Activation::kNone, y).ok());
+    for (int64_t i = 0; i < s.m; ++i)
+      for (int64_t j = 0; j < s.n; ++j) {
+        double exact = 0, bound = 0;
+        for (int64_t kk = 0; kk < s.k; ++kk) {
+          exact += double(x.data<float>()[i * s.k + kk]) * w.data<float>()[j * s.k + kk];
+          bound += std::fabs(x.data<float>()[i * s.k + kk] * w.data<float>()[j * s.k + kk]);
+        }
+        // each product carries at most two bf16 roundings (2^-8 relative each)
+        ASSERT_NEAR(y.data<float>()[i * s.n + j], exact, bound * 2 * 0.0079 + 1e-5) << s.m << "x" << s.n << "x" << s.k;
+      }
+  }
+}
+
+}  // namespace
+}  // namespace accel

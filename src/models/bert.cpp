@@ -92,7 +92,7 @@ Result<LinearLayer> FusedQkv(ModelLoadContext& ctx, const std::string& q, const 
     std::memcpy(b.data<float>() + i * h, bi.data<float>(), sizeof(float) * h);
   }
   LinearLayer layer;
-  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, DType::kF32));
+  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, ctx.compute));
   layer.bias = std::move(b);
   return layer;
 }

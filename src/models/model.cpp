@@ -14,7 +14,7 @@ Result<Tensor> ModelLoadContext::F32(const std::string& name, const Shape& shape
 Result<LinearLayer> ModelLoadContext::Linear(const std::string& name, int64_t out, int64_t in, bool bias) {
   LinearLayer layer;
   ACCEL_ASSIGN_OR_RETURN(Tensor w, weights.Get(name + ".weight", {out, in}));
-  ACCEL_ASSIGN_OR_RETURN(layer.weight, backend.PackLinear(w, DType::kF32));
+  ACCEL_ASSIGN_OR_RETURN(layer.weight, backend.PackLinear(w, compute));
   if (bias) {
     ACCEL_ASSIGN_OR_RETURN(layer.bias, F32(name + ".bias", {out}));
   }

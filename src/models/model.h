@@ -51,6 +51,7 @@ struct ModelLoadContext {
   const HfConfig& config;
   WeightStore& weights;
   Backend& backend;
+  DType compute = DType::kF32;  // arithmetic of linear layers (f32, or bf16 where the backend has it)
 
   // Reads `name` with the expected shape and prepares it as a linear layer.
   Result<LinearLayer> Linear(const std::string& name, int64_t out, int64_t in, bool bias = true);

@@ -44,7 +44,7 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::FromParts(HfConfig config, Wei
   m->config_ = std::move(config);
   m->weights_ = std::make_unique<WeightStore>(std::move(weights));
   ACCEL_ASSIGN_OR_RETURN(m->backend_, CreateBackend(options.device));
-  ModelLoadContext ctx{m->config_, *m->weights_, *m->backend_};
+  ModelLoadContext ctx{m->config_, *m->weights_, *m->backend_, options.compute};
   ACCEL_ASSIGN_OR_RETURN(m->model_, tmpl->load(ctx));
   std::vector<std::string> extra;
   for (const auto& name : m->weights_->Unused()) {

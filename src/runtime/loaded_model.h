@@ -10,6 +10,7 @@ namespace accel {
 
 struct LoadOptions {
   std::string device = "auto";
+  DType compute = DType::kF32;  // linear-layer arithmetic: f32 (exact reference semantics) or bf16
 };
 
 class LoadedModel {

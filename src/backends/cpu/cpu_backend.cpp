@@ -26,12 +26,11 @@ int64_t RowGrain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<i
 CpuBackend::CpuBackend(ThreadPool& pool) : pool_(pool) {}
 
 Result<PackedLinear> CpuBackend::PackLinear(const Tensor& w, DType compute) {
-  if (compute != DType::kF32) return Unsupported("cpu Linear computes in f32 only, not " + std::string(Name(compute)));
-  ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackF32(w));
+  ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackWeight(w, compute));
   PackedLinear out;
   out.out_features = packed->n;
   out.in_features = packed->k;
-  out.compute = DType::kF32;
+  out.compute = compute;
   out.data = std::move(packed);
   return out;
 }
@@ -47,8 +46,8 @@ Status CpuBackend::Linear(const Tensor& x, const PackedLinear& w, const Tensor* 
   if (bias && (bias->numel() != static_cast<size_t>(w.out_features) || bias->dtype() != DType::kF32)) {
     return InvalidArgument("Linear bias must be f32 [" + std::to_string(w.out_features) + "]");
   }
-  const auto& packed = *static_cast<const cpu::PackedF32*>(w.data.get());
-  cpu::SgemmPacked(x.data<float>(), m, w.in_features, packed, y.data<float>(), w.out_features,
+  const auto& packed = *static_cast<const cpu::PackedGemmWeight*>(w.data.get());
+  cpu::GemmPacked(x.data<float>(), m, w.in_features, packed, y.data<float>(), w.out_features,
                    bias ? bias->data<float>() : nullptr, act, pool_);
   return Status::Ok();
 }
@@ -205,7 +204,7 @@ Status ConvViaGemm(ThreadPool& pool, const float* x, const Tensor& w, const Tens
   const bool is2d = k_dims.size() == 2;
   for (int64_t g = 0; g < groups; ++g) {
     Tensor wg = Tensor::Wrap(DType::kF32, {cout_g, kdim}, const_cast<float*>(w.data<float>()) + g * cout_g * kdim, nullptr);
-    ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackF32(wg));
+    ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackWeight(wg, DType::kF32));
     const float* bg = bias ? bias->data<float>() + g * cout_g : nullptr;
     for (int64_t b = 0; b < batch; ++b) {
       const float* xb = x + (b * cin + g * cin_g) * in_size;
@@ -224,7 +223,7 @@ Status ConvViaGemm(ThreadPool& pool, const float* x, const Tensor& w, const Tens
           }
         }
       });
-      cpu::SgemmPacked(cols.data(), out_size, kdim, *packed, result.data(), cout_g, bg, Activation::kNone, pool);
+      cpu::GemmPacked(cols.data(), out_size, kdim, *packed, result.data(), cout_g, bg, Activation::kNone, pool);
       float* yb = y + (b * cout + g * cout_g) * out_size;
       for (int64_t o = 0; o < out_size; ++o) {
         for (int64_t c = 0; c < cout_g; ++c) yb[c * out_size + o] = result[o * cout_g + c];

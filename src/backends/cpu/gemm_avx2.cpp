@@ -49,17 +49,20 @@ inline void MicroKernel(const float* a, const float* b, int64_t kc, float* c, in
 using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, int64_t, bool);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr, MicroKernel<1>, MicroKernel<2>, MicroKernel<3>,
                                         MicroKernel<4>, MicroKernel<5>, MicroKernel<6>};
-}  // namespace
-
-void TileAvx2(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-              bool accumulate) {
+void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+          bool accumulate) {
+  const float* a = static_cast<const float*>(a_v);
+  const float* panel = static_cast<const float*>(panel_v);
   int64_t r = 0;
   for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * kc, panel, kc, c + r * ldc, ldc, cols, accumulate);
   if (r < rows) kKernels[rows - r](a + r * kc, panel, kc, c + r * ldc, ldc, cols, accumulate);
 }
 
-void EpilogueAvx2(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {
-  EpilogueGeneric(c, ldc, rows, cols, bias, act);
+}  // namespace
+
+const GemmKernel& GemmKernelAvx2F32() {
+  static const GemmKernel k{"avx2-f32", DType::kF32, 16, kMr, 1, PackAF32, Tile, EpilogueGeneric};
+  return k;
 }
 
 }  // namespace accel::cpu

@@ -5,6 +5,7 @@
 
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/vec_math_avx512.h"
+#include "backends/cpu/mask_avx512.h"
 
 namespace accel::cpu {
 
@@ -48,23 +49,28 @@ constexpr KernelFn kKernels[kMr + 1] = {nullptr,          MicroKernel<1>,  Micro
                                         MicroKernel<5>,   MicroKernel<6>,  MicroKernel<7>, MicroKernel<8>, MicroKernel<9>,
                                         MicroKernel<10>,  MicroKernel<11>, MicroKernel<12>};
 
-inline __mmask16 MaskFor(int64_t n) { return n >= 16 ? 0xffff : static_cast<__mmask16>((1u << (n < 0 ? 0 : n)) - 1); }
-
-}  // namespace
-
-void TileAvx512(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-                bool accumulate) {
-  const __mmask16 m0 = MaskFor(cols), m1 = MaskFor(cols - 16);
+void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+          bool accumulate) {
+  const float* a = static_cast<const float*>(a_v);
+  const float* panel = static_cast<const float*>(panel_v);
+  const __mmask16 m0 = avx512::MaskFor(cols), m1 = avx512::MaskFor(cols - 16);
   int64_t r = 0;
   for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * kc, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
   if (r < rows) kKernels[rows - r](a + r * kc, panel, kc, c + r * ldc, ldc, m0, m1, accumulate);
+}
+
+}  // namespace
+
+const GemmKernel& GemmKernelAvx512F32() {
+  static const GemmKernel k{"avx512-f32", DType::kF32, 32, kMr, 1, PackAF32, Tile, EpilogueAvx512};
+  return k;
 }
 
 void EpilogueAvx512(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = c + r * ldc;
     for (int64_t j = 0; j < cols; j += 16) {
-      __mmask16 m = MaskFor(cols - j);
+      __mmask16 m = avx512::MaskFor(cols - j);
       __m512 v = _mm512_maskz_loadu_ps(m, row + j);
       if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + j));
       _mm512_mask_storeu_ps(row + j, m, avx512::Activate(act, v));

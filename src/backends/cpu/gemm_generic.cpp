@@ -4,8 +4,11 @@
 
 namespace accel::cpu {
 
-void TileGeneric(const float* a, const float* panel, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-                 bool accumulate) {
+namespace {
+void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
+          bool accumulate) {
+  const float* a = static_cast<const float*>(a_v);
+  const float* panel = static_cast<const float*>(panel_v);
   constexpr int64_t nr = 16, mr = 4;
   for (int64_t r = 0; r < rows; ++r) {
     float acc[nr] = {};
@@ -18,6 +21,13 @@ void TileGeneric(const float* a, const float* panel, int64_t kc, float* c, int64
     float* crow = c + r * ldc;
     for (int64_t j = 0; j < cols; ++j) crow[j] = accumulate ? crow[j] + acc[j] : acc[j];
   }
+}
+
+}  // namespace
+
+const GemmKernel& GemmKernelGenericF32() {
+  static const GemmKernel k{"generic-f32", DType::kF32, 16, 4, 1, PackAF32, Tile, EpilogueGeneric};
+  return k;
 }
 
 void EpilogueGeneric(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act) {
