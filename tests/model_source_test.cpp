@@ -79,3 +79,22 @@ TEST(ModelSource, OpensShardedCheckpoints) {
 
 }  // namespace
 }  // namespace accel
+
+namespace accel {
+namespace {
+TEST(ModelSource, TaskCheckpointWithBasePrefixAndHeadsRuns) {
+  std::string dir = test::MakeTempDir("prefixed");
+  for (const char* f : {"config.json", "reference.json", "reference.safetensors"}) {
+    std::filesystem::copy_file(test::ModelDir("bert-tiny") + "/" + f, dir + "/" + f);
+  }
+  auto src = SafetensorsFile::Open(test::ModelDir("bert-tiny") + "/model.safetensors").value();
+  std::vector<std::pair<std::string, Tensor>> ts;
+  for (const auto& [name, e] : src->entries()) ts.emplace_back("bert." + name, src->Get(name).value());
+  ts.emplace_back("cls.predictions.bias", Tensor::Zeros(DType::kF32, {128}).value());
+  ASSERT_TRUE(WriteSafetensors(dir + "/model.safetensors", ts).ok());
+  auto r = test::RunCli("verify " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::filesystem::remove_all(dir);
+}
+}  // namespace
+}  // namespace accel

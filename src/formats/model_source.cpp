@@ -91,6 +91,24 @@ WeightStore WeightStore::FromTensors(std::map<std::string, Tensor> tensors, std:
   return store;
 }
 
+bool WeightStore::StripBasePrefix(const std::string& prefix) {
+  const std::string p = prefix + ".";
+  size_t with = 0, total = 0;
+  for (const auto& n : Names()) {
+    ++total;
+    with += n.rfind(p, 0) == 0;
+  }
+  if (total == 0 || with * 2 < total) return false;
+  std::map<std::string, std::shared_ptr<SafetensorsFile>> by_name;
+  std::map<std::string, Tensor> in_memory;
+  for (auto& [n, f] : by_name_) if (n.rfind(p, 0) == 0) by_name[n.substr(p.size())] = f;
+  for (auto& [n, t] : in_memory_) if (n.rfind(p, 0) == 0) in_memory[n.substr(p.size())] = t;
+  by_name_ = std::move(by_name);
+  in_memory_ = std::move(in_memory);
+  prefix_ = p;
+  return true;
+}
+
 bool WeightStore::Has(const std::string& name) const { return by_name_.count(name) || in_memory_.count(name); }
 
 Result<Tensor> WeightStore::Get(const std::string& name) {
@@ -101,7 +119,7 @@ Result<Tensor> WeightStore::Get(const std::string& name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return NotFound(label_ + ": missing tensor '" + name + "'");
   used_.insert(name);
-  return it->second->Get(name);
+  return it->second->Get(prefix_ + name);
 }
 
 Result<Tensor> WeightStore::Get(const std::string& name, const Shape& expected) {

@@ -33,6 +33,11 @@ class WeightStore {
   std::vector<std::string> Names() const;
   // Tensors no one asked for: a checkpoint that does not match its config.
   std::vector<std::string> Unused() const;
+  // Task checkpoints nest the base model under a prefix ("bert.", "roberta.") beside heads the
+  // base model does not use (HF's base_model_prefix). When most tensors carry `prefix` + ".",
+  // they are served without it and the rest are set aside (not reported as unused); returns
+  // whether the prefix applied.
+  bool StripBasePrefix(const std::string& prefix);
   const std::string& label() const { return label_; }
 
  private:
@@ -40,6 +45,7 @@ class WeightStore {
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_name_;
   std::map<std::string, Tensor> in_memory_;
   std::set<std::string> used_;
+  std::string prefix_;  // set by StripBasePrefix
 };
 
 }  // namespace accel
