@@ -9,6 +9,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
+  libutf8proc-dev libpcre2-dev         # tokenizers: Unicode normalization/categories, \p{L} regex
+  libsentencepiece-dev                 # tokenizers: SentencePiece .model files
 )
 
 missing=()
