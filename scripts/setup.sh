@@ -9,6 +9,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
+  libsqlite3-dev                       # benchmark database (default backend)
+  libpq-dev                            # benchmark database on PostgreSQL (postgres:// URLs)
+  postgresql                           # a real server the database tests start on loopback
+  chromium                             # headless browser that renders the HTML report in tests
 )
 
 missing=()
