@@ -96,7 +96,7 @@ Result<int64_t> BenchStore::UpsertDevice(const DeviceRecord& d, const std::strin
   return ReturnedId(rows, "device");
 }
 
-Status BenchStore::InsertResult(int64_t run_id, const std::string& machine, const ResultRecord& r) {
+Result<int64_t> BenchStore::InsertResult(int64_t run_id, const std::string& machine, const ResultRecord& r) {
   ACCEL_ASSIGN_OR_RETURN(int64_t model_id, UpsertModel(r.model));
   ACCEL_ASSIGN_OR_RETURN(int64_t device_id, UpsertDevice(r.device, machine));
   ACCEL_ASSIGN_OR_RETURN(
@@ -116,20 +116,33 @@ Status BenchStore::InsertResult(int64_t run_id, const std::string& machine, cons
            Opt(r.peak_rss_bytes), Opt(r.wall_s), Text(r.created_at.empty() ? NowIsoUtc() : r.created_at),
            Opt(r.target_qps)}));
   ACCEL_ASSIGN_OR_RETURN(int64_t result_id, ReturnedId(rows, "result"));
-  for (const ValidationRecord& v : r.validations) {
-    ACCEL_RETURN_IF_ERROR(conn_->Execute(
-        "INSERT INTO validations (result_id, kind, status, max_abs_diff, reference, detail) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        {result_id, Text(v.kind), Text(v.status), Opt(v.max_abs_diff), Text(v.reference), Text(v.detail)}));
-  }
-  return Status::Ok();
+  for (const ValidationRecord& v : r.validations) ACCEL_RETURN_IF_ERROR(InsertValidation(result_id, v));
+  return result_id;
 }
 
-Status BenchStore::AddResults(int64_t run_id, const std::string& machine, const std::vector<ResultRecord>& results) {
-  return InTransaction([&]() -> Status {
-    for (const auto& r : results) ACCEL_RETURN_IF_ERROR(InsertResult(run_id, machine, r));
+Status BenchStore::InsertValidation(int64_t result_id, const ValidationRecord& v) {
+  return conn_->Execute(
+      "INSERT INTO validations (result_id, kind, status, max_abs_diff, reference, detail) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {result_id, Text(v.kind), Text(v.status), Opt(v.max_abs_diff), Text(v.reference), Text(v.detail)});
+}
+
+Result<std::vector<int64_t>> BenchStore::AddResults(int64_t run_id, const std::string& machine,
+                                                    const std::vector<ResultRecord>& results) {
+  std::vector<int64_t> ids;
+  ACCEL_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    ids.clear();
+    for (const auto& r : results) {
+      ACCEL_ASSIGN_OR_RETURN(int64_t id, InsertResult(run_id, machine, r));
+      ids.push_back(id);
+    }
     return Status::Ok();
-  });
+  }));
+  return ids;
+}
+
+Status BenchStore::AddValidation(int64_t result_id, const ValidationRecord& v) {
+  return InTransaction([&]() -> Status { return InsertValidation(result_id, v); });
 }
 
 Status BenchStore::FinishRun(int64_t run_id, const std::string& finished_at) {
@@ -144,7 +157,7 @@ Result<bool> BenchStore::ImportRun(const RunRecord& run) {
     ACCEL_ASSIGN_OR_RETURN(SqlRows existing, conn_->Query("SELECT id FROM runs WHERE uuid = $1", {Text(run.uuid)}));
     if (!existing.rows.empty()) return Status::Ok();
     ACCEL_ASSIGN_OR_RETURN(int64_t run_id, InsertRunRow(run));
-    for (const auto& r : run.results) ACCEL_RETURN_IF_ERROR(InsertResult(run_id, run.machine, r));
+    for (const auto& r : run.results) ACCEL_RETURN_IF_ERROR(InsertResult(run_id, run.machine, r).status());
     inserted = true;
     return Status::Ok();
   }));

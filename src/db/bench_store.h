@@ -24,8 +24,11 @@ class BenchStore {
   // Inserts the run's own row (its results are added as they are measured); returns its id.
   Result<int64_t> BeginRun(const RunRecord& run);
   // Adds results (with their models, devices and validations) in one transaction: all of
-  // them or none.
-  Status AddResults(int64_t run_id, const std::string& machine, const std::vector<ResultRecord>& results);
+  // them or none. Returns the new results' ids, in order.
+  Result<std::vector<int64_t>> AddResults(int64_t run_id, const std::string& machine,
+                                          const std::vector<ResultRecord>& results);
+  // Adds a validation found later (agreement between devices) to a stored result.
+  Status AddValidation(int64_t result_id, const ValidationRecord& v);
   Status FinishRun(int64_t run_id, const std::string& finished_at);
 
   // Writes a whole run in one transaction. Returns false (and writes nothing) when a run
@@ -37,7 +40,8 @@ class BenchStore {
  private:
   explicit BenchStore(std::unique_ptr<SqlConnection> conn) : conn_(std::move(conn)) {}
   Result<int64_t> InsertRunRow(const RunRecord& run);
-  Status InsertResult(int64_t run_id, const std::string& machine, const ResultRecord& r);
+  Result<int64_t> InsertResult(int64_t run_id, const std::string& machine, const ResultRecord& r);
+  Status InsertValidation(int64_t result_id, const ValidationRecord& v);
   Result<int64_t> UpsertModel(const ModelRecord& m);
   Result<int64_t> UpsertDevice(const DeviceRecord& d, const std::string& machine);
   // Runs fn inside a write transaction; rolls back if it fails.
