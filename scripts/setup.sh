@@ -11,6 +11,10 @@ PACKAGES=(
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
   libutf8proc-dev libpcre2-dev         # tokenizers: Unicode normalization/categories, \p{L} regex
   libsentencepiece-dev                 # tokenizers: SentencePiece .model files
+  libsqlite3-dev                       # benchmark database (default backend)
+  libpq-dev                            # benchmark database on PostgreSQL (postgres:// URLs)
+  postgresql                           # a real server the database tests start on loopback
+  chromium                             # headless browser that renders the HTML report in tests
 )
 
 missing=()

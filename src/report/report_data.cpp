@@ -1,0 +1,81 @@
+#include "report/report_data.h"
+
+#include <map>
+
+namespace accel::report {
+namespace {
+
+std::string Text(const std::optional<std::string>& c) { return c.value_or(""); }
+
+// Combines a result's validations: any failure wins, then any pass, else skipped.
+void MergeValidation(PointRow& p, const std::string& status, const std::string& detail) {
+  auto rank = [](const std::string& s) { return s == "failed" ? 3 : s == "passed" ? 2 : s == "skipped" ? 1 : 0; };
+  if (rank(status) > rank(p.validation)) {
+    p.validation = status;
+    p.validation_detail = detail;
+  }
+}
+
+}  // namespace
+
+Result<ReportData> LoadReportData(db::SqlConnection& conn) {
+  ReportData data;
+  data.database = conn.description();
+  ACCEL_ASSIGN_OR_RETURN(db::SqlRows runs,
+                         conn.Query("SELECT uuid, started_at, machine, software_version, git_commit, suite, "
+                                    "hardware_json FROM runs ORDER BY id DESC",
+                                    {}));
+  for (const auto& r : runs.rows)
+    data.runs.push_back({Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]), Text(r[5]), Text(r[6])});
+
+  ACCEL_ASSIGN_OR_RETURN(
+      db::SqlRows rows,
+      conn.Query("SELECT r.id, m.name, m.family, m.synthetic, d.name, r.dtype, r.batch_size, r.seq_len, r.scenario, "
+                 "r.status, r.error, r.throughput_unit, r.latency_p50_ms, r.latency_p90_ms, r.latency_p99_ms, "
+                 "r.throughput, r.peak_rss_bytes, r.load_ms, r.first_ms "
+                 "FROM results r JOIN models m ON m.id = r.model_id JOIN devices d ON d.id = r.device_id "
+                 "WHERE r.id IN (SELECT MAX(id) FROM results "
+                 "GROUP BY model_id, device_id, dtype, batch_size, seq_len, scenario) "
+                 "ORDER BY m.name, d.name, r.dtype, r.batch_size, r.seq_len, r.scenario",
+                 {}));
+  std::map<int64_t, size_t> index;
+  for (const auto& r : rows.rows) {
+    PointRow p;
+    p.model = Text(r[1]);
+    p.family = Text(r[2]);
+    p.synthetic = db::CellInt(r[3]).value_or(0) != 0;
+    p.device = Text(r[4]);
+    p.dtype = Text(r[5]);
+    p.batch = static_cast<int>(db::CellInt(r[6]).value_or(1));
+    p.seq_len = static_cast<int>(db::CellInt(r[7]).value_or(0));
+    p.scenario = Text(r[8]);
+    p.status = Text(r[9]);
+    p.error = Text(r[10]);
+    p.unit = Text(r[11]);
+    p.p50_ms = db::CellDouble(r[12]);
+    p.p90_ms = db::CellDouble(r[13]);
+    p.p99_ms = db::CellDouble(r[14]);
+    p.throughput = db::CellDouble(r[15]);
+    if (auto rss = db::CellDouble(r[16])) p.peak_rss_mib = *rss / (1024.0 * 1024.0);
+    p.load_ms = db::CellDouble(r[17]);
+    p.first_ms = db::CellDouble(r[18]);
+    index[db::CellInt(r[0]).value_or(-1)] = data.points.size();
+    data.points.push_back(std::move(p));
+  }
+
+  // Validations of those results only (latest points), joined in memory.
+  ACCEL_ASSIGN_OR_RETURN(
+      db::SqlRows vals,
+      conn.Query("SELECT v.result_id, v.kind, v.status, v.detail, v.reference FROM validations v WHERE v.result_id IN "
+                 "(SELECT MAX(id) FROM results GROUP BY model_id, device_id, dtype, batch_size, seq_len, scenario)",
+                 {}));
+  for (const auto& v : vals.rows) {
+    auto it = index.find(db::CellInt(v[0]).value_or(-1));
+    // The server scenario's latency bound is a performance target, not correctness.
+    if (it == index.end() || Text(v[1]) == "latency-bound") continue;
+    MergeValidation(data.points[it->second], Text(v[2]), Text(v[1]) + ": " + Text(v[3]));
+  }
+  return data;
+}
+
+}  // namespace accel::report

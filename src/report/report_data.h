@@ -1,0 +1,33 @@
+#pragma once
+// What the HTML report shows, read from the benchmark database in one go.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/sql_connection.h"
+
+namespace accel::report {
+
+// The latest result of one point (whatever its status).
+struct PointRow {
+  std::string model, family, device, dtype, scenario, status, error, unit;
+  bool synthetic = false;
+  int batch = 1, seq_len = 0;
+  std::optional<double> p50_ms, p90_ms, p99_ms, throughput, peak_rss_mib, load_ms, first_ms;
+  std::string validation;  // "passed", "failed", "skipped" or "" (none recorded)
+  std::string validation_detail;
+};
+
+struct RunRow {
+  std::string uuid, started_at, machine, software_version, git_commit, suite, hardware_json;
+};
+
+struct ReportData {
+  std::string database;
+  std::vector<RunRow> runs;      // newest first
+  std::vector<PointRow> points;  // latest per point, sorted by model, device, dtype, batch, seq, scenario
+};
+
+Result<ReportData> LoadReportData(db::SqlConnection& conn);
+
+}  // namespace accel::report

@@ -1,0 +1,151 @@
+// `accel bench`, `accel query`, `accel db` as a user runs them: real processes, real files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace accel {
+namespace {
+
+using test::RunCli;
+
+class DbCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::MakeTempDir("dbcli"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Db(const std::string& name = "bench.db") { return dir_ + "/" + name; }
+  std::string Fixture(const std::string& name) { return test::DataDir() + "/db/" + name; }
+  std::string dir_;
+};
+
+// Tiny, fast points from the built-in selftest factory.
+const char* kQuickBench = "bench --factory selftest --models matmul-64 --batch-sizes 1,2 --iterations 3 --time-budget 0.05 --warmup 0 --scenarios single-stream";
+
+TEST_F(DbCliTest, BenchPrintsWhereResultsAreAndQueriesAnswer) {
+  auto r = RunCli(std::string(kQuickBench) + " --db " + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("results stored in " + Db()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 points, 2 results ok, 0 failed"), std::string::npos) << r.out;
+
+  auto perf = RunCli("query performance --family selftest --format json --db " + Db());
+  ASSERT_EQ(perf.exit_code, 0) << perf.out;
+  auto rows = nlohmann::json::parse(perf.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["model"], "matmul-64");
+  EXPECT_GT(rows[0]["p50_ms"].get<double>(), 0);
+
+  auto csv = RunCli("query batch --model matmul-64 --hardware cpu --metric throughput --format csv --db " + Db());
+  ASSERT_EQ(csv.exit_code, 0) << csv.out;
+  EXPECT_EQ(csv.out.rfind("device,dtype,seq,scenario,batch,", 0), 0u) << csv.out;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
+
+  for (const char* q : {"hardware --model matmul-64", "models --family selftest", "stats"}) {
+    auto out = RunCli(std::string("query ") + q + " --db " + Db());
+    EXPECT_EQ(out.exit_code, 0) << q << ": " << out.out;
+    EXPECT_EQ(out.out.find("(no rows)"), std::string::npos) << q << ": " << out.out;
+  }
+}
+
+TEST_F(DbCliTest, FailedPointsAreRecordedAndTheRunGoesOn) {
+  auto r = RunCli("bench --factory selftest --models fault-crash,matmul-64,fault-error --iterations 2 "
+                  "--time-budget 0.05 --scenarios single-stream --point-timeout 20 --db " + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("crashed: killed by signal"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 points, 2 results ok, 2 failed"), std::string::npos) << r.out;
+  auto strict = RunCli("bench --factory selftest --models fault-error --strict --db " + Db());
+  EXPECT_EQ(strict.exit_code, 1) << strict.out;
+}
+
+TEST_F(DbCliTest, ConcurrentBenchProcessesLoseNoRows) {
+  constexpr int kProcs = 4;
+  std::vector<std::thread> threads;
+  std::vector<test::CommandResult> results(kProcs);
+  // A fresh file: the schema creation races too.
+  for (int i = 0; i < kProcs; ++i)
+    threads.emplace_back([&, i] { results[i] = RunCli(std::string(kQuickBench) + " --db " + Db()); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto stats = RunCli("query stats --format json --db " + Db());
+  ASSERT_EQ(stats.exit_code, 0) << stats.out;
+  std::map<std::string, nlohmann::json> s;
+  for (const auto& row : nlohmann::json::parse(stats.out)) s[row["statistic"]] = row["value"];
+  EXPECT_EQ(s["runs"], kProcs);
+  EXPECT_EQ(s["results"], 2 * kProcs);
+  EXPECT_EQ(s["models"], 1);
+}
+
+TEST_F(DbCliTest, ExportImportRoundTrip) {
+  auto imp = RunCli("db import " + Fixture("two_devices.json") + " --db " + Db());
+  ASSERT_EQ(imp.exit_code, 0) << imp.out;
+  EXPECT_NE(imp.out.find("1 runs (4 results) added"), std::string::npos) << imp.out;
+  auto again = RunCli("db import " + Fixture("two_devices.json") + " --db " + Db());
+  EXPECT_NE(again.out.find("0 runs (0 results) added, 1 already present"), std::string::npos) << again.out;
+
+  std::string exported = dir_ + "/export.json";
+  auto exp = RunCli("db export --out " + exported + " --db " + Db());
+  ASSERT_EQ(exp.exit_code, 0) << exp.out;
+  auto imp2 = RunCli("db import " + exported + " --db " + Db("copy.db"));
+  ASSERT_EQ(imp2.exit_code, 0) << imp2.out;
+  auto a = RunCli("db export --db " + Db()), b = RunCli("db export --db " + Db("copy.db"));
+  EXPECT_EQ(a.out, b.out);
+
+  auto hw = RunCli("query hardware --model bert-base --format json --db " + Db());
+  ASSERT_EQ(hw.exit_code, 0) << hw.out;
+  auto rows = nlohmann::json::parse(hw.out);
+  ASSERT_EQ(rows.size(), 3u);
+  std::set<std::string> devices;
+  for (const auto& row : rows) devices.insert(row["device"]);
+  EXPECT_EQ(devices, (std::set<std::string>{"cpu", "cuda:0"}));
+}
+
+TEST_F(DbCliTest, MalformedImportsGiveOneLineErrors) {
+  struct Case {
+    const char* file;
+    const char* expect;
+  };
+  for (const Case& c : {Case{"truncated.json", "not valid JSON"},
+                        Case{"wrong_type.json", "runs[0].results[1].batch_size: expected an integer"},
+                        Case{"wrong_format.json", "not an accel results file"},
+                        Case{"future_version.json", "results format version 2 is not supported"},
+                        Case{"does_not_exist.json", "cannot open"}}) {
+    auto r = RunCli("db import " + Fixture(c.file) + " --db " + Db());
+    EXPECT_EQ(r.exit_code, 2) << c.file << ": " << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.file << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("accel: ", 0), 0u) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+}
+
+TEST_F(DbCliTest, UnusableDatabasesGiveClearErrors) {
+  {
+    std::ofstream f(Db("corrupt.db"));
+    f << std::string(4096, 'z');
+  }
+  auto corrupt = RunCli("query stats --db " + Db("corrupt.db"));
+  EXPECT_EQ(corrupt.exit_code, 2);
+  EXPECT_NE(corrupt.out.find("not a usable SQLite database"), std::string::npos) << corrupt.out;
+
+  auto missing = RunCli("query stats --db " + Db("missing.db"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.out.find("no benchmark database here"), std::string::npos) << missing.out;
+
+  ASSERT_EQ(RunCli("db import " + Fixture("two_devices.json") + " --db " + Db()).exit_code, 0);
+  std::string sql = "sqlite3 " + Db() + " \"INSERT INTO schema_version VALUES (42, 'future')\"";
+  ASSERT_EQ(std::system(sql.c_str()), 0);
+  auto newer = RunCli("query stats --db " + Db());
+  EXPECT_EQ(newer.exit_code, 2);
+  EXPECT_NE(newer.out.find("schema version 42 is newer than this accel understands"), std::string::npos) << newer.out;
+
+  auto bad_metric = RunCli("query performance --metric speed --db " + Db());
+  EXPECT_EQ(bad_metric.exit_code, 2);
+  auto no_model = RunCli("query batch --db " + Db("x.db"));
+  EXPECT_EQ(no_model.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace accel
