@@ -1,0 +1,224 @@
+#include "runtime/engine_workloads.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "core/cpu_features.h"
+#include "core/mapped_file.h"
+#include "core/version.h"
+#include "formats/safetensors.h"
+#include "models/registry.h"
+#include "models/synthetic/synthetic.h"
+#include "runtime/devices.h"
+#include "runtime/loaded_model.h"
+#include "runtime/verify.h"
+
+namespace accel {
+
+namespace fs = std::filesystem;
+
+std::string BundledModelsDir() {
+  if (const char* d = std::getenv("ACCEL_MODELS_DIR"); d && *d) return d;
+  return (fs::path(kSourceDir) / "tests" / "data" / "models").string();
+}
+
+namespace {
+
+Result<DType> ParseComputeDType(const std::string& dtype) {
+  if (dtype == "f32") return DType::kF32;
+  if (dtype == "bf16") return DType::kBF16;
+  return Unsupported("dtype '" + dtype + "' is not supported by the engine (f32, bf16)");
+}
+
+// Repeats the rows of every input cyclically to `batch` rows (dimension 0).
+Result<TensorMap> RepeatToBatch(const TensorMap& inputs, int batch) {
+  TensorMap out;
+  for (const auto& [name, t] : inputs) {
+    if (t.rank() < 1 || t.dim(0) <= 0) return InvalidArgument("input '" + name + "' has no batch dimension");
+    Shape shape = t.shape();
+    const int64_t rows = shape[0];
+    shape[0] = batch;
+    ACCEL_ASSIGN_OR_RETURN(Tensor r, Tensor::Zeros(t.dtype(), shape));
+    const size_t row_bytes = t.nbytes() / static_cast<size_t>(rows);
+    for (int b = 0; b < batch; ++b) {
+      std::memcpy(static_cast<char*>(r.raw()) + b * row_bytes, static_cast<const char*>(t.raw()) + (b % rows) * row_bytes, row_bytes);
+    }
+    out[name] = r;
+  }
+  return out;
+}
+
+std::vector<float> Sample(const TensorMap& outputs) {
+  if (outputs.empty()) return {};
+  const Tensor& t = outputs.begin()->second;
+  if (t.dtype() != DType::kF32) return {};
+  return std::vector<float>(t.data<float>(), t.data<float>() + std::min<size_t>(16, t.numel()));
+}
+
+class ModelWorkload final : public bench::Workload {
+ public:
+  ModelWorkload(std::unique_ptr<LoadedModel> model, TensorMap inputs, int batch, std::string fixture_dir, DType compute)
+      : model_(std::move(model)), inputs_(std::move(inputs)), batch_(batch), fixture_(std::move(fixture_dir)), compute_(compute) {}
+
+  Status RunOnce() override {
+    auto out = model_->Run(inputs_);
+    if (!out.ok()) return out.status();
+    last_ = std::move(*out);
+    return Status::Ok();
+  }
+  double ItemsPerRun() const override { return batch_; }
+  std::vector<float> OutputSample() const override { return Sample(last_); }
+
+  Result<db::ValidationRecord> Validate() override {
+    if (fixture_.empty()) {
+      return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "synthetic weights: no reference outputs"};
+    }
+    LoadOptions options{"cpu", compute_};
+    auto report = VerifyFixture(fixture_, options);
+    if (!report.ok()) return db::ValidationRecord{"reference", "failed", std::nullopt, fixture_, report.status().message()};
+    double max_abs = 0;
+    std::string detail;
+    for (const auto& c : report->checks) {
+      max_abs = std::max(max_abs, c.max_abs_diff);
+      if (!c.ok) detail += c.name + (c.error.empty() ? " out of tolerance; " : ": " + c.error + "; ");
+    }
+    return db::ValidationRecord{"reference", report->ok() ? "passed" : "failed", max_abs,
+                                fixture_ + "/reference.safetensors", detail.empty() ? "all outputs within tolerance" : detail};
+  }
+
+ private:
+  std::unique_ptr<LoadedModel> model_;
+  TensorMap inputs_;
+  int batch_;
+  std::string fixture_;
+  DType compute_;
+  TensorMap last_;
+};
+
+struct Bundled {
+  std::string name, dir;
+  int64_t seq = 0;
+};
+
+// Supported bundled fixtures (not preprocessing ones), sorted by name.
+std::vector<Bundled> ListBundled() {
+  std::vector<Bundled> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(BundledModelsDir(), ec)) {
+    auto cfg = HfConfig::Load((e.path() / "config.json").string());
+    if (!cfg.ok() || !models::IsSupportedModelType(cfg->model_type())) continue;
+    auto ref = ReadFileToString((e.path() / "reference.json").string());
+    if (!ref.ok()) continue;
+    auto j = nlohmann::json::parse(*ref, nullptr, false);
+    if (!j.is_object() || j.contains("processor")) continue;
+    int64_t seq = 0;
+    if (j.contains("inputs") && j["inputs"].is_array()) {
+      for (const auto& in : j["inputs"]) {
+        if (in.value("name", "") == "input.input_ids" && in.contains("shape") && in["shape"].size() == 2) seq = in["shape"][1].get<int64_t>();
+      }
+    }
+    out.push_back({e.path().filename().string(), e.path().string(), seq});
+  }
+  std::sort(out.begin(), out.end(), [](const Bundled& a, const Bundled& b) { return a.name < b.name; });
+  return out;
+}
+
+std::string FamilyOf(const std::string& model_type) {
+  const auto* t = models::FindTemplate(model_type);
+  return t ? t->name : model_type;
+}
+
+class EngineFactory final : public bench::WorkloadFactory {
+ public:
+  std::vector<bench::BenchPoint> DefaultPoints(const std::string& suite) const override {
+    std::vector<bench::BenchPoint> points;
+    std::vector<std::string> dtypes = {"f32"};
+    if (FindBf16()) dtypes.push_back("bf16");
+    for (const auto& device : AvailableDevices()) {
+      for (const auto& m : ListBundled()) {
+        for (int batch : {1, 8}) points.push_back({m.name, device, "f32", batch, static_cast<int>(m.seq)});
+      }
+      const std::vector<std::string> synth = suite == "full" ? synthetic::Names() : std::vector<std::string>{"bert-base"};
+      for (const auto& s : synth) {
+        for (const auto& dtype : dtypes) {
+          for (int batch : {1, 8}) points.push_back({s, device, dtype, batch, 128});
+        }
+      }
+    }
+    return points;
+  }
+
+  Result<db::ModelRecord> DescribeModel(const std::string& model) const override {
+    for (const auto& s : synthetic::Names()) {
+      if (s == model) return db::ModelRecord{model, s.substr(0, s.find('-')) == "roberta" ? "bert" : "bert", "embedding", "synthetic", true, std::nullopt};
+    }
+    for (const auto& m : ListBundled()) {
+      if (m.name != model) continue;
+      auto cfg = HfConfig::Load(m.dir + "/config.json");
+      int64_t params = 0;
+      if (auto st = SafetensorsFile::Open(m.dir + "/model.safetensors"); st.ok()) {
+        for (const auto& [n, e] : (*st)->entries()) params += static_cast<int64_t>(NumElements(e.shape).value_or(0));
+      }
+      return db::ModelRecord{model, FamilyOf(cfg.ok() ? cfg->model_type() : ""), cfg.ok() ? cfg->architecture() : "", m.dir, false, params};
+    }
+    return NotFound("no bundled or synthetic model named '" + model + "'");
+  }
+
+  Result<db::DeviceRecord> DescribeDevice(const std::string& device) const override {
+    auto devices = AvailableDevices();
+    if (std::find(devices.begin(), devices.end(), device) == devices.end()) return NotFound("device '" + device + "' is not available");
+    return db::DeviceRecord{device, device, GetCpuFeatures().brand + " (" + GetCpuFeatures().IsaString() + ")"};
+  }
+
+  Result<std::unique_ptr<bench::Workload>> Create(const bench::BenchPoint& point) override {
+    ACCEL_ASSIGN_OR_RETURN(DType compute, ParseComputeDType(point.dtype));
+    LoadOptions options{point.device, compute};
+    for (const auto& s : synthetic::Names()) {
+      if (s != point.model) continue;
+      ACCEL_ASSIGN_OR_RETURN(auto parts, synthetic::Make(s));
+      const int64_t vocab = parts.config.IntOr("vocab_size", 1000);
+      ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
+      ACCEL_ASSIGN_OR_RETURN(Tensor ids, Tensor::Zeros(DType::kI64, {point.batch, point.seq_len}));
+      ACCEL_ASSIGN_OR_RETURN(Tensor mask, Tensor::Zeros(DType::kI64, {point.batch, point.seq_len}));
+      for (size_t i = 0; i < ids.numel(); ++i) {
+        ids.data<int64_t>()[i] = 5 + static_cast<int64_t>((i * 7919) % static_cast<size_t>(vocab - 5));
+        mask.data<int64_t>()[i] = 1;
+      }
+      return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), {{"input_ids", ids}, {"attention_mask", mask}},
+                                                                point.batch, "", compute));
+    }
+    for (const auto& m : ListBundled()) {
+      if (m.name != point.model) continue;
+      if (m.seq && point.seq_len != m.seq) {
+        return InvalidArgument(m.name + " runs on its reference inputs: sequence length " + std::to_string(m.seq));
+      }
+      ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::Load(m.dir, options));
+      ACCEL_ASSIGN_OR_RETURN(auto ref, SafetensorsFile::Open(m.dir + "/reference.safetensors"));
+      TensorMap inputs;
+      for (const auto& [name, e] : ref->entries()) {
+        if (name.rfind("input.", 0) == 0) {
+          ACCEL_ASSIGN_OR_RETURN(inputs[name.substr(6)], ref->Get(name));
+        }
+      }
+      ACCEL_ASSIGN_OR_RETURN(TensorMap batch_inputs, RepeatToBatch(inputs, point.batch));
+      return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(batch_inputs), point.batch, m.dir, compute));
+    }
+    return NotFound("no bundled or synthetic model named '" + point.model + "'");
+  }
+
+ private:
+  static bool FindBf16() {
+    const CpuFeatures& f = GetCpuFeatures();
+    return f.avx512f && f.avx512_bf16;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<bench::WorkloadFactory> MakeEngineWorkloadFactory() { return std::make_unique<EngineFactory>(); }
+
+}  // namespace accel
