@@ -1,12 +1,16 @@
 #include "models/registry.h"
 
 #include "models/bert.h"
+#include "models/clip.h"
+#include "models/vit.h"
 
 namespace accel::models {
 
 const std::vector<ModelTemplate>& Templates() {
   static const std::vector<ModelTemplate> templates = {
       {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
+      {"vit", {"vit", "deit"}, LoadVit},
+      {"clip", {"clip"}, LoadClip},
   };
   return templates;
 }
