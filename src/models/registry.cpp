@@ -3,6 +3,7 @@
 #include "models/bert.h"
 #include "models/clip.h"
 #include "models/vit.h"
+#include "models/wav2vec2.h"
 
 namespace accel::models {
 
@@ -11,6 +12,7 @@ const std::vector<ModelTemplate>& Templates() {
       {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
       {"vit", {"vit", "deit"}, LoadVit},
       {"clip", {"clip"}, LoadClip},
+      {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
   };
   return templates;
 }
