@@ -4,6 +4,7 @@
 #include "models/clip.h"
 #include "models/vit.h"
 #include "models/wav2vec2.h"
+#include "models/whisper.h"
 
 namespace accel::models {
 
@@ -13,6 +14,7 @@ const std::vector<ModelTemplate>& Templates() {
       {"vit", {"vit", "deit"}, LoadVit},
       {"clip", {"clip"}, LoadClip},
       {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
+      {"whisper", {"whisper"}, LoadWhisper},
   };
   return templates;
 }
