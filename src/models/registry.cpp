@@ -2,6 +2,7 @@
 
 #include "models/bert.h"
 #include "models/clip.h"
+#include "models/t5.h"
 #include "models/vit.h"
 #include "models/wav2vec2.h"
 #include "models/whisper.h"
@@ -15,6 +16,7 @@ const std::vector<ModelTemplate>& Templates() {
       {"clip", {"clip"}, LoadClip},
       {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
       {"whisper", {"whisper"}, LoadWhisper},
+      {"t5", {"t5", "mt5"}, LoadT5},
   };
   return templates;
 }
