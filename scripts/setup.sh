@@ -9,6 +9,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
+  libpng-dev libjpeg-dev               # image decoding for vision preprocessing (issue 5)
+  libsndfile1-dev libsoxr-dev          # audio decoding (WAV/FLAC) and resampling (issue 5)
 )
 
 missing=()
