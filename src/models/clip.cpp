@@ -108,6 +108,9 @@ class ClipModel final : public Model {
     const Tensor* pixels = blocks::FindInput(inputs, "pixel_values");
     if (!ids && !pixels) return InvalidArgument("CLIPModel needs input_ids and/or pixel_values");
     TensorMap out;
+    // The learned temperature (as stored; logits use exp of it), for zero-shot pipelines.
+    ACCEL_ASSIGN_OR_RETURN(out["logit_scale"], Tensor::Zeros(DType::kF32, {1}));
+    out["logit_scale"].data<float>()[0] = logit_scale_;
     Tensor text, image;
     if (ids) {
       ACCEL_ASSIGN_OR_RETURN(text, TextEmbeds(ex, *ids, blocks::FindInput(inputs, "attention_mask")));
