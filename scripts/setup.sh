@@ -8,13 +8,14 @@ PACKAGES=(
   clang libclang-rt-14-dev             # libFuzzer + sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
-  libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
   libutf8proc-dev libpcre2-dev         # tokenizers: Unicode normalization/categories, \p{L} regex
   libsentencepiece-dev                 # tokenizers: SentencePiece .model files
   libsqlite3-dev                       # benchmark database (default backend)
   libpq-dev                            # benchmark database on PostgreSQL (postgres:// URLs)
   postgresql                           # a real server the database tests start on loopback
   chromium                             # headless browser that renders the HTML report in tests
+  libpng-dev libjpeg-dev               # image decoding for vision preprocessing (issue 5)
+  libsndfile1-dev libsoxr-dev          # audio decoding (WAV/FLAC) and resampling (issue 5)
 )
 
 missing=()

@@ -73,6 +73,19 @@ class Backend {
   // x [B, Cin, H, W] -> y [B, Cout, Ho, Wo]; w [Cout, Cin/groups, Kh, Kw].
   virtual Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
                         Tensor& y) = 0;
+
+  // --- vision / audio / encoder-decoder ops (issue 5). Defaults report Unsupported so a
+  // backend that lacks them still builds; the CPU backend implements them.
+  // x [B, R, C] (rank 2: B = 1) -> y [B, C, R]: channels-first conv maps <-> token sequences.
+  virtual Status TransposeLast2(const Tensor& x, Tensor& y);
+  // x [B, C, L]: normalise each of `groups` channel groups over (C / groups, L), then scale and
+  // shift per channel (torch.nn.GroupNorm). `beta` may be null.
+  virtual Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y);
+  // Attention as above plus an additive score bias [num_heads, q_len, kv_len] shared by the
+  // batch, added after scaling and before masking/softmax (T5's relative position bias).
+  virtual Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                                   int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
+                                   const float* score_bias, Tensor& out);
 };
 
 }  // namespace accel

@@ -1,12 +1,22 @@
 #include "models/registry.h"
 
 #include "models/bert.h"
+#include "models/clip.h"
+#include "models/t5.h"
+#include "models/vit.h"
+#include "models/wav2vec2.h"
+#include "models/whisper.h"
 
 namespace accel::models {
 
 const std::vector<ModelTemplate>& Templates() {
   static const std::vector<ModelTemplate> templates = {
       {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
+      {"vit", {"vit", "deit"}, LoadVit},
+      {"clip", {"clip"}, LoadClip},
+      {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
+      {"whisper", {"whisper"}, LoadWhisper},
+      {"t5", {"t5", "mt5"}, LoadT5},
   };
   return templates;
 }

@@ -8,6 +8,7 @@
 
 #include "core/mapped_file.h"
 #include "formats/safetensors.h"
+#include "runtime/verify_preprocess.h"
 
 namespace accel {
 
@@ -69,7 +70,7 @@ Result<VerifyReport> VerifyFixture(const std::string& dir, const LoadOptions& op
   if (!text.ok()) return NotFound(ref_json_path + ": missing (a fixture folder needs reference.json)");
   Json spec = Json::parse(*text, nullptr, false);
   if (spec.is_discarded() || !spec.is_object()) return Corrupt(ref_json_path + ": not a JSON object");
-  if (spec.contains("processor")) return Unsupported(ref_json_path + ": preprocessing fixtures are not supported yet");
+  if (spec.contains("processor")) return VerifyPreprocessFixture(dir, spec);
   if (!spec.contains("outputs") || !spec["outputs"].is_object() || spec["outputs"].empty()) {
     return Corrupt(ref_json_path + ": 'outputs' must be a non-empty object");
   }

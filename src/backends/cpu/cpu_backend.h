@@ -27,6 +27,13 @@ class CpuBackend final : public Backend {
   Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
                 Tensor& y) override;
 
+  // vision / audio / encoder-decoder ops (issue 5), in cpu_seq_ops.cpp
+  Status TransposeLast2(const Tensor& x, Tensor& y) override;
+  Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override;
+  Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                           int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, const float* score_bias,
+                           Tensor& out) override;
+
  private:
   ThreadPool& pool_;
 };

@@ -1,0 +1,95 @@
+#include "models/seq2seq.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "models/blocks.h"
+
+namespace accel::seq2seq {
+
+Result<KvCache> NewKvCache(int64_t batch, int64_t capacity, int64_t width) {
+  KvCache c;
+  ACCEL_ASSIGN_OR_RETURN(c.k, Tensor::Zeros(DType::kF32, {batch, capacity, width}));
+  ACCEL_ASSIGN_OR_RETURN(c.v, Tensor::Zeros(DType::kF32, {batch, capacity, width}));
+  c.capacity = capacity;
+  return c;
+}
+
+Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, const AttentionParams& p, const float* bias) {
+  const int64_t batch = qkv.dim(0), t = qkv.dim(1), width = qkv.dim(2) / 3;
+  if (cache.length + t > cache.capacity) {
+    return InvalidArgument("decoder sequence of " + std::to_string(cache.length + t) + " tokens exceeds the cache of " +
+                           std::to_string(cache.capacity));
+  }
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < t; ++i) {
+      const float* row = qkv.data<float>() + (b * t + i) * 3 * width;
+      const int64_t at = (b * cache.capacity + cache.length + i) * width;
+      std::memcpy(cache.k.data<float>() + at, row + width, sizeof(float) * width);
+      std::memcpy(cache.v.data<float>() + at, row + 2 * width, sizeof(float) * width);
+    }
+  }
+  const int64_t kv_len = cache.length + t;
+  AttentionParams q = p;
+  q.causal = true;
+  q.query_offset = cache.length;
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Alloc({batch, t, width}));
+  // One call per batch item: the cache rows of an item are contiguous, items are `capacity` apart.
+  for (int64_t b = 0; b < batch; ++b) {
+    Tensor out_b = Tensor::Wrap(DType::kF32, {1, t, width}, out.data<float>() + b * t * width, nullptr);
+    const float* qb = qkv.data<float>() + b * t * 3 * width;
+    const float* kb = cache.k.data<float>() + b * cache.capacity * width;
+    const float* vb = cache.v.data<float>() + b * cache.capacity * width;
+    if (bias) {
+      ACCEL_RETURN_IF_ERROR(ex.backend().AttentionWithBias(qb, 3 * width, kb, vb, width, 1, t, kv_len, q, bias, out_b));
+    } else {
+      ACCEL_RETURN_IF_ERROR(ex.backend().Attention(qb, 3 * width, kb, vb, width, 1, t, kv_len, q, out_b));
+    }
+  }
+  cache.length = kv_len;
+  return out;
+}
+
+Result<Tensor> CrossAttention(Exec& ex, const Tensor& q, const Tensor& kv, const AttentionParams& p) {
+  const int64_t batch = q.dim(0), t = q.dim(1), width = q.dim(2), s = kv.dim(1);
+  if (kv.dim(0) != batch || kv.dim(2) != 2 * width) return InvalidArgument("cross-attention keys do not match the queries");
+  const float* k = kv.data<float>();
+  return ex.Attention(q.data<float>(), width, k, k + width, 2 * width, batch, t, s, p);
+}
+
+Result<Tensor> GreedyLoop(const Tensor& prompt, const GenerateRequest& request, const StepFn& step) {
+  ACCEL_RETURN_IF_ERROR(blocks::CheckIds(prompt, "decoder prompt"));
+  if (request.max_new_tokens < 0 || request.max_new_tokens > 1 << 20) return InvalidArgument("max_new_tokens out of range");
+  const int64_t batch = prompt.dim(0), p = prompt.dim(1);
+  std::vector<std::vector<int64_t>> rows(batch);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < p; ++i) rows[b].push_back(blocks::IdAt(prompt, b * p + i));
+  }
+  std::vector<bool> finished(batch, false);
+  auto is_eos = [&](int64_t id) {
+    return std::find(request.eos_token_ids.begin(), request.eos_token_ids.end(), id) != request.eos_token_ids.end();
+  };
+  Tensor feed = prompt;
+  for (int64_t n = 0; n < request.max_new_tokens; ++n) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor logits, step(feed));
+    const int64_t t = logits.dim(1), vocab = logits.dim(2);
+    ACCEL_ASSIGN_OR_RETURN(feed, Tensor::Zeros(DType::kI64, {batch, 1}));
+    bool all_done = true;
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* last = logits.data<float>() + (b * t + t - 1) * vocab;
+      int64_t next = std::max_element(last, last + vocab) - last;  // first maximum, as torch.argmax
+      if (finished[b]) next = request.pad_token_id.value_or(next);
+      rows[b].push_back(next);
+      feed.data<int64_t>()[b] = next;
+      if (is_eos(next)) finished[b] = true;
+      all_done = all_done && finished[b];
+    }
+    if (all_done) break;
+  }
+  const int64_t len = static_cast<int64_t>(rows[0].size());
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kI64, {batch, len}));
+  for (int64_t b = 0; b < batch; ++b) std::copy(rows[b].begin(), rows[b].end(), out.data<int64_t>() + b * len);
+  return out;
+}
+
+}  // namespace accel::seq2seq
