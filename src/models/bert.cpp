@@ -131,6 +131,10 @@ class BertEncoder final : public Model {
  public:
   static Result<std::unique_ptr<Model>> Load(ModelLoadContext& ctx) {
     ACCEL_ASSIGN_OR_RETURN(EncoderSpec s, SpecFromConfig(ctx.config));
+    // Task checkpoints (BertForMaskedLM, ...) nest this base model under HF's base_model_prefix.
+    std::string base_prefix = ctx.config.model_type();
+    if (base_prefix == "xlm-roberta" || base_prefix == "camembert") base_prefix = "roberta";
+    ctx.weights.StripBasePrefix(base_prefix);
     auto m = std::unique_ptr<BertEncoder>(new BertEncoder());
     m->spec_ = s;
     const int64_t e = s.embedding;

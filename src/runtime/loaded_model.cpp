@@ -44,10 +44,6 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::FromParts(HfConfig config, Wei
   m->config_ = std::move(config);
   m->weights_ = std::make_unique<WeightStore>(std::move(weights));
   ACCEL_ASSIGN_OR_RETURN(m->backend_, CreateBackend(options.device));
-  // HF task checkpoints (BertForMaskedLM, ...) nest the base model under its base_model_prefix.
-  std::string type_prefix = m->config_.model_type();
-  if (type_prefix == "xlm-roberta" || type_prefix == "camembert") type_prefix = "roberta";
-  m->weights_->StripBasePrefix(type_prefix);
   ModelLoadContext ctx{m->config_, *m->weights_, *m->backend_, options.compute};
   ACCEL_ASSIGN_OR_RETURN(m->model_, tmpl->load(ctx));
   std::vector<std::string> extra;
