@@ -1,12 +1,15 @@
 #include "models/registry.h"
 
 #include "models/bert.h"
+#include "models/decoder/templates.h"
 
 namespace accel::models {
 
 const std::vector<ModelTemplate>& Templates() {
   static const std::vector<ModelTemplate> templates = {
       {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
+      {"llama", {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3"}, decoder::LoadLlamaDecoder},
+      {"gpt2", {"gpt2", "gpt_neox", "opt", "gptj", "bloom", "falcon"}, decoder::LoadGptDecoder},
   };
   return templates;
 }
