@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "text/chat_template.h"
+
 namespace accel::cli {
 
 Result<std::unique_ptr<GenerationModel>> LoadGenerationModel(const std::string& spec, const std::string& device) {
@@ -47,7 +49,8 @@ Result<std::vector<std::vector<int64_t>>> ParsePromptIds(const std::string& text
 }
 
 Result<std::string> RenderChatPrompt(const std::string& model_dir, const std::string& user_message) {
-  return Unsupported("chat templates are not available yet");
+  ACCEL_ASSIGN_OR_RETURN(text::ChatTemplate t, text::LoadChatTemplate(model_dir));
+  return text::RenderChat(t, {{"user", user_message}}, /*add_generation_prompt=*/true);
 }
 
 }  // namespace accel::cli
