@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "formats/gguf_model.h"
 #include "text/chat_template.h"
 
 namespace accel::cli {
@@ -11,8 +12,16 @@ Result<std::unique_ptr<GenerationModel>> LoadGenerationModel(const std::string& 
   auto gm = std::make_unique<GenerationModel>();
   LoadOptions options;
   options.device = device;
-  ACCEL_ASSIGN_OR_RETURN(gm->model, LoadedModel::Load(spec, options));
-  gm->dir = gm->model->dir();
+  const bool gguf = spec.size() > 5 && spec.compare(spec.size() - 5, 5, ".gguf") == 0;
+  if (gguf) {
+    ACCEL_ASSIGN_OR_RETURN(auto file, GgufFile::Open(spec));
+    ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*file));
+    ACCEL_ASSIGN_OR_RETURN(gm->model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
+    gm->dir = std::filesystem::path(spec).parent_path().string();  // tokenizer files beside the .gguf
+  } else {
+    ACCEL_ASSIGN_OR_RETURN(gm->model, LoadedModel::Load(spec, options));
+    gm->dir = gm->model->dir();
+  }
   gm->lm = dynamic_cast<CausalLm*>(&gm->model->model());
   if (!gm->lm) return Unsupported(gm->model->model().architecture() + " is not a decoder-only language model");
   return gm;
