@@ -1,6 +1,7 @@
 #include "text/jinja.h"
 
 #include <cctype>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <vector>
@@ -771,7 +772,8 @@ class Renderer {
           int64_t lo = 0, hi = 0;
           if (args.size() == 1 && args[0].is_number_integer()) hi = args[0].get<int64_t>();
           if (args.size() >= 2 && args[0].is_number_integer() && args[1].is_number_integer()) lo = args[0].get<int64_t>(), hi = args[1].get<int64_t>();
-          if (hi - lo > 100000) Fail("range too long");
+          int64_t span = 0;
+          if (__builtin_sub_overflow(hi, lo, &span) || span > 100000) Fail("range too long");
           Json out = Json::array();
           for (int64_t i = lo; i < hi; ++i) out.push_back(i);
           return out;
@@ -806,6 +808,7 @@ class Renderer {
         if (e.name == "not") return !Truthy(v);
         if (!v.is_number()) Fail("unary " + e.name + " on " + std::string(v.type_name()));
         if (e.name == "+") return v;
+        if (v.is_number_integer() && v.get<int64_t>() == INT64_MIN) Fail("integer overflow");
         return v.is_number_integer() ? Json(-v.get<int64_t>()) : Json(-v.get<double>());
       }
       case Expr::kBinary: return EvalBinary(e);
@@ -861,10 +864,13 @@ class Renderer {
     const bool ints = a.is_number_integer() && b.is_number_integer();
     if (ints) {
       const int64_t x = a.get<int64_t>(), y = b.get<int64_t>();
-      if (op == "+") return x + y;
-      if (op == "-") return x - y;
-      if (op == "*") return x * y;
+      int64_t r = 0;
+      if (op == "+" && !__builtin_add_overflow(x, y, &r)) return r;
+      if (op == "-" && !__builtin_sub_overflow(x, y, &r)) return r;
+      if (op == "*" && !__builtin_mul_overflow(x, y, &r)) return r;
+      if (op == "+" || op == "-" || op == "*") Fail("integer overflow");
       if ((op == "%" || op == "//") && y == 0) Fail("division by zero");
+      if ((op == "%" || op == "//") && y == -1) return op == "%" ? Json(0) : x == INT64_MIN ? (Fail("integer overflow"), Json()) : Json(-x);
       if (op == "%") return ((x % y) + y) % y;  // Python's sign convention
       if (op == "//") return x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
     }
