@@ -28,6 +28,37 @@ struct PackedLinear {
   std::shared_ptr<const void> data;
 };
 
+// ---- text generation (issue 4) ----
+// Rotary position embedding: in each head the first `rotary_dim` dims rotate by angle
+// position * inv_freq[i] (rotary_dim / 2 frequencies). Pairs are (i, i + rotary_dim/2)
+// ("rotate_half", HF LLaMA/NeoX) or (2i, 2i+1) when `interleaved` (GPT-J, GGUF llama).
+struct RopeParams {
+  int num_heads = 0;
+  int head_dim = 0;
+  int rotary_dim = 0;
+  bool interleaved = false;
+  const float* inv_freq = nullptr;  // [rotary_dim / 2]
+  float attention_factor = 1.0f;    // multiplies cos and sin (YaRN/LongRoPE style scaling)
+};
+
+// Attention of new queries against a KV cache laid out [batch, capacity, kv_heads * head_dim]
+// (rows kv_row_stride apart, batches kv_batch_stride apart). Query i of batch b sits at slot
+// params.query_offset + i; keys [0, kv_len) are visible subject to causal/sliding window and
+// `allowed` ([batch, mask_stride], nonzero = attend). With `alibi_slopes` ([num_heads]) the score
+// of key j gets slope[h] * key_positions[b * mask_stride + j] added (BLOOM's ALiBi).
+struct CachedAttentionArgs {
+  const float* q = nullptr;
+  int64_t q_stride = 0;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t kv_row_stride = 0, kv_batch_stride = 0;
+  int64_t batch = 0, q_len = 0, kv_len = 0;
+  const uint8_t* allowed = nullptr;
+  int64_t mask_stride = 0;
+  const float* alibi_slopes = nullptr;
+  const float* key_positions = nullptr;
+};
+
 struct AttentionParams {
   int num_heads = 0;
   int num_kv_heads = 0;  // < num_heads for grouped-query attention
@@ -86,6 +117,17 @@ class Backend {
   virtual Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
                                    int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
                                    const float* score_bias, Tensor& out);
+
+  // ---- text generation (issue 4): decoders with a KV cache ----
+  // Defaults say Unsupported so backends that predate these ops still compile.
+  // Rotates `rows` rows (row_stride floats apart) in place; positions[r] is row r's position.
+  virtual Status Rope(float* x, int64_t rows, int64_t row_stride, const int64_t* positions, const RopeParams& p);
+  // out [batch, q_len, num_heads * head_dim].
+  virtual Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out);
+  // out[M, F] = act(gate_up[:, :F]) * gate_up[:, F:] (fused [gate; up] projection output).
+  virtual Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out);
+  // x *= s, in place.
+  virtual Status Scale(Tensor& x, float s);
 };
 
 }  // namespace accel

@@ -6,6 +6,7 @@
 #include "models/vit.h"
 #include "models/wav2vec2.h"
 #include "models/whisper.h"
+#include "models/decoder/templates.h"
 
 namespace accel::models {
 
@@ -17,6 +18,8 @@ const std::vector<ModelTemplate>& Templates() {
       {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
       {"whisper", {"whisper"}, LoadWhisper},
       {"t5", {"t5", "mt5"}, LoadT5},
+      {"llama", {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3"}, decoder::LoadLlamaDecoder},
+      {"gpt2", {"gpt2", "gpt_neox", "opt", "gptj", "bloom", "falcon"}, decoder::LoadGptDecoder},
   };
   return templates;
 }

@@ -26,6 +26,7 @@ int64_t RowGrain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<i
 CpuBackend::CpuBackend(ThreadPool& pool) : pool_(pool) {}
 
 Result<PackedLinear> CpuBackend::PackLinear(const Tensor& w, DType compute) {
+  if (Info(w.dtype()).is_quantized) return PackQuantizedLinear(w);  // weight format is a dtype
   ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackWeight(w, compute));
   PackedLinear out;
   out.out_features = packed->n;
@@ -36,6 +37,7 @@ Result<PackedLinear> CpuBackend::PackLinear(const Tensor& w, DType compute) {
 }
 
 Status CpuBackend::Linear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) {
+  if (Info(w.compute).is_quantized) return QuantizedLinear(x, w, bias, act, y);  // issue 4
   ACCEL_RETURN_IF_ERROR(RequireF32(x, "Linear input"));
   if (x.dim(-1) != w.in_features) {
     return InvalidArgument("Linear input has " + std::to_string(x.dim(-1)) + " features, weight expects " +

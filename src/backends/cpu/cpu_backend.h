@@ -34,7 +34,15 @@ class CpuBackend final : public Backend {
                            int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, const float* score_bias,
                            Tensor& out) override;
 
+  // ---- text generation (issue 4): cpu_decoder_ops.cpp, quantized Linear in cpu_quant_linear.cpp ----
+  Status Rope(float* x, int64_t rows, int64_t row_stride, const int64_t* positions, const RopeParams& p) override;
+  Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out) override;
+  Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out) override;
+  Status Scale(Tensor& x, float s) override;
+
  private:
+  Result<PackedLinear> PackQuantizedLinear(const Tensor& w);
+  Status QuantizedLinear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y);
   ThreadPool& pool_;
 };
 

@@ -1,0 +1,15 @@
+// libFuzzer target: the GGUF reader and its mapping onto the llama template's names.
+#include <cstddef>
+#include <cstdint>
+
+#include "formats/gguf.h"
+#include "formats/gguf_model.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto f = accel::GgufFile::Parse(data, size, "fuzz.gguf", nullptr);
+  if (f.ok()) {
+    for (const auto& [name, info] : (*f)->tensors()) (void)(*f)->Get(name);
+    (void)accel::GgufToHf(**f);
+  }
+  return 0;
+}

@@ -1,0 +1,165 @@
+// accel generate: text (or token ids) in, streamed tokens out, one timings line at the end.
+#include <cstdio>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/generate_input.h"
+#include "cli/text_codec.h"
+#include "runtime/generation/generator.h"
+
+namespace accel::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model, prompt, prompt_ids, device = "auto";
+  int64_t max_tokens = 128, top_k = 0, max_context = 0;
+  float temperature = 0.0f, top_p = 1.0f, min_p = 0.0f, repetition_penalty = 1.0f, presence = 0.0f, frequency = 0.0f;
+  uint64_t seed = 0;
+  std::vector<std::string> stop;
+  bool chat = false, json = false, ignore_eos = false;
+};
+
+std::string DecodeOrEmpty(const TextCodec& codec, const std::vector<int64_t>& ids, bool skip_special) {
+  auto text = codec.Decode(ids, skip_special);
+  return text.ok() ? *text : std::string();
+}
+
+int RunGenerate(const GenerateArgs& a) {
+  auto loaded = LoadGenerationModel(a.model, a.device);
+  if (!loaded.ok()) return ReportError(loaded.status());
+  GenerationModel& gm = **loaded;
+
+  std::unique_ptr<TextCodec> codec;
+  std::vector<std::vector<int64_t>> prompts;
+  if (!a.prompt_ids.empty()) {
+    auto ids = ParsePromptIds(a.prompt_ids);
+    if (!ids.ok()) return ReportError(ids.status());
+    prompts = *ids;
+    auto c = LoadTextCodec(gm.dir);  // optional here: only used to show text
+    if (c.ok()) codec = std::move(*c);
+  } else {
+    if (a.prompt.empty()) return ReportError(InvalidArgument("give a PROMPT or --prompt-ids"));
+    auto c = LoadTextCodec(gm.dir);
+    if (!c.ok()) return ReportError(c.status());
+    codec = std::move(*c);
+    std::string text = a.prompt;
+    bool add_special = true;
+    if (a.chat) {
+      auto rendered = RenderChatPrompt(gm.dir, a.prompt);
+      if (!rendered.ok()) return ReportError(rendered.status());
+      text = *rendered;
+      add_special = false;  // the template writes BOS itself
+    }
+    auto ids = codec->Encode(text, add_special);
+    if (!ids.ok()) return ReportError(ids.status());
+    prompts.push_back(*ids);
+  }
+
+  generation::GenerationOptions o;
+  o.max_new_tokens = a.max_tokens;
+  o.sampling.temperature = a.temperature;
+  o.sampling.top_k = a.top_k;
+  o.sampling.top_p = a.top_p;
+  o.sampling.min_p = a.min_p;
+  o.sampling.repetition_penalty = a.repetition_penalty;
+  o.sampling.presence_penalty = a.presence;
+  o.sampling.frequency_penalty = a.frequency;
+  o.sampling.seed = a.seed;
+  o.stop_strings = a.stop;
+  o.max_context = a.max_context;
+  if (!a.ignore_eos) o.eos_token_ids = gm.lm->eos_token_ids();
+  if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
+
+  const bool stream = !a.json && prompts.size() == 1;
+  std::vector<std::string> shown(prompts.size());
+  std::vector<std::vector<int64_t>> so_far(prompts.size());
+  auto on_token = [&](int64_t row, int64_t token) {
+    so_far[row].push_back(token);
+    if (!stream) return true;
+    if (codec) {
+      // Decode the whole continuation and print what is new: pieces of a multi-byte character
+      // or a merged space only appear once complete.
+      auto text = codec->Decode(so_far[row], true);
+      if (text.ok() && text->size() >= shown[row].size() && text->compare(0, shown[row].size(), shown[row]) == 0) {
+        std::fputs(text->c_str() + shown[row].size(), stdout);
+        shown[row] = *text;
+      }
+    } else {
+      std::printf("%s%lld", so_far[row].size() > 1 ? " " : "", static_cast<long long>(token));
+    }
+    std::fflush(stdout);
+    return true;
+  };
+  generation::TokenText token_text;
+  if (codec) {
+    token_text = [&](int64_t t) { return DecodeOrEmpty(*codec, {t}, false); };
+  }
+  generation::Generator gen(*gm.lm, gm.model->backend());
+  auto r = gen.Run(prompts, o, on_token, token_text);
+  if (!r.ok()) {
+    if (stream) std::printf("\n");
+    return ReportError(r.status());
+  }
+  const double prompt_tps = r->prefill_ms > 0 ? r->prompt_tokens / (r->prefill_ms / 1000.0) : 0;
+  const int64_t decode_tokens = r->generated_tokens - static_cast<int64_t>(prompts.size());
+  const double gen_tps = r->decode_ms > 0 && decode_tokens > 0 ? decode_tokens / (r->decode_ms / 1000.0) : 0;
+  if (a.json) {
+    nlohmann::json out;
+    for (size_t b = 0; b < prompts.size(); ++b) {
+      nlohmann::json row;
+      row["prompt_ids"] = prompts[b];
+      row["ids"] = r->rows[b].tokens;
+      row["finish_reason"] = r->rows[b].finish_reason;
+      if (codec) row["text"] = DecodeOrEmpty(*codec, r->rows[b].tokens, true);
+      out["outputs"].push_back(row);
+    }
+    out["timings"] = {{"prompt_tokens", r->prompt_tokens}, {"generated_tokens", r->generated_tokens},
+                      {"prefill_ms", r->prefill_ms}, {"ttft_ms", r->ttft_ms}, {"decode_ms", r->decode_ms},
+                      {"prompt_tokens_per_s", prompt_tps}, {"generated_tokens_per_s", gen_tps},
+                      {"kv_cache_bytes", r->kv_cache_bytes}};
+    std::printf("%s\n", out.dump().c_str());
+    return kExitOk;
+  }
+  if (!stream) {
+    for (size_t b = 0; b < prompts.size(); ++b) {
+      std::ostringstream line;
+      for (size_t i = 0; i < r->rows[b].tokens.size(); ++i) line << (i ? " " : "") << r->rows[b].tokens[i];
+      std::printf("[%zu] %s\n", b, codec ? DecodeOrEmpty(*codec, r->rows[b].tokens, true).c_str() : line.str().c_str());
+    }
+  } else {
+    std::printf("\n");
+  }
+  std::printf("timings: prompt %lld tokens %.1f tok/s | generated %lld tokens %.1f tok/s | TTFT %.1f ms | KV cache %.2f MiB\n",
+              static_cast<long long>(r->prompt_tokens), prompt_tps, static_cast<long long>(r->generated_tokens), gen_tps,
+              r->ttft_ms, static_cast<double>(r->kv_cache_bytes) / (1 << 20));
+  return kExitOk;
+}
+
+Action SetupGenerate(CLI::App& app) {
+  auto a = std::make_shared<GenerateArgs>();
+  app.add_option("--model,-m", a->model, "model folder, HF id in the local cache, or a .gguf file")->required();
+  app.add_option("prompt", a->prompt, "prompt text");
+  app.add_option("--prompt-ids", a->prompt_ids, "prompt as token ids: 1,2,3 (rows separated by ';' for a batch)");
+  app.add_option("--max-tokens,-n", a->max_tokens, "maximum new tokens")->check(CLI::NonNegativeNumber);
+  app.add_option("--temperature,-t", a->temperature, "0 = greedy");
+  app.add_option("--top-k", a->top_k, "keep the k most likely tokens (0 = off)");
+  app.add_option("--top-p", a->top_p, "nucleus sampling mass (1 = off)");
+  app.add_option("--min-p", a->min_p, "drop tokens below min-p x the top probability");
+  app.add_option("--repetition-penalty", a->repetition_penalty, "HF-style repetition penalty (1 = off)");
+  app.add_option("--presence-penalty", a->presence, "OpenAI-style presence penalty");
+  app.add_option("--frequency-penalty", a->frequency, "OpenAI-style frequency penalty");
+  app.add_option("--seed", a->seed, "random seed: the same seed gives the same tokens");
+  app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
+  app.add_option("--max-context", a->max_context, "KV cache limit in tokens (default: the model's context)");
+  app.add_option("--device", a->device, "device to run on");
+  app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");
+  app.add_flag("--json", a->json, "print one JSON object instead of streaming");
+  app.add_flag("--ignore-eos", a->ignore_eos, "keep generating past EOS");
+  return [a] { return RunGenerate(*a); };
+}
+
+}  // namespace
+ACCEL_REGISTER_COMMAND("generate", "generate text with a decoder model (streams tokens, then timings)", SetupGenerate);
+}  // namespace accel::cli

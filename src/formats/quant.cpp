@@ -1,0 +1,80 @@
+#include "formats/quant.h"
+
+#include <cmath>
+#include <string>
+
+#include "core/half.h"
+
+namespace accel::quant {
+
+void QuantizeQ8_0(const float* x, size_t n, BlockQ8_0* out) {
+  for (size_t b = 0; b < n / kBlock; ++b, x += kBlock) {
+    float amax = 0.0f;
+    for (int i = 0; i < kBlock; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = F32ToF16(d);
+    for (int i = 0; i < kBlock; ++i) out[b].qs[i] = static_cast<int8_t>(std::lround(x[i] * id));
+  }
+}
+
+void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out) {
+  for (size_t b = 0; b < n / kBlock; ++b, x += kBlock) {
+    // The value of largest magnitude maps to -8, keeping its sign in d.
+    float amax = 0.0f, max = 0.0f;
+    for (int i = 0; i < kBlock; ++i) {
+      if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+    }
+    const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = F32ToF16(d);
+    for (int j = 0; j < kBlock / 2; ++j) {
+      const int lo = std::min(15, static_cast<int>(x[j] * id + 8.5f));
+      const int hi = std::min(15, static_cast<int>(x[j + kBlock / 2] * id + 8.5f));
+      out[b].qs[j] = static_cast<uint8_t>(std::max(0, lo) | (std::max(0, hi) << 4));
+    }
+  }
+}
+
+void DequantizeQ8_0(const BlockQ8_0* b, size_t n, float* out) {
+  for (size_t k = 0; k < n / kBlock; ++k) {
+    const float d = F16ToF32(b[k].d);
+    for (int i = 0; i < kBlock; ++i) out[k * kBlock + i] = d * b[k].qs[i];
+  }
+}
+
+void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out) {
+  for (size_t k = 0; k < n / kBlock; ++k) {
+    const float d = F16ToF32(b[k].d);
+    for (int j = 0; j < kBlock / 2; ++j) {
+      out[k * kBlock + j] = d * static_cast<float>((b[k].qs[j] & 0x0F) - 8);
+      out[k * kBlock + j + kBlock / 2] = d * static_cast<float>((b[k].qs[j] >> 4) - 8);
+    }
+  }
+}
+
+Result<Tensor> ToF32(const Tensor& t) {
+  if (t.dtype() == DType::kQ8_0 || t.dtype() == DType::kQ4_0) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, t.shape()));
+    if (t.dtype() == DType::kQ8_0) {
+      DequantizeQ8_0(t.data<BlockQ8_0>(), t.numel(), out.data<float>());
+    } else {
+      DequantizeQ4_0(t.data<BlockQ4_0>(), t.numel(), out.data<float>());
+    }
+    return out;
+  }
+  return t.ToF32();
+}
+
+Result<Tensor> Quantize(const Tensor& t, DType to) {
+  if (to != DType::kQ8_0 && to != DType::kQ4_0) return Unsupported("cannot quantize to " + std::string(Name(to)));
+  if (t.rank() < 1 || t.dim(-1) % kBlock != 0) return InvalidArgument("quantizing needs rows of a multiple of 32, got " + ShapeToString(t.shape()));
+  ACCEL_ASSIGN_OR_RETURN(Tensor f, ToF32(t));
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, t.shape()));
+  if (to == DType::kQ8_0) {
+    QuantizeQ8_0(f.data<float>(), f.numel(), out.data<BlockQ8_0>());
+  } else {
+    QuantizeQ4_0(f.data<float>(), f.numel(), out.data<BlockQ4_0>());
+  }
+  return out;
+}
+
+}  // namespace accel::quant

@@ -1,0 +1,35 @@
+#pragma once
+// Block quantization formats shared with GGUF (bit layouts as llama.cpp's ggml defines them):
+//   Q8_0: 32 weights = fp16 scale d, then 32 x int8 q;        w = d * q
+//   Q4_0: 32 weights = fp16 scale d, then 16 bytes; byte j holds weight j in its low nibble and
+//         weight j + 16 in its high nibble;                   w = d * (nibble - 8)
+#include <cstddef>
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace accel::quant {
+
+inline constexpr int kBlock = 32;
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[kBlock];
+};
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kBlock / 2];
+};
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18, "GGUF block layouts");
+
+// n must be a multiple of 32.
+void QuantizeQ8_0(const float* x, size_t n, BlockQ8_0* out);
+void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out);
+void DequantizeQ8_0(const BlockQ8_0* b, size_t n, float* out);
+void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out);
+
+// f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0).
+Result<Tensor> ToF32(const Tensor& t);
+// Quantizes a float tensor whose last dimension is a multiple of 32.
+Result<Tensor> Quantize(const Tensor& t, DType to);
+
+}  // namespace accel::quant

@@ -1,0 +1,287 @@
+#include "models/decoder/causal_lm_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace accel::decoder {
+
+namespace {
+
+int64_t IdAt(const Tensor& ids, size_t i) {
+  return ids.dtype() == DType::kI64 ? ids.data<int64_t>()[i] : ids.data<int32_t>()[i];
+}
+
+Status CheckIds(const Tensor& ids, const char* what) {
+  if (ids.rank() != 2 || (ids.dtype() != DType::kI64 && ids.dtype() != DType::kI32) || ids.dim(0) <= 0 || ids.dim(1) <= 0) {
+    return InvalidArgument(std::string(what) + " must be a non-empty integer [batch, seq] tensor, got " +
+                           ShapeToString(ids.shape()));
+  }
+  return Status::Ok();
+}
+
+// The attention mask as one byte per token; absent = all real.
+Result<std::vector<uint8_t>> MaskBytes(const TensorMap& inputs, const std::string& name, const Tensor& ids) {
+  std::vector<uint8_t> mask(ids.numel(), 1);
+  auto it = inputs.find(name);
+  if (it == inputs.end()) return mask;
+  const Tensor& m = it->second;
+  if (m.shape() != ids.shape()) {
+    return InvalidArgument(name + " shape " + ShapeToString(m.shape()) + " != input_ids shape " + ShapeToString(ids.shape()));
+  }
+  for (size_t i = 0; i < mask.size(); ++i) {
+    switch (m.dtype()) {
+      case DType::kI64: mask[i] = m.data<int64_t>()[i] != 0; break;
+      case DType::kI32: mask[i] = m.data<int32_t>()[i] != 0; break;
+      case DType::kF32: mask[i] = m.data<float>()[i] != 0.0f; break;
+      case DType::kBool:
+      case DType::kU8: mask[i] = m.data<uint8_t>()[i] != 0; break;
+      default: return InvalidArgument(name + " has unsupported dtype " + std::string(Name(m.dtype())));
+    }
+  }
+  return mask;
+}
+
+}  // namespace
+
+DecoderModel::DecoderModel(DecoderSpec spec, DecoderWeights weights) : spec_(std::move(spec)), w_(std::move(weights)) {}
+
+Result<std::unique_ptr<KvCache>> DecoderModel::NewCache(int64_t batch, int64_t capacity) {
+  if (capacity > spec_.max_positions) {
+    return InvalidArgument(std::to_string(capacity) + " tokens exceed the model's context of " +
+                           std::to_string(spec_.max_positions));
+  }
+  return KvCache::Create(spec_.layers, batch, capacity, spec_.kv_heads * spec_.head_dim);
+}
+
+Result<Tensor> DecoderModel::Norm(Exec& ex, const Tensor& x, const NormWeights& w) {
+  ACCEL_ASSIGN_OR_RETURN(Tensor y, ex.Alloc(x.shape()));
+  if (spec_.norm == NormKind::kRms) {
+    ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(x, w.weight, spec_.eps, y));
+  } else {
+    ACCEL_RETURN_IF_ERROR(ex.backend().LayerNorm(x, w.weight, w.bias.defined() ? &w.bias : nullptr, spec_.eps, y));
+  }
+  return y;
+}
+
+Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, int64_t batch, int64_t n,
+                                       const std::vector<int64_t>& positions) {
+  const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(layer)];
+  const int64_t d = spec_.head_dim, qw = spec_.heads * d, kw = spec_.kv_heads * d, stride = qw + 2 * kw;
+  const int64_t rows = batch * n, past = cache.length();
+  ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, l.qkv));
+  float* base = qkv.data<float>();
+  if (spec_.qk_norm) {
+    // Per-head RMSNorm of q and k (Qwen3): each row's q heads, then its k heads, are contiguous.
+    for (int64_t r = 0; r < rows; ++r) {
+      Tensor q = Tensor::Wrap(DType::kF32, {spec_.heads, d}, base + r * stride, nullptr);
+      Tensor k = Tensor::Wrap(DType::kF32, {spec_.kv_heads, d}, base + r * stride + qw, nullptr);
+      ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(q, l.q_norm, spec_.eps, q));
+      ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(k, l.k_norm, spec_.eps, k));
+    }
+  }
+  if (spec_.positions == PositionKind::kRope) {
+    const std::vector<float> inv_freq = RopeInvFreq(spec_.rope, past + n);
+    RopeParams rp;
+    rp.head_dim = static_cast<int>(d);
+    rp.rotary_dim = static_cast<int>(spec_.rope.rotary_dim);
+    rp.interleaved = spec_.rope.interleaved;
+    rp.inv_freq = inv_freq.data();
+    rp.num_heads = static_cast<int>(spec_.heads);
+    ACCEL_RETURN_IF_ERROR(ex.backend().Rope(base, rows, stride, positions.data(), rp));
+    rp.num_heads = static_cast<int>(spec_.kv_heads);
+    ACCEL_RETURN_IF_ERROR(ex.backend().Rope(base + qw, rows, stride, positions.data(), rp));
+  }
+  float* keys = cache.keys(layer);
+  float* values = cache.values(layer);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float* src = base + (b * n + i) * stride;
+      const int64_t slot = b * cache.batch_stride() + (past + i) * kw;
+      std::memcpy(keys + slot, src + qw, sizeof(float) * kw);
+      std::memcpy(values + slot, src + qw + kw, sizeof(float) * kw);
+    }
+  }
+  CachedAttentionArgs a;
+  a.q = base;
+  a.q_stride = stride;
+  a.k = keys;
+  a.v = values;
+  a.kv_row_stride = kw;
+  a.kv_batch_stride = cache.batch_stride();
+  a.batch = batch;
+  a.q_len = n;
+  a.kv_len = past + n;
+  a.allowed = cache.mask();
+  a.mask_stride = cache.capacity();
+  if (spec_.positions == PositionKind::kAlibi) {
+    a.alibi_slopes = w_.alibi_slopes.data();
+    a.key_positions = cache.key_positions();
+  }
+  AttentionParams p;
+  p.num_heads = static_cast<int>(spec_.heads);
+  p.num_kv_heads = static_cast<int>(spec_.kv_heads);
+  p.head_dim = static_cast<int>(d);
+  p.scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0f / std::sqrt(static_cast<float>(d));
+  p.causal = true;
+  p.sliding_window = static_cast<int>(spec_.sliding_window);
+  p.query_offset = past;
+  ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Alloc({batch, n, qw}));
+  ACCEL_RETURN_IF_ERROR(ex.backend().CachedAttention(a, p, ctx));
+  return ex.Linear(ctx, l.out);
+}
+
+Result<Tensor> DecoderModel::Mlp(Exec& ex, const DecoderLayerWeights& l, const Tensor& h) {
+  if (!spec_.gated_mlp) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Linear(h, l.up, spec_.act));
+    return ex.Linear(inner, l.down);
+  }
+  ACCEL_ASSIGN_OR_RETURN(Tensor gate_up, ex.Linear(h, l.up));
+  Shape s = h.shape();
+  s.back() = spec_.intermediate;
+  ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Alloc(s));
+  ACCEL_RETURN_IF_ERROR(ex.backend().GatedActivation(gate_up, spec_.act, inner));
+  return ex.Linear(inner, l.down);
+}
+
+Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
+                                 bool all_logits, bool positions_from_mask) {
+  ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
+  const int64_t batch = ids.dim(0), n = ids.dim(1), past = cache.length();
+  if (batch != cache.batch()) {
+    return InvalidArgument("batch of " + std::to_string(batch) + " rows fed to a KV cache of " + std::to_string(cache.batch()));
+  }
+  ACCEL_RETURN_IF_ERROR(cache.Append(n, mask, positions_from_mask));
+  std::vector<int64_t> positions(static_cast<size_t>(batch * n));
+  for (int64_t b = 0; b < batch; ++b) {
+    std::copy_n(cache.positions(b, past), n, positions.begin() + b * n);
+  }
+
+  ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(w_.embed, ids));
+  if (spec_.embed_scale != 1.0f) ACCEL_RETURN_IF_ERROR(ex.backend().Scale(x, spec_.embed_scale));
+  if (spec_.positions == PositionKind::kLearned) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor pos_ids, Tensor::Zeros(DType::kI64, {batch, n}));
+    const int64_t rows = w_.position_table.dim(0);
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const int64_t row = positions[i] + spec_.learned_position_offset;  // padding rows are never read
+      if (row < 0 || row >= rows) {
+        return InvalidArgument("position " + std::to_string(positions[i]) + " is past the " +
+                               std::to_string(rows - spec_.learned_position_offset) + " learned positions");
+      }
+      pos_ids.data<int64_t>()[i] = row;
+    }
+    ACCEL_ASSIGN_OR_RETURN(Tensor pos, ex.Embedding(w_.position_table, pos_ids));
+    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, pos, x));
+  }
+  if (spec_.embed_norm) { ACCEL_ASSIGN_OR_RETURN(x, Norm(ex, x, w_.embed_norm)); }
+
+  for (int64_t li = 0; li < spec_.layers; ++li) {
+    const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(li)];
+    ACCEL_ASSIGN_OR_RETURN(Tensor h, Norm(ex, x, l.attn_norm));
+    ACCEL_ASSIGN_OR_RETURN(Tensor attn, Attention(ex, cache, li, h, batch, n, positions));
+    switch (spec_.residual) {
+      case Residual::kSequential: {
+        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, attn, x));
+        ACCEL_ASSIGN_OR_RETURN(Tensor h2, Norm(ex, x, l.mlp_norm));
+        ACCEL_ASSIGN_OR_RETURN(Tensor m, Mlp(ex, l, h2));
+        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, m, x));
+        break;
+      }
+      case Residual::kParallel:
+      case Residual::kParallelSharedNorm: {
+        Tensor h2 = h;
+        if (spec_.residual == Residual::kParallel) { ACCEL_ASSIGN_OR_RETURN(h2, Norm(ex, x, l.mlp_norm)); }
+        ACCEL_ASSIGN_OR_RETURN(Tensor m, Mlp(ex, l, h2));
+        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, attn, x));
+        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, m, x));
+        break;
+      }
+    }
+  }
+  cache.CommitLength(past + n);
+
+  Tensor last = x;
+  if (!all_logits) {
+    // Rows are left-padded, so each row's newest token is its last column.
+    ACCEL_ASSIGN_OR_RETURN(last, ex.Alloc({batch, spec_.hidden}));
+    for (int64_t b = 0; b < batch; ++b) {
+      std::memcpy(last.data<float>() + b * spec_.hidden, x.data<float>() + ((b + 1) * n - 1) * spec_.hidden,
+                  sizeof(float) * spec_.hidden);
+    }
+  }
+  ACCEL_ASSIGN_OR_RETURN(Tensor normed, Norm(ex, last, w_.final_norm));
+  ACCEL_ASSIGN_OR_RETURN(Tensor logits, ex.Linear(normed, w_.lm_head));
+  return logits.Clone();
+}
+
+Result<Tensor> DecoderModel::Step(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
+                                  bool all_logits) {
+  return Run(ex, cache, ids, mask, all_logits, /*positions_from_mask=*/true);
+}
+
+Result<TensorMap> DecoderModel::Forward(Exec& ex, const TensorMap& inputs) {
+  auto it = inputs.find("input_ids");
+  if (it == inputs.end()) return InvalidArgument("missing input 'input_ids'");
+  const Tensor& ids = it->second;
+  ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
+  ACCEL_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, MaskBytes(inputs, "attention_mask", ids));
+  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ids.dim(0), ids.dim(1)));
+  ACCEL_ASSIGN_OR_RETURN(Tensor logits, Run(ex, *cache, ids, mask, true, spec_.forward_positions_from_mask));
+  TensorMap out;
+  ACCEL_ASSIGN_OR_RETURN(out["logits"], logits.Reshape({ids.dim(0), ids.dim(1), spec_.vocab}));
+  return out;
+}
+
+Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& request) {
+  auto it = request.inputs.find("input_ids");
+  if (it == request.inputs.end()) return InvalidArgument("generation needs 'input_ids'");
+  const Tensor& prompt = it->second;
+  ACCEL_RETURN_IF_ERROR(CheckIds(prompt, "input_ids"));
+  for (const auto& [name, t] : request.inputs) {
+    if (name != "input_ids" && name != "attention_mask") return InvalidArgument("generation input '" + name + "' is not accepted by " + spec_.architecture);
+  }
+  ACCEL_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, MaskBytes(request.inputs, "attention_mask", prompt));
+  const int64_t batch = prompt.dim(0), plen = prompt.dim(1);
+  if (request.max_new_tokens < 0) return InvalidArgument("max_new_tokens must be >= 0");
+  const int64_t total = plen + request.max_new_tokens;
+  if (plen > spec_.max_positions) {
+    return InvalidArgument("prompt of " + std::to_string(plen) + " tokens exceeds the context of " + std::to_string(spec_.max_positions));
+  }
+  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(batch, std::min(total, spec_.max_positions)));
+  // HF: with no pad_token_id, finished rows are padded with the (first) EOS id.
+  const int64_t pad = request.pad_token_id ? *request.pad_token_id
+                      : request.eos_token_ids.empty() ? 0 : request.eos_token_ids.front();
+  std::vector<std::vector<int64_t>> out(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < plen; ++i) out[b].push_back(IdAt(prompt, static_cast<size_t>(b * plen + i)));
+  }
+  std::vector<bool> done(static_cast<size_t>(batch), false);
+  Tensor feed = prompt;
+  std::vector<uint8_t> feed_mask = mask;
+  for (int64_t step = 0; step < request.max_new_tokens; ++step) {
+    if (cache->length() + feed.dim(1) > cache->capacity()) {
+      return InvalidArgument("generation reached the model's context of " + std::to_string(spec_.max_positions) + " tokens");
+    }
+    ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, *cache, feed, feed_mask));
+    ex.arena().Reset();
+    ACCEL_ASSIGN_OR_RETURN(feed, Tensor::Zeros(DType::kI64, {batch, 1}));
+    feed_mask.assign(static_cast<size_t>(batch), 1);
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* row = logits.data<float>() + b * spec_.vocab;
+      int64_t next = std::max_element(row, row + spec_.vocab) - row;  // first maximum, as torch.argmax
+      if (done[b]) next = pad;
+      out[b].push_back(next);
+      feed.data<int64_t>()[b] = next;
+      if (std::find(request.eos_token_ids.begin(), request.eos_token_ids.end(), next) != request.eos_token_ids.end()) {
+        done[b] = true;
+      }
+    }
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+  }
+  const int64_t len = static_cast<int64_t>(out[0].size());
+  ACCEL_ASSIGN_OR_RETURN(Tensor result, Tensor::Zeros(DType::kI64, {batch, len}));
+  for (int64_t b = 0; b < batch; ++b) std::copy(out[b].begin(), out[b].end(), result.data<int64_t>() + b * len);
+  return result;
+}
+
+}  // namespace accel::decoder

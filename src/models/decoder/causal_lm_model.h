@@ -1,0 +1,44 @@
+#pragma once
+// The one forward pass of every decoder-only template: embeddings (+ learned positions),
+// layers of attention over a KV cache and an MLP with the residual pattern of the spec, final
+// norm, LM head. Also greedy generation for `accel verify`.
+#include <memory>
+
+#include "models/causal_lm.h"
+#include "models/decoder/decoder_spec.h"
+#include "models/model.h"
+
+namespace accel::decoder {
+
+class DecoderModel final : public Model, public TextGenerator, public CausalLm {
+ public:
+  DecoderModel(DecoderSpec spec, DecoderWeights weights);
+
+  const std::string& architecture() const override { return spec_.architecture; }
+  std::vector<std::string> required_inputs() const override { return {"input_ids"}; }
+  std::vector<std::string> optional_inputs() const override { return {"attention_mask"}; }
+  Result<TensorMap> Forward(Exec& exec, const TensorMap& inputs) override;
+  Result<Tensor> GenerateGreedy(Exec& exec, const GenerateRequest& request) override;
+
+  int64_t vocab_size() const override { return spec_.vocab; }
+  int64_t max_positions() const override { return spec_.max_positions; }
+  const std::vector<int64_t>& eos_token_ids() const override { return spec_.eos_token_ids; }
+  Result<std::unique_ptr<KvCache>> NewCache(int64_t batch, int64_t capacity) override;
+  Result<Tensor> Step(Exec& exec, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
+                      bool all_logits = false) override;
+
+  const DecoderSpec& spec() const { return spec_; }
+
+ private:
+  Result<Tensor> Run(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask, bool all_logits,
+                     bool positions_from_mask);
+  Result<Tensor> Norm(Exec& ex, const Tensor& x, const NormWeights& w);
+  Result<Tensor> Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, int64_t batch, int64_t n,
+                           const std::vector<int64_t>& positions);
+  Result<Tensor> Mlp(Exec& ex, const DecoderLayerWeights& l, const Tensor& h);
+
+  DecoderSpec spec_;
+  DecoderWeights w_;
+};
+
+}  // namespace accel::decoder
