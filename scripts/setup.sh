@@ -9,6 +9,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
+  libhwloc-dev                         # NUMA topology for `accel hw`
+  opencl-c-headers ocl-icd-libopencl1  # OpenCL types + ICD loader (probed with dlopen)
+  pocl-opencl-icd                      # a CPU OpenCL device the hardware tests find
+  libvulkan-dev mesa-vulkan-drivers    # Vulkan loader + lavapipe CPU device for the tests
 )
 
 missing=()
