@@ -16,6 +16,10 @@ PACKAGES=(
   chromium                             # headless browser that renders the HTML report in tests
   libpng-dev libjpeg-dev               # image decoding for vision preprocessing (issue 5)
   libsndfile1-dev libsoxr-dev          # audio decoding (WAV/FLAC) and resampling (issue 5)
+  libhwloc-dev                         # NUMA topology for `accel hw`
+  opencl-c-headers ocl-icd-libopencl1  # OpenCL types + ICD loader (probed with dlopen)
+  pocl-opencl-icd                      # a CPU OpenCL device the hardware tests find
+  libvulkan-dev mesa-vulkan-drivers    # Vulkan loader + lavapipe CPU device for the tests
 )
 
 missing=()

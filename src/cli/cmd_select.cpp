@@ -1,0 +1,91 @@
+// accel select <model> [--batch B] [--seq S] [--memory-limit M] [--history FILE] [--json]:
+// ranks the devices and dtypes this machine offers for a model and workload, with reasons.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "runtime/device_selection.h"
+#include "runtime/memory_budget.h"
+
+namespace accel::cli {
+namespace {
+
+struct SelectOptions {
+  std::string model, memory_limit, history;
+  int64_t batch = 1, seq = 128;
+  bool json = false;
+};
+
+Action SetupSelect(CLI::App& app) {
+  auto o = std::make_shared<SelectOptions>();
+  app.add_option("model", o->model, "model folder, config.json, or org/name in the local HF cache")->required();
+  app.add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--seq", o->seq, "sequence length (tokens; for decoders, prompt + generated)")->check(CLI::Range(1, 1 << 24));
+  app.add_option("--memory-limit", o->memory_limit, "cap on memory per device, e.g. 8G (default: ACCEL_MEMORY_LIMIT or 90% of available)");
+  app.add_option("--history", o->history, "benchmark results as JSON lines (until the benchmark database is connected)");
+  app.add_flag("--json", o->json, "print JSON");
+  return [o] {
+    auto ev = registry::GatherEvidence(o->model);
+    if (!ev.ok()) return ReportError(ev.status());
+    auto profile = ModelProfile::FromEvidence(*ev);
+    if (!profile.ok()) return ReportError(profile.status());
+    hw::HwReport hardware = hw::DetectHardware(hw::HwSources::FromEnv());
+    SelectionOptions options;
+    if (!o->memory_limit.empty() || std::getenv("ACCEL_MEMORY_LIMIT")) {
+      auto limit = ResolveMemoryLimit(o->memory_limit, hardware.memory);
+      if (!limit.ok()) return ReportError(limit.status());
+      options.memory_limit_bytes = *limit;
+    } else if (hardware.memory.available_bytes > 0) {
+      options.memory_limit_bytes = static_cast<int64_t>(hardware.memory.available_bytes * 0.9);
+    }
+    std::unique_ptr<InMemoryPerfHistory> history;
+    if (!o->history.empty()) {
+      auto loaded = InMemoryPerfHistory::LoadJsonLines(o->history);
+      if (!loaded.ok()) return ReportError(loaded.status());
+      history = std::move(*loaded);
+    }
+    auto sel = SelectDevice(*profile, {o->batch, o->seq}, hardware, history.get(), options);
+    if (!sel.ok()) return ReportError(sel.status());
+    if (o->json) {
+      nlohmann::json cands = nlohmann::json::array();
+      for (const auto& c : sel->candidates) {
+        nlohmann::json j = {{"rank", c.rank}, {"backend", c.backend}, {"device", c.device}, {"dtype", c.dtype},
+                            {"compatible", c.compatible}, {"memory_bytes", c.memory.total_bytes},
+                            {"budget_bytes", c.budget_bytes}, {"method", c.method},
+                            {"reason", c.compatible ? c.reason : c.why_not}};
+        if (c.predicted_ms >= 0) {
+          j["predicted_ms"] = c.predicted_ms;
+          j["error_ms"] = c.error_ms;
+        }
+        if (c.method == "fit")
+          j["fit"] = {{"samples", c.fit.samples}, {"basis", c.fit.basis}, {"ms_per_gflop", c.fit.ms_per_gflop},
+                      {"ms_per_gb", c.fit.ms_per_gb}, {"intercept_ms", c.fit.intercept_ms},
+                      {"relative_rms_error", c.fit.relative_rms_error}};
+        cands.push_back(j);
+      }
+      nlohmann::json out = {{"model", o->model}, {"family", profile->classification.family},
+                            {"parameters", profile->params.params}, {"batch", o->batch}, {"seq", o->seq},
+                            {"notes", sel->notes}, {"candidates", cands}};
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      std::printf("model: %s (%s, %lld parameters), batch %lld x seq %lld\n", o->model.c_str(),
+                  profile->classification.family.c_str(), static_cast<long long>(profile->params.params),
+                  static_cast<long long>(o->batch), static_cast<long long>(o->seq));
+      for (const auto& n : sel->notes) std::printf("note: %s\n", n.c_str());
+      for (const auto& c : sel->candidates) {
+        std::string head = c.compatible ? "#" + std::to_string(c.rank) : "--";
+        std::string pred = c.predicted_ms >= 0 ? " ~" + std::to_string(static_cast<long long>(c.predicted_ms + 0.5)) +
+                                                     " ms (+/- " + std::to_string(static_cast<long long>(c.error_ms + 0.5)) + ")"
+                                               : "";
+        std::printf("%-3s %-8s %-5s %-40s needs %-10s%s\n     %s\n", head.c_str(), c.backend.c_str(), c.dtype.c_str(),
+                    c.device.substr(0, 40).c_str(), hw::FormatBytes(c.memory.total_bytes).c_str(), pred.c_str(),
+                    (c.compatible ? c.reason : c.why_not).c_str());
+      }
+    }
+    return sel->best() ? kExitOk : kExitCheckFailed;
+  };
+}
+}  // namespace
+ACCEL_REGISTER_COMMAND("select", "rank this machine's devices and dtypes for a model and workload", SetupSelect);
+}  // namespace accel::cli

@@ -1,0 +1,22 @@
+#include "hw/backend_report.h"
+
+namespace accel::hw {
+
+bool EngineHasBackend(std::string_view backend) {
+  // Only the CPU backend exists so far; add a name here in the change that adds its kernels.
+  return backend == "cpu";
+}
+
+void FinishReport(BackendReport& report, const std::string& detection_note) {
+  report.engine_backend_built = EngineHasBackend(report.name);
+  report.available = report.hardware_found && report.engine_backend_built;
+  if (!report.hardware_found) {
+    report.reason = detection_note;
+  } else if (!report.engine_backend_built) {
+    report.reason = "engine backend not built (" + std::to_string(report.devices.size()) + " device(s) detected)";
+  } else {
+    report.reason = detection_note.empty() ? "ready" : detection_note;
+  }
+}
+
+}  // namespace accel::hw

@@ -1,0 +1,27 @@
+#include "hw/dynamic_library.h"
+
+#include <dlfcn.h>
+
+namespace accel::hw {
+
+Result<std::shared_ptr<DynamicLibrary>> DynamicLibrary::OpenFirst(const std::vector<std::string>& names) {
+  std::string tried;
+  std::string last_error = "no library names given";
+  for (const std::string& name : names) {
+    // RTLD_LOCAL keeps a vendor library's symbols from leaking into later dlopens.
+    void* handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle) return std::shared_ptr<DynamicLibrary>(new DynamicLibrary(handle, name));
+    const char* err = dlerror();
+    last_error = err ? err : "unknown dlopen error";
+    tried += (tried.empty() ? "" : ", ") + name;
+  }
+  return NotFound("cannot load " + tried + " (" + last_error + ")");
+}
+
+DynamicLibrary::~DynamicLibrary() {
+  if (handle_) dlclose(handle_);
+}
+
+void* DynamicLibrary::RawSymbol(const char* symbol) const { return dlsym(handle_, symbol); }
+
+}  // namespace accel::hw
