@@ -9,6 +9,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libopenblas-dev libdnnl-dev          # reference BLAS / oneDNN (bf16, AMX)
+  libcurl4-openssl-dev libssl-dev libpugixml-dev  # remote APIs: HTTP, SigV4 hashing, S3 XML
+  libcpp-httplib-dev                   # the mock provider server in tests/api and bench/api_overhead
 )
 
 missing=()
