@@ -101,8 +101,12 @@ void ApiClient::RunAttempt(const std::shared_ptr<Call>& call) {
 
   if (!error) return call->Finish(std::nullopt);
   const BackoffPolicy& bp = config_.backoff;
+  // A 429's Retry-After belongs to the key that got it (the key pool keeps it out that long);
+  // with other keys available the retry need not wait for it.
+  double floor_s = error->retry_after_s;
+  if (error->cls == ErrorClass::kRateLimited && keys_.size() > 1) floor_s = -1;
   bool retry = IsRetryable(error->cls) && !call->retry_forbidden && call->attempts <= bp.max_retries &&
-               error->retry_after_s <= bp.max_retry_after_s;
+               floor_s <= bp.max_retry_after_s;
   if (!retry) {
     if (call->attempts > 1) error->message += " (after " + std::to_string(call->attempts) + " attempts)";
     return call->Finish(std::move(error));
@@ -110,7 +114,7 @@ void ApiClient::RunAttempt(const std::shared_ptr<Call>& call) {
   double delay;
   {
     std::lock_guard<std::mutex> lock(rng_mu_);
-    delay = BackoffDelay(bp, call->attempts, error->retry_after_s, rng_);
+    delay = BackoffDelay(bp, call->attempts, floor_s, rng_);
   }
   scheduler_->Resubmit(call, Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay)));
 }
