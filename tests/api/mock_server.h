@@ -45,6 +45,7 @@ class MockServer {
 
   MockServer() {
     server_.new_task_queue = [] { return new httplib::ThreadPool(48); };
+    server_.set_tcp_nodelay(true);  // headers and body go in separate writes: avoid 40 ms delayed-ACK stalls
     server_.set_keep_alive_max_count(1000000);
     server_.set_keep_alive_timeout(30);
     server_.set_read_timeout(30, 0);
