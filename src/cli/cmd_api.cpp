@@ -1,0 +1,154 @@
+// accel api <provider> chat|embed ...; accel api stats. Keys come from the provider's usual
+// environment variable (several keys: comma-separated); they are never printed. Each run adds
+// its statistics to a stats file (ACCEL_API_STATS, default ~/.cache/accel/api-stats.json)
+// that `accel api stats` prints.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/client.h"
+#include "cli/command.h"
+
+namespace accel::cli {
+namespace {
+
+struct ApiOptions {
+  std::string provider, base_url, model, system;
+  std::vector<std::string> words;
+  bool stream = false, json = false;
+  int max_tokens = 0;
+  int timeout_s = 120;
+  int retries = 4;
+};
+
+std::string StatsPath() {
+  if (const char* p = std::getenv("ACCEL_API_STATS")) return p;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.cache/accel/api-stats.json";
+}
+
+void SaveStats(const api::ApiStats& stats) {
+  api::ApiStats merged;
+  std::string path = StatsPath();
+  std::ifstream in(path);
+  if (in) {
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_discarded()) (void)merged.MergeJson(j);  // a corrupt file is replaced
+  }
+  (void)merged.MergeJson(stats.ToJson());
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream(path) << merged.ToJson().dump();
+}
+
+Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
+  api::ClientConfig cfg;
+  cfg.provider = o.provider;
+  auto probe = api::MakeProvider(o.provider);
+  if (!probe) return InvalidArgument("unknown provider '" + o.provider + "' (see accel api --help)");
+  if (!o.base_url.empty()) cfg.base_urls = {o.base_url};
+  cfg.keys = api::KeysFromEnv(probe->info().key_env);
+  cfg.http.timeout_ms = o.timeout_s * 1000;
+  cfg.backoff.max_retries = o.retries;
+  cfg.concurrency = 2;
+  return api::ApiClient::Create(cfg);
+}
+
+int RunChat(const ApiOptions& o) {
+  if (o.words.empty()) return ReportError(InvalidArgument("chat needs a PROMPT"));
+  auto client = MakeClient(o);
+  if (!client.ok()) return ReportError(client.status());
+  api::ChatRequest req;
+  req.model = o.model;
+  if (!o.system.empty()) req.messages.push_back({"system", o.system});
+  std::string prompt;
+  for (const auto& w : o.words) prompt += (prompt.empty() ? "" : " ") + w;
+  req.messages.push_back({"user", prompt});
+  if (o.max_tokens > 0) req.max_tokens = o.max_tokens;
+  api::ApiResult<api::ChatResponse> r = o.stream
+      ? (*client)->ChatStream(req, [](const api::ChatChunk& c) { std::fwrite(c.text.data(), 1, c.text.size(), stdout); std::fflush(stdout); })
+      : (*client)->Chat(req);
+  SaveStats((*client)->stats());
+  if (!r.ok()) return ReportError(r.error().ToStatus());
+  if (o.json) {
+    nlohmann::json j = {{"text", r->text}, {"finish_reason", r->finish_reason}, {"model", r->model},
+                        {"usage", {{"prompt_tokens", r->usage.prompt_tokens}, {"completion_tokens", r->usage.completion_tokens}}}};
+    if (o.stream) std::printf("\n");
+    std::printf("%s\n", j.dump().c_str());
+  } else if (o.stream) {
+    std::printf("\n");
+  } else {
+    std::printf("%s\n", r->text.c_str());
+  }
+  return kExitOk;
+}
+
+int RunEmbed(const ApiOptions& o) {
+  if (o.words.empty()) return ReportError(InvalidArgument("embed needs at least one TEXT"));
+  auto client = MakeClient(o);
+  if (!client.ok()) return ReportError(client.status());
+  auto r = (*client)->Embed(api::EmbedRequest{o.model, o.words});
+  SaveStats((*client)->stats());
+  if (!r.ok()) return ReportError(r.error().ToStatus());
+  nlohmann::json j = {{"model", r->model}, {"embeddings", r->embeddings}};
+  std::printf("%s\n", j.dump().c_str());
+  return kExitOk;
+}
+
+Action SetupApi(CLI::App& app) {
+  auto o = std::make_shared<ApiOptions>();
+  auto action = std::make_shared<Action>();
+  app.require_subcommand(1);
+  std::string names;
+  for (const auto& n : api::ProviderNames()) names += n + " ";
+  for (const std::string& provider : api::ProviderNames()) {
+    CLI::App* p = app.add_subcommand(provider, "remote " + provider + " API");
+    p->require_subcommand(1);
+    for (const char* verb : {"chat", "embed"}) {
+      CLI::App* v = p->add_subcommand(verb, std::string(verb) + " through " + provider);
+      v->add_option("--base-url", o->base_url, "server base URL (default: the provider's public API)");
+      v->add_option("--model", o->model, "model name");
+      v->add_option("--timeout", o->timeout_s, "seconds for the whole request")->check(CLI::Range(1, 3600));
+      v->add_option("--retries", o->retries, "retries after the first attempt")->check(CLI::Range(0, 20));
+      v->add_option("words", o->words, std::string(verb) == std::string("chat") ? "PROMPT" : "TEXT...");
+      if (std::string(verb) == "chat") {
+        v->add_flag("--stream", o->stream, "print the answer as it streams");
+        v->add_option("--system", o->system, "system message");
+        v->add_option("--max-tokens", o->max_tokens, "answer length limit");
+        v->add_flag("--json", o->json, "print text, finish reason and usage as JSON");
+      }
+      bool is_chat = std::string(verb) == "chat";
+      v->callback([o, action, provider, is_chat] {
+        o->provider = provider;
+        *action = [o, is_chat] { return is_chat ? RunChat(*o) : RunEmbed(*o); };
+      });
+    }
+  }
+  CLI::App* stats = app.add_subcommand("stats", "print request statistics kept by earlier runs");
+  bool stats_json = false;
+  auto stats_json_ptr = std::make_shared<bool>(false);
+  stats->add_flag("--json", *stats_json_ptr, "print JSON");
+  stats->callback([action, stats_json_ptr] {
+    *action = [stats_json_ptr] {
+      api::ApiStats s;
+      std::ifstream in(StatsPath());
+      if (in) {
+        auto j = nlohmann::json::parse(in, nullptr, false);
+        if (j.is_discarded()) return ReportError(Corrupt("stats file " + StatsPath() + " is not JSON"));
+        Status st = s.MergeJson(j);
+        if (!st.ok()) return ReportError(st);
+      }
+      if (*stats_json_ptr) std::printf("%s\n", s.ToJson().dump(2).c_str());
+      else std::printf("%s", s.ToTable().c_str());
+      return kExitOk;
+    };
+  });
+  (void)stats_json;
+  return [action] { return *action ? (*action)() : kExitBadInput; };
+}
+
+}  // namespace
+ACCEL_REGISTER_COMMAND("api", "call remote inference APIs (OpenAI, Claude, Gemini, Ollama, TGI, TEI, ...)", SetupApi);
+}  // namespace accel::cli
