@@ -158,7 +158,8 @@ Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, c
   cpu::AttentionTaskArgs args{q, q_stride, k, v, kv_stride, q_len, kv_len, allowed.empty() ? nullptr : allowed.data(), &p,
                               out.data<float>()};
   const auto& kern = cpu::GetRowKernels();
-  constexpr int64_t kRowsPerTask = 16;
+  // Each task transposes its head's K once, so tasks take enough query rows to amortise it.
+  constexpr int64_t kRowsPerTask = 32;
   const int64_t q_blocks = (q_len + kRowsPerTask - 1) / kRowsPerTask;
   pool_.Run(batch * p.num_heads * q_blocks, [&](int64_t t) {
     const int64_t qb = t % q_blocks;

@@ -105,26 +105,35 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
   const int64_t want_tasks = 4 * pool.num_threads();
   const int64_t group = std::max<int64_t>(1, std::min<int64_t>(8, panels * m_chunks / want_tasks));
   const int64_t groups = (panels + group - 1) / group;
+  // Pack all of A once (every m chunk x k block), in parallel, before any panel needs it.
+  const int64_t k_blocks = (k + kKc - 1) / kKc;
+  const size_t slot = static_cast<size_t>((kMc + mr) * (kKc + 1));  // floats; bf16 pairs need half
+  thread_local std::vector<float> packed_a;
+  if (packed_a.size() < slot * m_chunks * k_blocks) packed_a.resize(slot * m_chunks * k_blocks);
+  float* packed = packed_a.data();
+  pool.Run(m_chunks * k_blocks, [&](int64_t t) {
+    const int64_t mc = t / k_blocks, kb = t % k_blocks;
+    const int64_t row0 = mc * kMc, k0 = kb * kKc;
+    kern.pack_a(a + row0 * lda + k0, lda, std::min(kMc, m - row0), std::min(kKc, k - k0), mr, packed + slot * t);
+  });
   pool.Run(groups * m_chunks, [&](int64_t task) {
     const int64_t g = task % groups;
     const int64_t mc = task / groups;
     const int64_t row0 = mc * kMc;
     const int64_t rows = std::min(kMc, m - row0);
     const int64_t p0 = g * group, p1 = std::min(panels, p0 + group);
-    thread_local std::vector<float> packed_a;  // sized in floats; bf16 needs half of it
-    packed_a.resize(static_cast<size_t>((kMc + mr) * (kKc + 1)));
     if (k == 0) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t cols = std::min(nr, n - p * nr);
         for (int64_t r = 0; r < rows; ++r) std::memset(c + (row0 + r) * ldc + p * nr, 0, sizeof(float) * cols);
       }
     }
-    for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-      const int64_t kc = std::min(kKc, k - k0);
-      kern.pack_a(a + row0 * lda + k0, lda, rows, kc, mr, packed_a.data());
+    for (int64_t kb = 0; kb < k_blocks; ++kb) {
+      const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
+      const float* pa = packed + slot * (mc * k_blocks + kb);
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t cols = std::min(nr, n - p * nr);
-        kern.tile(packed_a.data(), b.panel(p, k0), kc, c + row0 * ldc + p * nr, ldc, rows, cols, k0 > 0);
+        kern.tile(pa, b.panel(p, k0), kc, c + row0 * ldc + p * nr, ldc, rows, cols, k0 > 0);
       }
     }
     if (bias || act != Activation::kNone) {
