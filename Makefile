@@ -13,9 +13,15 @@ build: setup
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: what this machine is, every bundled model checked against its reference, the
+# quick benchmark (bundled models + synthetic bert-base at real shape) into ./accel.db, and the
+# HTML report.
 run: build
 	./$(BUILD)/accel hw
 	./$(BUILD)/accel verify --all tests/data/models
+	./$(BUILD)/accel bench --suite quick --db accel.db
+	./$(BUILD)/accel report --db accel.db --out report.html
+	@echo "database: $(CURDIR)/accel.db   report: $(CURDIR)/report.html   (try: ./$(BUILD)/accel query performance)"
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -30,9 +36,9 @@ asan: setup
 # ThreadSanitizer build of the concurrency tests (the model pool); CI runs it after asan.
 tsan: setup
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACCEL_SANITIZE=thread -DACCEL_BUILD_BENCH=OFF
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test cpu_kernels_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '^(ResourcePool|MemoryBudget)\.'
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '^(ResourcePool|MemoryBudget|ThreadPool)\.'
 
 bench: build
 	bash bench/run_bert_bench.sh

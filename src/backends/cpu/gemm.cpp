@@ -12,9 +12,9 @@ namespace accel::cpu {
 
 namespace {
 
-// K is processed in blocks so one panel slice (kKc x nr values, 24 KiB of f32 at nr = 32)
+// K is processed in blocks so one panel slice (kKc x nr values, 48 KiB of f32 at nr = 48)
 // stays in L1 while the packed row blocks of A stream past it from L2.
-constexpr int64_t kKc = 192;
+constexpr int64_t kKc = 256;
 // Rows of A per task: few enough that the packed slice (kMc x kKc) stays in L2.
 constexpr int64_t kMc = 192;
 
