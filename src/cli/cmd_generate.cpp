@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/generate_input.h"
-#include "cli/text_codec.h"
+#include "tokenizers/tokenizer.h"
 #include "runtime/generation/generator.h"
 
 namespace accel::cli {
@@ -21,7 +21,7 @@ struct GenerateArgs {
   bool chat = false, json = false, ignore_eos = false;
 };
 
-std::string DecodeOrEmpty(const TextCodec& codec, const std::vector<int64_t>& ids, bool skip_special) {
+std::string DecodeOrEmpty(const Tokenizer& codec, const std::vector<int64_t>& ids, bool skip_special) {
   auto text = codec.Decode(ids, skip_special);
   return text.ok() ? *text : std::string();
 }
@@ -31,17 +31,17 @@ int RunGenerate(const GenerateArgs& a) {
   if (!loaded.ok()) return ReportError(loaded.status());
   GenerationModel& gm = **loaded;
 
-  std::unique_ptr<TextCodec> codec;
+  std::unique_ptr<Tokenizer> codec;
   std::vector<std::vector<int64_t>> prompts;
   if (!a.prompt_ids.empty()) {
     auto ids = ParsePromptIds(a.prompt_ids);
     if (!ids.ok()) return ReportError(ids.status());
     prompts = *ids;
-    auto c = LoadTextCodec(gm.dir);  // optional here: only used to show text
+    auto c = Tokenizer::Load(gm.dir);  // optional here: only used to show text
     if (c.ok()) codec = std::move(*c);
   } else {
     if (a.prompt.empty()) return ReportError(InvalidArgument("give a PROMPT or --prompt-ids"));
-    auto c = LoadTextCodec(gm.dir);
+    auto c = Tokenizer::Load(gm.dir);
     if (!c.ok()) return ReportError(c.status());
     codec = std::move(*c);
     std::string text = a.prompt;
@@ -54,7 +54,7 @@ int RunGenerate(const GenerateArgs& a) {
     }
     auto ids = codec->Encode(text, add_special);
     if (!ids.ok()) return ReportError(ids.status());
-    prompts.push_back(*ids);
+    prompts.push_back(ids->ids);
   }
 
   generation::GenerationOptions o;

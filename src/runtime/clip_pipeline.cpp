@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "preprocess/image_processor.h"
-#include "runtime/text_tokenizer_seam.h"
+#include "tokenizers/tokenizer.h"
 
 namespace accel::runtime {
 
@@ -36,8 +36,8 @@ Result<std::vector<float>> EmbedImage(LoadedModel& model, const std::string& ima
 
 Result<std::vector<float>> EmbedText(LoadedModel& model, const std::string& text) {
   if (model.config().model_type() != "clip") return InvalidArgument(model.dir() + ": not a CLIP model");
-  ACCEL_ASSIGN_OR_RETURN(TextTokenizer tok, LoadTextTokenizer(model.dir()));
-  ACCEL_ASSIGN_OR_RETURN(TextTokens t, tok.encode(text));
+  ACCEL_ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(model.dir()));
+  ACCEL_ASSIGN_OR_RETURN(Encoding t, tok->Encode(text));
   const int64_t n = static_cast<int64_t>(t.ids.size());
   if (n == 0) return InvalidArgument("text produced no tokens");
   ACCEL_ASSIGN_OR_RETURN(Tensor ids, Tensor::Zeros(DType::kI64, {1, n}));

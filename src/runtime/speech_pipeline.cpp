@@ -8,7 +8,7 @@
 
 #include "core/mapped_file.h"
 #include "preprocess/audio.h"
-#include "runtime/text_tokenizer_seam.h"
+#include "tokenizers/tokenizer.h"
 
 namespace accel::runtime {
 
@@ -117,12 +117,12 @@ Result<Transcript> Transcribe(LoadedModel& model, const std::string& audio_path,
   req.pad_token_id = model.config().IntOr("pad_token_id", req.eos_token_ids[0]);
   ACCEL_ASSIGN_OR_RETURN(Tensor ids, model.Generate(req));
   out.ids.assign(ids.data<int64_t>() + prompt.size(), ids.data<int64_t>() + ids.numel());
-  auto tok = LoadTextTokenizer(model.dir());
+  auto tok = Tokenizer::Load(model.dir());
   if (!tok.ok()) {
     out.note = tok.status().message();
     return out;
   }
-  ACCEL_ASSIGN_OR_RETURN(out.text, tok->decode(out.ids));
+  ACCEL_ASSIGN_OR_RETURN(out.text, (*tok)->Decode(out.ids, /*skip_special_tokens=*/true));
   return out;
 }
 
