@@ -32,6 +32,7 @@ struct MockReply {
 struct MockRequest {
   std::string method, path, body;
   std::multimap<std::string, std::string> headers;  // as httplib keeps them (case-insensitive lookup)
+  std::string target;  // the request target as sent: raw (still percent-encoded) path and query
   std::string Header(const std::string& name) const {
     for (const auto& [k, v] : headers)
       if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
@@ -82,6 +83,11 @@ class MockServer {
     std::lock_guard<std::mutex> lock(mu_);
     handlers_[path] = std::move(h);
   }
+  // Answers every path that has no queued answer and no handler of its own.
+  void HandleAny(Handler h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    any_handler_ = std::move(h);
+  }
   std::vector<MockRequest> Requests() const {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
@@ -94,7 +100,7 @@ class MockServer {
 
  private:
   void Serve(const httplib::Request& req, httplib::Response& res) {
-    MockRequest r{req.method, req.path, req.body, {}};
+    MockRequest r{req.method, req.path, req.body, {}, req.target};
     for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
     MockReply reply;
     bool found = false;
@@ -114,6 +120,7 @@ class MockServer {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = handlers_.find(req.path);
         if (it != handlers_.end()) h = it->second;
+        else h = any_handler_;
       }
       if (h) reply = h(r);
       else reply = MockReply{404, "application/json", {}, R"({"error":{"message":"no route )" + req.path + R"("}})"};
@@ -169,6 +176,7 @@ class MockServer {
   mutable std::mutex mu_;
   std::map<std::string, std::deque<MockReply>> queued_;
   std::map<std::string, Handler> handlers_;
+  Handler any_handler_;
   std::vector<MockRequest> requests_;
 };
 
