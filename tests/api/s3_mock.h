@@ -27,7 +27,13 @@ class S3Mock {
   S3Mock(std::string access_key, std::string secret, std::string region = "us-east-1")
       : access_key_(std::move(access_key)), secret_(std::move(secret)), region_(std::move(region)) {
     server_.KeepRequests(false);
-    server_.HandleAny([this](const MockRequest& r) { return Serve(r); });
+    // Connection: close — the client's thread-local curl handle would otherwise hold a
+    // keep-alive connection that makes the server's shutdown wait out its keep-alive timeout.
+    server_.HandleAny([this](const MockRequest& r) {
+      MockReply reply = Serve(r);
+      reply.headers.emplace_back("Connection", "close");
+      return reply;
+    });
   }
 
   std::string url() const { return server_.url(); }

@@ -169,7 +169,8 @@ ApiResult<std::string> S3Client::PutMultipart(const std::string& bucket, const s
   std::vector<std::string> etags;
   for (size_t offset = 0, part = 1; offset < body.size() || part == 1; offset += config_.part_size, ++part) {
     std::string chunk = body.substr(offset, config_.part_size);
-    auto r = Send("PUT", bucket, key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id.value()}}, chunk);
+    auto r = Send("PUT", bucket, key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id.value()}}, chunk,
+                  {{"content-type", "application/octet-stream"}});
     if (!r.ok()) return abort(r.error());
     if (r->Header("etag").empty()) return abort(MakeError(ErrorClass::kProtocol, "S3 part answer without an ETag"));
     etags.push_back(r->Header("etag"));
