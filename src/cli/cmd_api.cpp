@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "api/client.h"
+#include "cli/api_s3_cli.h"
 #include "cli/command.h"
 
 namespace accel::cli {
@@ -126,6 +127,7 @@ Action SetupApi(CLI::App& app) {
       });
     }
   }
+  AddS3Commands(app, action);
   CLI::App* stats = app.add_subcommand("stats", "print request statistics kept by earlier runs");
   bool stats_json = false;
   auto stats_json_ptr = std::make_shared<bool>(false);
