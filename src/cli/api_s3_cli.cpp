@@ -84,7 +84,9 @@ int RunList(const S3Options& o) {
 }
 
 void CommonOptions(CLI::App* v, S3Options* o) {
-  v->add_option("--base-url", o->base_urls, "S3 endpoint URL; repeat or comma-separate for several")->required();
+  v->add_option("--base-url", o->base_urls, "S3 endpoint URL; repeat or comma-separate for several")
+      ->required()
+      ->allow_extra_args(false);
   v->add_option("--region", o->region, "signing region (default AWS_REGION or us-east-1)");
   v->add_flag("--least-loaded", o->least_loaded, "route to the endpoint with fewest requests in flight (default round-robin)");
   v->add_option("--timeout", o->timeout_s, "seconds per request")->check(CLI::Range(1, 86400));
