@@ -60,12 +60,13 @@ size_t ExpectMatchesGoldens(const Tokenizer& tok, const std::string& jsonl) {
     const std::string text = rec["text"];
     const bool special = rec["add_special_tokens"];
     auto enc = tok.Encode(text, special);
-    ASSERT_TRUE(enc.ok()) << enc.status().message();
+    EXPECT_TRUE(enc.ok()) << enc.status().message();
+    if (!enc.ok()) continue;
     EXPECT_EQ(enc->ids, rec["ids"].get<std::vector<int64_t>>()) << "text: " << text << " special " << special;
     EXPECT_EQ(enc->tokens, rec["tokens"].get<std::vector<std::string>>()) << "text: " << text;
     auto decoded = tok.Decode(enc->ids, true);
-    ASSERT_TRUE(decoded.ok());
-    EXPECT_EQ(*decoded, rec["decoded"].get<std::string>()) << "text: " << text;
+    EXPECT_TRUE(decoded.ok());
+    if (decoded.ok()) EXPECT_EQ(*decoded, rec["decoded"].get<std::string>()) << "text: " << text;
     ++compared;
   }
   return compared;

@@ -63,8 +63,8 @@ inline std::string WriteLlamaTinyGguf(DType dtype, bool dequantize_back = false,
     }
     if (g.find("attn_q") != std::string::npos || g.find("attn_k") != std::string::npos) t = PermuteForGguf(t, 4);
     const bool projection = t.rank() == 2 && g != "token_embd.weight";
-    if (projection && dtype != DType::kF32) t = Must(quant::Quantize(t, dtype));
-    if (projection && dequantize_back) t = Must(quant::ToF32(t));
+    if (projection && dtype != DType::kF32) t = MustOk(quant::Quantize(t, dtype));
+    if (projection && dequantize_back) t = MustOk(quant::ToF32(t));
     tensors.emplace_back(g, t);
   }
   std::vector<std::pair<std::string, nlohmann::json>> md = {
