@@ -1,6 +1,7 @@
 #include "formats/gguf_tokenizer.h"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 namespace accel {
@@ -81,11 +82,13 @@ std::vector<size_t> CodePointStarts(const std::string& s) {
 
 // SentencePiece BPE vocabularies ship scores, not merges. As transformers' converter does:
 // every split of a token into two vocabulary pieces is a merge; a token's merges are ordered
-// by the pieces' ids, and all merges by the produced token's score (descending, stable).
+// by the pieces' ids, then all merges by (token score, left length, right length), descending
+// and stable — so among one token's splits the longest left piece ranks first.
 std::vector<std::pair<std::string, std::string>> MergesFromScores(const Vocab& v) {
   struct Merge {
     int64_t left, right;
     double score;
+    size_t left_chars, right_chars;  // code points
   };
   std::vector<Merge> merges;
   for (size_t id = 0; id < v.tokens.size(); ++id) {
@@ -96,13 +99,16 @@ std::vector<std::pair<std::string, std::string>> MergesFromScores(const Vocab& v
       if (cut == 0) continue;
       auto l = v.ids.find(t.substr(0, cut));
       auto r = v.ids.find(t.substr(cut));
-      if (l != v.ids.end() && r != v.ids.end()) local.push_back({l->second, r->second, v.scores[id]});
+      if (l != v.ids.end() && r != v.ids.end())
+        local.push_back({l->second, r->second, v.scores[id], CodePointStarts(l->first).size(), CodePointStarts(r->first).size()});
     }
     std::sort(local.begin(), local.end(),
               [](const Merge& a, const Merge& b) { return std::tie(a.left, a.right) < std::tie(b.left, b.right); });
     merges.insert(merges.end(), local.begin(), local.end());
   }
-  std::stable_sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) { return a.score > b.score; });
+  std::stable_sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
+    return std::tie(a.score, a.left_chars, a.right_chars) > std::tie(b.score, b.left_chars, b.right_chars);
+  });
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(merges.size());
   for (const Merge& m : merges) out.emplace_back(v.tokens[m.left], v.tokens[m.right]);
