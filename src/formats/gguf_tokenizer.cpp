@@ -172,6 +172,14 @@ Result<json> PreTokenizerForGpt2(const json& md) {
                 {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}};
 }
 
+// Llama-3's tokenizer looks a whole pre-token up in the vocabulary before merging (HF's
+// ignore_merges, llama.cpp's LLAMA3 pre-type); the merges alone can split some words differently.
+bool IgnoresMerges(const json& md, bool spm) {
+  if (spm) return false;
+  const std::string pre = md.value("tokenizer.ggml.pre", std::string("default"));
+  return pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3";
+}
+
 }  // namespace
 
 Result<json> GgufTokenizerJson(const json& md) {
@@ -219,7 +227,7 @@ Result<json> GgufTokenizerJson(const json& md) {
 
   json model = {{"type", "BPE"},         {"dropout", nullptr},    {"unk_token", nullptr},
                 {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
-                {"fuse_unk", spm},        {"byte_fallback", spm},  {"ignore_merges", false},
+                {"fuse_unk", spm},        {"byte_fallback", spm},  {"ignore_merges", IgnoresMerges(md, spm)},
                 {"vocab", vocab},         {"merges", merges_json}};
   if (spm && unk) model["unk_token"] = v.tokens[*unk];
 

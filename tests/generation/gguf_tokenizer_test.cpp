@@ -72,22 +72,29 @@ size_t ExpectMatchesGoldens(const Tokenizer& tok, const std::string& jsonl) {
   return compared;
 }
 
-// gpt2-bytelevel-bpe/tokenizer.json as llama.cpp's converter writes a "gpt2" vocabulary.
-Metadata Gpt2Metadata() {
-  json tj = ReadJson(TokDir("gpt2-bytelevel-bpe") + "/tokenizer.json");
+// A byte-level BPE tokenizer.json as llama.cpp's converter writes a "gpt2" vocabulary (added
+// tokens past the model's vocabulary are appended at their ids).
+Metadata Gpt2Metadata(const std::string& fixture = "gpt2-bytelevel-bpe", const std::string& pre = "default",
+                      const std::string& bos = "<|endoftext|>", bool add_bos = false) {
+  json tj = ReadJson(TokDir(fixture) + "/tokenizer.json");
   const json& vocab = tj["model"]["vocab"];
-  std::vector<std::string> tokens(vocab.size());
+  size_t size = vocab.size();
+  for (const auto& a : tj["added_tokens"]) size = std::max(size, a["id"].get<size_t>() + 1);
+  std::vector<std::string> tokens(size);
   for (auto it = vocab.begin(); it != vocab.end(); ++it) tokens.at(it.value().get<size_t>()) = it.key();
   std::vector<int64_t> types(tokens.size(), 1);
-  for (const auto& a : tj["added_tokens"]) types.at(a["id"].get<size_t>()) = a["special"].get<bool>() ? 3 : 4;
+  for (const auto& a : tj["added_tokens"]) {
+    tokens.at(a["id"].get<size_t>()) = a["content"];
+    types.at(a["id"].get<size_t>()) = a["special"].get<bool>() ? 3 : 4;
+  }
   std::vector<std::string> merges;
   for (const auto& m : tj["model"]["merges"])
     merges.push_back(m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>());
-  const int64_t eot = vocab["<|endoftext|>"];
-  return {{"tokenizer.ggml.model", "gpt2"},     {"tokenizer.ggml.pre", "default"},
-          {"tokenizer.ggml.tokens", tokens},    {"tokenizer.ggml.token_type", types},
-          {"tokenizer.ggml.merges", merges},    {"tokenizer.ggml.bos_token_id", eot},
-          {"tokenizer.ggml.eos_token_id", eot}, {"tokenizer.ggml.add_bos_token", false}};
+  const int64_t bos_id = std::find(tokens.begin(), tokens.end(), bos) - tokens.begin();
+  return {{"tokenizer.ggml.model", "gpt2"},        {"tokenizer.ggml.pre", pre},
+          {"tokenizer.ggml.tokens", tokens},       {"tokenizer.ggml.token_type", types},
+          {"tokenizer.ggml.merges", merges},       {"tokenizer.ggml.bos_token_id", bos_id},
+          {"tokenizer.ggml.eos_token_id", bos_id}, {"tokenizer.ggml.add_bos_token", add_bos}};
 }
 
 // llama2-spm-bpe/tokenizer.model as llama.cpp's converter writes a "llama" vocabulary: pieces,
@@ -122,6 +129,15 @@ TEST(GgufTokenizer, Gpt2VocabularyReproducesHfGoldens) {
   auto tok = LoadFromGguf(path);
   ASSERT_TRUE(tok);
   EXPECT_EQ(ExpectMatchesGoldens(*tok, TokDir("gpt2-bytelevel-bpe") + "/expected.jsonl"), 128u);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(GgufTokenizer, Llama3VocabularyWithLlamaBpePreTokenizerReproducesHfGoldens) {
+  const std::string path =
+      WriteTokenizerGguf(Gpt2Metadata("llama3-bpe", "llama-bpe", "<|begin_of_text|>", true), "llama3");
+  auto tok = LoadFromGguf(path);
+  ASSERT_TRUE(tok);
+  EXPECT_EQ(ExpectMatchesGoldens(*tok, TokDir("llama3-bpe") + "/expected.jsonl"), 128u);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
