@@ -161,7 +161,8 @@ TEST(Gguf, CorruptFilesAreCleanErrors) {
   size_t at = b.find("token_embd.weight");
   ASSERT_NE(at, std::string::npos);
   at += std::string("token_embd.weight").size();
-  const uint32_t rank = *reinterpret_cast<const uint32_t*>(&b[at]);
+  uint32_t rank = 0;
+  std::memcpy(&rank, &b[at], sizeof rank);  // unaligned in the file
   const size_t type_at = at + 4 + 8 * rank;
   b[type_at] = 77;
   expect_error(b, "ggml type 77");
