@@ -37,17 +37,17 @@ int RunGenerate(const GenerateArgs& a) {
     auto ids = ParsePromptIds(a.prompt_ids);
     if (!ids.ok()) return ReportError(ids.status());
     prompts = *ids;
-    auto c = Tokenizer::Load(gm.dir);  // optional here: only used to show text
+    auto c = LoadModelTokenizer(gm);  // optional here: only used to show text
     if (c.ok()) codec = std::move(*c);
   } else {
     if (a.prompt.empty()) return ReportError(InvalidArgument("give a PROMPT or --prompt-ids"));
-    auto c = Tokenizer::Load(gm.dir);
+    auto c = LoadModelTokenizer(gm);
     if (!c.ok()) return ReportError(c.status());
     codec = std::move(*c);
     std::string text = a.prompt;
     bool add_special = true;
     if (a.chat) {
-      auto rendered = RenderChatPrompt(gm.dir, a.prompt);
+      auto rendered = RenderChatPrompt(gm, a.prompt);
       if (!rendered.ok()) return ReportError(rendered.status());
       text = *rendered;
       add_special = false;  // the template writes BOS itself

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "formats/gguf_model.h"
+#include "formats/gguf_tokenizer.h"
 #include "text/chat_template.h"
 
 namespace accel::cli {
@@ -18,6 +19,7 @@ Result<std::unique_ptr<GenerationModel>> LoadGenerationModel(const std::string& 
     ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*file));
     ACCEL_ASSIGN_OR_RETURN(gm->model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
     gm->dir = std::filesystem::path(spec).parent_path().string();  // tokenizer files beside the .gguf
+    gm->gguf = std::move(file);
   } else {
     ACCEL_ASSIGN_OR_RETURN(gm->model, LoadedModel::Load(spec, options));
     gm->dir = gm->model->dir();
@@ -57,8 +59,22 @@ Result<std::vector<std::vector<int64_t>>> ParsePromptIds(const std::string& text
   return rows;
 }
 
-Result<std::string> RenderChatPrompt(const std::string& model_dir, const std::string& user_message) {
-  ACCEL_ASSIGN_OR_RETURN(text::ChatTemplate t, text::LoadChatTemplate(model_dir));
+Result<std::unique_ptr<Tokenizer>> LoadModelTokenizer(const GenerationModel& gm) {
+  if (gm.gguf && gm.gguf->metadata().contains("tokenizer.ggml.model")) return TokenizerFromGguf(*gm.gguf);
+  return Tokenizer::Load(gm.dir);
+}
+
+Result<std::string> RenderChatPrompt(const GenerationModel& gm, const std::string& user_message) {
+  std::optional<text::ChatTemplate> embedded;
+  if (gm.gguf) {
+    ACCEL_ASSIGN_OR_RETURN(embedded, ChatTemplateFromGguf(*gm.gguf));
+  }
+  text::ChatTemplate t;
+  if (embedded) {
+    t = std::move(*embedded);
+  } else {
+    ACCEL_ASSIGN_OR_RETURN(t, text::LoadChatTemplate(gm.dir));
+  }
   return text::RenderChat(t, {{"user", user_message}}, /*add_generation_prompt=*/true);
 }
 
