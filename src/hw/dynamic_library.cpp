@@ -1,6 +1,7 @@
 #include "hw/dynamic_library.h"
 
 #include <dlfcn.h>
+#include <link.h>
 
 namespace accel::hw {
 
@@ -16,6 +17,22 @@ Result<std::shared_ptr<DynamicLibrary>> DynamicLibrary::OpenFirst(const std::vec
     tried += (tried.empty() ? "" : ", ") + name;
   }
   return NotFound("cannot load " + tried + " (" + last_error + ")");
+}
+
+std::set<std::string> LoadedObjects() {
+  std::set<std::string> names;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* out) {
+        if (info->dlpi_name && *info->dlpi_name) static_cast<std::set<std::string>*>(out)->insert(info->dlpi_name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+void PinNewlyLoaded(const std::set<std::string>& before) {
+  for (const std::string& name : LoadedObjects())
+    if (!before.count(name)) dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
 DynamicLibrary::~DynamicLibrary() {

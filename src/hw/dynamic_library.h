@@ -3,12 +3,20 @@
 // OpenCL, Vulkan, OpenVINO) never needs it at build time. Missing symbols are errors that name
 // the library and the symbol, not crashes.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 
 namespace accel::hw {
+
+// Shared objects mapped into this process now (their paths).
+std::set<std::string> LoadedObjects();
+// Keeps every object mapped since `before` for the life of the process. Driver runtimes
+// (Vulkan ICDs, PoCL) hold one-time global state they never free; unloading them turns it into
+// unreachable memory that LeakSanitizer reports, and some misbehave when loaded a second time.
+void PinNewlyLoaded(const std::set<std::string>& before);
 
 class DynamicLibrary {
  public:

@@ -64,6 +64,7 @@ BackendReport ProbeOpenCl(const HwSources& sources) {
   BackendReport r;
   r.name = "opencl";
   std::string note;
+  const std::set<std::string> before = LoadedObjects();
   auto lib = DynamicLibrary::OpenFirst(sources.opencl_libs);
   if (!lib.ok()) {
     note = "OpenCL ICD loader not installed: " + lib.status().message();
@@ -73,6 +74,7 @@ BackendReport ProbeOpenCl(const HwSources& sources) {
     if (devices.ok()) r.devices = std::move(*devices);
     else note = devices.status().message();
     if (devices.ok() && r.devices.empty()) note = "no OpenCL driver (ICD) reports a device";
+    PinNewlyLoaded(before);  // the ICD loader and drivers (PoCL) stay mapped: see dynamic_library.h
   }
   r.hardware_found = !r.devices.empty();
   FinishReport(r, note);

@@ -16,26 +16,6 @@
 namespace accel::hw {
 
 namespace {
-std::set<std::string> LoadedObjects() {
-  std::set<std::string> names;
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* out) {
-        if (info->dlpi_name && *info->dlpi_name) static_cast<std::set<std::string>*>(out)->insert(info->dlpi_name);
-        return 0;
-      },
-      &names);
-  return names;
-}
-
-// Keeps the drivers the loader pulled in mapped for the life of the process. Vulkan ICDs
-// (Mesa's included) keep one-time global state that they never free; unloading them at
-// vkDestroyInstance turns that into unreachable memory (LeakSanitizer reports it) and some
-// drivers misbehave when loaded a second time.
-void PinNewlyLoaded(const std::set<std::string>& before) {
-  for (const std::string& name : LoadedObjects())
-    if (!before.count(name)) dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
-}
-
 const char* DeviceType(VkPhysicalDeviceType t) {
   switch (t) {
     case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "gpu";
