@@ -8,35 +8,16 @@ namespace accel::tok {
 
 void TokenMatcher::Add(const std::string& pattern, int64_t id) {
   if (pattern.empty()) return;
-  uint32_t node = 0;
-  for (unsigned char c : pattern) {
-    uint64_t k = (static_cast<uint64_t>(node) << 8) | c;
-    auto it = edges_.find(k);
-    if (it == edges_.end()) {
-      uint32_t n = static_cast<uint32_t>(values_.size());
-      values_.push_back(-1);
-      edges_.emplace(k, n);
-      node = n;
-    } else {
-      node = it->second;
-    }
-  }
-  values_[node] = id;
+  trie_.Insert(pattern, id);
   first_[static_cast<unsigned char>(pattern[0])] = true;
 }
 
 size_t TokenMatcher::LongestAt(std::string_view text, size_t pos, int64_t* id) const {
-  uint32_t node = 0;
   size_t best = 0;
-  for (size_t i = pos; i < text.size(); ++i) {
-    auto it = edges_.find((static_cast<uint64_t>(node) << 8) | static_cast<unsigned char>(text[i]));
-    if (it == edges_.end()) break;
-    node = it->second;
-    if (values_[node] >= 0) {
-      best = i + 1 - pos;
-      *id = values_[node];
-    }
-  }
+  trie_.CommonPrefixes(text, pos, [&](size_t len, int64_t found) {
+    best = len;
+    *id = found;
+  });
   return best;
 }
 

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "tokenizers/byte_trie.h"
 #include "tokenizers/pipeline.h"
 #include "tokenizers/vocab.h"
 
@@ -25,14 +26,13 @@ struct AddedToken {
 class TokenMatcher {
  public:
   void Add(const std::string& pattern, int64_t id);
-  bool empty() const { return values_.size() <= 1; }
+  bool empty() const { return trie_.empty(); }
   // Longest pattern starting exactly at `pos`: returns its length (0 = none) and id.
   size_t LongestAt(std::string_view text, size_t pos, int64_t* id) const;
   bool CanStartWith(unsigned char c) const { return first_[c]; }
 
  private:
-  std::unordered_map<uint64_t, uint32_t> edges_;
-  std::vector<int64_t> values_{-1};
+  ByteTrie trie_;
   bool first_[256] = {};
 };
 

@@ -4,52 +4,17 @@
 #include <cstdio>
 #include <limits>
 
+#include "tokenizers/byte_trie.h"
 #include "tokenizers/models.h"
 
 namespace accel::tok {
 namespace {
 
-// Byte trie: node children in a hash map keyed by (node << 8 | byte).
-class PieceTrie {
- public:
-  void Insert(std::string_view key, int64_t id) {
-    uint32_t node = 0;
-    for (unsigned char c : key) {
-      uint64_t k = (static_cast<uint64_t>(node) << 8) | c;
-      auto it = edges_.find(k);
-      if (it == edges_.end()) {
-        uint32_t n = static_cast<uint32_t>(values_.size());
-        values_.push_back(-1);
-        edges_.emplace(k, n);
-        node = n;
-      } else {
-        node = it->second;
-      }
-    }
-    values_[node] = id;
-  }
-  // Calls fn(length, id) for every piece that prefixes text[start..].
-  template <typename Fn>
-  void CommonPrefixes(std::string_view text, size_t start, Fn&& fn) const {
-    uint32_t node = 0;
-    for (size_t i = start; i < text.size(); ++i) {
-      auto it = edges_.find((static_cast<uint64_t>(node) << 8) | static_cast<unsigned char>(text[i]));
-      if (it == edges_.end()) return;
-      node = it->second;
-      if (values_[node] >= 0) fn(i + 1 - start, values_[node]);
-    }
-  }
-
- private:
-  std::unordered_map<uint64_t, uint32_t> edges_;
-  std::vector<int64_t> values_{-1};
-};
-
 class UnigramModel : public Model {
  public:
   Vocab vocab;
   std::vector<double> scores;
-  PieceTrie trie;
+  ByteTrie trie;
   std::optional<int64_t> unk_id;
   bool byte_fallback = false;
   double min_score = std::numeric_limits<double>::infinity();
