@@ -158,14 +158,16 @@ Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, c
   cpu::AttentionTaskArgs args{q, q_stride, k, v, kv_stride, q_len, kv_len, allowed.empty() ? nullptr : allowed.data(), &p,
                               out.data<float>()};
   const auto& kern = cpu::GetRowKernels();
-  // Each task transposes its head's K once, so tasks take enough query rows to amortise it.
-  constexpr int64_t kRowsPerTask = 32;
-  const int64_t q_blocks = (q_len + kRowsPerTask - 1) / kRowsPerTask;
-  pool_.Run(batch * p.num_heads * q_blocks, [&](int64_t t) {
+  // Each task lays out its head's K and V once, so a task takes all of a head's query rows
+  // unless there are too few heads to keep every thread busy.
+  const int64_t heads = batch * p.num_heads;
+  const int64_t rows_per_task = heads >= 4 * pool_.num_threads() ? q_len : std::min<int64_t>(q_len, 32);
+  const int64_t q_blocks = (q_len + rows_per_task - 1) / rows_per_task;
+  pool_.Run(heads * q_blocks, [&](int64_t t) {
     const int64_t qb = t % q_blocks;
     const int64_t h = (t / q_blocks) % p.num_heads;
     const int64_t b = t / (q_blocks * p.num_heads);
-    kern.attention(args, b, h, qb * kRowsPerTask, std::min(q_len, (qb + 1) * kRowsPerTask));
+    kern.attention(args, b, h, qb * rows_per_task, std::min(q_len, (qb + 1) * rows_per_task));
   });
   return Status::Ok();
 }

@@ -3,9 +3,27 @@
 // ranges activations use. Include only from *_avx512.cpp files (compiled with -mavx512f).
 #include <immintrin.h>
 
+// GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_ps(), which it reports as
+// maybe-uninitialised once they are inlined into masked code (GCC bug 105593); every file that
+// includes this one is an AVX-512 kernel file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include "graph/backend.h"
 
 namespace accel::cpu::avx512 {
+
+// Horizontal max / sum of 16 lanes by in-register shuffles (GCC 12's _mm512_reduce_* helpers
+// trip -Wmaybe-uninitialized inside its own headers).
+template <typename Op>
+inline float Reduce(__m512 v, Op op) {
+  v = op(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = op(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = op(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = op(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_cvtss_f32(v);
+}
+inline float HorizontalMax(__m512 v) { return Reduce(v, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }); }
+inline float HorizontalSum(__m512 v) { return Reduce(v, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }); }
 
 // e^x: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r, then scale by 2^n.
 inline __m512 Exp(__m512 x) {
