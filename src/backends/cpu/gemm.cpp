@@ -130,8 +130,8 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
       }
     }
     // Rows go to the tile in slices of a few micro-tiles, so that the epilogue finds each slice
-    // still in L1. (Software-prefetching the next panel slice here measured slower: the hardware
-    // prefetchers already follow the sequential panel stream.)
+    // still in L1. Each call also gets a share of the next panel slice to prefetch: weights come
+    // from DRAM, and the first micro-tile of a slice would otherwise wait for all of it.
     const int64_t row_step = 4 * mr;
     const int64_t calls = (rows + row_step - 1) / row_step;
     for (int64_t kb = 0; kb < k_blocks; ++kb) {
@@ -140,11 +140,22 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
       const int64_t a_row_bytes = (kc + kern.k_group - 1) / kern.k_group * 4;
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t cols = std::min(nr, n - p * nr);
+        const bool last_panel = p + 1 == p1;
+        const char* next = nullptr;
+        int64_t next_bytes = 0;
+        if (!last_panel || kb + 1 < k_blocks) {
+          const int64_t nk0 = last_panel ? k0 + kKc : k0;
+          next = static_cast<const char*>(b.panel(last_panel ? p0 : p + 1, nk0));
+          next_bytes = (std::min(kKc, k - nk0) + kern.k_group - 1) / kern.k_group * kern.k_group * nr *
+                       static_cast<int64_t>(b.elem_bytes());
+        }
         for (int64_t call = 0; call < calls; ++call) {
           const int64_t r0 = call * row_step;
           float* tile_c = c + (row0 + r0) * ldc + p * nr;
           const int64_t tile_rows = std::min(row_step, rows - r0);
-          kern.tile(pa + r0 * a_row_bytes, b.panel(p, k0), kc, tile_c, ldc, tile_rows, cols, k0 > 0);
+          const int64_t pf0 = next_bytes * call / calls / 64 * 64, pf1 = next_bytes * (call + 1) / calls / 64 * 64;
+          kern.tile(pa + r0 * a_row_bytes, b.panel(p, k0), kc, tile_c, ldc, tile_rows, cols, k0 > 0,
+                    next ? next + pf0 : nullptr, pf1 - pf0);
           // Bias and activation while the tile is still in L1.
           if (kb + 1 == k_blocks && (bias || act != Activation::kNone)) {
             kern.epilogue(tile_c, ldc, tile_rows, cols, bias ? bias + p * nr : nullptr, act);

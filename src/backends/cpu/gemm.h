@@ -23,9 +23,11 @@ namespace accel::cpu {
 // Copies rows x kc of A (f32, row stride lda) into the micro-panel layout a tile expects.
 using PackAFn = void (*)(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr, void* out);
 // `rows` rows of packed A against one B panel restricted to k in [0, kc): the C tile
-// (rows x cols, cols <= nr) is overwritten or, with accumulate, added to.
+// (rows x cols, cols <= nr) is overwritten or, with accumulate, added to. The tile may also
+// prefetch `prefetch_bytes` from `prefetch` (the weight slice the driver uses next), spread
+// over its work; kernels without prefetching ignore it.
 using TileFn = void (*)(const void* packed_a, const void* panel, int64_t kc, float* c, int64_t ldc, int64_t rows,
-                        int64_t cols, bool accumulate);
+                        int64_t cols, bool accumulate, const void* prefetch, int64_t prefetch_bytes);
 // Applies bias (may be null) and activation to a rows x cols block of C.
 using EpilogueFn = void (*)(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act);
 

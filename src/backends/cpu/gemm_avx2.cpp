@@ -50,7 +50,7 @@ using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, 
 constexpr KernelFn kKernels[kMr + 1] = {nullptr, MicroKernel<1>, MicroKernel<2>, MicroKernel<3>,
                                         MicroKernel<4>, MicroKernel<5>, MicroKernel<6>};
 void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-          bool accumulate) {
+          bool accumulate, const void* /*prefetch*/, int64_t /*prefetch_bytes*/) {
   const float* a = static_cast<const float*>(a_v);
   const float* panel = static_cast<const float*>(panel_v);
   int64_t r = 0;

@@ -2,6 +2,8 @@
 // Compiled with -mavx512*, called only when CPUID says so.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/vec_math_avx512.h"
 #include "backends/cpu/mask_avx512.h"
@@ -16,23 +18,32 @@ constexpr int kMr = 8;
 constexpr int kNv = 3;  // zmm vectors per row
 constexpr int kNr = 16 * kNv;
 
+// `pf_lines` cache lines from `pf` are prefetched one per `pf_every` steps of k.
 template <int MR>
 inline void MicroKernel(const float* a, const float* b, int64_t kc, float* c, int64_t ldc, const __mmask16* mask,
-                        bool accumulate) {
+                        bool accumulate, const char* pf, int64_t pf_lines) {
   __m512 acc[MR][kNv];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < kNv; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k) {
-    __m512 bv[kNv];
+  const int64_t pf_every = pf_lines > 0 ? std::max<int64_t>(1, kc / pf_lines) : kc;
+  for (int64_t k0 = 0; k0 < kc; k0 += pf_every) {
+    if (pf_lines-- > 0) {
+      _mm_prefetch(pf, _MM_HINT_T1);
+      pf += 64;
+    }
+    const int64_t k1 = std::min(kc, k0 + pf_every);
+    for (int64_t k = k0; k < k1; ++k) {
+      __m512 bv[kNv];
 #pragma GCC unroll 3
-    for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + k * kNr + 16 * v);
+      for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + k * kNr + 16 * v);
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[k * kMr + i]);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 av = _mm512_set1_ps(a[k * kMr + i]);
 #pragma GCC unroll 3
-      for (int v = 0; v < kNv; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        for (int v = 0; v < kNv; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+      }
     }
   }
 #pragma GCC unroll 8
@@ -46,19 +57,27 @@ inline void MicroKernel(const float* a, const float* b, int64_t kc, float* c, in
   }
 }
 
-using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, const __mmask16*, bool);
+using KernelFn = void (*)(const float*, const float*, int64_t, float*, int64_t, const __mmask16*, bool, const char*,
+                          int64_t);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr,        MicroKernel<1>, MicroKernel<2>, MicroKernel<3>, MicroKernel<4>,
                                         MicroKernel<5>, MicroKernel<6>, MicroKernel<7>, MicroKernel<8>};
 
 void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-          bool accumulate) {
+          bool accumulate, const void* prefetch, int64_t prefetch_bytes) {
   const float* a = static_cast<const float*>(a_v);
   const float* panel = static_cast<const float*>(panel_v);
   __mmask16 mask[kNv];
   for (int v = 0; v < kNv; ++v) mask[v] = avx512::MaskFor(cols - 16 * v);
-  int64_t r = 0;
-  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * kc, panel, kc, c + r * ldc, ldc, mask, accumulate);
-  if (r < rows) kKernels[rows - r](a + r * kc, panel, kc, c + r * ldc, ldc, mask, accumulate);
+  const int64_t calls = (rows + kMr - 1) / kMr;
+  const int64_t lines_per_call = (prefetch_bytes / 64 + calls - 1) / calls;
+  const char* pf = static_cast<const char*>(prefetch);
+  int64_t lines_left = prefetch ? prefetch_bytes / 64 : 0;
+  for (int64_t r = 0; r < rows; r += kMr) {
+    const int64_t lines = std::min(lines_left, lines_per_call);
+    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * kc, panel, kc, c + r * ldc, ldc, mask, accumulate, pf, lines);
+    pf += lines * 64;
+    lines_left -= lines;
+  }
 }
 
 }  // namespace

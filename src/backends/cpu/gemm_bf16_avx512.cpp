@@ -4,6 +4,8 @@
 // word per row: the two bf16 values that vdpbf16ps takes from a broadcast.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/mask_avx512.h"
 #include "core/half.h"
@@ -34,23 +36,32 @@ void PackABf16(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr
   }
 }
 
+// `pf_lines` cache lines from `pf` are prefetched, one per `pf_every` K pairs (see gemm.h).
 template <int MR>
 inline void MicroKernel(const uint32_t* a, const uint16_t* b, int64_t pairs, float* c, int64_t ldc, __mmask16 mask0,
-                        __mmask16 mask1, bool accumulate) {
+                        __mmask16 mask1, bool accumulate, const char* pf, int64_t pf_lines) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
-  for (int64_t kp = 0; kp < pairs; ++kp) {
-    const __m512bh b0 = (__m512bh)_mm512_load_si512(b + kp * 64);
-    const __m512bh b1 = (__m512bh)_mm512_load_si512(b + kp * 64 + 32);
+  const int64_t pf_every = pf_lines > 0 ? std::max<int64_t>(1, pairs / pf_lines) : pairs;
+  for (int64_t k0 = 0; k0 < pairs; k0 += pf_every) {
+    if (pf_lines-- > 0) {
+      _mm_prefetch(pf, _MM_HINT_T1);
+      pf += 64;
+    }
+    const int64_t k1 = std::min(pairs, k0 + pf_every);
+    for (int64_t kp = k0; kp < k1; ++kp) {
+      const __m512bh b0 = (__m512bh)_mm512_load_si512(b + kp * 64);
+      const __m512bh b1 = (__m512bh)_mm512_load_si512(b + kp * 64 + 32);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[kp * kMr + i]));
-      acc0[i] = _mm512_dpbf16_ps(acc0[i], av, b0);
-      acc1[i] = _mm512_dpbf16_ps(acc1[i], av, b1);
+      for (int i = 0; i < MR; ++i) {
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[kp * kMr + i]));
+        acc0[i] = _mm512_dpbf16_ps(acc0[i], av, b0);
+        acc1[i] = _mm512_dpbf16_ps(acc1[i], av, b1);
+      }
     }
   }
 #pragma GCC unroll 12
@@ -65,20 +76,29 @@ inline void MicroKernel(const uint32_t* a, const uint16_t* b, int64_t pairs, flo
   }
 }
 
-using KernelFn = void (*)(const uint32_t*, const uint16_t*, int64_t, float*, int64_t, __mmask16, __mmask16, bool);
+using KernelFn = void (*)(const uint32_t*, const uint16_t*, int64_t, float*, int64_t, __mmask16, __mmask16, bool,
+                          const char*, int64_t);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr,         MicroKernel<1>,  MicroKernel<2>, MicroKernel<3>, MicroKernel<4>,
                                         MicroKernel<5>,  MicroKernel<6>,  MicroKernel<7>, MicroKernel<8>, MicroKernel<9>,
                                         MicroKernel<10>, MicroKernel<11>, MicroKernel<12>};
 
 void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-          bool accumulate) {
+          bool accumulate, const void* prefetch, int64_t prefetch_bytes) {
   const uint32_t* a = static_cast<const uint32_t*>(a_v);
   const uint16_t* panel = static_cast<const uint16_t*>(panel_v);
   const int64_t pairs = (kc + 1) / 2;
   const __mmask16 m0 = avx512::MaskFor(cols), m1 = avx512::MaskFor(cols - 16);
-  int64_t r = 0;
-  for (; r + kMr <= rows; r += kMr) kKernels[kMr](a + r * pairs, panel, pairs, c + r * ldc, ldc, m0, m1, accumulate);
-  if (r < rows) kKernels[rows - r](a + r * pairs, panel, pairs, c + r * ldc, ldc, m0, m1, accumulate);
+  const int64_t calls = (rows + kMr - 1) / kMr;
+  const int64_t lines_per_call = (prefetch_bytes / 64 + calls - 1) / calls;
+  const char* pf = static_cast<const char*>(prefetch);
+  int64_t lines_left = prefetch ? prefetch_bytes / 64 : 0;
+  for (int64_t r = 0; r < rows; r += kMr) {
+    const int64_t lines = std::min(lines_left, lines_per_call);
+    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * pairs, panel, pairs, c + r * ldc, ldc, m0, m1, accumulate, pf,
+                                               lines);
+    pf += lines * 64;
+    lines_left -= lines;
+  }
 }
 
 }  // namespace

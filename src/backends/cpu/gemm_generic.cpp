@@ -6,7 +6,7 @@ namespace accel::cpu {
 
 namespace {
 void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ldc, int64_t rows, int64_t cols,
-          bool accumulate) {
+          bool accumulate, const void* /*prefetch*/, int64_t /*prefetch_bytes*/) {
   const float* a = static_cast<const float*>(a_v);
   const float* panel = static_cast<const float*>(panel_v);
   constexpr int64_t nr = 16, mr = 4;
