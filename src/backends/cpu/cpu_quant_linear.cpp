@@ -1,5 +1,6 @@
-// Linear on block-quantized weights (Q8_0, Q4_0): the packed weight is the blocks themselves,
-// each output is a dequantize-on-the-fly dot product (quant_dot*.cpp). Decode (one row) is
+// Linear on block-quantized weights (Q8_0, Q4_0): the packed weight is the blocks themselves.
+// Few rows (decode): each output is a dequantize-on-the-fly dot product (quant_dot*.cpp); many
+// rows (prefill): weight slices are decoded into f32 GEMM panels (quant_panel*.cpp). Decode (one row) is
 // bound by reading the weight bytes, 1.06 (Q8_0) or 0.56 (Q4_0) bytes per weight.
 #include <algorithm>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/quant_dot.h"
+#include "backends/cpu/quant_panel.h"
 #include "core/aligned.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
@@ -26,6 +28,16 @@ const cpu::QuantDotKernels& QuantKernels() {
     const CpuFeatures& f = GetCpuFeatures();
     return f.avx512f && f.avx512bw ? cpu::QuantDotAvx512() : cpu::QuantDotGeneric();
   }();
+  return k;
+}
+// Prefill: from this many rows on, each weight slice is decoded once into an f32 panel and the
+// packed f32 GEMM runs on it; below, row dot products that decode as they go cost less.
+constexpr int64_t kDequantizedGemmRows = 16;
+
+const cpu::QuantPanelKernels& PanelKernels() {
+  // The AVX-512 decoder writes the 48-column panels of the AVX-512 f32 GEMM kernel.
+  static const cpu::QuantPanelKernels& k =
+      std::string_view(cpu::GemmIsa()) == "avx512" ? cpu::QuantPanelAvx512() : cpu::QuantPanelGeneric();
   return k;
 }
 }  // namespace
@@ -53,10 +65,20 @@ Status CpuBackend::QuantizedLinear(const Tensor& x, const PackedLinear& w, const
   const int64_t m = static_cast<int64_t>(x.numel()) / p.k, n = p.n;
   if (static_cast<int64_t>(y.numel()) != m * n) return InvalidArgument("quantized Linear output shape " + ShapeToString(y.shape()));
   if (bias && static_cast<int64_t>(bias->numel()) != n) return InvalidArgument("quantized Linear bias size");
-  const cpu::QuantRowDotFn dot = p.dtype == DType::kQ8_0 ? QuantKernels().q8_0 : QuantKernels().q4_0;
   const auto* wbytes = static_cast<const uint8_t*>(p.buffer->data());
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
+  if (m >= kDequantizedGemmRows) {
+    const cpu::QuantPanelKernels& panels = PanelKernels();
+    const cpu::DequantizePanelRowsFn decode = p.dtype == DType::kQ8_0 ? panels.q8_0 : panels.q4_0;
+    return cpu::GemmDequantized(
+        xp, m, p.k, n, p.k,
+        [&](int64_t col0, int64_t cols, int64_t k0, int64_t kc, float* out, int64_t nr) {
+          decode(wbytes + col0 * p.row_bytes, p.row_bytes, cols, k0, kc, out, nr);
+        },
+        yp, n, bias ? bias->data<float>() : nullptr, act, pool_);
+  }
+  const cpu::QuantRowDotFn dot = p.dtype == DType::kQ8_0 ? QuantKernels().q8_0 : QuantKernels().q4_0;
   const int64_t blocks = p.k / quant::kBlock;
   // Rows of activations per pass over a weight row: 8 rows of x stay in L1/L2 at typical K.
   constexpr int64_t kRowGroup = 8;

@@ -1,6 +1,7 @@
 #include "backends/cpu/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -94,28 +95,70 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType comp
   return packed;
 }
 
-void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
-                const float* bias, Activation act, ThreadPool& pool) {
-  const GemmKernel& kern = *b.kernel;
-  const int64_t panels = b.num_panels();
-  const int64_t k = b.k, n = b.n, nr = kern.nr, mr = kern.mr;
-  const int64_t m_chunks = (m + kMc - 1) / kMc;
-  // Panels per task: at least ~4 tasks per thread for balance, as few as that allows so that
-  // each packed slice of A is reused across many panels.
-  const int64_t want_tasks = 4 * pool.num_threads();
-  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(8, panels * m_chunks / want_tasks));
-  const int64_t groups = (panels + group - 1) / group;
-  // Pack all of A once (every m chunk x k block), in parallel, before any panel needs it.
-  const int64_t k_blocks = (k + kKc - 1) / kKc;
-  const size_t slot = static_cast<size_t>((kMc + mr) * (kKc + 1));  // floats; bf16 pairs need half
+namespace {
+
+// A packed once per GEMM, every m chunk x k block, in parallel, before any panel needs it.
+struct PackedActivations {
+  const char* data;
+  size_t slot_bytes;
+  int64_t m_chunks, k_blocks;
+  const char* block(int64_t mc, int64_t kb) const { return data + slot_bytes * (mc * k_blocks + kb); }
+};
+
+PackedActivations PackActivations(const GemmKernel& kern, const float* a, int64_t m, int64_t lda, int64_t k,
+                                  ThreadPool& pool) {
+  const int64_t m_chunks = (m + kMc - 1) / kMc, k_blocks = (k + kKc - 1) / kKc;
+  const size_t slot = static_cast<size_t>((kMc + kern.mr) * (kKc + 1));  // floats; bf16 pairs need half
   thread_local std::vector<float> packed_a;
   if (packed_a.size() < slot * m_chunks * k_blocks) packed_a.resize(slot * m_chunks * k_blocks);
   float* packed = packed_a.data();
   pool.Run(m_chunks * k_blocks, [&](int64_t t) {
     const int64_t mc = t / k_blocks, kb = t % k_blocks;
     const int64_t row0 = mc * kMc, k0 = kb * kKc;
-    kern.pack_a(a + row0 * lda + k0, lda, std::min(kMc, m - row0), std::min(kKc, k - k0), mr, packed + slot * t);
+    kern.pack_a(a + row0 * lda + k0, lda, std::min(kMc, m - row0), std::min(kKc, k - k0), kern.mr, packed + slot * t);
   });
+  return {reinterpret_cast<const char*>(packed), slot * sizeof(float), m_chunks, k_blocks};
+}
+
+// One k block of one panel against `rows` rows of packed A. Rows go to the tile in slices of a
+// few micro-tiles so that the epilogue (after the last k block) finds each slice still in L1;
+// each call also gets a share of `next` (the weight slice used after this one) to prefetch.
+void PanelSlice(const GemmKernel& kern, const char* packed_a, int64_t rows, int64_t kc, const void* panel,
+                int64_t cols, float* c, int64_t ldc, bool accumulate, bool last_k, const float* bias, Activation act,
+                const char* next, int64_t next_bytes) {
+  const int64_t row_step = 4 * kern.mr;
+  const int64_t calls = (rows + row_step - 1) / row_step;
+  const int64_t a_row_bytes = (kc + kern.k_group - 1) / kern.k_group * 4;
+  for (int64_t call = 0; call < calls; ++call) {
+    const int64_t r0 = call * row_step;
+    float* tile_c = c + r0 * ldc;
+    const int64_t tile_rows = std::min(row_step, rows - r0);
+    const int64_t pf0 = next_bytes * call / calls / 64 * 64, pf1 = next_bytes * (call + 1) / calls / 64 * 64;
+    kern.tile(packed_a + r0 * a_row_bytes, panel, kc, tile_c, ldc, tile_rows, cols, accumulate,
+              next ? next + pf0 : nullptr, pf1 - pf0);
+    if (last_k && (bias || act != Activation::kNone)) kern.epilogue(tile_c, ldc, tile_rows, cols, bias, act);
+  }
+}
+
+void ZeroK(const GemmKernel& kern, int64_t rows, int64_t cols, float* c, int64_t ldc, const float* bias, Activation act) {
+  for (int64_t r = 0; r < rows; ++r) std::memset(c + r * ldc, 0, sizeof(float) * cols);
+  kern.epilogue(c, ldc, rows, cols, bias, act);
+}
+
+}  // namespace
+
+void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
+                const float* bias, Activation act, ThreadPool& pool) {
+  const GemmKernel& kern = *b.kernel;
+  const int64_t panels = b.num_panels();
+  const int64_t k = b.k, n = b.n, nr = kern.nr;
+  const PackedActivations pa = PackActivations(kern, a, m, lda, k, pool);
+  const int64_t m_chunks = pa.m_chunks, k_blocks = pa.k_blocks;
+  // Panels per task: at least ~4 tasks per thread for balance, as few as that allows so that
+  // each packed slice of A is reused across many panels.
+  const int64_t want_tasks = 4 * pool.num_threads();
+  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(8, panels * m_chunks / want_tasks));
+  const int64_t groups = (panels + group - 1) / group;
   pool.Run(groups * m_chunks, [&](int64_t task) {
     const int64_t g = task % groups;
     const int64_t mc = task / groups;
@@ -123,23 +166,13 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
     const int64_t rows = std::min(kMc, m - row0);
     const int64_t p0 = g * group, p1 = std::min(panels, p0 + group);
     if (k == 0) {
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t cols = std::min(nr, n - p * nr);
-        for (int64_t r = 0; r < rows; ++r) std::memset(c + (row0 + r) * ldc + p * nr, 0, sizeof(float) * cols);
-        kern.epilogue(c + row0 * ldc + p * nr, ldc, rows, cols, bias ? bias + p * nr : nullptr, act);
-      }
+      for (int64_t p = p0; p < p1; ++p)
+        ZeroK(kern, rows, std::min(nr, n - p * nr), c + row0 * ldc + p * nr, ldc, bias ? bias + p * nr : nullptr, act);
     }
-    // Rows go to the tile in slices of a few micro-tiles, so that the epilogue finds each slice
-    // still in L1. Each call also gets a share of the next panel slice to prefetch: weights come
-    // from DRAM, and the first micro-tile of a slice would otherwise wait for all of it.
-    const int64_t row_step = 4 * mr;
-    const int64_t calls = (rows + row_step - 1) / row_step;
     for (int64_t kb = 0; kb < k_blocks; ++kb) {
       const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
-      const char* pa = reinterpret_cast<const char*>(packed + slot * (mc * k_blocks + kb));
-      const int64_t a_row_bytes = (kc + kern.k_group - 1) / kern.k_group * 4;
       for (int64_t p = p0; p < p1; ++p) {
-        const int64_t cols = std::min(nr, n - p * nr);
+        // The slice after this one: the next panel of the group, or the group's first at the next k block.
         const bool last_panel = p + 1 == p1;
         const char* next = nullptr;
         int64_t next_bytes = 0;
@@ -149,21 +182,46 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
           next_bytes = (std::min(kKc, k - nk0) + kern.k_group - 1) / kern.k_group * kern.k_group * nr *
                        static_cast<int64_t>(b.elem_bytes());
         }
-        for (int64_t call = 0; call < calls; ++call) {
-          const int64_t r0 = call * row_step;
-          float* tile_c = c + (row0 + r0) * ldc + p * nr;
-          const int64_t tile_rows = std::min(row_step, rows - r0);
-          const int64_t pf0 = next_bytes * call / calls / 64 * 64, pf1 = next_bytes * (call + 1) / calls / 64 * 64;
-          kern.tile(pa + r0 * a_row_bytes, b.panel(p, k0), kc, tile_c, ldc, tile_rows, cols, k0 > 0,
-                    next ? next + pf0 : nullptr, pf1 - pf0);
-          // Bias and activation while the tile is still in L1.
-          if (kb + 1 == k_blocks && (bias || act != Activation::kNone)) {
-            kern.epilogue(tile_c, ldc, tile_rows, cols, bias ? bias + p * nr : nullptr, act);
-          }
-        }
+        PanelSlice(kern, pa.block(mc, kb), rows, kc, b.panel(p, k0), std::min(nr, n - p * nr), c + row0 * ldc + p * nr,
+                   ldc, k0 > 0, kb + 1 == k_blocks, bias ? bias + p * nr : nullptr, act, next, next_bytes);
       }
     }
   });
+}
+
+Status GemmDequantized(const float* a, int64_t m, int64_t lda, int64_t n, int64_t k, const DequantizePanelFn& dequantize,
+                       float* c, int64_t ldc, const float* bias, Activation act, ThreadPool& pool) {
+  const GemmKernel& kern = *FindGemmKernel(DType::kF32);
+  const int64_t nr = kern.nr, panels = (n + nr - 1) / nr;
+  const PackedActivations pa = PackActivations(kern, a, m, lda, k, pool);
+  std::atomic<bool> out_of_memory{false};
+  pool.Run(panels, [&](int64_t p) {
+    const int64_t cols = std::min(nr, n - p * nr);
+    float* cp = c + p * nr;
+    const float* bp = bias ? bias + p * nr : nullptr;
+    if (k == 0) ZeroK(kern, m, cols, cp, ldc, bp, act);
+    // Each weight slice is decoded once into an L1/L2-sized panel and used by every row of A.
+    // (aligned: the micro-kernels load panels with aligned loads)
+    thread_local std::shared_ptr<AlignedBuffer> slice_buffer;
+    const size_t slice_bytes = sizeof(float) * static_cast<size_t>(kKc * nr);
+    if (!slice_buffer || slice_buffer->size() < slice_bytes) slice_buffer = AlignedBuffer::Allocate(slice_bytes);
+    if (!slice_buffer) {
+      out_of_memory = true;
+      return;
+    }
+    float* slice = static_cast<float*>(slice_buffer->data());
+    for (int64_t kb = 0; kb < pa.k_blocks; ++kb) {
+      const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
+      dequantize(p * nr, cols, k0, kc, slice, nr);
+      for (int64_t mc = 0; mc < pa.m_chunks; ++mc) {
+        const int64_t row0 = mc * kMc;
+        PanelSlice(kern, pa.block(mc, kb), std::min(kMc, m - row0), kc, slice, cols, cp + row0 * ldc, ldc,
+                   k0 > 0, kb + 1 == pa.k_blocks, bp, act, nullptr, 0);
+      }
+    }
+  });
+  if (out_of_memory) return OutOfMemory("cannot allocate a weight slice for a quantized GEMM");
+  return Status::Ok();
 }
 
 }  // namespace accel::cpu

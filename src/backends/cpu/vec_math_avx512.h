@@ -3,11 +3,6 @@
 // ranges activations use. Include only from *_avx512.cpp files (compiled with -mavx512f).
 #include <immintrin.h>
 
-// GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_ps(), which it reports as
-// maybe-uninitialised once they are inlined into masked code (GCC bug 105593); every file that
-// includes this one is an AVX-512 kernel file.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include "graph/backend.h"
 
 namespace accel::cpu::avx512 {
