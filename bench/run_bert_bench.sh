@@ -31,7 +31,7 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 for threads in 1 2; do
   for batch in 1 8; do
     n=$iters; [ "$batch" = 8 ] && n=$(( (iters + 1) / 2 ))
-    ./build/bench/bert_bench --threads $threads --batch $batch --seq 128 --iterations $n >> "$results"
+    ./build/bench/encoder_bench --model bert-base --threads $threads --batch $batch --seq 128 --iterations $n >> "$results"
     if [ $have_torch = 1 ]; then
       OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 /usr/bin/python3 bench/peers/torch_bert.py --threads $threads \
         --batch $batch --iterations $n --label torch >> "$results"
