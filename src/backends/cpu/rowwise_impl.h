@@ -130,18 +130,12 @@ inline void AttendRow(const float* q, const float* kt, const float* v, int64_t k
 inline void AttentionTask(const AttentionTaskArgs& t, int64_t b, int64_t h, int64_t q0, int64_t q1) {
   const AttentionParams& p = *t.params;
   const int64_t group = p.num_heads / p.num_kv_heads;
-  const int64_t kh = h / group;
   const int64_t d = p.head_dim;
-  thread_local std::vector<float> scores, kt;
+  thread_local std::vector<float> scores;
   scores.resize(static_cast<size_t>(t.kv_len));
-  kt.resize(static_cast<size_t>(t.kv_len * d));
   const uint8_t* allowed = t.allowed ? t.allowed + b * t.kv_len : nullptr;
-  const float* kb = t.k + b * t.kv_len * t.kv_stride + kh * d;
-  const float* vb = t.v + b * t.kv_len * t.kv_stride + kh * d;
-  for (int64_t j = 0; j < t.kv_len; ++j) {
-    const float* kr = kb + j * t.kv_stride;
-    for (int64_t x = 0; x < d; ++x) kt[x * t.kv_len + j] = kr[x];
-  }
+  const int64_t head = (b * p.num_kv_heads + h / group) * t.kv_len * d;
+  const float *kt = t.kv.kt + head, *vb = t.kv.v + head;
   for (int64_t i = q0; i < q1; ++i) {
     const int64_t pos = p.query_offset + i;
     int64_t key_end = p.causal ? std::min<int64_t>(t.kv_len, pos + 1) : t.kv_len;
@@ -149,7 +143,7 @@ inline void AttentionTask(const AttentionTaskArgs& t, int64_t b, int64_t h, int6
     key_begin = std::min(key_begin, key_end);
     const float* q = t.q + (b * t.q_len + i) * t.q_stride + h * d;
     float* o = t.out + (b * t.q_len + i) * (p.num_heads * d) + h * d;
-    AttendRow(q, kt.data(), vb, t.kv_stride, key_begin, key_end, allowed, t.kv_len, d, p.scale, scores.data(), o);
+    AttendRow(q, kt, vb, d, key_begin, key_end, allowed, t.kv_len, d, p.scale, scores.data(), o);
   }
 }
 
