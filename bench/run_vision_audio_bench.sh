@@ -52,12 +52,15 @@ for p in points:
     rate = f"{p[2] * 1000 / ours:.2f}" if ours else "-"
     print(f"| {p[1]} | {name.get(p[0], p[0])} | {sel[0]['input']} | " + " | ".join(f"{got[e]:.1f}" if e in got else "-" for e in engines) +
           f" | {rate} | {ratios} | {bf} |")
-acc = [r for r in rows if r["engine"] == "accel-bf16"]
+acc = {}
+for r in rows:
+    if r["engine"] == "accel-bf16":
+        key = (r["model"], r["input"], r["max_abs_diff_vs_f32"], r["mean_abs_diff_vs_f32"], r["max_abs_f32"])
+        acc.setdefault(key, []).append(str(r["threads"]))
 if acc:
     print("\nbf16 accuracy cost (every output vs the f32 model on the same inputs):\n")
-    print("| model | threads | input | max abs diff | mean abs diff | max abs f32 |")
+    print("| model | input | threads | max abs diff | mean abs diff | max abs f32 |")
     print("|---|---|---|---|---|---|")
-    for r in acc:
-        print(f"| {name.get(r['model'], r['model'])} | {r['threads']} | {r['input']} | {r['max_abs_diff_vs_f32']:.3g} | "
-              f"{r['mean_abs_diff_vs_f32']:.3g} | {r['max_abs_f32']:.3g} |")
+    for (model, shape, mx, mean, ref), threads in acc.items():
+        print(f"| {name.get(model, model)} | {shape} | {', '.join(threads)} | {mx:.3g} | {mean:.3g} | {ref:.3g} |")
 PY
