@@ -34,6 +34,7 @@ for threads in 1 2; do
   done
 done
 
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 - "$results" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
