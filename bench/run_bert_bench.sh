@@ -1,45 +1,28 @@
 #!/usr/bin/env bash
 # BERT-base encoder, batch {1,8} x seq 128, {1,2} threads: accel beside PyTorch (as installed and
 # with OPENBLAS_CORETYPE set for this CPU) and ONNX Runtime, in one run on one machine.
-# ONNX Runtime comes from npm into a scratch folder outside the repo; PyTorch from Debian.
-# usage: bench/run_bert_bench.sh [ITERATIONS]   (needs a Release build in ./build)
+# Peers: bench/peers/env.sh. usage: bench/run_bert_bench.sh [ITERATIONS]   (needs ./build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iters=${1:-10}
-scratch=${ACCEL_BENCH_SCRATCH:-/tmp/accel-bench-peers}
-mkdir -p "$scratch"
+source bench/peers/env.sh
 results="$scratch/bert_results.jsonl"
 : > "$results"
+onnx_model bert-base bert-base.onnx
 
-have_torch=0; /usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
-have_ort=0
-if command -v npm >/dev/null && [ ! -d "$scratch/node_modules/onnxruntime-node" ]; then
-  (cd "$scratch" && npm init -y >/dev/null 2>&1 && npm install --ignore-scripts onnxruntime-node >/dev/null 2>&1) || true
-fi
-[ -d "$scratch/node_modules/onnxruntime-node" ] && [ $have_torch = 1 ] && have_ort=1
-if [ $have_ort = 1 ] && [ ! -f "$scratch/bert-base.onnx" ]; then
-  /usr/bin/python3 bench/peers/torch_bert.py --export "$scratch/bert-base.onnx" 2>/dev/null || have_ort=0
-fi
-cp bench/peers/ort_bert.js "$scratch/"
-
-# OpenBLAS 0.3.21 misdetects recent CPUs; name the core its kernels should target.
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
-core=HASWELL
-if [[ $flags == *avx512_bf16* ]]; then core=COOPERLAKE; elif [[ $flags == *avx512f* ]]; then core=SKYLAKEX; fi
-
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; torch tuned with OPENBLAS_CORETYPE=$core"
+machine_line
 for threads in 1 2; do
   for batch in 1 8; do
     n=$iters; [ "$batch" = 8 ] && n=$(( (iters + 1) / 2 ))
-    ./build/bench/bert_bench --threads $threads --batch $batch --seq 128 --iterations $n >> "$results"
+    ./build/bench/encoder_bench --model bert-base --threads $threads --batch $batch --seq 128 --iterations $n >> "$results"
     if [ $have_torch = 1 ]; then
-      OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 /usr/bin/python3 bench/peers/torch_bert.py --threads $threads \
-        --batch $batch --iterations $n --label torch >> "$results"
-      OPENBLAS_CORETYPE=$core OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 /usr/bin/python3 bench/peers/torch_bert.py \
-        --threads $threads --batch $batch --iterations $n --label torch-tuned >> "$results"
+      for label in torch torch-tuned; do
+        torch_peer $label --model bert-base --threads $threads --batch $batch --iterations $n >> "$results"
+      done
     fi
     if [ $have_ort = 1 ]; then
-      (cd "$scratch" && node ort_bert.js bert-base.onnx $threads $batch 128 $n) >> "$results"
+      (cd "$scratch" && node ort_encoder.js bert-base.onnx bert-base $threads $n 3 input_ids:int64:${batch}x128 \
+        attention_mask:int64:${batch}x128) >> "$results"
     fi
   done
 done

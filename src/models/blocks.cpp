@@ -21,7 +21,7 @@ Result<LinearLayer> LoadFusedQkv(ModelLoadContext& ctx, const std::string& q, co
     }
   }
   LinearLayer layer;
-  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, DType::kF32));
+  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, ctx.compute));
   if (any_bias) layer.bias = std::move(b);
   return layer;
 }

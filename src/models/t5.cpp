@@ -192,7 +192,7 @@ class T5 final : public Model, public TextGenerator {
     std::copy_n(kw.data<float>(), inner * d, w.data<float>());
     std::copy_n(vw.data<float>(), inner * d, w.data<float>() + inner * d);
     LinearLayer l;
-    ACCEL_ASSIGN_OR_RETURN(l.weight, ctx.backend.PackLinear(w, DType::kF32));
+    ACCEL_ASSIGN_OR_RETURN(l.weight, ctx.backend.PackLinear(w, ctx.compute));
     return l;
   }
 

@@ -88,16 +88,23 @@ class Whisper final : public Model, public TextGenerator {
   }
 
   const std::string& architecture() const override { return architecture_; }
-  std::vector<std::string> required_inputs() const override { return {"input_features", "decoder_input_ids"}; }
+  std::vector<std::string> required_inputs() const override { return {"input_features"}; }
+  // Without decoder_input_ids the forward pass is the encoder alone (HF's get_encoder()).
+  std::vector<std::string> optional_inputs() const override { return {"decoder_input_ids"}; }
 
   Result<TensorMap> Forward(Exec& ex, const TensorMap& inputs) override {
     ACCEL_ASSIGN_OR_RETURN(Tensor enc, Encode(ex, *blocks::FindInput(inputs, "input_features")));
-    const Tensor& ids = *blocks::FindInput(inputs, "decoder_input_ids");
+    TensorMap out;
+    const Tensor* decoder_ids = blocks::FindInput(inputs, "decoder_input_ids");
+    if (!decoder_ids) {
+      out["encoder_last_hidden_state"] = enc.Clone();
+      return out;
+    }
+    const Tensor& ids = *decoder_ids;
     ACCEL_RETURN_IF_ERROR(blocks::CheckIds(ids, "decoder_input_ids"));
     if (ids.dim(0) != enc.dim(0)) return InvalidArgument("decoder_input_ids batch differs from input_features batch");
     ACCEL_ASSIGN_OR_RETURN(State state, Start(ex, enc, ids.dim(1)));
     ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, state, ids));
-    TensorMap out;
     out["logits"] = logits.Clone();
     out["encoder_last_hidden_state"] = enc.Clone();
     return out;
@@ -137,7 +144,7 @@ class Whisper final : public Model, public TextGenerator {
     std::copy_n(vw.data<float>(), d * d, w.data<float>() + d * d);
     std::copy_n(vb.data<float>(), d, b.data<float>() + d);
     LinearLayer l;
-    ACCEL_ASSIGN_OR_RETURN(l.weight, ctx.backend.PackLinear(w, DType::kF32));
+    ACCEL_ASSIGN_OR_RETURN(l.weight, ctx.backend.PackLinear(w, ctx.compute));
     l.bias = std::move(b);
     return l;
   }

@@ -142,10 +142,10 @@ class EngineFactory final : public bench::WorkloadFactory {
       for (const auto& m : ListBundled()) {
         for (int batch : {1, 8}) points.push_back({m.name, device, "f32", batch, static_cast<int>(m.seq)});
       }
-      const std::vector<std::string> synth = suite == "full" ? synthetic::Names() : std::vector<std::string>{"bert-base"};
-      for (const auto& s : synth) {
+      for (const auto& s : synthetic::Catalog()) {
+        if (suite != "full" && s.name != "bert-base") continue;
         for (const auto& dtype : dtypes) {
-          for (int batch : {1, 8}) points.push_back({s, device, dtype, batch, 128});
+          for (int batch : {1, 8}) points.push_back({s.name, device, dtype, batch, s.takes_sequence ? 128 : 0});
         }
       }
     }
@@ -153,8 +153,8 @@ class EngineFactory final : public bench::WorkloadFactory {
   }
 
   Result<db::ModelRecord> DescribeModel(const std::string& model) const override {
-    for (const auto& s : synthetic::Names()) {
-      if (s == model) return db::ModelRecord{model, s.substr(0, s.find('-')) == "roberta" ? "bert" : "bert", "embedding", "synthetic", true, std::nullopt};
+    if (auto s = synthetic::Describe(model); s.ok()) {
+      return db::ModelRecord{model, FamilyOf(s->model_type), s->task, "synthetic", true, std::nullopt};
     }
     for (const auto& m : ListBundled()) {
       if (m.name != model) continue;
@@ -177,19 +177,12 @@ class EngineFactory final : public bench::WorkloadFactory {
   Result<std::unique_ptr<bench::Workload>> Create(const bench::BenchPoint& point) override {
     ACCEL_ASSIGN_OR_RETURN(DType compute, ParseComputeDType(point.dtype));
     LoadOptions options{point.device, compute};
-    for (const auto& s : synthetic::Names()) {
-      if (s != point.model) continue;
-      ACCEL_ASSIGN_OR_RETURN(auto parts, synthetic::Make(s));
-      const int64_t vocab = parts.config.IntOr("vocab_size", 1000);
+    if (synthetic::Describe(point.model).ok()) {
+      ACCEL_ASSIGN_OR_RETURN(auto parts, synthetic::Make(point.model));
       ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
-      ACCEL_ASSIGN_OR_RETURN(Tensor ids, Tensor::Zeros(DType::kI64, {point.batch, point.seq_len}));
-      ACCEL_ASSIGN_OR_RETURN(Tensor mask, Tensor::Zeros(DType::kI64, {point.batch, point.seq_len}));
-      for (size_t i = 0; i < ids.numel(); ++i) {
-        ids.data<int64_t>()[i] = 5 + static_cast<int64_t>((i * 7919) % static_cast<size_t>(vocab - 5));
-        mask.data<int64_t>()[i] = 1;
-      }
-      return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), {{"input_ids", ids}, {"attention_mask", mask}},
-                                                                point.batch, "", compute));
+      ACCEL_ASSIGN_OR_RETURN(TensorMap inputs, synthetic::MakeInputs(model->config(), synthetic::InputNames(model->model()),
+                                                                     point.batch, point.seq_len));
+      return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(inputs), point.batch, "", compute));
     }
     for (const auto& m : ListBundled()) {
       if (m.name != point.model) continue;

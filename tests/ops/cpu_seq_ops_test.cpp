@@ -24,12 +24,18 @@ std::unique_ptr<Backend> Cpu() { return CreateBackend("cpu").value(); }
 
 TEST(CpuSeqOps, TransposeLast2MatchesIndexing) {
   auto be = Cpu();
+  // Partial 16 x 16 register tiles on both sides, exact tiles, thin matrices, many row tiles.
+  for (const Shape& shape : {Shape{3, 37, 45}, Shape{1, 16, 16}, Shape{2, 100, 3}, Shape{1, 3, 100}, Shape{1, 150, 64}}) {
+    const int64_t batch = shape[0], rows = shape[1], cols = shape[2];
+    Tensor x = Random(shape, 1);
+    Tensor y = Tensor::Zeros(DType::kF32, {batch, cols, rows}).value();
+    ASSERT_TRUE(be->TransposeLast2(x, y).ok());
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          ASSERT_EQ(y.data<float>()[(b * cols + c) * rows + r], x.data<float>()[(b * rows + r) * cols + c]) << ShapeToString(shape);
+  }
   Tensor x = Random({3, 37, 45}, 1);
-  Tensor y = Tensor::Zeros(DType::kF32, {3, 45, 37}).value();
-  ASSERT_TRUE(be->TransposeLast2(x, y).ok());
-  for (int b = 0; b < 3; ++b)
-    for (int r = 0; r < 37; ++r)
-      for (int c = 0; c < 45; ++c) ASSERT_EQ(y.data<float>()[(b * 45 + c) * 37 + r], x.data<float>()[(b * 37 + r) * 45 + c]);
   Tensor bad = Tensor::Zeros(DType::kF32, {3, 37, 45}).value();
   EXPECT_FALSE(be->TransposeLast2(x, bad).ok());
 }

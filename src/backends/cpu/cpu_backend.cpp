@@ -155,19 +155,27 @@ Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, c
       }
     }
   }
-  cpu::AttentionTaskArgs args{q, q_stride, k, v, kv_stride, q_len, kv_len, allowed.empty() ? nullptr : allowed.data(), &p,
-                              out.data<float>()};
+  // Packed once per call, in buffers that persist per calling thread (steady state does not
+  // allocate); the tasks share them read-only.
+  thread_local std::vector<float> kt_buffer, v_buffer;
+  const size_t kv_floats = static_cast<size_t>(batch * kv_len * p.num_kv_heads * p.head_dim);
+  if (kt_buffer.size() < kv_floats) {
+    kt_buffer.resize(kv_floats);
+    v_buffer.resize(kv_floats);
+  }
+  cpu::PackKv(k, v, kv_stride, batch, kv_len, p.num_kv_heads, p.head_dim, kt_buffer.data(), v_buffer.data(), pool_);
+  cpu::AttentionTaskArgs args{q, q_stride, {kt_buffer.data(), v_buffer.data()}, q_len, kv_len,
+                              allowed.empty() ? nullptr : allowed.data(), &p, out.data<float>()};
   const auto& kern = cpu::GetRowKernels();
-  // Each task lays out its head's K and V once, so a task takes all of a head's query rows
-  // unless there are too few heads to keep every thread busy.
-  const int64_t heads = batch * p.num_heads;
-  const int64_t rows_per_task = heads >= 4 * pool_.num_threads() ? q_len : std::min<int64_t>(q_len, 32);
-  const int64_t q_blocks = (q_len + rows_per_task - 1) / rows_per_task;
-  pool_.Run(heads * q_blocks, [&](int64_t t) {
+  // A multiple of the AVX-512 kernel's 6-row tile; small enough that short sequences still
+  // give every thread tasks.
+  constexpr int64_t kRowsPerTask = 48;
+  const int64_t q_blocks = (q_len + kRowsPerTask - 1) / kRowsPerTask;
+  pool_.Run(batch * p.num_heads * q_blocks, [&](int64_t t) {
     const int64_t qb = t % q_blocks;
     const int64_t h = (t / q_blocks) % p.num_heads;
     const int64_t b = t / (q_blocks * p.num_heads);
-    kern.attention(args, b, h, qb * rows_per_task, std::min(q_len, (qb + 1) * rows_per_task));
+    kern.attention(args, b, h, qb * kRowsPerTask, std::min(q_len, (qb + 1) * kRowsPerTask));
   });
   return Status::Ok();
 }
@@ -189,75 +197,6 @@ Status CpuBackend::Embedding(const Tensor& table, const Tensor& ids, Tensor& out
     }
   }
   return Status::Ok();
-}
-
-namespace {
-// Lowers a grouped convolution to GEMMs: for each batch and group, the unfolded input
-// [out_positions, cin_g * kernel] times the weight [cout_g, cin_g * kernel]^T.
-Status ConvViaGemm(ThreadPool& pool, const float* x, const Tensor& w, const Tensor* bias, int64_t batch, int64_t cin,
-                   const std::vector<int64_t>& in_dims, const std::vector<int64_t>& k_dims, int stride, int padding,
-                   int groups, const std::vector<int64_t>& out_dims, float* y) {
-  const int64_t cout = w.dim(0);
-  const int64_t cin_g = cin / groups, cout_g = cout / groups;
-  int64_t ksize = 1, in_size = 1, out_size = 1;
-  for (auto d : k_dims) ksize *= d;
-  for (auto d : in_dims) in_size *= d;
-  for (auto d : out_dims) out_size *= d;
-  const int64_t kdim = cin_g * ksize;
-  std::vector<float> cols(static_cast<size_t>(out_size * kdim));
-  std::vector<float> result(static_cast<size_t>(out_size * cout_g));
-  const bool is2d = k_dims.size() == 2;
-  for (int64_t g = 0; g < groups; ++g) {
-    Tensor wg = Tensor::Wrap(DType::kF32, {cout_g, kdim}, const_cast<float*>(w.data<float>()) + g * cout_g * kdim, nullptr);
-    ACCEL_ASSIGN_OR_RETURN(auto packed, cpu::PackWeight(wg, DType::kF32));
-    const float* bg = bias ? bias->data<float>() + g * cout_g : nullptr;
-    for (int64_t b = 0; b < batch; ++b) {
-      const float* xb = x + (b * cin + g * cin_g) * in_size;
-      pool.ParallelFor(out_size, 64, [&](int64_t o0, int64_t o1) {
-        for (int64_t o = o0; o < o1; ++o) {
-          float* row = cols.data() + o * kdim;
-          const int64_t oh = is2d ? o / out_dims[1] : 0, ow = is2d ? o % out_dims[1] : o;
-          for (int64_t c = 0; c < cin_g; ++c) {
-            for (int64_t kk = 0; kk < ksize; ++kk) {
-              const int64_t kh = is2d ? kk / k_dims[1] : 0, kw = is2d ? kk % k_dims[1] : kk;
-              const int64_t ih = oh * stride - padding + kh, iw = ow * stride - padding + kw;
-              const int64_t H = is2d ? in_dims[0] : 1, W = is2d ? in_dims[1] : in_dims[0];
-              const bool inside = (!is2d || (ih >= 0 && ih < H)) && iw >= 0 && iw < W;
-              row[c * ksize + kk] = inside ? xb[c * in_size + (is2d ? ih * W : 0) + iw] : 0.0f;
-            }
-          }
-        }
-      });
-      cpu::GemmPacked(cols.data(), out_size, kdim, *packed, result.data(), cout_g, bg, Activation::kNone, pool);
-      float* yb = y + (b * cout + g * cout_g) * out_size;
-      for (int64_t o = 0; o < out_size; ++o) {
-        for (int64_t c = 0; c < cout_g; ++c) yb[c * out_size + o] = result[o * cout_g + c];
-      }
-    }
-  }
-  return Status::Ok();
-}
-}  // namespace
-
-Status CpuBackend::Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
-                          Tensor& y) {
-  if (x.rank() != 3 || w.rank() != 3 || y.rank() != 3 || groups <= 0 || stride <= 0) return InvalidArgument("Conv1d shapes");
-  if (x.dim(1) % groups || w.dim(0) % groups || w.dim(1) * groups != x.dim(1)) return InvalidArgument("Conv1d channels/groups");
-  const int64_t lout = (x.dim(2) + 2 * padding - w.dim(2)) / stride + 1;
-  if (y.dim(0) != x.dim(0) || y.dim(1) != w.dim(0) || y.dim(2) != lout) return InvalidArgument("Conv1d output shape");
-  return ConvViaGemm(pool_, x.data<float>(), w, bias, x.dim(0), x.dim(1), {x.dim(2)}, {w.dim(2)}, stride, padding, groups,
-                     {lout}, y.data<float>());
-}
-
-Status CpuBackend::Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
-                          Tensor& y) {
-  if (x.rank() != 4 || w.rank() != 4 || y.rank() != 4 || groups <= 0 || stride <= 0) return InvalidArgument("Conv2d shapes");
-  if (x.dim(1) % groups || w.dim(0) % groups || w.dim(1) * groups != x.dim(1)) return InvalidArgument("Conv2d channels/groups");
-  const int64_t ho = (x.dim(2) + 2 * padding - w.dim(2)) / stride + 1;
-  const int64_t wo = (x.dim(3) + 2 * padding - w.dim(3)) / stride + 1;
-  if (y.dim(0) != x.dim(0) || y.dim(1) != w.dim(0) || y.dim(2) != ho || y.dim(3) != wo) return InvalidArgument("Conv2d output shape");
-  return ConvViaGemm(pool_, x.data<float>(), w, bias, x.dim(0), x.dim(1), {x.dim(2), x.dim(3)}, {w.dim(2), w.dim(3)}, stride,
-                     padding, groups, {ho, wo}, y.data<float>());
 }
 
 }  // namespace accel

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/kernels.h"
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
 namespace accel {
@@ -20,13 +22,18 @@ Status CpuBackend::TransposeLast2(const Tensor& x, Tensor& y) {
   }
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
-  constexpr int64_t kTile = 32;  // cache-friendly tiles: reads and writes both stay in L1
+  constexpr int64_t kTile = 32;  // rows per task; the tiles keep reads and writes in L1
   const int64_t row_tiles = (rows + kTile - 1) / kTile;
+  static const bool avx512 = GetCpuFeatures().avx512f;
   pool_.ParallelFor(batch * row_tiles, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / row_tiles, r0 = (t % row_tiles) * kTile, r1 = std::min(rows, r0 + kTile);
       const float* xb = xp + b * rows * cols;
       float* yb = yp + b * rows * cols;
+      if (avx512) {
+        cpu::TransposeRowsAvx512(xb, rows, cols, r0, r1, yb);
+        continue;
+      }
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
         const int64_t c1 = std::min(cols, c0 + kTile);
         for (int64_t r = r0; r < r1; ++r) {

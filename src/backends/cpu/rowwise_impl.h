@@ -130,55 +130,21 @@ inline void AttendRow(const float* q, const float* kt, const float* v, int64_t k
 inline void AttentionTask(const AttentionTaskArgs& t, int64_t b, int64_t h, int64_t q0, int64_t q1) {
   const AttentionParams& p = *t.params;
   const int64_t group = p.num_heads / p.num_kv_heads;
-  const int64_t kh = h / group;
   const int64_t d = p.head_dim;
-  // This head's K transposed and V made contiguous: in the fused QKV layout their rows are
-  // kv_stride apart, a multiple of 4 KiB often enough to map every row to the same few L1 sets.
-  thread_local std::vector<float> scores, kt, vc;
+  thread_local std::vector<float> scores;
   scores.resize(static_cast<size_t>(t.kv_len));
-  kt.resize(static_cast<size_t>(t.kv_len * d));
-  vc.resize(static_cast<size_t>(t.kv_len * d));
   const uint8_t* allowed = t.allowed ? t.allowed + b * t.kv_len : nullptr;
-  const float* kb = t.k + b * t.kv_len * t.kv_stride + kh * d;
-  const float* vsrc = t.v + b * t.kv_len * t.kv_stride + kh * d;
-  for (int64_t j = 0; j < t.kv_len; ++j) {
-    const float* kr = kb + j * t.kv_stride;
-    for (int64_t x = 0; x < d; ++x) kt[x * t.kv_len + j] = kr[x];
-    std::copy(vsrc + j * t.kv_stride, vsrc + j * t.kv_stride + d, vc.data() + j * d);
-  }
-  const float* vb = vc.data();
-  auto key_range = [&](int64_t i, int64_t& begin, int64_t& end) {
+  const int64_t head = (b * p.num_kv_heads + h / group) * t.kv_len * d;
+  const float *kt = t.kv.kt + head, *vb = t.kv.v + head;
+  for (int64_t i = q0; i < q1; ++i) {
     const int64_t pos = p.query_offset + i;
-    end = p.causal ? std::min<int64_t>(t.kv_len, pos + 1) : t.kv_len;
-    begin = p.sliding_window > 0 ? std::max<int64_t>(0, pos - p.sliding_window + 1) : 0;
-    begin = std::min(begin, end);
-  };
-  auto attend_row = [&](int64_t i) {
-    int64_t key_begin, key_end;
-    key_range(i, key_begin, key_end);
+    int64_t key_end = p.causal ? std::min<int64_t>(t.kv_len, pos + 1) : t.kv_len;
+    int64_t key_begin = p.sliding_window > 0 ? std::max<int64_t>(0, pos - p.sliding_window + 1) : 0;
+    key_begin = std::min(key_begin, key_end);
     const float* q = t.q + (b * t.q_len + i) * t.q_stride + h * d;
     float* o = t.out + (b * t.q_len + i) * (p.num_heads * d) + h * d;
-    AttendRow(q, kt.data(), vb, d, key_begin, key_end, allowed, t.kv_len, d, p.scale, scores.data(), o);
-  };
-#if defined(__AVX512F__)
-  thread_local std::vector<float> workspace;
-  workspace.resize(static_cast<size_t>((d + t.kv_len) * kAttentionBlockRows));
-  for (int64_t i0 = q0; i0 < q1; i0 += kAttentionBlockRows) {
-    AttentionBlock blk{t.q + (b * t.q_len + i0) * t.q_stride + h * d, t.q_stride, 0, kt.data(), vb, d,
-                       t.kv_len, d, p.scale, nullptr, nullptr, allowed,
-                       t.out + (b * t.q_len + i0) * (p.num_heads * d) + h * d, p.num_heads * d};
-    int64_t begin[kAttentionBlockRows], end[kAttentionBlockRows];
-    blk.rows = static_cast<int>(std::min<int64_t>(kAttentionBlockRows, q1 - i0));
-    for (int r = 0; r < blk.rows; ++r) key_range(i0 + r, begin[r], end[r]);
-    blk.key_begin = begin;
-    blk.key_end = end;
-    const uint32_t blind = AttendBlockAvx512(blk, workspace.data());
-    for (int r = 0; r < blk.rows; ++r)
-      if (blind >> r & 1u) attend_row(i0 + r);
+    AttendRow(q, kt, vb, d, key_begin, key_end, allowed, t.kv_len, d, p.scale, scores.data(), o);
   }
-#else
-  for (int64_t i = q0; i < q1; ++i) attend_row(i);
-#endif
 }
 
 }  // namespace accel::cpu::ACCEL_ISA_NS

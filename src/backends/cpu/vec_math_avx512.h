@@ -7,19 +7,6 @@
 
 namespace accel::cpu::avx512 {
 
-// Horizontal max / sum of 16 lanes by in-register shuffles (GCC 12's _mm512_reduce_* helpers
-// trip -Wmaybe-uninitialized inside its own headers).
-template <typename Op>
-inline float Reduce(__m512 v, Op op) {
-  v = op(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = op(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-  v = op(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = op(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm512_cvtss_f32(v);
-}
-inline float HorizontalMax(__m512 v) { return Reduce(v, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }); }
-inline float HorizontalSum(__m512 v) { return Reduce(v, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }); }
-
 // e^x: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r, then scale by 2^n.
 inline __m512 Exp(__m512 x) {
   x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-87.3f));

@@ -1,89 +1,81 @@
 #include "models/synthetic/synthetic.h"
 
-#include <cmath>
-#include <map>
-
-#include <nlohmann/json.hpp>
+#include "models/synthetic/builder.h"
 
 namespace accel::synthetic {
 
-namespace {
-
-// splitmix64 → uniform in [-scale, scale): fast, deterministic across platforms.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  float Uniform(float scale) {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (static_cast<float>(z >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f) * scale;
-  }
-
- private:
-  uint64_t s_;
-};
-
-struct Builder {
-  Rng rng;
-  std::map<std::string, Tensor> tensors;
-  void Random(const std::string& name, Shape shape, float scale) {
-    Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
-    for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = rng.Uniform(scale);
-    tensors[name] = std::move(t);
-  }
-  void Fill(const std::string& name, Shape shape, float value) {
-    Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
-    for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = value;
-    tensors[name] = std::move(t);
-  }
-  void Linear(const std::string& name, int64_t out, int64_t in) {
-    Random(name + ".weight", {out, in}, 1.0f / std::sqrt(static_cast<float>(in)));
-    Random(name + ".bias", {out}, 0.02f);
-  }
-  void Norm(const std::string& name, int64_t n) {
-    Fill(name + ".weight", {n}, 1.0f);
-    Fill(name + ".bias", {n}, 0.0f);
-  }
-};
-
-Result<SyntheticModel> MakeBertLike(const std::string& name, const std::string& model_type, int64_t vocab, int64_t layers,
-                                    int64_t max_pos, int64_t type_vocab, uint64_t seed) {
-  const int64_t h = 768, f = 3072;
-  nlohmann::json cfg = {{"model_type", model_type}, {"architectures", {model_type == "roberta" ? "RobertaModel" : "BertModel"}},
-                        {"vocab_size", vocab}, {"hidden_size", h}, {"num_hidden_layers", layers},
-                        {"num_attention_heads", 12}, {"intermediate_size", f}, {"hidden_act", "gelu"},
-                        {"max_position_embeddings", max_pos}, {"type_vocab_size", type_vocab},
-                        {"layer_norm_eps", 1e-12}, {"pad_token_id", model_type == "roberta" ? 1 : 0}};
-  Builder b{Rng(seed), {}};
-  b.Random("embeddings.word_embeddings.weight", {vocab, h}, 0.02f);
-  b.Random("embeddings.position_embeddings.weight", {max_pos, h}, 0.02f);
-  b.Random("embeddings.token_type_embeddings.weight", {type_vocab, h}, 0.02f);
-  b.Norm("embeddings.LayerNorm", h);
-  for (int64_t i = 0; i < layers; ++i) {
-    const std::string p = "encoder.layer." + std::to_string(i) + ".";
-    b.Linear(p + "attention.self.query", h, h);
-    b.Linear(p + "attention.self.key", h, h);
-    b.Linear(p + "attention.self.value", h, h);
-    b.Linear(p + "attention.output.dense", h, h);
-    b.Norm(p + "attention.output.LayerNorm", h);
-    b.Linear(p + "intermediate.dense", f, h);
-    b.Linear(p + "output.dense", h, f);
-    b.Norm(p + "output.LayerNorm", h);
-  }
-  b.Linear("pooler.dense", h, h);
-  return SyntheticModel{HfConfig::FromJson(cfg, "synthetic:" + name), WeightStore::FromTensors(std::move(b.tensors), "synthetic:" + name)};
+std::vector<Info> Catalog() {
+  return {{"bert-base", "bert", "embedding", true},
+          {"roberta-base", "roberta", "embedding", true},
+          {"vit-base-patch16-224", "vit", "image-embedding", false},
+          {"whisper-base", "whisper", "speech-encoder", false}};
 }
 
-}  // namespace
+std::vector<std::string> Names() {
+  std::vector<std::string> out;
+  for (const auto& i : Catalog()) out.push_back(i.name);
+  return out;
+}
 
-std::vector<std::string> Names() { return {"bert-base", "roberta-base"}; }
+Result<Info> Describe(const std::string& name) {
+  for (const auto& i : Catalog()) {
+    if (i.name == name) return i;
+  }
+  std::string have;
+  for (const auto& n : Names()) have += (have.empty() ? "" : ", ") + n;
+  return NotFound("no synthetic model named '" + name + "' (have: " + have + ")");
+}
 
-Result<SyntheticModel> Make(const std::string& name, uint64_t seed) {
-  if (name == "bert-base") return MakeBertLike(name, "bert", 30522, 12, 512, 2, seed);
-  if (name == "roberta-base") return MakeBertLike(name, "roberta", 50265, 12, 514, 1, seed);
-  return NotFound("no synthetic model named '" + name + "' (have: bert-base, roberta-base)");
+Result<SyntheticModel> Make(const std::string& name, uint64_t seed, Size size) {
+  ACCEL_ASSIGN_OR_RETURN(Info info, Describe(name));
+  if (info.model_type == "vit") return detail::MakeVit(name, size, seed);
+  if (info.model_type == "whisper") return detail::MakeWhisper(name, size, seed);
+  return detail::MakeBertLike(name, info.model_type, size, seed);
+}
+
+std::vector<std::string> InputNames(const Model& model) {
+  std::vector<std::string> names = model.required_inputs();
+  for (const auto& o : model.optional_inputs()) {
+    if (o == "attention_mask") names.push_back(o);
+  }
+  return names;
+}
+
+Result<TensorMap> MakeInputs(const HfConfig& config, const std::vector<std::string>& names, int64_t batch, int64_t seq,
+                             uint64_t seed) {
+  if (batch <= 0) return InvalidArgument("batch must be positive");
+  detail::Rng rng(seed);
+  auto uniform = [&](Shape shape) -> Result<Tensor> {
+    ACCEL_ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(DType::kF32, std::move(shape)));
+    for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = rng.Uniform(1.0f);
+    return t;
+  };
+  TensorMap out;
+  for (const auto& name : names) {
+    if (name == "input_ids" || name == "attention_mask" || name == "token_type_ids") {
+      if (seq <= 0) return InvalidArgument(config.label() + ": '" + name + "' needs a positive sequence length");
+      ACCEL_ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(DType::kI64, {batch, seq}));
+      // Ids above the special tokens, spread over the vocabulary.
+      const int64_t vocab = config.IntOr("vocab_size", 1000);
+      if (vocab <= 5) return InvalidArgument(config.label() + ": vocab_size " + std::to_string(vocab) + " is too small");
+      for (size_t i = 0; i < t.numel(); ++i) {
+        int64_t& v = t.data<int64_t>()[i];
+        if (name == "input_ids") v = 5 + static_cast<int64_t>((i * 7919) % static_cast<size_t>(vocab - 5));
+        if (name == "attention_mask") v = 1;
+      }
+      out[name] = std::move(t);
+    } else if (name == "pixel_values") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t image, config.Int({"image_size"}));
+      ACCEL_ASSIGN_OR_RETURN(out[name], uniform({batch, config.IntOr("num_channels", 3), image, image}));
+    } else if (name == "input_features") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t mels, config.Int({"num_mel_bins"}));
+      ACCEL_ASSIGN_OR_RETURN(int64_t positions, config.Int({"max_source_positions"}));
+      ACCEL_ASSIGN_OR_RETURN(out[name], uniform({batch, mels, 2 * positions}));
+    } else {
+      return Unsupported(config.label() + ": no synthetic input for '" + name + "'");
+    }
+  }
+  return out;
 }
 
 }  // namespace accel::synthetic
