@@ -257,6 +257,13 @@ TEST(WhisperPlan, GivenLanguageAddsTranscribeAndNoTimestamps) {
   EXPECT_EQ(ts.prompt, (std::vector<int64_t>{kStart, kFr, kTranscribe}));
   EXPECT_EQ(ts.timestamp_begin, kTs);
   EXPECT_EQ(ts.processors.size(), 3u);  // begin-suppress, suppress, timestamps
+  // In HF's order: token 1 is suppressed before the timestamps compete with the best text.
+  std::vector<float> l(kVocab, -10.0f);
+  for (int64_t t = kTs; t < kVocab; ++t) l[t] = 0.0f;
+  l[1] = 5.0f;
+  l[4] = 1.0f;
+  ts.processors.Apply({kStart, kFr, kTranscribe, kTs, 6}, l.data(), kVocab);
+  EXPECT_EQ(Argmax(l), kTs + 1);
 }
 
 TEST(WhisperPlan, NoLanguageLeavesSlotOneToTheModelAmongLanguages) {
