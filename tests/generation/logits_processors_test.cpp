@@ -2,6 +2,7 @@
 // Whisper's layout at a small size: text 0..9, <|endoftext|> 10, <|startoftranscript|> 11,
 // languages 12 (en) 13 (de) 14 (fr), translate 15, transcribe 16, <|notimestamps|> 17,
 // timestamps 18..29 (<|0.00|> .. <|0.22|>).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -88,6 +89,31 @@ TEST(GreedyNextToken, ChoosesOnProcessedLogitsAndLeavesTheModelsUntouched) {
   r.process_logits = [](const std::vector<int64_t>&, float* l, int64_t) { l[1] = -kInf; };
   EXPECT_EQ(GreedyNextToken(r, {}, logits.data(), 4, scratch), 3);
   EXPECT_EQ(logits[1], 5.0f);
+}
+
+TEST(GreedyNextToken, DecoderOnlyGenerationRunsTheProcessorOnEveryStep) {
+  auto model = LoadedModel::Load(test::ModelDir("llama-tiny"));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  GenerateRequest r;
+  Tensor prompt = Tensor::Zeros(DType::kI64, {1, 3}).value();
+  const std::vector<int64_t> p = {1, 192, 108};
+  std::copy(p.begin(), p.end(), prompt.data<int64_t>());
+  r.inputs["input_ids"] = prompt;
+  r.max_new_tokens = 6;
+  auto plain = (*model)->Generate(r);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  const int64_t first = plain->data<int64_t>()[3];
+  int calls = 0;
+  r.process_logits = [&](const std::vector<int64_t>& ids, float* l, int64_t) {
+    EXPECT_TRUE(std::equal(p.begin(), p.end(), ids.begin()));  // the row so far, prompt included
+    EXPECT_EQ(ids.size(), 3u + calls);
+    ++calls;
+    l[first] = -kInf;
+  };
+  auto processed = (*model)->Generate(r);
+  ASSERT_TRUE(processed.ok());
+  EXPECT_EQ(calls, 6);
+  for (int64_t i = 3; i < static_cast<int64_t>(processed->numel()); ++i) EXPECT_NE(processed->data<int64_t>()[i], first);
 }
 
 TEST(WhisperTimestampRules, NoTimestampsTokenIsNeverChosen) {
