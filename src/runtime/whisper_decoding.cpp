@@ -72,6 +72,11 @@ Result<WhisperGenerationConfig> WhisperGenerationConfig::FromJson(const Json& j,
   ACCEL_ASSIGN_OR_RETURN(c.no_timestamps_token_id, OptInt(j, "no_timestamps_token_id", label));
   ACCEL_ASSIGN_OR_RETURN(c.max_initial_timestamp_index, OptInt(j, "max_initial_timestamp_index", label));
   if (j.contains("is_multilingual") && j["is_multilingual"].is_boolean()) c.is_multilingual = j["is_multilingual"].get<bool>();
+  for (auto [key, field] : {std::pair{"language", &c.language}, std::pair{"task", &c.task}}) {
+    if (!j.contains(key) || j[key].is_null()) continue;
+    if (!j[key].is_string()) return Bad(label, key, "is not a string");
+    *field = j[key].get<std::string>();
+  }
   if (j.contains("forced_decoder_ids") && !j["forced_decoder_ids"].is_null()) {
     const Json& f = j["forced_decoder_ids"];
     if (!f.is_array()) return Bad(label, "forced_decoder_ids", "is not a list of [position, token] pairs");
@@ -107,7 +112,11 @@ Result<std::string> WhisperLanguageToken(const WhisperGenerationConfig& cfg, con
   return InvalidArgument("unknown language '" + language + "': give a code such as 'en' or one of " + known);
 }
 
-Result<WhisperPlan> PlanWhisperDecoding(const WhisperGenerationConfig& cfg, const WhisperDecodeOptions& o) {
+Result<WhisperPlan> PlanWhisperDecoding(const WhisperGenerationConfig& cfg, const WhisperDecodeOptions& options) {
+  // HF reads generation_config.language / .task, which generate()'s arguments overwrite.
+  WhisperDecodeOptions o = options;
+  if (o.language.empty()) o.language = cfg.language;
+  if (o.task.empty()) o.task = cfg.task;
   if (cfg.is_multilingual && !*cfg.is_multilingual && (!o.language.empty() || !o.task.empty())) {
     return InvalidArgument("this Whisper model is English-only: a language or task cannot be chosen");
   }

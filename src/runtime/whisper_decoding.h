@@ -25,6 +25,7 @@ struct WhisperGenerationConfig {
   std::optional<std::map<std::string, int64_t>> lang_to_id, task_to_id;
   std::optional<int64_t> no_timestamps_token_id, max_initial_timestamp_index;
   std::optional<bool> is_multilingual;
+  std::string language, task;  // set by fine-tuning scripts; used when the caller gives none
 
   // generation_config.json of `dir` if present, else the generation fields of config.json.
   static Result<WhisperGenerationConfig> Load(const std::string& dir, const HfConfig& config);
@@ -32,8 +33,8 @@ struct WhisperGenerationConfig {
 };
 
 struct WhisperDecodeOptions {
-  std::string language;  // "" = from forced_decoder_ids, else detected; "de" or "<|de|>"
-  std::string task;      // "" = from forced_decoder_ids; "transcribe" or "translate"
+  std::string language;  // "" = the config's language, else forced_decoder_ids, else detected; "de" or "<|de|>"
+  std::string task;      // "" = the config's task, else forced_decoder_ids; "transcribe" or "translate"
   bool timestamps = false;
 };
 

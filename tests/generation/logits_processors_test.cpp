@@ -314,6 +314,14 @@ TEST(WhisperPlan, NoLanguageLeavesSlotOneToTheModelAmongLanguages) {
   EXPECT_FALSE(Masked(first, 2));
 }
 
+TEST(WhisperPlan, TheConfigsLanguageAndTaskApplyUnlessGiven) {
+  auto j = MultilingualConfig();
+  j["language"] = "fr";
+  j["task"] = "translate";
+  EXPECT_EQ(Plan(j, {"", "", false}).prompt, (std::vector<int64_t>{kStart, kFr, kTranslate, kNoTs}));
+  EXPECT_EQ(Plan(j, {"de", "transcribe", false}).prompt, (std::vector<int64_t>{kStart, kDe, kTranscribe, kNoTs}));
+}
+
 TEST(WhisperPlan, ErrorsWhereHfRaises) {
   auto cfg = runtime::WhisperGenerationConfig::FromJson(MultilingualConfig(), "test");
   ASSERT_TRUE(cfg.ok());
