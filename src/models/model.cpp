@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <algorithm>
+
 namespace accel {
 
 Result<Tensor> ModelLoadContext::F32(const std::string& name, const Shape& shape) {
@@ -19,6 +21,16 @@ Result<LinearLayer> ModelLoadContext::Linear(const std::string& name, int64_t ou
     ACCEL_ASSIGN_OR_RETURN(layer.bias, F32(name + ".bias", {out}));
   }
   return layer;
+}
+
+int64_t GreedyNextToken(const GenerateRequest& request, const std::vector<int64_t>& ids, const float* logits, int64_t vocab,
+                        std::vector<float>& scratch) {
+  if (request.process_logits) {
+    scratch.assign(logits, logits + vocab);
+    request.process_logits(ids, scratch.data(), vocab);
+    logits = scratch.data();
+  }
+  return std::max_element(logits, logits + vocab) - logits;
 }
 
 }  // namespace accel

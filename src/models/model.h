@@ -2,6 +2,7 @@
 // A model: weights prepared for a backend at load, and a forward pass written against
 // graph/exec.h. Inputs and outputs use Hugging Face's names (input_ids, attention_mask,
 // last_hidden_state, pooler_output, ...), so references and pipelines map one to one.
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -27,14 +28,26 @@ class Model {
   virtual Result<TensorMap> Forward(Exec& exec, const TensorMap& inputs) = 0;
 };
 
+// Edits one row's next-token logits in place before the greedy choice; `ids` is that row so
+// far (prompt included). This is how HF's logits processors (built in runtime/generation) reach
+// a model's greedy loop without the model knowing any of them.
+using LogitsProcessorFn = std::function<void(const std::vector<int64_t>& ids, float* logits, int64_t vocab)>;
+
 // What HF generate(do_sample=False) takes: the inputs (input_ids, attention_mask,
-// input_features, decoder_input_ids, pixel_values, ...) and the stopping rules.
+// input_features, decoder_input_ids, pixel_values, ...), the stopping rules and, optionally,
+// the logits processors.
 struct GenerateRequest {
   TensorMap inputs;
   int64_t max_new_tokens = 16;
   std::vector<int64_t> eos_token_ids;
   std::optional<int64_t> pad_token_id;
+  LogitsProcessorFn process_logits;  // empty = plain greedy
 };
+
+// The greedy choice every TextGenerator makes: the first maximum (as torch.argmax) of `logits`,
+// after `request.process_logits` when set (on a copy kept in `scratch`).
+int64_t GreedyNextToken(const GenerateRequest& request, const std::vector<int64_t>& ids, const float* logits, int64_t vocab,
+                        std::vector<float>& scratch);
 
 // Implemented by models that generate token sequences (decoders, encoder-decoders).
 class TextGenerator {

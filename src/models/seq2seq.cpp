@@ -70,6 +70,7 @@ Result<Tensor> GreedyLoop(const Tensor& prompt, const GenerateRequest& request, 
     return std::find(request.eos_token_ids.begin(), request.eos_token_ids.end(), id) != request.eos_token_ids.end();
   };
   Tensor feed = prompt;
+  std::vector<float> scratch;
   for (int64_t n = 0; n < request.max_new_tokens; ++n) {
     ACCEL_ASSIGN_OR_RETURN(Tensor logits, step(feed));
     const int64_t t = logits.dim(1), vocab = logits.dim(2);
@@ -77,8 +78,8 @@ Result<Tensor> GreedyLoop(const Tensor& prompt, const GenerateRequest& request, 
     bool all_done = true;
     for (int64_t b = 0; b < batch; ++b) {
       const float* last = logits.data<float>() + (b * t + t - 1) * vocab;
-      int64_t next = std::max_element(last, last + vocab) - last;  // first maximum, as torch.argmax
-      if (finished[b]) next = request.pad_token_id.value_or(next);
+      const int64_t next = finished[b] && request.pad_token_id ? *request.pad_token_id
+                                                               : GreedyNextToken(request, rows[b], last, vocab, scratch);
       rows[b].push_back(next);
       feed.data<int64_t>()[b] = next;
       if (is_eos(next)) finished[b] = true;

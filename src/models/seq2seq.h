@@ -26,9 +26,10 @@ Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, 
 Result<Tensor> CrossAttention(Exec& ex, const Tensor& q, const Tensor& kv, const AttentionParams& p);
 
 // Greedy decoding. `prompt` [B, P] ids start every row; `step(ids)` runs the decoder on the
-// new ids [B, T] (the whole prompt first, then one token) and returns logits [B, T, vocab].
-// Rows that produced an EOS continue with pad_token_id; stops when all rows have, or after
-// max_new_tokens. Returns [B, P + generated] i64.
+// new ids [B, T] (the whole prompt first, then one token) and returns logits [B, T, vocab],
+// which `request.process_logits` may edit before the choice. Rows that produced an EOS continue
+// with pad_token_id; stops when all rows have, or after max_new_tokens. Returns
+// [B, P + generated] i64.
 using StepFn = std::function<Result<Tensor>(const Tensor& new_ids)>;
 Result<Tensor> GreedyLoop(const Tensor& prompt, const GenerateRequest& request, const StepFn& step);
 

@@ -1,6 +1,8 @@
 #include "runtime/speech_pipeline.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <filesystem>
 #include <map>
 
@@ -8,6 +10,8 @@
 
 #include "core/mapped_file.h"
 #include "preprocess/audio.h"
+#include "runtime/generation/whisper_timestamps.h"
+#include "runtime/whisper_decoding.h"
 #include "tokenizers/tokenizer.h"
 
 namespace accel::runtime {
@@ -61,26 +65,6 @@ Result<Tensor> Features(LoadedModel& model, const std::string& audio_path, std::
   return preprocess::ExtractAudioFeatures(audio, cfg, name);
 }
 
-// Whisper's decoder prompt: start token, then language and task, then no-timestamps, when
-// generation_config.json defines them (multilingual checkpoints); else the start token only.
-std::vector<int64_t> WhisperPrompt(LoadedModel& model, const TranscribeOptions& o) {
-  std::vector<int64_t> prompt = {model.config().IntOr("decoder_start_token_id", 50258)};
-  auto text = ReadFileToString((fs::path(model.dir()) / "generation_config.json").string());
-  if (!text.ok()) return prompt;
-  auto g = nlohmann::json::parse(*text, nullptr, false);
-  if (g.is_discarded() || !g.is_object()) return prompt;
-  if (g.contains("lang_to_id") && g["lang_to_id"].contains(o.language) && g["lang_to_id"][o.language].is_number_integer()) {
-    prompt.push_back(g["lang_to_id"][o.language].get<int64_t>());
-  }
-  if (g.contains("task_to_id") && g["task_to_id"].contains(o.task) && g["task_to_id"][o.task].is_number_integer()) {
-    prompt.push_back(g["task_to_id"][o.task].get<int64_t>());
-  }
-  if (g.contains("no_timestamps_token_id") && g["no_timestamps_token_id"].is_number_integer()) {
-    prompt.push_back(g["no_timestamps_token_id"].get<int64_t>());
-  }
-  return prompt;
-}
-
 }  // namespace
 
 Result<Transcript> Transcribe(LoadedModel& model, const std::string& audio_path, const TranscribeOptions& o) {
@@ -91,6 +75,9 @@ Result<Transcript> Transcribe(LoadedModel& model, const std::string& audio_path,
   Transcript out;
   if (type == "wav2vec2") {
     if (name != "input_values") return InvalidArgument(model.dir() + ": preprocessor_config.json is not a Wav2Vec2 feature extractor");
+    if (!o.language.empty() || !o.task.empty() || o.timestamps) {
+      return InvalidArgument(model.dir() + ": language, task and timestamps are Whisper options; a CTC model has none");
+    }
     ACCEL_ASSIGN_OR_RETURN(TensorMap result, model.Run({{"input_values", features}}));
     auto it = result.find("logits");
     if (it == result.end()) return InvalidArgument(model.dir() + ": model has no CTC head (Wav2Vec2ForCTC needed)");
@@ -105,24 +92,48 @@ Result<Transcript> Transcribe(LoadedModel& model, const std::string& audio_path,
     return out;
   }
   if (name != "input_features") return InvalidArgument(model.dir() + ": preprocessor_config.json is not a Whisper feature extractor");
+  ACCEL_ASSIGN_OR_RETURN(WhisperGenerationConfig gen, WhisperGenerationConfig::Load(model.dir(), model.config()));
+  ACCEL_ASSIGN_OR_RETURN(WhisperPlan plan, PlanWhisperDecoding(gen, {o.language, o.task, o.timestamps}));
   GenerateRequest req;
   req.inputs["input_features"] = features;
-  const std::vector<int64_t> prompt = WhisperPrompt(model, o);
-  ACCEL_ASSIGN_OR_RETURN(Tensor p, Tensor::Zeros(DType::kI64, {1, static_cast<int64_t>(prompt.size())}));
-  std::copy(prompt.begin(), prompt.end(), p.data<int64_t>());
+  ACCEL_ASSIGN_OR_RETURN(Tensor p, Tensor::Zeros(DType::kI64, {1, static_cast<int64_t>(plan.prompt.size())}));
+  std::copy(plan.prompt.begin(), plan.prompt.end(), p.data<int64_t>());
   req.inputs["decoder_input_ids"] = p;
-  const int64_t room = model.config().IntOr("max_target_positions", 448) - static_cast<int64_t>(prompt.size());
-  req.max_new_tokens = std::max<int64_t>(0, std::min(o.max_new_tokens, room));
-  req.eos_token_ids = {model.config().IntOr("eos_token_id", 50257)};
-  req.pad_token_id = model.config().IntOr("pad_token_id", req.eos_token_ids[0]);
+  // max_new_tokens counts after the whole prompt, as in HF; a detected language and what
+  // follows it are decoded here but belong to the prompt.
+  const int64_t forced = plan.begin_index - static_cast<int64_t>(plan.prompt.size());
+  const int64_t room = model.config().IntOr("max_target_positions", 448) - plan.begin_index;
+  req.max_new_tokens = forced + std::max<int64_t>(0, std::min(o.max_new_tokens, room));
+  req.eos_token_ids = {gen.eos_token_id};
+  req.pad_token_id = gen.pad_token_id.value_or(gen.eos_token_id);
+  if (!plan.processors.empty()) req.process_logits = plan.processors.AsFunction();
   ACCEL_ASSIGN_OR_RETURN(Tensor ids, model.Generate(req));
-  out.ids.assign(ids.data<int64_t>() + prompt.size(), ids.data<int64_t>() + ids.numel());
+  const int64_t* row = ids.data<int64_t>();
+  const int64_t len = static_cast<int64_t>(ids.numel());
+  if (len < plan.begin_index) return Internal("Whisper generation stopped inside its prompt");
+  out.ids.assign(row + plan.begin_index, row + len);
+  if (gen.lang_to_id && plan.begin_index > 1) {
+    for (const auto& [token, id] : *gen.lang_to_id) {
+      if (id == row[1]) out.language = token;
+    }
+  }
+  out.timestamps = o.timestamps;
+  // Timestamp tokens are not text (HF's decode filters them out of the string).
+  const int64_t timestamp_begin = gen.no_timestamps_token_id ? *gen.no_timestamps_token_id + 1 : INT64_MAX;
+  std::vector<generation::TimestampSegment> segments;
+  if (plan.timestamp_begin) segments = generation::TimestampSegments(out.ids, *plan.timestamp_begin);
+  for (auto& s : segments) out.segments.push_back({s.start, s.end, std::move(s.tokens), ""});
   auto tok = Tokenizer::Load(model.dir());
   if (!tok.ok()) {
     out.note = tok.status().message();
     return out;
   }
-  ACCEL_ASSIGN_OR_RETURN(out.text, (*tok)->Decode(out.ids, /*skip_special_tokens=*/true));
+  std::vector<int64_t> text_ids;
+  std::copy_if(out.ids.begin(), out.ids.end(), std::back_inserter(text_ids), [&](int64_t id) { return id < timestamp_begin; });
+  ACCEL_ASSIGN_OR_RETURN(out.text, (*tok)->Decode(text_ids, /*skip_special_tokens=*/true));
+  for (auto& s : out.segments) {
+    ACCEL_ASSIGN_OR_RETURN(s.text, (*tok)->Decode(s.ids, /*skip_special_tokens=*/false));
+  }
   return out;
 }
 

@@ -164,6 +164,12 @@ void AttentionTaskAvx512(const AttentionTaskArgs& t, int64_t b, int64_t h, int64
     float inv[kRows];
     bool none_visible[kRows];
     for (int r = 0; r < rows; ++r) {
+      if (t.score_bias) {  // T5's relative-position bias, added to the scaled scores before masking
+        const float* bias = t.score_bias + (h * t.q_len + i0 + r) * kv_len;
+        float* s = scores.data() + r * kv_len;
+#pragma omp simd
+        for (int64_t j = begin[r]; j < end[r]; ++j) s[j] += bias[j];
+      }
       const float sum = SoftmaxNumerators(scores.data() + r * kv_len, lo, hi, begin[r], end[r], allowed);
       none_visible[r] = sum == 0.0f;
       inv[r] = none_visible[r] ? 0.0f : 1.0f / sum;

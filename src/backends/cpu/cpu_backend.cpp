@@ -134,6 +134,19 @@ Status CpuBackend::Mul(const Tensor& a, const Tensor& b, Tensor& y) {
 
 Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
                              int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, Tensor& out) {
+  return BiasedAttention(q, q_stride, k, v, kv_stride, batch, q_len, kv_len, p, nullptr, out);
+}
+
+// T5's relative-position bias rides on the same row kernels: one extra vector add per score row.
+Status CpuBackend::AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                                     int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
+                                     const float* score_bias, Tensor& out) {
+  return BiasedAttention(q, q_stride, k, v, kv_stride, batch, q_len, kv_len, p, score_bias, out);
+}
+
+Status CpuBackend::BiasedAttention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                                   int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
+                                   const float* score_bias, Tensor& out) {
   if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
     return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
   }
@@ -165,7 +178,7 @@ Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, c
   }
   cpu::PackKv(k, v, kv_stride, batch, kv_len, p.num_kv_heads, p.head_dim, kt_buffer.data(), v_buffer.data(), pool_);
   cpu::AttentionTaskArgs args{q, q_stride, {kt_buffer.data(), v_buffer.data()}, q_len, kv_len,
-                              allowed.empty() ? nullptr : allowed.data(), &p, out.data<float>()};
+                              allowed.empty() ? nullptr : allowed.data(), &p, out.data<float>(), score_bias};
   const auto& kern = cpu::GetRowKernels();
   // A multiple of the AVX-512 kernel's 6-row tile; small enough that short sequences still
   // give every thread tasks.

@@ -27,7 +27,7 @@ class CpuBackend final : public Backend {
   Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
                 Tensor& y) override;
 
-  // vision / audio / encoder-decoder ops (issue 5), in cpu_seq_ops.cpp
+  // vision / audio / encoder-decoder ops (issue 5): cpu_seq_ops.cpp; AttentionWithBias in cpu_backend.cpp
   Status TransposeLast2(const Tensor& x, Tensor& y) override;
   Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override;
   Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
@@ -43,6 +43,10 @@ class CpuBackend final : public Backend {
  private:
   Result<PackedLinear> PackQuantizedLinear(const Tensor& w);
   Status QuantizedLinear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y);
+  // Attention and AttentionWithBias (score_bias null for the former) on the per-ISA row kernels.
+  Status BiasedAttention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                         int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, const float* score_bias,
+                         Tensor& out);
   ThreadPool& pool_;
 };
 

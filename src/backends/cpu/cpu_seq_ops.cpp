@@ -1,10 +1,9 @@
-// CPU implementations of the vision / audio / encoder-decoder operators (issue 5):
-// TransposeLast2, GroupNorm and AttentionWithBias. They are memory-bound or small next to the
-// GEMMs of the models that use them, so they are plain loops parallel over independent rows.
+// CPU implementations of the vision / audio operators (issue 5): TransposeLast2 and GroupNorm.
+// They are memory-bound or small next to the GEMMs of the models that use them, so they are
+// plain loops parallel over independent rows. (AttentionWithBias shares Attention's row kernels
+// in cpu_backend.cpp.)
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/kernels.h"
@@ -73,74 +72,6 @@ Status CpuBackend::GroupNorm(const Tensor& x, int groups, const Tensor& gamma, c
         const float scale = g[c0 + c] * inv, shift = bt ? bt[c0 + c] : 0.0f;
         const float m = static_cast<float>(mean);
         for (int64_t i = 0; i < len; ++i) dst[c * len + i] = (src[c * len + i] - m) * scale + shift;
-      }
-    }
-  });
-  return Status::Ok();
-}
-
-Status CpuBackend::AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                                     int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
-                                     const float* score_bias, Tensor& out) {
-  if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
-    return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
-  }
-  const int64_t hd = p.head_dim, width = static_cast<int64_t>(p.num_heads) * hd;
-  if (out.numel() != static_cast<size_t>(batch * q_len * width)) return InvalidArgument("attention output shape");
-  std::vector<uint8_t> allowed;
-  if (p.key_padding_mask) {
-    const Tensor& m = *p.key_padding_mask;
-    if (m.numel() != static_cast<size_t>(batch * kv_len)) return InvalidArgument("attention mask " + ShapeToString(m.shape()) + " does not match keys");
-    allowed.resize(m.numel());
-    for (size_t i = 0; i < m.numel(); ++i) {
-      switch (m.dtype()) {
-        case DType::kI64: allowed[i] = m.data<int64_t>()[i] != 0; break;
-        case DType::kI32: allowed[i] = m.data<int32_t>()[i] != 0; break;
-        case DType::kF32: allowed[i] = m.data<float>()[i] != 0.0f; break;
-        default: return InvalidArgument("attention mask dtype " + std::string(Name(m.dtype())));
-      }
-    }
-  }
-  const int64_t group = p.num_heads / p.num_kv_heads;
-  float* op = out.data<float>();
-  pool_.ParallelFor(batch * p.num_heads, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> scores(static_cast<size_t>(kv_len));
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t b = t / p.num_heads, h = t % p.num_heads, kvh = h / group;
-      for (int64_t i = 0; i < q_len; ++i) {
-        const float* qi = q + (b * q_len + i) * q_stride + h * hd;
-        const float* bias_row = score_bias ? score_bias + (h * q_len + i) * kv_len : nullptr;
-        const int64_t pos = p.query_offset + i;
-        float best = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < kv_len; ++j) {
-          bool ok = !p.causal || j <= pos;
-          if (ok && p.sliding_window > 0) ok = pos - j < p.sliding_window;
-          if (ok && !allowed.empty()) ok = allowed[b * kv_len + j] != 0;
-          if (!ok) {
-            scores[j] = -std::numeric_limits<float>::infinity();
-            continue;
-          }
-          const float* kj = k + (b * kv_len + j) * kv_stride + kvh * hd;
-          float dot = 0;
-          for (int64_t d = 0; d < hd; ++d) dot += qi[d] * kj[d];
-          scores[j] = dot * p.scale + (bias_row ? bias_row[j] : 0.0f);
-          best = std::max(best, scores[j]);
-        }
-        float* oi = op + (b * q_len + i) * width + h * hd;
-        std::fill(oi, oi + hd, 0.0f);
-        if (best == -std::numeric_limits<float>::infinity()) continue;  // every key masked: zeros
-        double total = 0;
-        for (int64_t j = 0; j < kv_len; ++j) {
-          scores[j] = scores[j] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(scores[j] - best);
-          total += scores[j];
-        }
-        const float inv = static_cast<float>(1.0 / total);
-        for (int64_t j = 0; j < kv_len; ++j) {
-          if (scores[j] == 0.0f) continue;
-          const float w = scores[j] * inv;
-          const float* vj = v + (b * kv_len + j) * kv_stride + kvh * hd;
-          for (int64_t d = 0; d < hd; ++d) oi[d] += w * vj[d];
-        }
       }
     }
   });

@@ -30,6 +30,8 @@ struct AttentionTaskArgs {
   const uint8_t* allowed;  // [batch, kv_len] or null
   const AttentionParams* params;
   float* out;
+  // Additive score bias [num_heads, q_len, kv_len] shared by the batch (T5), or null.
+  const float* score_bias = nullptr;
 };
 
 struct RowKernels {

@@ -57,10 +57,11 @@ inline void SoftmaxRow(float* x, int64_t n) {
 // One query row of one head against the keys it may see. `kt` is this head's K transposed
 // ([head_dim][kv_len]) so the scores are axpy sweeps over keys rather than one horizontal
 // reduction per key. Scores live in a per-thread buffer of kv_len floats: memory grows with
-// the sequence, never with its square.
+// the sequence, never with its square. `bias` (null, or kv_len floats) is added to the scaled
+// scores before masking and softmax.
 inline void AttendRow(const float* q, const float* kt, const float* v, int64_t kv_stride, int64_t key_begin,
                       int64_t key_end, const uint8_t* allowed, int64_t kv_len, int64_t head_dim, float scale,
-                      float* scores, float* out) {
+                      const float* bias, float* scores, float* out) {
   float* s = scores + key_begin;
   const int64_t n = key_end - key_begin;
   std::fill(s, s + n, 0.0f);
@@ -80,6 +81,11 @@ inline void AttendRow(const float* q, const float* kt, const float* v, int64_t k
     const float* row = kt + d * kv_len + key_begin;
 #pragma omp simd
     for (int64_t j = 0; j < n; ++j) s[j] += qd * row[j];
+  }
+  if (bias) {
+    const float* b = bias + key_begin;
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) s[j] += b[j];
   }
   float mx = -std::numeric_limits<float>::infinity();
   int64_t visible = 0;
@@ -143,7 +149,8 @@ inline void AttentionTask(const AttentionTaskArgs& t, int64_t b, int64_t h, int6
     key_begin = std::min(key_begin, key_end);
     const float* q = t.q + (b * t.q_len + i) * t.q_stride + h * d;
     float* o = t.out + (b * t.q_len + i) * (p.num_heads * d) + h * d;
-    AttendRow(q, kt, vb, d, key_begin, key_end, allowed, t.kv_len, d, p.scale, scores.data(), o);
+    const float* bias = t.score_bias ? t.score_bias + (h * t.q_len + i) * t.kv_len : nullptr;
+    AttendRow(q, kt, vb, d, key_begin, key_end, allowed, t.kv_len, d, p.scale, bias, scores.data(), o);
   }
 }
 

@@ -258,6 +258,7 @@ Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& req
   std::vector<bool> done(static_cast<size_t>(batch), false);
   Tensor feed = prompt;
   std::vector<uint8_t> feed_mask = mask;
+  std::vector<float> scratch;
   for (int64_t step = 0; step < request.max_new_tokens; ++step) {
     if (cache->length() + feed.dim(1) > cache->capacity()) {
       return InvalidArgument("generation reached the model's context of " + std::to_string(spec_.max_positions) + " tokens");
@@ -268,8 +269,7 @@ Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& req
     feed_mask.assign(static_cast<size_t>(batch), 1);
     for (int64_t b = 0; b < batch; ++b) {
       const float* row = logits.data<float>() + b * spec_.vocab;
-      int64_t next = std::max_element(row, row + spec_.vocab) - row;  // first maximum, as torch.argmax
-      if (done[b]) next = pad;
+      const int64_t next = done[b] ? pad : GreedyNextToken(request, out[b], row, spec_.vocab, scratch);
       out[b].push_back(next);
       feed.data<int64_t>()[b] = next;
       if (std::find(request.eos_token_ids.begin(), request.eos_token_ids.end(), next) != request.eos_token_ids.end()) {
