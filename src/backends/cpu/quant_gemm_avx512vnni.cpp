@@ -1,0 +1,119 @@
+// AVX512-VNNI kernels for quantized Linear (layout and arithmetic in quant_gemm.h): per
+// group-block one 64-byte load feeds vpdpbusd for up to 8 activation rows, each row's int32
+// lanes being the 16 outputs of the group. Decode (one row) streams the packed weight once;
+// prefill reuses each group (tens of KiB, resident in L2) for every tile of 8 rows.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "backends/cpu/mask_avx512.h"
+#include "backends/cpu/quant_gemm.h"
+
+namespace accel::cpu {
+
+namespace {
+
+constexpr int kMaxTileRows = 8;
+
+inline __m512i Broadcast4(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// One group (16 outputs) for R activation rows starting at r0.
+template <DType T, int R>
+void GroupTile(const uint8_t* group, const QuantizedRows& x, int64_t r0, float* y, int64_t ldy, __mmask16 store_mask) {
+  constexpr int32_t offset = T == DType::kQ8_0 ? 128 : 8;
+  constexpr int64_t qbytes = T == DType::kQ8_0 ? 512 : 256;
+  const uint16_t* scales = reinterpret_cast<const uint16_t*>(group);
+  const uint8_t* gb = group + x.blocks * kQuantGroupRows * sizeof(uint16_t);
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  __m512 accf[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) accf[r] = _mm512_setzero_ps();
+  const int8_t* xq = x.q + r0 * x.k;
+  const float* xd = x.d + r0 * x.blocks;
+  const int32_t* xs = x.s + r0 * x.blocks;
+  for (int64_t b = 0; b < x.blocks; ++b, gb += qbytes) {
+    __m512i acc[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_set1_epi32(-offset * xs[r * x.blocks + b]);
+    const int8_t* xb = xq + b * kQuantBlock;
+    if constexpr (T == DType::kQ8_0) {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const __m512i wv = _mm512_loadu_si512(gb + 64 * j);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r] = _mm512_dpbusd_epi32(acc[r], wv, Broadcast4(xb + r * x.k + 4 * j));
+      }
+    } else {
+#pragma GCC unroll 4
+      for (int o = 0; o < 4; ++o) {
+        const __m512i v = _mm512_loadu_si512(gb + 64 * o);
+        const __m512i lo = _mm512_and_si512(v, low4);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          acc[r] = _mm512_dpbusd_epi32(acc[r], lo, Broadcast4(xb + r * x.k + 8 * o));
+          acc[r] = _mm512_dpbusd_epi32(acc[r], hi, Broadcast4(xb + r * x.k + 8 * o + 4));
+        }
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kQuantGroupRows)));
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(xd[r * x.blocks + b]));
+      accf[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r]), scale, accf[r]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) _mm512_mask_storeu_ps(y + (r0 + r) * ldy, store_mask, accf[r]);
+}
+
+template <DType T>
+void Gemm(const uint8_t* w, int64_t groups, const QuantizedRows& x, int64_t rows, float* y, int64_t ldy, int64_t n_left) {
+  using TileFn = void (*)(const uint8_t*, const QuantizedRows&, int64_t, float*, int64_t, __mmask16);
+  static constexpr TileFn tiles[kMaxTileRows + 1] = {nullptr,          GroupTile<T, 1>, GroupTile<T, 2>,
+                                                     GroupTile<T, 3>,  GroupTile<T, 4>, GroupTile<T, 5>,
+                                                     GroupTile<T, 6>,  GroupTile<T, 7>, GroupTile<T, 8>};
+  const size_t group_bytes = static_cast<size_t>(x.blocks) * (T == DType::kQ8_0 ? 512 + 32 : 256 + 32);
+  for (int64_t g = 0; g < groups; ++g) {
+    const __mmask16 mask = avx512::MaskFor(n_left - g * kQuantGroupRows);
+    for (int64_t r0 = 0; r0 < rows; r0 += kMaxTileRows) {
+      const int64_t r = std::min<int64_t>(kMaxTileRows, rows - r0);
+      tiles[r](w + g * group_bytes, x, r0, y + g * kQuantGroupRows, ldy, mask);
+    }
+  }
+}
+
+// The scalar quantizer's arithmetic (quant_gemm.cpp) 16 lanes at a time: the same max, the
+// same 127 / max, the same round-to-nearest-even, so both produce identical integers.
+void QuantizeRows(const float* x, int64_t rows, int64_t ldx, int64_t k, int8_t* q, float* d, int32_t* s) {
+  const int64_t blocks = k / kQuantBlock;
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* xb = x + r * ldx + b * kQuantBlock;
+      const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+      const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1)));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, _mm512_set1_ps(inv)));
+      const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, _mm512_set1_ps(inv)));
+      int8_t* qb = q + r * k + b * kQuantBlock;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qb), _mm512_cvtsepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qb + 16), _mm512_cvtsepi32_epi8(q1));
+      d[r * blocks + b] = amax / 127.0f;
+      s[r * blocks + b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+  }
+}
+
+}  // namespace
+
+const QuantKernels& QuantKernelsAvx512Vnni() {
+  static const QuantKernels k{"avx512-vnni", Gemm<DType::kQ8_0>, Gemm<DType::kQ4_0>, QuantizeRows};
+  return k;
+}
+
+}  // namespace accel::cpu
