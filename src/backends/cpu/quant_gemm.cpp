@@ -26,8 +26,8 @@ void PackQuantRows(DType t, const void* src, int64_t n, int64_t k, uint8_t* dst)
   for (int64_t g = 0; g < groups; ++g) {
     uint8_t* group = dst + static_cast<size_t>(g) * group_bytes;
     for (int64_t b = 0; b < blocks; ++b) {
-      uint16_t* scales = reinterpret_cast<uint16_t*>(group) + b * kQuantGroupRows;
-      uint8_t* out = group + blocks * kQuantGroupRows * sizeof(uint16_t) + b * qbytes;
+      uint16_t* scales = reinterpret_cast<uint16_t*>(group + QuantScalesOffset(qbytes, blocks, b));
+      uint8_t* out = group + QuantIntsOffset(qbytes, blocks, b);
       for (int64_t i = 0; i < kQuantGroupRows && g * kQuantGroupRows + i < n; ++i) {
         const int64_t row = g * kQuantGroupRows + i;
         if (t == DType::kQ8_0) {
@@ -100,8 +100,8 @@ void GemmGeneric(const uint8_t* w, int64_t groups, const QuantizedRows& x, int64
     for (int64_t r = 0; r < rows; ++r) {
       float acc[kQuantGroupRows] = {};
       for (int64_t b = 0; b < x.blocks; ++b) {
-        const uint8_t* gb = group + x.blocks * kQuantGroupRows * sizeof(uint16_t) + b * qbytes;
-        const uint16_t* scales = reinterpret_cast<const uint16_t*>(group) + b * kQuantGroupRows;
+        const uint8_t* gb = group + QuantIntsOffset(qbytes, x.blocks, b);
+        const uint16_t* scales = reinterpret_cast<const uint16_t*>(group + QuantScalesOffset(qbytes, x.blocks, b));
         const int8_t* xq = x.q + r * x.k + b * kQuantBlock;
         const float dx = x.d[r * x.blocks + b];
         const int32_t init = -offset * x.s[r * x.blocks + b];

@@ -6,15 +6,17 @@
 // d_w * d_x into an f32 accumulator.
 //
 // Weights are repacked once at load into groups of 16 output rows, so that one 64-byte load
-// holds 4 consecutive k of all 16 rows and an int32 lane accumulates one output. A group is its
-// scales, [blocks][16 rows] f16, then its integers, block by block (64-byte aligned when the
-// number of blocks is even):
-//   Q8_0 block (512 bytes): [8 k-quads][16 rows][4] u8 = q + 128
-//   Q4_0 block (256 bytes): [4 k-octets][16 rows][4] bytes whose low nibbles are k 8j..8j+3 and
-//                           high nibbles k 8j+4..8j+7 (q in 0..15)
+// holds 4 consecutive k of all 16 rows and an int32 lane accumulates one output. Within a group
+// blocks come in pairs, [ints b][ints b+1][scales b][scales b+1] (16 f16 scales per block), so
+// a group is one sequential stream (the prefetchers lose a stream at every jump, which costs
+// most with short rows) in 64-byte aligned pairs:
+//   Q8_0 block ints (512 bytes): [8 k-quads][16 rows][4] u8 = q + 128
+//   Q4_0 block ints (256 bytes): [4 k-octets][16 rows][4] bytes whose low nibbles are k 8j..8j+3
+//                                and high nibbles k 8j+4..8j+7 (q in 0..15)
 // Weights are the unsigned operand of vpdpbusd, so the offsets (128, 8) come out as
 // offset * sum(x_q) per block, a number per activation block shared by all outputs. A group
 // takes exactly the bytes its 16 rows take in GGUF: decode reads no more than the file holds.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +31,14 @@ inline constexpr int64_t kQuantBlock = 32;
 // to 16 rows; a group takes blocks * (QuantBlockBytes + 32) bytes).
 size_t QuantBlockBytes(DType t);
 size_t PackedQuantBytes(DType t, int64_t n, int64_t k);
+// Where block b's integers and scales start within its group of `blocks` blocks.
+inline size_t QuantIntsOffset(size_t qbytes, int64_t blocks, int64_t b) {
+  return static_cast<size_t>(b / 2) * 2 * (qbytes + 32) + static_cast<size_t>(b % 2) * qbytes;
+}
+inline size_t QuantScalesOffset(size_t qbytes, int64_t blocks, int64_t b) {
+  const int64_t in_pair = std::min<int64_t>(2, blocks - b / 2 * 2);
+  return static_cast<size_t>(b / 2) * 2 * (qbytes + 32) + static_cast<size_t>(in_pair) * qbytes + static_cast<size_t>(b % 2) * 32;
+}
 // Repacks GGUF-layout rows ([n, k] of Q8_0 or Q4_0 blocks) into the group layout; padding rows
 // are zero with scale 0.
 void PackQuantRows(DType t, const void* src, int64_t n, int64_t k, uint8_t* dst);

@@ -26,8 +26,6 @@ template <DType T, int R>
 void GroupTile(const uint8_t* group, const QuantizedRows& x, int64_t r0, float* y, int64_t ldy, __mmask16 store_mask) {
   constexpr int32_t offset = T == DType::kQ8_0 ? 128 : 8;
   constexpr int64_t qbytes = T == DType::kQ8_0 ? 512 : 256;
-  const uint16_t* scales = reinterpret_cast<const uint16_t*>(group);
-  const uint8_t* gb = group + x.blocks * kQuantGroupRows * sizeof(uint16_t);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   __m512 accf[R];
 #pragma GCC unroll 8
@@ -35,7 +33,9 @@ void GroupTile(const uint8_t* group, const QuantizedRows& x, int64_t r0, float* 
   const int8_t* xq = x.q + r0 * x.k;
   const float* xd = x.d + r0 * x.blocks;
   const int32_t* xs = x.s + r0 * x.blocks;
-  for (int64_t b = 0; b < x.blocks; ++b, gb += qbytes) {
+  for (int64_t b = 0; b < x.blocks; ++b) {
+    const uint8_t* gb = group + QuantIntsOffset(qbytes, x.blocks, b);
+    const uint16_t* scales = reinterpret_cast<const uint16_t*>(group + QuantScalesOffset(qbytes, x.blocks, b));
     __m512i acc[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[r] = _mm512_set1_epi32(-offset * xs[r * x.blocks + b]);
@@ -60,7 +60,7 @@ void GroupTile(const uint8_t* group, const QuantizedRows& x, int64_t r0, float* 
         }
       }
     }
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kQuantGroupRows)));
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales)));
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(xd[r * x.blocks + b]));
