@@ -17,7 +17,7 @@ namespace accel::cpu {
 
 namespace {
 
-constexpr int kMaxHeadVectors = 16;  // head_dim <= 256
+constexpr int kMaxHeadVectors = 16;  // head_dim <= 256 (the value pass keeps 4 heads x 64 dims)
 
 // out_h = sum_j p[h][j] v_j for GN heads, 64 dims (4 vectors, masked past head_dim) at a time.
 template <int GN>
@@ -48,6 +48,45 @@ void AccumulateValues(const float* const* probs, const float* vb, int64_t row_st
   }
 }
 
+// scores[g][j] for keys [begin, end): NV > 0 keeps the key row in registers (NV known at
+// compile time, so the loads stay loads); NV = 0 handles any head_dim / 16, re-reading the row
+// from L1 for each head.
+template <int NV>
+void ScoreKeys(const CachedAttentionArgs& a, const AttentionParams& p, const float* q0, const float* kb,
+               const float* key_pos, const uint8_t* allowed, int64_t begin, int64_t end, int64_t group, int64_t kh,
+               float* scores) {
+  const int d = p.head_dim, nv = NV > 0 ? NV : d / 16;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  for (int64_t j = begin; j < end; ++j) {
+    if (allowed && !allowed[j]) {
+      for (int64_t g = 0; g < group; ++g) scores[g * a.kv_len + j] = neg_inf;
+      continue;
+    }
+    const float* k = kb + j * a.kv_row_stride;
+    __m512 kv[NV > 0 ? NV : 1];
+    if constexpr (NV > 0) {
+#pragma GCC unroll 8
+      for (int c = 0; c < NV; ++c) kv[c] = _mm512_loadu_ps(k + 16 * c);
+    }
+    for (int64_t g = 0; g < group; ++g) {
+      const float* q = q0 + g * d;
+      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+      if constexpr (NV > 0) {
+#pragma GCC unroll 8
+        for (int c = 0; c < NV; c += 2) {
+          acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * c), kv[c], acc0);
+          if (c + 1 < NV) acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * (c + 1)), kv[c + 1], acc1);
+        }
+      } else {
+        for (int c = 0; c < nv; ++c) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * c), _mm512_loadu_ps(k + 16 * c), acc0);
+      }
+      float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * p.scale;
+      if (key_pos) s += a.alibi_slopes[kh * group + g] * key_pos[j];
+      scores[g * a.kv_len + j] = s;
+    }
+  }
+}
+
 }  // namespace
 
 void CachedAttentionAvx512(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
@@ -72,26 +111,11 @@ void CachedAttentionAvx512(const CachedAttentionArgs& a, const AttentionParams& 
     const float* q0 = a.q + (b * a.q_len + i) * a.q_stride + kh * group * d;
     float* o0 = out + (b * a.q_len + i) * width + kh * group * d;
     // Scores: each key row is loaded once and dotted with every head of the group.
-    for (int64_t j = begin; j < end; ++j) {
-      if (allowed && !allowed[j]) {
-        for (int64_t g = 0; g < group; ++g) scores[g * a.kv_len + j] = neg_inf;
-        continue;
-      }
-      const float* k = kb + j * a.kv_row_stride;
-      __m512 kv[kMaxHeadVectors];
-      for (int c = 0; c < nv; ++c) kv[c] = _mm512_loadu_ps(k + 16 * c);
-      for (int64_t g = 0; g < group; ++g) {
-        const float* q = q0 + g * d;
-        __m512 acc0 = _mm512_mul_ps(_mm512_loadu_ps(q), kv[0]);
-        __m512 acc1 = _mm512_setzero_ps();
-        for (int c = 1; c < nv; c += 2) {
-          acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * c), kv[c], acc1);
-          if (c + 1 < nv) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * (c + 1)), kv[c + 1], acc0);
-        }
-        float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) * p.scale;
-        if (key_pos) s += a.alibi_slopes[kh * group + g] * key_pos[j];
-        scores[g * a.kv_len + j] = s;
-      }
+    switch (nv) {
+      case 4: ScoreKeys<4>(a, p, q0, kb, key_pos, allowed, begin, end, group, kh, scores.data()); break;
+      case 8: ScoreKeys<8>(a, p, q0, kb, key_pos, allowed, begin, end, group, kh, scores.data()); break;
+      case 2: ScoreKeys<2>(a, p, q0, kb, key_pos, allowed, begin, end, group, kh, scores.data()); break;
+      default: ScoreKeys<0>(a, p, q0, kb, key_pos, allowed, begin, end, group, kh, scores.data()); break;
     }
     // Softmax per head over [begin, end): masked keys weigh exactly 0.
     bool any = false;
