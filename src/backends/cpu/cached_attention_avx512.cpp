@@ -17,6 +17,7 @@ namespace accel::cpu {
 
 namespace {
 
+constexpr int kPrefetchRows = 8;
 constexpr int kMaxHeadVectors = 16;  // head_dim <= 256 (the value pass keeps 4 heads x 64 dims)
 
 // out_h = sum_j p[h][j] v_j for GN heads, 64 dims (4 vectors, masked past head_dim) at a time.
@@ -31,6 +32,9 @@ void AccumulateValues(const float* const* probs, const float* vb, int64_t row_st
       for (int c = 0; c < 4; ++c) acc[g][c] = _mm512_setzero_ps();
     for (int64_t j = begin; j < end; ++j) {
       const float* v = vb + j * row_stride + 16 * c0;
+      for (int c = 0; c < 4 && c0 + c < nv; ++c) {
+        _mm_prefetch(reinterpret_cast<const char*>(v + kPrefetchRows * row_stride + 16 * c), _MM_HINT_T0);
+      }
       __m512 vv[4];
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) vv[c] = _mm512_maskz_loadu_ps(m[c], v + 16 * c);
@@ -63,6 +67,9 @@ void ScoreKeys(const CachedAttentionArgs& a, const AttentionParams& p, const flo
       continue;
     }
     const float* k = kb + j * a.kv_row_stride;
+    // Rows are kv_row_stride apart (all KV heads interleaved): a stride the prefetchers pick
+    // up late, so ask for the row kPrefetchRows ahead.
+    for (int c = 0; c < nv; ++c) _mm_prefetch(reinterpret_cast<const char*>(k + kPrefetchRows * a.kv_row_stride + 16 * c), _MM_HINT_T0);
     __m512 kv[NV > 0 ? NV : 1];
     if constexpr (NV > 0) {
 #pragma GCC unroll 8
