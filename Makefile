@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test test-fast asan tsan fuzz bench clean
+.PHONY: setup build run test test-fast asan tsan fuzz bench bench-llama clean
 
 setup:
 	bash scripts/setup.sh
@@ -42,6 +42,10 @@ tsan: setup
 
 bench: build
 	bash bench/run_bert_bench.sh
+
+# LLaMA 125M/1B prefill + decode beside PyTorch and (with LLAMA_BENCH=/path/to/llama-bench) llama.cpp.
+bench-llama: build
+	bash bench/run_llama_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

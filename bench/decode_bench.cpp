@@ -1,86 +1,220 @@
-// Decode benchmark: a LLaMA-shaped model with synthetic weights (TinyLlama-1.1B shape by
-// default) in f32, q8_0 or q4_0, prefill + greedy decode through the real generation loop;
-// prints ms/token and the weight bandwidth it implies.
-//   decode_bench [--dtype f32|q8_0|q4_0] [--threads N] [--tokens N] [--prompt N] [--layers N]
-#include <chrono>
+// LLaMA prefill + decode benchmark through the real generation loop, on a synthetic model of a
+// named shape (seeded random weights in f32, bf16, q8_0 or q4_0) or on a GGUF file; prints one
+// JSON line per run: prefill tokens/s, decode ms/token, the weight bytes one decode step reads
+// and the bandwidth that implies (compare with bench/membw).
+//   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|bf16|q8_0|q4_0] [--threads N]
+//                [--prompt 128] [--tokens 64] [--reps 3] [--layers N]
+//                [--gguf FILE]          run this GGUF file instead of a synthetic model
+//                [--write-gguf FILE]    write the synthetic model as GGUF (dtype may also be f16),
+//                                       with llama.cpp's names and a stand-in vocabulary, and exit
+// bf16 weights run with bf16 compute (LoadOptions::compute); f32 with f32.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "core/half.h"
 #include "core/thread_pool.h"
+#include "formats/gguf.h"
+#include "formats/gguf_model.h"
 #include "formats/quant.h"
 #include "runtime/generation/generator.h"
 #include "runtime/loaded_model.h"
 
 using namespace accel;
 
+namespace {
+
+struct ModelShape {
+  int64_t hidden, layers, heads, kv_heads, ffn, vocab;
+};
+
+const std::map<std::string, ModelShape>& Presets() {
+  static const std::map<std::string, ModelShape> m = {
+      {"125m", {768, 12, 12, 4, 2048, 32000}},
+      {"1b", {2048, 16, 32, 8, 8192, 32000}},
+      {"tinyllama", {2048, 22, 32, 4, 5632, 32000}},
+  };
+  return m;
+}
+
+std::optional<DType> ParseDType(const std::string& s) {
+  if (s == "f32") return DType::kF32;
+  if (s == "bf16") return DType::kBF16;
+  if (s == "f16") return DType::kF16;
+  if (s == "q8_0") return DType::kQ8_0;
+  if (s == "q4_0") return DType::kQ4_0;
+  return std::nullopt;
+}
+
+// Seeded uniform weights, small enough that 16 layers of random projections stay finite.
+class Filler {
+ public:
+  Tensor F32(const Shape& s, float scale) {
+    Tensor t = Tensor::Zeros(DType::kF32, s).value();
+    float* p = t.data<float>();
+    for (size_t i = 0; i < t.numel(); ++i) {
+      state_ = state_ * 1664525u + 1013904223u;
+      p[i] = (static_cast<float>(state_ >> 8) / 16777216.0f - 0.5f) * scale;
+    }
+    return t;
+  }
+
+ private:
+  uint32_t state_ = 12345;
+};
+
+Result<Tensor> As(const Tensor& f, DType to) {
+  if (to == DType::kF32) return f;
+  if (to == DType::kQ8_0 || to == DType::kQ4_0) return quant::Quantize(f, to);
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
+  for (size_t i = 0; i < f.numel(); ++i) {
+    out.data<uint16_t>()[i] = to == DType::kBF16 ? F32ToBf16(f.data<float>()[i]) : F32ToF16(f.data<float>()[i]);
+  }
+  return out;
+}
+
+struct BenchModel {
+  HfConfig config;
+  std::map<std::string, Tensor> weights;
+};
+
+Result<BenchModel> Synthetic(const ModelShape& s, DType dtype) {
+  const int64_t head_dim = s.hidden / s.heads, kw = s.kv_heads * head_dim;
+  nlohmann::json c = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", s.hidden},
+                      {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
+                      {"num_key_value_heads", s.kv_heads}, {"intermediate_size", s.ffn}, {"vocab_size", s.vocab},
+                      {"max_position_embeddings", 2048}, {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false},
+                      {"bos_token_id", 1}, {"eos_token_id", 2}};
+  BenchModel m{HfConfig::FromJson(c, "synthetic"), {}};
+  Filler fill;
+  auto linear = [&](const std::string& name, Shape shape) -> Status {
+    ACCEL_ASSIGN_OR_RETURN(m.weights[name], As(fill.F32(shape, 0.08f), dtype));
+    return Status::Ok();
+  };
+  m.weights["model.embed_tokens.weight"] = fill.F32({s.vocab, s.hidden}, 2.0f);
+  m.weights["model.norm.weight"] = fill.F32({s.hidden}, 0.5f);
+  ACCEL_RETURN_IF_ERROR(linear("lm_head.weight", {s.vocab, s.hidden}));
+  for (int64_t l = 0; l < s.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    m.weights[p + "input_layernorm.weight"] = fill.F32({s.hidden}, 0.5f);
+    m.weights[p + "post_attention_layernorm.weight"] = fill.F32({s.hidden}, 0.5f);
+    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.q_proj.weight", {s.hidden, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.k_proj.weight", {kw, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.v_proj.weight", {kw, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.o_proj.weight", {s.hidden, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.gate_proj.weight", {s.ffn, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.up_proj.weight", {s.ffn, s.hidden}));
+    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.down_proj.weight", {s.hidden, s.ffn}));
+  }
+  return m;
+}
+
+// Bytes one decode step must read: every weight once except the embedding table, of which it
+// reads one row.
+size_t BytesPerToken(const std::map<std::string, Tensor>& w) {
+  size_t bytes = 0;
+  for (const auto& [name, t] : w) {
+    bytes += name == "model.embed_tokens.weight" ? t.nbytes() / static_cast<size_t>(t.dim(0)) : t.nbytes();
+  }
+  return bytes;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "decode_bench: %s\n", s.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  std::string dtype_name = "q8_0";
-  int threads = 1, tokens = 16, prompt = 16;
-  int64_t layers = 22, hidden = 2048, heads = 32, kv_heads = 4, ffn = 5632, vocab = 32000;
+  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf;
+  int threads = 1, tokens = 64, prompt = 128, reps = 3;
+  int64_t layers = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--dtype") dtype_name = v;
+    if (k == "--model") model_name = v;
+    else if (k == "--dtype") dtype_name = v;
     else if (k == "--threads") threads = std::stoi(v);
     else if (k == "--tokens") tokens = std::stoi(v);
     else if (k == "--prompt") prompt = std::stoi(v);
+    else if (k == "--reps") reps = std::stoi(v);
     else if (k == "--layers") layers = std::stoll(v);
+    else if (k == "--gguf") gguf = v;
+    else if (k == "--write-gguf") write_gguf = v;
     else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
   }
-  const DType dtype = dtype_name == "f32" ? DType::kF32 : dtype_name == "q8_0" ? DType::kQ8_0 : DType::kQ4_0;
+  auto preset = Presets().find(model_name);
+  const auto dtype = ParseDType(dtype_name);
+  if ((gguf.empty() && preset == Presets().end()) || !dtype) return std::fprintf(stderr, "unknown model or dtype\n"), 2;
   ThreadPool::SetDefaultThreads(threads);
-  const int64_t head_dim = hidden / heads, kw = kv_heads * head_dim;
-  nlohmann::json c = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", hidden},
-                      {"num_hidden_layers", layers}, {"num_attention_heads", heads}, {"num_key_value_heads", kv_heads},
-                      {"intermediate_size", ffn}, {"vocab_size", vocab}, {"max_position_embeddings", 2048},
-                      {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false}};
-  uint32_t state = 12345;
-  auto fill = [&](Shape s) {
-    Tensor t = Tensor::Zeros(DType::kF32, s).value();
-    for (size_t i = 0; i < t.numel(); ++i) {
-      state = state * 1664525u + 1013904223u;
-      t.data<float>()[i] = (static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 0.04f;
-    }
-    return t;
-  };
-  size_t weight_bytes = 0;
-  auto linear = [&](Shape s) {
-    Tensor t = fill(s);
-    if (dtype != DType::kF32) t = quant::Quantize(t, dtype).value();
-    weight_bytes += t.nbytes();
-    return t;
-  };
-  std::map<std::string, Tensor> w;
-  w["model.embed_tokens.weight"] = fill({vocab, hidden});
-  w["model.norm.weight"] = fill({hidden});
-  w["lm_head.weight"] = linear({vocab, hidden});
-  for (int64_t l = 0; l < layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    w[p + "input_layernorm.weight"] = fill({hidden});
-    w[p + "post_attention_layernorm.weight"] = fill({hidden});
-    w[p + "self_attn.q_proj.weight"] = linear({hidden, hidden});
-    w[p + "self_attn.k_proj.weight"] = linear({kw, hidden});
-    w[p + "self_attn.v_proj.weight"] = linear({kw, hidden});
-    w[p + "self_attn.o_proj.weight"] = linear({hidden, hidden});
-    w[p + "mlp.gate_proj.weight"] = linear({ffn, hidden});
-    w[p + "mlp.up_proj.weight"] = linear({ffn, hidden});
-    w[p + "mlp.down_proj.weight"] = linear({hidden, ffn});
+
+  BenchModel m;
+  std::shared_ptr<GgufFile> file;
+  if (!gguf.empty()) {
+    auto f = GgufFile::Open(gguf);
+    if (!f.ok()) return Fail(f.status());
+    file = *f;
+    auto parts = GgufToHf(*file);
+    if (!parts.ok()) return Fail(parts.status());
+    m.config = std::move(parts->config);
+    for (const auto& name : parts->weights.Names()) m.weights[name] = parts->weights.Get(name).value();
+    const Tensor& up = m.weights["model.layers.0.mlp.up_proj.weight"];
+    dtype_name = std::string(Name(up.dtype()));
+    std::transform(dtype_name.begin(), dtype_name.end(), dtype_name.begin(), [](char c) { return std::tolower(c); });
+  } else {
+    ModelShape s = preset->second;
+    if (layers > 0) s.layers = layers;
+    auto synth = Synthetic(s, *dtype);
+    if (!synth.ok()) return Fail(synth.status());
+    m = std::move(*synth);
   }
-  auto model = LoadedModel::FromParts(HfConfig::FromJson(c, "synthetic"), WeightStore::FromTensors(std::move(w), "synthetic"), {});
-  if (!model.ok()) return std::fprintf(stderr, "%s\n", model.status().message().c_str()), 1;
+  if (!write_gguf.empty()) {
+    WeightStore store = WeightStore::FromTensors(m.weights, "synthetic");
+    GgufExportOptions o;
+    o.weight_dtype = *dtype;
+    o.placeholder_vocab = true;
+    o.name = "synthetic-llama-" + model_name;
+    Status s = WriteLlamaGguf(write_gguf, m.config, store, o);
+    if (!s.ok()) return Fail(s);
+    std::printf("{\"wrote\": \"%s\", \"model\": \"%s\", \"dtype\": \"%s\"}\n", write_gguf.c_str(), model_name.c_str(),
+                dtype_name.c_str());
+    return 0;
+  }
+  const size_t bytes_per_token = BytesPerToken(m.weights);
+  LoadOptions lo;
+  if (m.weights["model.layers.0.mlp.up_proj.weight"].dtype() == DType::kBF16) lo.compute = DType::kBF16;
+  auto model = LoadedModel::FromParts(m.config, WeightStore::FromTensors(std::move(m.weights), "bench"), lo);
+  if (!model.ok()) return Fail(model.status());
   auto* lm = dynamic_cast<CausalLm*>(&(*model)->model());
   generation::Generator gen(*lm, (*model)->backend());
+  std::vector<int64_t> ids(static_cast<size_t>(prompt));
+  for (int i = 0; i < prompt; ++i) ids[i] = 3 + (i * 7919) % 30000;
+  {
+    auto warm = gen.Run({ids}, {.max_new_tokens = 2});  // page in and pack everything, size the arena
+    if (!warm.ok()) return Fail(warm.status());
+  }
+  std::vector<double> prefill_ms, decode_ms;
   generation::GenerationOptions o;
   o.max_new_tokens = tokens;
-  std::vector<int64_t> ids(static_cast<size_t>(prompt));
-  for (int i = 0; i < prompt; ++i) ids[i] = 1 + i * 7;
-  (void)gen.Run({ids}, {.max_new_tokens = 2});  // warm-up: page in weights, size the arena
-  auto r = gen.Run({ids}, o);
-  if (!r.ok()) return std::fprintf(stderr, "%s\n", r.status().message().c_str()), 1;
-  const double ms_per_token = r->decode_ms / std::max<int64_t>(1, r->generated_tokens - 1);
-  std::printf("dtype %s threads %d layers %lld: prefill %d tokens %.1f tok/s | decode %.1f ms/token (%.1f tok/s) | "
-              "weights %.0f MB/token -> %.1f GB/s\n",
-              dtype_name.c_str(), threads, static_cast<long long>(layers), prompt, prompt / (r->prefill_ms / 1000.0),
-              ms_per_token, 1000.0 / ms_per_token, weight_bytes / 1e6, weight_bytes / 1e6 / ms_per_token);
+  for (int r = 0; r < reps; ++r) {
+    auto res = gen.Run({ids}, o);
+    if (!res.ok()) return Fail(res.status());
+    prefill_ms.push_back(res->prefill_ms);
+    decode_ms.push_back(res->decode_ms / static_cast<double>(std::max<int64_t>(1, res->generated_tokens - 1)));
+  }
+  const double pf = Median(prefill_ms), dm = Median(decode_ms);
+  std::printf("{\"engine\": \"accel\", \"model\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"prompt\": %d, \"tokens\": %d, "
+              "\"source\": \"%s\", \"prefill_ms\": %.2f, \"prefill_tok_s\": %.2f, \"decode_ms_per_token\": %.3f, "
+              "\"decode_tok_s\": %.2f, \"weight_bytes_per_token\": %zu, \"decode_gbps\": %.2f, \"reps\": %d}\n",
+              model_name.c_str(), dtype_name.c_str(), threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
+              prompt / (pf / 1000.0), dm, 1000.0 / dm, bytes_per_token, bytes_per_token / dm / 1e6, reps);
   return 0;
 }

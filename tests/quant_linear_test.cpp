@@ -1,14 +1,14 @@
 // Quantized Linear (Q8_0, Q4_0) on the CPU backend, at decode and prefill row counts: it must
-// compute what f32 Linear computes on the dequantized weights, whichever path (row dot
-// products or decoded GEMM panels) the row count selects; and both panel decoders must agree.
+// compute what f32 Linear computes on the dequantized weights (within the int8 rounding of the
+// activations), whichever path the row count selects.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/quant_panel.h"
 #include "core/thread_pool.h"
 #include "formats/quant.h"
 
@@ -42,32 +42,20 @@ TEST(QuantizedLinear, EqualsF32LinearOnDequantizedWeightsAtEveryRowCount) {
       for (Activation act : {Activation::kNone, Activation::kGeluErf}) {
         ASSERT_TRUE(cpu.Linear(x, *packed_q, &bias, act, got).ok());
         ASSERT_TRUE(cpu.Linear(x, *packed_f, &bias, act, want).ok());
-        for (size_t i = 0; i < want.numel(); ++i) {
-          ASSERT_NEAR(got.data<float>()[i], want.data<float>()[i], 2e-4 * (1 + std::fabs(want.data<float>()[i])))
-              << Name(dtype) << " m=" << m << " at " << i;
-        }
+        // Activations are rounded to int8 per 32-block (scale max|x|/127): each product may be
+        // off by |w| * scale / 2. That bound (times GELU's slope, at most 1.13) must hold.
+        for (int64_t r = 0; r < m; ++r)
+          for (int64_t j = 0; j < n; ++j) {
+            double bound = 1e-4;
+            for (int64_t b0 = 0; b0 < k; b0 += 32) {
+              float amax = 0;
+              for (int64_t i = b0; i < b0 + 32; ++i) amax = std::max(amax, std::fabs(x.data<float>()[r * k + i]));
+              for (int64_t i = b0; i < b0 + 32; ++i) bound += std::fabs(wd->data<float>()[j * k + i]) * amax / 254.0;
+            }
+            ASSERT_NEAR(got.data<float>()[r * n + j], want.data<float>()[r * n + j], 1.13 * bound)
+                << Name(dtype) << " m=" << m << " at " << r << "," << j;
+          }
       }
-    }
-  }
-}
-
-TEST(QuantPanel, Avx512DecoderMatchesGeneric) {
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) GTEST_SKIP() << "no AVX-512";
-  const int64_t n = 40, k = 96, nr = 48;  // 40 of 48 columns: the masked tail
-  const Tensor w = Random({n, k}, 3);
-  for (DType dtype : {DType::kQ8_0, DType::kQ4_0}) {
-    auto wq = quant::Quantize(w, dtype);
-    ASSERT_TRUE(wq.ok());
-    const size_t row_bytes = wq->nbytes() / n;
-    const auto* rows = static_cast<const uint8_t*>(wq->raw());
-    for (int64_t k0 : {0, 32}) {
-      const int64_t kc = k - k0;
-      alignas(64) float a[96 * 48], b[96 * 48];
-      const auto& generic = cpu::QuantPanelGeneric();
-      const auto& avx512 = cpu::QuantPanelAvx512();
-      (dtype == DType::kQ8_0 ? generic.q8_0 : generic.q4_0)(rows, row_bytes, n, k0, kc, a, nr);
-      (dtype == DType::kQ8_0 ? avx512.q8_0 : avx512.q4_0)(rows, row_bytes, n, k0, kc, b, nr);
-      for (int64_t i = 0; i < kc * nr; ++i) ASSERT_EQ(a[i], b[i]) << Name(dtype) << " k0=" << k0 << " at " << i;
     }
   }
 }

@@ -73,31 +73,27 @@ int RunGenerate(const GenerateArgs& a) {
   if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
 
   const bool stream = !a.json && prompts.size() == 1;
-  std::vector<std::string> shown(prompts.size());
-  std::vector<std::vector<int64_t>> so_far(prompts.size());
+  std::vector<size_t> count(prompts.size(), 0);
+  // Without a tokenizer the stream is token ids; with one it is text, which the generator
+  // releases only once it cannot turn into a stop string.
   auto on_token = [&](int64_t row, int64_t token) {
-    so_far[row].push_back(token);
-    if (!stream) return true;
-    if (codec) {
-      // Decode the whole continuation and print what is new: pieces of a multi-byte character
-      // or a merged space only appear once complete.
-      auto text = codec->Decode(so_far[row], true);
-      if (text.ok() && text->size() >= shown[row].size() && text->compare(0, shown[row].size(), shown[row]) == 0) {
-        std::fputs(text->c_str() + shown[row].size(), stdout);
-        shown[row] = *text;
-      }
-    } else {
-      std::printf("%s%lld", so_far[row].size() > 1 ? " " : "", static_cast<long long>(token));
+    if (stream && !codec) {
+      std::printf("%s%lld", count[row]++ ? " " : "", static_cast<long long>(token));
+      std::fflush(stdout);
     }
-    std::fflush(stdout);
     return true;
   };
-  generation::TokenText token_text;
+  generation::TextDecoder decode;
   if (codec) {
-    token_text = [&](int64_t t) { return DecodeOrEmpty(*codec, {t}, false); };
+    decode = [&](const std::vector<int64_t>& ids) { return DecodeOrEmpty(*codec, ids, true); };
   }
+  auto on_text = [&](int64_t, const std::string& piece) {
+    if (!stream) return;
+    std::fputs(piece.c_str(), stdout);
+    std::fflush(stdout);
+  };
   generation::Generator gen(*gm.lm, gm.model->backend());
-  auto r = gen.Run(prompts, o, on_token, token_text);
+  auto r = gen.Run(prompts, o, on_token, decode, on_text);
   if (!r.ok()) {
     if (stream) std::printf("\n");
     return ReportError(r.status());
@@ -112,7 +108,7 @@ int RunGenerate(const GenerateArgs& a) {
       row["prompt_ids"] = prompts[b];
       row["ids"] = r->rows[b].tokens;
       row["finish_reason"] = r->rows[b].finish_reason;
-      if (codec) row["text"] = DecodeOrEmpty(*codec, r->rows[b].tokens, true);
+      if (codec) row["text"] = r->rows[b].text;
       out["outputs"].push_back(row);
     }
     out["timings"] = {{"prompt_tokens", r->prompt_tokens}, {"generated_tokens", r->generated_tokens},
@@ -126,7 +122,7 @@ int RunGenerate(const GenerateArgs& a) {
     for (size_t b = 0; b < prompts.size(); ++b) {
       std::ostringstream line;
       for (size_t i = 0; i < r->rows[b].tokens.size(); ++i) line << (i ? " " : "") << r->rows[b].tokens[i];
-      std::printf("[%zu] %s\n", b, codec ? DecodeOrEmpty(*codec, r->rows[b].tokens, true).c_str() : line.str().c_str());
+      std::printf("[%zu] %s\n", b, codec ? r->rows[b].text.c_str() : line.str().c_str());
     }
   } else {
     std::printf("\n");

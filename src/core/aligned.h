@@ -1,6 +1,11 @@
 #pragma once
 // A 64-byte aligned heap buffer (one cache line, one zmm register) that can be held through
-// a shared_ptr<const void> keep-alive.
+// a shared_ptr<const void> keep-alive. Buffers of 2 MiB and more (packed weights, KV caches)
+// are 2 MiB aligned and ask for transparent huge pages: streaming weights at decode reads
+// ~20% faster without a TLB miss every 4 KiB (bench/membw), and the kernel's default THP mode
+// ("madvise") gives huge pages only to memory that asks.
+#include <sys/mman.h>
+
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -14,7 +19,6 @@ namespace accel {
 class AlignedBuffer {
  public:
   static constexpr size_t kAlignment = 64;
-  // Null on allocation failure (never throws).
   // Buffers this large (packed weights, long activations) are placed on 2 MiB boundaries and
   // offered to transparent huge pages: streaming hundreds of MiB of weights through 4 KiB pages
   // costs a TLB miss every 4 KiB.

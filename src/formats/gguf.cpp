@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include "core/mapped_file.h"
 
@@ -137,6 +136,7 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
     ACCEL_ASSIGN_OR_RETURN(nlohmann::json v, r.Value(type, key, 0));
     if (f->metadata_.contains(key)) return Corrupt(label + ": metadata key '" + key + "' appears twice");
     f->metadata_[key] = std::move(v);
+    f->metadata_types_[key] = type;
   }
   uint64_t alignment = 32;
   if (f->metadata_.contains("general.alignment")) {
@@ -196,71 +196,6 @@ Result<Tensor> GgufFile::Get(const std::string& name) const {
   // Offsets are aligned to >= 32 within the data section; a misaligned mapping start is copied.
   if (reinterpret_cast<uintptr_t>(data_ + info.offset) % 4 != 0) return view.Clone();
   return view;
-}
-
-namespace {
-void Put(std::string& out, const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
-template <typename T>
-void PutV(std::string& out, T v) { Put(out, &v, sizeof(T)); }
-void PutS(std::string& out, const std::string& s) {
-  PutV<uint64_t>(out, s.size());
-  out += s;
-}
-Status PutValue(std::string& out, const nlohmann::json& v, bool u32, bool with_type) {
-  auto type = [&](uint32_t t) {
-    if (with_type) PutV<uint32_t>(out, t);
-  };
-  if (v.is_boolean()) type(kBool), PutV<uint8_t>(out, v.get<bool>());
-  else if (v.is_number_integer() && u32) type(kU32), PutV<uint32_t>(out, v.get<uint32_t>());
-  else if (v.is_number_integer()) type(kI64), PutV<int64_t>(out, v.get<int64_t>());
-  else if (v.is_number_float()) type(kF32), PutV<float>(out, v.get<float>());
-  else if (v.is_string()) type(kString), PutS(out, v.get<std::string>());
-  else if (v.is_array()) {
-    type(kArray);
-    const nlohmann::json first = v.empty() ? nlohmann::json("") : v.front();
-    const uint32_t elem = first.is_boolean() ? kBool : first.is_number_integer() ? (u32 ? kU32 : kI64) : first.is_number_float() ? kF32 : kString;
-    PutV<uint32_t>(out, elem);
-    PutV<uint64_t>(out, v.size());
-    for (const auto& e : v) ACCEL_RETURN_IF_ERROR(PutValue(out, e, u32, false));
-  } else {
-    return InvalidArgument("GGUF writer: unsupported metadata value " + v.dump());
-  }
-  return Status::Ok();
-}
-}  // namespace
-
-Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, nlohmann::json>>& metadata,
-                 const std::vector<std::pair<std::string, Tensor>>& tensors, const std::vector<std::string>& u32_keys) {
-  constexpr size_t kAlign = 32;
-  std::string out;
-  PutV<uint32_t>(out, kMagic);
-  PutV<uint32_t>(out, 3);
-  PutV<uint64_t>(out, tensors.size());
-  PutV<uint64_t>(out, metadata.size());
-  for (const auto& [key, value] : metadata) {
-    PutS(out, key);
-    const bool u32 = std::find(u32_keys.begin(), u32_keys.end(), key) != u32_keys.end();
-    ACCEL_RETURN_IF_ERROR(PutValue(out, value, u32, true));
-  }
-  size_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    auto type = GgmlTypeOf(t.dtype());
-    if (!type) return InvalidArgument("GGUF writer: dtype " + std::string(Name(t.dtype())) + " of '" + name + "'");
-    PutS(out, name);
-    PutV<uint32_t>(out, static_cast<uint32_t>(t.rank()));
-    for (int d = t.rank() - 1; d >= 0; --d) PutV<uint64_t>(out, static_cast<uint64_t>(t.dim(d)));
-    PutV<uint32_t>(out, *type);
-    PutV<uint64_t>(out, offset);
-    offset += (t.nbytes() + kAlign - 1) / kAlign * kAlign;
-  }
-  out.resize((out.size() + kAlign - 1) / kAlign * kAlign, '\0');
-  for (const auto& [name, t] : tensors) {
-    Put(out, t.raw(), t.nbytes());
-    out.resize((out.size() + kAlign - 1) / kAlign * kAlign, '\0');
-  }
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f || !f.write(out.data(), static_cast<std::streamsize>(out.size()))) return IoError(path + ": cannot write");
-  return Status::Ok();
 }
 
 }  // namespace accel

@@ -32,6 +32,12 @@ class GgufFile {
   uint32_t version() const { return version_; }
   // Metadata values as JSON (integers, floats, bools, strings, arrays).
   const nlohmann::json& metadata() const { return metadata_; }
+  // The GGUF value type of a key (4 u32, 5 i32, 6 f32, 8 string, 9 array, 11 i64, ...), -1 when
+  // absent: llama.cpp rejects a key of an unexpected type, so exporters are tested on types.
+  int metadata_type(const std::string& key) const {
+    auto it = metadata_types_.find(key);
+    return it == metadata_types_.end() ? -1 : static_cast<int>(it->second);
+  }
   const std::map<std::string, GgufTensorInfo>& tensors() const { return tensors_; }
   // A zero-copy view into the file (quantized tensors keep their block dtype).
   Result<Tensor> Get(const std::string& name) const;
@@ -40,6 +46,7 @@ class GgufFile {
   std::string label_;
   uint32_t version_ = 0;
   nlohmann::json metadata_ = nlohmann::json::object();
+  std::map<std::string, uint32_t> metadata_types_;
   std::map<std::string, GgufTensorInfo> tensors_;
   const uint8_t* data_ = nullptr;
   std::shared_ptr<const void> owner_;
@@ -48,10 +55,5 @@ class GgufFile {
 // ggml type ids <-> dtypes (F32 0, F16 1, Q4_0 2, Q8_0 8, BF16 30).
 std::optional<DType> DTypeFromGgml(uint32_t type);
 std::optional<uint32_t> GgmlTypeOf(DType t);
-
-// Writes a GGUF v3 file: metadata values typed from JSON (integers as i64 unless they are
-// listed in `u32_keys`, floats as f32, strings, bools, arrays of one of these), tensors as given.
-Status WriteGguf(const std::string& path, const std::vector<std::pair<std::string, nlohmann::json>>& metadata,
-                 const std::vector<std::pair<std::string, Tensor>>& tensors, const std::vector<std::string>& u32_keys = {});
 
 }  // namespace accel

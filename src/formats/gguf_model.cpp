@@ -1,7 +1,10 @@
 #include "formats/gguf_model.h"
 
+#include <cstring>
 #include <regex>
 
+#include "core/half.h"
+#include "formats/gguf_writer.h"
 #include "formats/quant.h"
 
 namespace accel {
@@ -95,6 +98,176 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
   c["vocab_size"] = tensors["model.embed_tokens.weight"].dim(0);
   c["tie_word_embeddings"] = !tensors.count("lm_head.weight");
   return GgufModelParts{HfConfig::FromJson(std::move(c), f.label()), WeightStore::FromTensors(std::move(tensors), f.label())};
+}
+
+namespace {
+
+Result<Tensor> ConvertTo(const Tensor& t, DType to) {
+  if (t.dtype() == to) return t;
+  ACCEL_ASSIGN_OR_RETURN(Tensor f, quant::ToF32(t));
+  switch (to) {
+    case DType::kF32: return f;
+    case DType::kQ8_0:
+    case DType::kQ4_0: return quant::Quantize(f, to);
+    case DType::kF16:
+    case DType::kBF16: {
+      ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
+      const float* src = f.data<float>();
+      uint16_t* dst = out.data<uint16_t>();
+      for (size_t i = 0; i < f.numel(); ++i) dst[i] = to == DType::kF16 ? F32ToF16(src[i]) : F32ToBf16(src[i]);
+      return out;
+    }
+    default: return Unsupported("GGUF export to " + std::string(Name(to)) + " weights");
+  }
+}
+
+// HF keeps each head's rotary pairs (i, i + d/2) in the two halves of its rows; llama.cpp's
+// GGUF puts them side by side (2i, 2i + 1). Row r = h*d + half*d/2 + i moves to h*d + 2i + half.
+Result<Tensor> PermuteRotaryRows(const Tensor& w, int64_t heads) {
+  ACCEL_ASSIGN_OR_RETURN(Tensor f, quant::ToF32(w));
+  const int64_t rows = f.dim(0), in = f.dim(1), d = rows / heads;
+  if (rows % heads != 0 || d % 2 != 0) return Corrupt("q/k projection of " + std::to_string(rows) + " rows for " + std::to_string(heads) + " heads");
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, f.shape()));
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < d / 2; ++i) {
+      for (int64_t half = 0; half < 2; ++half) {
+        std::memcpy(out.data<float>() + (h * d + 2 * i + half) * in, f.data<float>() + (h * d + half * d / 2 + i) * in,
+                    sizeof(float) * in);
+      }
+    }
+  }
+  return out;
+}
+
+uint32_t FileType(DType t) {
+  switch (t) {
+    case DType::kF16: return 1;
+    case DType::kQ4_0: return 2;
+    case DType::kQ8_0: return 7;
+    case DType::kBF16: return 32;
+    default: return 0;
+  }
+}
+
+// Pieces for the stand-in vocabulary: "▁a".."▁z", "▁aa", ... (distinct, word-like).
+std::string PlaceholderPiece(int64_t i) {
+  std::string letters;
+  do {
+    letters.insert(letters.begin(), static_cast<char>('a' + i % 26));
+    i = i / 26 - 1;
+  } while (i >= 0);
+  return "\xe2\x96\x81" + letters;
+}
+
+void AddPlaceholderVocab(GgufWriter& w, int64_t vocab) {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;  // llama.cpp token types: 1 normal, 2 unknown, 3 control, 6 byte
+  auto add = [&](std::string t, int32_t type) {
+    scores.push_back(-static_cast<float>(tokens.size()));
+    tokens.push_back(std::move(t));
+    types.push_back(type);
+  };
+  add("<unk>", 2);
+  add("<s>", 3);
+  add("</s>", 3);
+  char hex[8];
+  for (int b = 0; b < 256 && static_cast<int64_t>(tokens.size()) < vocab; ++b) {
+    std::snprintf(hex, sizeof hex, "<0x%02X>", b);
+    add(hex, 6);
+  }
+  for (int64_t i = 0; static_cast<int64_t>(tokens.size()) < vocab; ++i) add(PlaceholderPiece(i), 1);
+  tokens.resize(static_cast<size_t>(vocab)), scores.resize(tokens.size()), types.resize(tokens.size());
+  w.SetString("tokenizer.ggml.model", "llama");
+  w.SetStrings("tokenizer.ggml.tokens", tokens);
+  w.SetF32s("tokenizer.ggml.scores", scores);
+  w.SetI32s("tokenizer.ggml.token_type", types);
+  w.SetU32("tokenizer.ggml.unknown_token_id", 0);
+}
+
+}  // namespace
+
+Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& weights, const GgufExportOptions& o) {
+  const std::string type = c.model_type();
+  if (type != "llama" && type != "mistral") return Unsupported(c.label() + ": GGUF export of model_type '" + type + "' (supported: llama, mistral)");
+  ACCEL_ASSIGN_OR_RETURN(int64_t hidden, c.Int({"hidden_size"}));
+  ACCEL_ASSIGN_OR_RETURN(int64_t layers, c.Int({"num_hidden_layers"}));
+  ACCEL_ASSIGN_OR_RETURN(int64_t heads, c.Int({"num_attention_heads"}));
+  ACCEL_ASSIGN_OR_RETURN(int64_t ffn, c.Int({"intermediate_size"}));
+  ACCEL_ASSIGN_OR_RETURN(int64_t vocab, c.Int({"vocab_size"}));
+  const int64_t kv_heads = c.IntOr("num_key_value_heads", heads);
+  if (hidden <= 0 || heads <= 0 || kv_heads <= 0 || layers <= 0 || ffn <= 0 || vocab <= 0 || hidden % heads != 0 ||
+      heads % kv_heads != 0) {
+    return Corrupt(c.label() + ": inconsistent sizes for a GGUF export");
+  }
+  const int64_t head_dim = hidden / heads;
+  if (c.IntOr("head_dim", head_dim) != head_dim) return Unsupported(c.label() + ": head_dim other than hidden_size / heads");
+  if (c.doc().contains("rope_scaling") && !c.doc()["rope_scaling"].is_null()) return Unsupported(c.label() + ": rope_scaling in a GGUF export");
+  if (c.BoolOr("attention_bias", false) || c.BoolOr("mlp_bias", false)) return Unsupported(c.label() + ": biases in a GGUF export");
+  if (c.Has("sliding_window") && c.doc()["sliding_window"].is_number_integer()) {
+    return Unsupported(c.label() + ": sliding-window attention in a GGUF export");
+  }
+  switch (o.weight_dtype) {
+    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0: break;
+    default: return Unsupported("GGUF export to " + std::string(Name(o.weight_dtype)) + " weights");
+  }
+
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  w.SetString("general.name", o.name);
+  w.SetU32("general.alignment", 32);
+  w.SetU32("general.file_type", FileType(o.weight_dtype));
+  w.SetU32("llama.context_length", static_cast<uint32_t>(c.IntOr("max_position_embeddings", 2048)));
+  w.SetU32("llama.embedding_length", static_cast<uint32_t>(hidden));
+  w.SetU32("llama.block_count", static_cast<uint32_t>(layers));
+  w.SetU32("llama.feed_forward_length", static_cast<uint32_t>(ffn));
+  w.SetU32("llama.attention.head_count", static_cast<uint32_t>(heads));
+  w.SetU32("llama.attention.head_count_kv", static_cast<uint32_t>(kv_heads));
+  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
+  w.SetF32("llama.rope.freq_base", static_cast<float>(c.FloatOr("rope_theta", 10000.0)));
+  w.SetF32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.FloatOr("rms_norm_eps", 1e-6)));
+  w.SetU32("llama.vocab_size", static_cast<uint32_t>(vocab));
+  // Special ids as llama.cpp's converter writes them; the stand-in vocabulary has <s> 1, </s> 2.
+  const int64_t bos = c.IntOr("bos_token_id", o.placeholder_vocab ? 1 : -1);
+  int64_t eos = o.placeholder_vocab ? 2 : -1;
+  if (c.doc().contains("eos_token_id")) {
+    const auto& e = c.doc()["eos_token_id"];
+    if (e.is_number_integer()) eos = e.get<int64_t>();
+    if (e.is_array() && !e.empty() && e.front().is_number_integer()) eos = e.front().get<int64_t>();
+  }
+  if (bos >= 0) w.SetU32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(bos));
+  if (eos >= 0) w.SetU32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(eos));
+  if (o.placeholder_vocab) AddPlaceholderVocab(w, vocab);
+  for (const auto& [key, value] : o.extra_metadata) ACCEL_RETURN_IF_ERROR(w.SetJson(key, value));
+
+  // Each converted tensor is owned by the writer's copy until Write() has streamed it.
+  auto add = [&](const std::string& gguf, const std::string& hf, const Shape& shape, bool projection,
+                 int64_t rotary_heads) -> Status {
+    ACCEL_ASSIGN_OR_RETURN(Tensor t, weights.Get(hf, shape));
+    if (rotary_heads > 0) { ACCEL_ASSIGN_OR_RETURN(t, PermuteRotaryRows(t, rotary_heads)); }
+    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? o.weight_dtype : DType::kF32));
+    return w.AddTensor(gguf, t);
+  };
+  ACCEL_RETURN_IF_ERROR(add("token_embd.weight", "model.embed_tokens.weight", {vocab, hidden}, false, 0));
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".", p = "model.layers." + std::to_string(l) + ".";
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_norm.weight", p + "input_layernorm.weight", {hidden}, false, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_q.weight", p + "self_attn.q_proj.weight", {hidden, hidden}, true, heads));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_k.weight", p + "self_attn.k_proj.weight", {kv_heads * head_dim, hidden}, true, kv_heads));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_v.weight", p + "self_attn.v_proj.weight", {kv_heads * head_dim, hidden}, true, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_output.weight", p + "self_attn.o_proj.weight", {hidden, hidden}, true, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "ffn_norm.weight", p + "post_attention_layernorm.weight", {hidden}, false, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "ffn_gate.weight", p + "mlp.gate_proj.weight", {ffn, hidden}, true, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "ffn_up.weight", p + "mlp.up_proj.weight", {ffn, hidden}, true, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "ffn_down.weight", p + "mlp.down_proj.weight", {hidden, ffn}, true, 0));
+  }
+  ACCEL_RETURN_IF_ERROR(add("output_norm.weight", "model.norm.weight", {hidden}, false, 0));
+  if (weights.Has("lm_head.weight") && !c.BoolOr("tie_word_embeddings", false)) {
+    ACCEL_RETURN_IF_ERROR(add("output.weight", "lm_head.weight", {vocab, hidden}, true, 0));
+  }
+  const auto unused = weights.Unused();
+  if (!unused.empty()) return Unsupported(weights.label() + ": tensor '" + unused.front() + "' has no place in a llama GGUF");
+  return w.Write(path);
 }
 
 }  // namespace accel

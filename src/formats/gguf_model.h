@@ -4,6 +4,8 @@
 // weights keep their GGUF dtype (Q8_0/Q4_0 run through the backend's quantized Linear);
 // embeddings and norms are converted to f32.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
@@ -18,5 +20,23 @@ struct GgufModelParts {
 
 // Supported architectures: llama (LLaMA, Mistral, TinyLlama and other llama-arch files).
 Result<GgufModelParts> GgufToHf(const GgufFile& file);
+
+// The other direction, for LLaMA-architecture models (model_type llama, no biases, untied or
+// tied head): tensors under llama.cpp's names (token_embd, blk.N.attn_q, ..., output), q/k rows
+// permuted to adjacent rotary pairs as llama.cpp's converter does, hyper-parameters as
+// llama.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
+struct GgufExportOptions {
+  // Projections and the output head: f32, f16, bf16, q8_0 or q4_0; embeddings and norms stay f32.
+  DType weight_dtype = DType::kF32;
+  // A stand-in SentencePiece vocabulary of vocab_size entries (<unk>, <s>, </s>, the 256 byte
+  // tokens, then made-up pieces) for models that have no tokenizer yet, such as synthetic
+  // benchmark models: tools that load the file (llama.cpp's llama-bench) need one.
+  bool placeholder_vocab = false;
+  std::string name = "accel-export";
+  // Further metadata, typed by its JSON kind (GgufWriter::SetJson).
+  std::vector<std::pair<std::string, nlohmann::json>> extra_metadata;
+};
+Status WriteLlamaGguf(const std::string& path, const HfConfig& config, WeightStore& weights,
+                      const GgufExportOptions& options);
 
 }  // namespace accel

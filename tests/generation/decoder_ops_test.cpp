@@ -71,19 +71,24 @@ void ReferenceRow(const float* q, const float* k, const float* v, int64_t stride
   for (int e = 0; e < d; ++e) out[e] = static_cast<float>(acc[e] / sum);
 }
 
+// Head layouts that take every path of the kernels: head_dim 8 (portable kernel), 64 (AVX-512,
+// groups of 3), 80 (a partial 64-dim chunk) with a group of 6 (4 + 2 heads per value pass).
 TEST(CachedAttentionOp, GqaWindowMaskAlibiMatchReference) {
   ThreadPool pool(2);
   CpuBackend cpu(pool);
-  const int hq = 4, hkv = 2, d = 8;
-  const int64_t batch = 2, cap = 12, past = 5, n = 3, kv_len = past + n;
+  struct Heads { int hq, hkv, d; };
+  for (Heads hs : {Heads{4, 2, 8}, Heads{12, 4, 64}, Heads{6, 1, 80}}) {
+  const int hq = hs.hq, hkv = hs.hkv, d = hs.d;
+  const int64_t batch = 2, cap = 40, past = 29, n = 3, kv_len = past + n;
   const int64_t kw = hkv * d, qstride = hq * d + 2 * kw;
   std::vector<float> q = Random(batch * n * qstride, 2), k = Random(batch * cap * kw, 3), v = Random(batch * cap * kw, 4);
   std::vector<uint8_t> mask(batch * cap, 1);
   mask[cap + 0] = mask[cap + 1] = 0;  // row 1 is left-padded by two
-  std::vector<float> slopes = {0.5f, 0.25f, 0.125f, 0.0625f}, key_pos(batch * cap);
+  std::vector<float> slopes(hq), key_pos(batch * cap);
+  for (int h = 0; h < hq; ++h) slopes[h] = 0.5f / static_cast<float>(1 << (h % 5));
   for (int64_t i = 0; i < batch * cap; ++i) key_pos[i] = static_cast<float>(i % cap);
   for (bool alibi : {false, true}) {
-    for (int window : {0, 3}) {
+    for (int window : {0, 3, 20}) {
       CachedAttentionArgs a;
       a.q = q.data(), a.q_stride = qstride, a.k = k.data(), a.v = v.data(), a.kv_row_stride = kw, a.kv_batch_stride = cap * kw;
       a.batch = batch, a.q_len = n, a.kv_len = kv_len, a.allowed = mask.data(), a.mask_stride = cap;
@@ -103,18 +108,19 @@ TEST(CachedAttentionOp, GqaWindowMaskAlibiMatchReference) {
               visible[j] = j <= pos && mask[b * cap + j] && (window == 0 || j > pos - window);
               if (alibi) bias[j] = slopes[h] * key_pos[b * cap + j];
             }
-            float ref[d];
+            std::vector<float> ref(d);
             const int kh = h / (hq / hkv);
             ReferenceRow(q.data() + (b * n + i) * qstride + h * d, k.data() + b * cap * kw + kh * d,
-                         v.data() + b * cap * kw + kh * d, kw, kv_len, visible, bias, d, 0.3f, ref);
+                         v.data() + b * cap * kw + kh * d, kw, kv_len, visible, bias, d, 0.3f, ref.data());
             for (int e = 0; e < d; ++e) {
-              EXPECT_NEAR(out.data<float>()[(b * n + i) * hq * d + h * d + e], ref[e], 1e-5)
-                  << "b" << b << " i" << i << " h" << h << " alibi " << alibi << " window " << window;
+              ASSERT_NEAR(out.data<float>()[(b * n + i) * hq * d + h * d + e], ref[e], 1e-5)
+                  << "d" << d << " b" << b << " i" << i << " h" << h << " alibi " << alibi << " window " << window;
             }
           }
         }
       }
     }
+  }
   }
 }
 

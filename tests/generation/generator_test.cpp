@@ -59,6 +59,13 @@ TEST(Generator, StreamsEveryTokenInOrderAndStopsOnCallback) {
   EXPECT_EQ(r->rows[0].finish_reason, "callback");
 }
 
+// Test detokenizer: token t reads "<t>".
+std::string AngleText(const std::vector<int64_t>& ids) {
+  std::string s;
+  for (int64_t t : ids) s += "<" + std::to_string(t) + ">";
+  return s;
+}
+
 TEST(Generator, EosStopStringsAndContextLimit) {
   Fixture f = Load("llama-tiny");
   Generator gen(*f.lm, f.model->backend());
@@ -72,11 +79,11 @@ TEST(Generator, EosStopStringsAndContextLimit) {
 
   o.eos_token_ids.clear();
   o.stop_strings = {"<85>"};
-  auto text = [](int64_t t) { return "<" + std::to_string(t) + ">"; };
-  r = gen.Run({{1, 192, 108, 182, 223, 91}}, o, nullptr, text);
+  r = gen.Run({{1, 192, 108, 182, 223, 91}}, o, nullptr, AngleText);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rows[0].tokens.size(), 3u);
   EXPECT_EQ(r->rows[0].finish_reason, "stop");
+  EXPECT_EQ(r->rows[0].text, "<176><62>");
 
   o.stop_strings.clear();
   o.max_context = 9;  // 6 prompt tokens + 3 slots
@@ -135,6 +142,61 @@ TEST(GenerateCli, PromptIdsStreamJsonAndErrors) {
   EXPECT_NE(r.out.find("not a decoder-only"), std::string::npos) << r.out;
   r = test::RunCli("generate -m " + test::ModelDir("llama-tiny") + " --prompt-ids 1,2 --top-p 0");
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// Streaming with stop strings: text that may be the start of a stop string is held back and
+// shown only once it cannot be; the stop string itself is never shown. llama-tiny's greedy
+// continuation is 176 62 85 65 125 27 210 200.
+TEST(Generator, StreamedTextHoldsBackPossibleStopStrings) {
+  Fixture f = Load("llama-tiny");
+  Generator gen(*f.lm, f.model->backend());
+  GenerationOptions o;
+  o.max_new_tokens = 8;
+  const std::vector<int64_t> prompt = {1, 192, 108, 182, 223, 91};
+  struct Event {
+    size_t tokens;  // tokens generated when the text arrived
+    std::string text;
+  };
+  std::vector<Event> events;
+  size_t tokens = 0;
+  auto count = [&](int64_t, int64_t) { return ++tokens, true; };
+  auto on_text = [&](int64_t, const std::string& t) { events.push_back({tokens, t}); };
+
+  // "<85><65>" completes at the 4th token: "<85>" (3rd) must never be shown.
+  o.stop_strings = {"<85><65>"};
+  auto r = gen.Run({prompt}, o, count, AngleText, on_text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0].finish_reason, "stop");
+  EXPECT_EQ(r->rows[0].tokens.size(), 4u);
+  std::string shown;
+  for (const auto& e : events) shown += e.text;
+  EXPECT_EQ(shown, "<176><62>");
+  EXPECT_EQ(r->rows[0].text, "<176><62>");
+
+  // "<85><99>" is ruled out by the 4th token: "<85>" waits one token, then comes out.
+  events.clear(), tokens = 0;
+  o.stop_strings = {"<85><99>"};
+  r = gen.Run({prompt}, o, count, AngleText, on_text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0].finish_reason, "length");
+  shown.clear();
+  for (const auto& e : events) {
+    EXPECT_EQ(e.text.find("<85>") != std::string::npos, e.tokens == 4) << e.tokens << ": " << e.text;
+    shown += e.text;
+  }
+  EXPECT_EQ(shown, AngleText(r->rows[0].tokens));
+  EXPECT_EQ(r->rows[0].text, shown);
+
+  // A held-back tail at the end of generation is released: "<200" could begin "<2001>".
+  events.clear(), tokens = 0;
+  o.stop_strings = {"<200><1>", "0>!"};
+  r = gen.Run({prompt}, o, count, AngleText, on_text);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().text, "<200>");  // held back at the last token, released by the end
+  shown.clear();
+  for (const auto& e : events) shown += e.text;
+  EXPECT_EQ(shown, AngleText(r->rows[0].tokens));
 }
 
 }  // namespace

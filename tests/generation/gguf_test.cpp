@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "backends/cpu/quant_dot.h"
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
 #include "formats/quant.h"
@@ -64,10 +63,11 @@ TEST(Gguf, F32ReproducesTheReferenceLogitsAndGreedyIds) {
 }
 
 // Documented tolerances (docs/GENERATION.md): llama-tiny's logits reach |8.1| (std 2.0); with
-// every projection quantized, Q8_0 moves them by at most 0.27 (measured) and Q4_0 by 3.9. The
-// bounds leave ~50% headroom; the kernels themselves are exact (next test).
+// every projection quantized (and activations quantized to int8 per block, as the integer
+// kernels do), Q8_0 moves them by at most 0.56 (measured) and Q4_0 by 4.1. The bounds leave
+// ~50% headroom; the activation part alone is the next test.
 TEST(Gguf, QuantizedWeightsStayWithinTolerance) {
-  for (auto [dtype, tol] : {std::pair{DType::kQ8_0, 0.4}, std::pair{DType::kQ4_0, 6.0}}) {
+  for (auto [dtype, tol] : {std::pair{DType::kQ8_0, 0.8}, std::pair{DType::kQ4_0, 6.0}}) {
     const std::string path = WriteLlamaTinyGguf(dtype);
     Logits l = RunGguf(path);
     const double diff = MaxAbsDiff(l.got, l.ref);
@@ -77,46 +77,16 @@ TEST(Gguf, QuantizedWeightsStayWithinTolerance) {
   }
 }
 
-// The quantized Linear computes exactly what f32 Linear computes on the dequantized weights.
-TEST(Gguf, QuantizedKernelsEqualF32OnDequantizedWeights) {
+// The quantized Linear differs from f32 Linear on the dequantized weights only by rounding the
+// activations to int8 per block of 32 (1/254 of the block's largest value at most): measured
+// 0.33 (Q8_0) and 0.44 (Q4_0) on logits reaching |8|; the kernels' own arithmetic is checked
+// exactly in tests/ops/decode_kernels_test.cpp.
+TEST(Gguf, QuantizedKernelsTrackF32OnDequantizedWeights) {
   for (DType dtype : {DType::kQ8_0, DType::kQ4_0}) {
     const std::string q = WriteLlamaTinyGguf(dtype), f = WriteLlamaTinyGguf(dtype, true);
-    EXPECT_LT(MaxAbsDiff(RunGguf(q).got, RunGguf(f).got), 1e-3) << Name(dtype);
+    EXPECT_LT(MaxAbsDiff(RunGguf(q).got, RunGguf(f).got), 0.7) << Name(dtype);
     std::filesystem::remove_all(std::filesystem::path(q).parent_path());
     std::filesystem::remove_all(std::filesystem::path(f).parent_path());
-  }
-}
-
-TEST(QuantDot, Avx512AndGenericMatchDequantizedReference) {
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-1, 1);
-  const int64_t k = 256, rows = 3;
-  std::vector<float> w(k), x(rows * k);
-  for (auto& v : w) v = u(rng);
-  for (auto& v : x) v = u(rng);
-  std::vector<quant::BlockQ8_0> q8(k / 32);
-  std::vector<quant::BlockQ4_0> q4(k / 32);
-  quant::QuantizeQ8_0(w.data(), k, q8.data());
-  quant::QuantizeQ4_0(w.data(), k, q4.data());
-  std::vector<float> d8(k), d4(k);
-  quant::DequantizeQ8_0(q8.data(), k, d8.data());
-  quant::DequantizeQ4_0(q4.data(), k, d4.data());
-  for (int64_t i = 0; i < k; ++i) {
-    EXPECT_NEAR(d8[i], w[i], 1.0 / 127 + 1e-3);
-    EXPECT_NEAR(d4[i], w[i], 1.0 / 7 + 1e-3);
-  }
-  std::vector<const cpu::QuantDotKernels*> kernels = {&cpu::QuantDotGeneric()};
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) kernels.push_back(&cpu::QuantDotAvx512());
-  for (const auto* kern : kernels) {
-    float o8[rows], o4[rows];
-    kern->q8_0(q8.data(), k / 32, x.data(), k, rows, o8, 1);
-    kern->q4_0(q4.data(), k / 32, x.data(), k, rows, o4, 1);
-    for (int64_t r = 0; r < rows; ++r) {
-      double r8 = 0, r4 = 0;
-      for (int64_t i = 0; i < k; ++i) r8 += d8[i] * x[r * k + i], r4 += d4[i] * x[r * k + i];
-      EXPECT_NEAR(o8[r], r8, 1e-3);
-      EXPECT_NEAR(o4[r], r4, 1e-3);
-    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/gemv.h"
 #include "backends/cpu/kernels.h"
 #include "core/thread_pool.h"
 
@@ -49,6 +50,11 @@ Status CpuBackend::Linear(const Tensor& x, const PackedLinear& w, const Tensor* 
     return InvalidArgument("Linear bias must be f32 [" + std::to_string(w.out_features) + "]");
   }
   const auto& packed = *static_cast<const cpu::PackedGemmWeight*>(w.data.get());
+  // Decode-sized inputs stream the weight once (gemv.h); everything else is a GEMM.
+  if (cpu::GemvPacked(x.data<float>(), m, w.in_features, packed, y.data<float>(), w.out_features,
+                      bias ? bias->data<float>() : nullptr, act, pool_)) {
+    return Status::Ok();
+  }
   cpu::GemmPacked(x.data<float>(), m, w.in_features, packed, y.data<float>(), w.out_features,
                    bias ? bias->data<float>() : nullptr, act, pool_);
   return Status::Ok();

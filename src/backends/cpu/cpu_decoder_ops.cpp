@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/cached_attention.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
 #include "core/thread_pool.h"
@@ -14,57 +15,6 @@
 namespace accel {
 
 namespace {
-
-float DotF32(const float* a, const float* b, int64_t n) {
-  float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
-}
-
-// One query row of one head against the visible keys of the cache.
-void AttendCachedRow(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t h, int64_t i,
-                     std::vector<float>& scores) {
-  const int64_t d = p.head_dim;
-  const int64_t kh = h / (p.num_heads / p.num_kv_heads);
-  const int64_t pos = p.query_offset + i;
-  const int64_t key_end = p.causal ? std::min<int64_t>(a.kv_len, pos + 1) : a.kv_len;
-  const int64_t key_begin = p.sliding_window > 0 ? std::max<int64_t>(0, pos - p.sliding_window + 1) : 0;
-  const float* q = a.q + (b * a.q_len + i) * a.q_stride + h * d;
-  const float* kb = a.k + b * a.kv_batch_stride + kh * d;
-  const float* vb = a.v + b * a.kv_batch_stride + kh * d;
-  const uint8_t* allowed = a.allowed ? a.allowed + b * a.mask_stride : nullptr;
-  const float* key_pos = a.key_positions ? a.key_positions + b * a.mask_stride : nullptr;
-  const float slope = a.alibi_slopes ? a.alibi_slopes[h] : 0.0f;
-  float mx = -std::numeric_limits<float>::infinity();
-  int64_t visible = 0;
-  for (int64_t j = key_begin; j < key_end; ++j) {
-    if (allowed && !allowed[j]) continue;
-    float s = DotF32(q, kb + j * a.kv_row_stride, d) * p.scale;
-    if (key_pos) s += slope * key_pos[j];
-    scores[j] = s;
-    mx = std::max(mx, s);
-    ++visible;
-  }
-  float* o = scores.data() + a.kv_len;  // the row's output accumulator lives after the scores
-  std::fill(o, o + d, 0.0f);
-  if (visible == 0) {
-    // A padding query with no visible key: its output is never read by a real token; keep it finite.
-    return;
-  }
-  float sum = 0.0f;
-  for (int64_t j = key_begin; j < key_end; ++j) {
-    if (allowed && !allowed[j]) continue;
-    const float w = std::exp(scores[j] - mx);
-    sum += w;
-    const float* vr = vb + j * a.kv_row_stride;
-#pragma omp simd
-    for (int64_t e = 0; e < d; ++e) o[e] += w * vr[e];
-  }
-  const float inv = 1.0f / sum;
-#pragma omp simd
-  for (int64_t e = 0; e < d; ++e) o[e] *= inv;
-}
 
 }  // namespace
 
@@ -112,15 +62,14 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& a, const Attention
     return InvalidArgument("CachedAttention output shape " + ShapeToString(out.shape()));
   }
   float* o = out.data<float>();
-  const int64_t tasks = a.batch * p.num_heads;
-  pool_.Run(tasks, [&](int64_t t) {
-    const int64_t h = t % p.num_heads, b = t / p.num_heads;
-    thread_local std::vector<float> scratch;
-    scratch.resize(static_cast<size_t>(a.kv_len + p.head_dim));
-    for (int64_t i = 0; i < a.q_len; ++i) {
-      AttendCachedRow(a, p, b, h, i, scratch);
-      std::memcpy(o + (b * a.q_len + i) * width + h * p.head_dim, scratch.data() + a.kv_len, sizeof(float) * p.head_dim);
-    }
+  static const cpu::CachedAttentionFn kernel = cpu::GetCachedAttention();
+  // Tasks: (batch row, KV head, run of query rows); prefill splits the rows so both threads
+  // have work even with few KV heads.
+  constexpr int64_t kRowsPerTask = 16;
+  const int64_t q_runs = (a.q_len + kRowsPerTask - 1) / kRowsPerTask;
+  pool_.Run(a.batch * p.num_kv_heads * q_runs, [&](int64_t t) {
+    const int64_t run = t % q_runs, kh = (t / q_runs) % p.num_kv_heads, b = t / (q_runs * p.num_kv_heads);
+    kernel(a, p, b, kh, run * kRowsPerTask, std::min(a.q_len, (run + 1) * kRowsPerTask), o);
   });
   return Status::Ok();
 }

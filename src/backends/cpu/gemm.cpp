@@ -1,7 +1,6 @@
 #include "backends/cpu/gemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -187,41 +186,6 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
       }
     }
   });
-}
-
-Status GemmDequantized(const float* a, int64_t m, int64_t lda, int64_t n, int64_t k, const DequantizePanelFn& dequantize,
-                       float* c, int64_t ldc, const float* bias, Activation act, ThreadPool& pool) {
-  const GemmKernel& kern = *FindGemmKernel(DType::kF32);
-  const int64_t nr = kern.nr, panels = (n + nr - 1) / nr;
-  const PackedActivations pa = PackActivations(kern, a, m, lda, k, pool);
-  std::atomic<bool> out_of_memory{false};
-  pool.Run(panels, [&](int64_t p) {
-    const int64_t cols = std::min(nr, n - p * nr);
-    float* cp = c + p * nr;
-    const float* bp = bias ? bias + p * nr : nullptr;
-    if (k == 0) ZeroK(kern, m, cols, cp, ldc, bp, act);
-    // Each weight slice is decoded once into an L1/L2-sized panel and used by every row of A.
-    // (aligned: the micro-kernels load panels with aligned loads)
-    thread_local std::shared_ptr<AlignedBuffer> slice_buffer;
-    const size_t slice_bytes = sizeof(float) * static_cast<size_t>(kKc * nr);
-    if (!slice_buffer || slice_buffer->size() < slice_bytes) slice_buffer = AlignedBuffer::Allocate(slice_bytes);
-    if (!slice_buffer) {
-      out_of_memory = true;
-      return;
-    }
-    float* slice = static_cast<float*>(slice_buffer->data());
-    for (int64_t kb = 0; kb < pa.k_blocks; ++kb) {
-      const int64_t k0 = kb * kKc, kc = std::min(kKc, k - k0);
-      dequantize(p * nr, cols, k0, kc, slice, nr);
-      for (int64_t mc = 0; mc < pa.m_chunks; ++mc) {
-        const int64_t row0 = mc * kMc;
-        PanelSlice(kern, pa.block(mc, kb), std::min(kMc, m - row0), kc, slice, cols, cp + row0 * ldc, ldc,
-                   k0 > 0, kb + 1 == pa.k_blocks, bp, act, nullptr, 0);
-      }
-    }
-  });
-  if (out_of_memory) return OutOfMemory("cannot allocate a weight slice for a quantized GEMM");
-  return Status::Ok();
 }
 
 }  // namespace accel::cpu

@@ -8,7 +8,6 @@
 //
 // Panel layout: f32 [k][nr]; bf16 [k/2][nr][2] (K padded to even with zeros).
 #include <cstdint>
-#include <functional>
 #include <memory>
 
 #include "core/aligned.h"
@@ -64,14 +63,6 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType comp
 
 void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
                 const float* bias, Activation act, ThreadPool& pool);
-
-// GEMM against a weight that is decoded slice by slice as it is used (block-quantized formats
-// at prefill): `dequantize(col0, cols, k0, kc, out, nr)` writes weight rows [col0, col0 + cols)
-// x k in [k0, k0 + kc) as an f32 panel slice out[k][nr] (columns past `cols` zero). The f32
-// micro-kernel then runs at full rate, and each weight is decoded once per call, not per row.
-using DequantizePanelFn = std::function<void(int64_t col0, int64_t cols, int64_t k0, int64_t kc, float* out, int64_t nr)>;
-Status GemmDequantized(const float* a, int64_t m, int64_t lda, int64_t n, int64_t k, const DequantizePanelFn& dequantize,
-                       float* c, int64_t ldc, const float* bias, Activation act, ThreadPool& pool);
 
 // Per-ISA kernels (gemm_avx512.cpp, gemm_bf16_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp).
 const GemmKernel& GemmKernelAvx512F32();

@@ -87,10 +87,10 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
     rp.rotary_dim = static_cast<int>(spec_.rope.rotary_dim);
     rp.interleaved = spec_.rope.interleaved;
     rp.inv_freq = inv_freq.data();
-    rp.num_heads = static_cast<int>(spec_.heads);
+    // q's heads and then k's heads are adjacent in each row: one call rotates both, computing
+    // each position's angles once.
+    rp.num_heads = static_cast<int>(spec_.heads + spec_.kv_heads);
     ACCEL_RETURN_IF_ERROR(ex.backend().Rope(base, rows, stride, positions.data(), rp));
-    rp.num_heads = static_cast<int>(spec_.kv_heads);
-    ACCEL_RETURN_IF_ERROR(ex.backend().Rope(base + qw, rows, stride, positions.data(), rp));
   }
   float* keys = cache.keys(layer);
   float* values = cache.values(layer);

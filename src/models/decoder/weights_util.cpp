@@ -7,7 +7,7 @@ namespace accel::decoder {
 
 Result<LinearLayer> LinearFromTensor(ModelLoadContext& ctx, const Tensor& w, Tensor bias) {
   LinearLayer layer;
-  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, DType::kF32));
+  ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, ctx.compute));
   layer.bias = std::move(bias);
   return layer;
 }

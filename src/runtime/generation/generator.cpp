@@ -2,19 +2,66 @@
 
 #include <algorithm>
 
+#include "runtime/generation/stop_strings.h"
+
 namespace accel::generation {
 
 namespace {
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+// A row's text as its tokens arrive: each decode of all its tokens that extends the last one
+// yields the new part. A decode ending in U+FFFD may be a character still missing bytes, so
+// that tail waits for the next token (and is released at the end if it stays).
+class RowText {
+ public:
+  RowText(const TextDecoder& decode, const std::vector<std::string>& stops) : decode_(decode), filter_(stops) {}
+  // The text that became showable with the row's latest token.
+  std::string Update(const std::vector<int64_t>& tokens) {
+    const std::string full = decode_(tokens);
+    static const std::string kReplacement = "\xEF\xBF\xBD";
+    size_t usable = full.size();
+    while (usable >= kReplacement.size() && full.compare(usable - kReplacement.size(), kReplacement.size(), kReplacement) == 0) {
+      usable -= kReplacement.size();
+    }
+    if (usable < seen_.size() || full.compare(0, seen_.size(), seen_) != 0) return {};  // earlier text changed: wait
+    std::string delta = full.substr(seen_.size(), usable - seen_.size());
+    seen_ = full.substr(0, usable);
+    return filter_.Push(delta);
+  }
+  // The rest of the stream once the row is complete, and the row's final text: the decode of
+  // all its tokens, cut before the first stop string. The two agree unless a later token
+  // rewrote earlier text (a run of bytes that is not UTF-8 decodes to one U+FFFD per byte).
+  std::string Finish(const std::vector<int64_t>& tokens, const std::vector<std::string>& stops, std::string* final_text) {
+    const std::string full = decode_(tokens);
+    std::string out;
+    if (!filter_.stopped() && full.size() > seen_.size() && full.compare(0, seen_.size(), seen_) == 0) {
+      out = filter_.Push(full.substr(seen_.size()));
+    }
+    out += filter_.Finish();
+    size_t cut = std::string::npos;
+    for (const auto& s : stops) {
+      if (!s.empty()) cut = std::min(cut, full.find(s));
+    }
+    *final_text = full.substr(0, cut);
+    return out;
+  }
+  bool stopped() const { return filter_.stopped(); }
+
+ private:
+  const TextDecoder& decode_;
+  std::string seen_;
+  StopStringFilter filter_;
+};
 }  // namespace
 
 Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>& prompts, const GenerationOptions& o,
-                                        const TokenCallback& on_token, const TokenText& token_text) {
+                                        const TokenCallback& on_token, const TextDecoder& decode,
+                                        const TextCallback& on_text) {
   ACCEL_RETURN_IF_ERROR(ValidateSamplingParams(o.sampling));
   if (prompts.empty()) return InvalidArgument("no prompt to generate from");
   if (o.max_new_tokens < 0) return InvalidArgument("max new tokens must be >= 0");
-  if (!o.stop_strings.empty() && !token_text) return InvalidArgument("stop strings need a tokenizer to decode tokens");
+  if (!o.stop_strings.empty() && !decode) return InvalidArgument("stop strings need a tokenizer to decode tokens");
   const int64_t vocab = model_.vocab_size();
   size_t longest = 0;
   for (const auto& p : prompts) {
@@ -60,7 +107,13 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
     sp.seed = o.sampling.seed + static_cast<uint64_t>(b);  // rows draw independent, reproducible streams
     samplers.emplace_back(sp);
   }
-  std::vector<std::string> text(static_cast<size_t>(batch));
+  std::vector<RowText> text;
+  if (decode) {
+    for (int64_t b = 0; b < batch; ++b) text.emplace_back(decode, o.stop_strings);
+  }
+  auto emit = [&](int64_t b, const std::string& piece) {
+    if (on_text && !piece.empty()) on_text(b, piece);
+  };
   std::vector<bool> done(static_cast<size_t>(batch), o.max_new_tokens == 0);
   for (int64_t b = 0; b < batch && o.max_new_tokens == 0; ++b) result.rows[b].finish_reason = "length";
 
@@ -100,21 +153,29 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
       context[b].push_back(next);
       feed.data<int64_t>()[b] = next;
       ++result.generated_tokens;
-      if (on_token && !on_token(b, next)) {
+      const bool is_eos = std::find(o.eos_token_ids.begin(), o.eos_token_ids.end(), next) != o.eos_token_ids.end();
+      const bool keep_going = !on_token || on_token(b, next);
+      if (decode && !is_eos) {
+        emit(b, text[b].Update(row.tokens));
+        if (text[b].stopped()) row.finish_reason = "stop", done[b] = true;
+      }
+      if (!done[b] && !keep_going) {
         row.finish_reason = "callback", done[b] = true;
-      } else if (std::find(o.eos_token_ids.begin(), o.eos_token_ids.end(), next) != o.eos_token_ids.end()) {
+      } else if (!done[b] && is_eos) {
         row.finish_reason = "eos", done[b] = true;
-      } else if (!o.stop_strings.empty()) {
-        text[b] += token_text(next);
-        for (const auto& s : o.stop_strings) {
-          if (!s.empty() && text[b].find(s) != std::string::npos) row.finish_reason = "stop", done[b] = true;
-        }
       }
       if (!done[b] && static_cast<int64_t>(row.tokens.size()) >= o.max_new_tokens) row.finish_reason = "length", done[b] = true;
     }
     if (step == 0) result.ttft_ms = Ms(t0, Clock::now());
   }
   result.decode_ms = Ms(t0, Clock::now()) - result.ttft_ms;
+  // Whatever a row still holds back is its text after all (the EOS token's text is not part).
+  for (int64_t b = 0; b < batch && decode; ++b) {
+    RowResult& row = result.rows[b];
+    std::vector<int64_t> tokens = row.tokens;
+    if (row.finish_reason == "eos") tokens.pop_back();
+    emit(b, text[b].Finish(tokens, o.stop_strings, &row.text));
+  }
   return result;
 }
 

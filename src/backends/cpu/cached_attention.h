@@ -1,0 +1,25 @@
+#pragma once
+// CachedAttention's kernels: one task is one batch row, one KV head and a run of query rows,
+// with every query head that shares that KV head (grouped-query attention), so each key and
+// value row is read once per group rather than once per query head. At decode the cache is
+// the largest thing attention touches, and for small models a noticeable share of the bytes a
+// token reads.
+#include <cstdint>
+
+#include "graph/backend.h"
+
+namespace accel::cpu {
+
+// Writes out[(b * q_len + i) * num_heads * head_dim + h * head_dim ...] for query rows
+// [i0, i1) and the heads of KV head kh.
+using CachedAttentionFn = void (*)(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh,
+                                   int64_t i0, int64_t i1, float* out);
+
+// Portable (any head_dim); AVX-512 (head_dim a multiple of 16, else it runs the portable one).
+void CachedAttentionGeneric(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+                            int64_t i1, float* out);
+void CachedAttentionAvx512(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+                           int64_t i1, float* out);
+CachedAttentionFn GetCachedAttention();
+
+}  // namespace accel::cpu
