@@ -2,6 +2,7 @@
 // post-processor, and decoding through the decoder.
 #include "tokenizers/added_vocabulary.h"
 #include "tokenizers/backend.h"
+#include "tokenizers/byte_level_words.h"
 #include "tokenizers/models.h"
 
 namespace accel::tok {
@@ -15,8 +16,16 @@ class HfBackend : public Backend {
   std::unique_ptr<PostProcessor> post_processor;
   std::unique_ptr<Decoder> decoder;
   AddedVocabulary added;
+  std::optional<ByteLevelWords> byte_level;  // set when EncodeByteLevelWords applies
+
+  bool fast_byte_level() const override { return byte_level.has_value(); }
 
   Result<Encoding> EncodeSequence(std::string_view text, int64_t type_id) const override {
+    if (byte_level) {
+      Encoding enc;
+      ACCEL_ASSIGN_OR_RETURN(bool done, EncodeByteLevelWords(text, type_id, added, *byte_level, *model->AsWordModel(), enc));
+      if (done) return enc;
+    }
     PreTokenizedString pts;
     ACCEL_RETURN_IF_ERROR(added.ExtractAndNormalize(normalizer.get(), text, pts));
     if (pre_tokenizer) ACCEL_RETURN_IF_ERROR(pre_tokenizer->PreTokenize(pts));
@@ -64,8 +73,12 @@ class HfBackend : public Backend {
 
   Result<Encoding> PostProcess(std::vector<Encoding> encs, bool add_special) const override {
     if (post_processor) ACCEL_RETURN_IF_ERROR(post_processor->ProcessEncodings(encs, add_special));
+    if (encs.size() == 1) return std::move(encs[0]);
     Encoding out;
-    for (const auto& e : encs) out.Append(e);
+    size_t n = 0;
+    for (const auto& e : encs) n += e.size();
+    out.Reserve(n);
+    for (auto& e : encs) out.Append(std::move(e));
     return out;
   }
 
@@ -116,7 +129,7 @@ class HfBackend : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> ParseHfTokenizer(std::string_view json_text, std::string* truncation_json,
-                                                  std::string* padding_json) {
+                                                  std::string* padding_json, bool byte_level_fast_path) {
   json j = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Corrupt("tokenizer.json is not valid JSON");
   if (!j.is_object()) return Corrupt("tokenizer.json must hold a JSON object");
@@ -148,6 +161,8 @@ Result<std::unique_ptr<Backend>> ParseHfTokenizer(std::string_view json_text, st
       }
     }
     ACCEL_RETURN_IF_ERROR(b->added.Build(std::move(added), b->normalizer.get()));
+    if (byte_level_fast_path && !b->normalizer && b->pre_tokenizer && b->model->AsWordModel())
+      b->byte_level = b->pre_tokenizer->AsByteLevelWords();
     if (auto it = j.find("truncation"); it != j.end() && !it->is_null() && truncation_json) *truncation_json = it->dump();
     if (auto it = j.find("padding"); it != j.end() && !it->is_null() && padding_json) *padding_json = it->dump();
   } catch (const JsonError& e) {

@@ -6,10 +6,24 @@ namespace accel::tok {
 void TrimOffsets(Encoding& e, bool add_prefix_space) {
   auto is_space = [](char32_t c) { return c == 0x120 || IsWhitespace(c); };
   for (size_t i = 0; i < e.size(); ++i) {
-    std::u32string t = ToU32(e.tokens[i]);
+    const std::string& t = e.tokens[i];
+    // Space characters at each end, counted independently (an all-space token counts fully
+    // at both ends, as HF does).
     size_t leading = 0, trailing = 0;
-    while (leading < t.size() && is_space(t[leading])) ++leading;
-    while (trailing < t.size() && is_space(t[t.size() - 1 - trailing])) ++trailing;
+    for (size_t b = 0; b < t.size();) {
+      int len;
+      if (!is_space(DecodeUtf8(t, b, &len))) break;
+      ++leading;
+      b += len;
+    }
+    for (size_t end = t.size(); end > 0;) {
+      size_t b = end - 1;
+      while (b > 0 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
+      int len;
+      if (!is_space(DecodeUtf8(t, b, &len))) break;
+      ++trailing;
+      end = b;
+    }
     auto& off = e.offsets[i];
     if (leading > 0) {
       bool is_first = i == 0 || off.first == 0;
@@ -59,11 +73,15 @@ class TemplateProcessor : public PostProcessor {
   size_t AddedTokens(bool is_pair) const override { return Count(is_pair ? pair : single); }
   Status ProcessEncodings(std::vector<Encoding>& encs, bool add_special) const override {
     const auto& tmpl = encs.size() == 2 ? pair : single;
+    const Piece* last_use[2] = {nullptr, nullptr};
+    for (const auto& p : tmpl)
+      if (p.is_sequence && p.seq >= 0 && p.seq < 2) last_use[p.seq] = &p;
     std::vector<Encoding> out;
     for (const auto& p : tmpl) {
       if (p.is_sequence) {
         if (static_cast<size_t>(p.seq) >= encs.size()) return InvalidArgument("template uses $B but no pair was given");
-        Encoding e = encs[p.seq];
+        // A template names each sequence once in practice: the last use may take it.
+        Encoding e = last_use[p.seq] == &p ? std::move(encs[p.seq]) : encs[p.seq];
         e.SetTypeIds(p.type_id);
         e.SetSequenceId(p.seq);
         out.push_back(std::move(e));

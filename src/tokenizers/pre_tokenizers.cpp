@@ -37,14 +37,20 @@ Status SplitOnRegex(PreTokenizedString& s, const Regex& re, SplitBehavior behavi
 }
 
 const Regex& Gpt2Regex() {
-  static auto re = Regex::Compile(
-      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)");
+  static auto re = Regex::Compile(std::string(kGpt2SplitPattern));
   return *re.value();
 }
 
 class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool prefix, bool regex) : add_prefix_space_(prefix), use_regex_(regex) {}
+  std::optional<ByteLevelWords> AsByteLevelWords() const override {
+    if (add_prefix_space_) return std::nullopt;  // the prepended space has no place in the text
+    ByteLevelWords w;
+    if (use_regex_) w.split = &Gpt2Regex();
+    return w;
+  }
+  bool use_regex() const { return use_regex_; }
   Status PreTokenize(PreTokenizedString& s) const override {
     std::vector<PatternPiece> pieces;
     ACCEL_RETURN_IF_ERROR(s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
@@ -147,6 +153,15 @@ class SplitPreTokenizer : public PreTokenizer {
   SplitPreTokenizer(std::shared_ptr<const Regex> re, SplitBehavior b, bool invert)
       : re_(std::move(re)), behavior_(b), invert_(invert) {}
   Status PreTokenize(PreTokenizedString& s) const override { return SplitOnRegex(s, *re_, behavior_, invert_); }
+  // The words this split leaves, if it only isolates or removes pieces.
+  std::optional<ByteLevelWords> Words() const {
+    ByteLevelWords w;
+    w.split = re_.get();
+    if (behavior_ == SplitBehavior::kIsolated) return w;
+    if (behavior_ != SplitBehavior::kRemoved) return std::nullopt;
+    (invert_ ? w.keep_gaps : w.keep_matches) = false;  // inverted: the gaps are what matched
+    return w;
+  }
 
  private:
   std::shared_ptr<const Regex> re_;
@@ -196,6 +211,14 @@ class SequencePreTokenizer : public PreTokenizer {
   Status PreTokenize(PreTokenizedString& s) const override {
     for (const auto& p : items_) ACCEL_RETURN_IF_ERROR(p->PreTokenize(s));
     return Status::Ok();
+  }
+  std::optional<ByteLevelWords> AsByteLevelWords() const override {
+    if (items_.size() == 1) return items_[0]->AsByteLevelWords();
+    if (items_.size() != 2) return std::nullopt;
+    const auto* split = dynamic_cast<const SplitPreTokenizer*>(items_[0].get());
+    const auto* bytes = dynamic_cast<const ByteLevelPreTokenizer*>(items_[1].get());
+    if (!split || !bytes || bytes->use_regex() || !bytes->AsByteLevelWords()) return std::nullopt;
+    return split->Words();
   }
 
  private:

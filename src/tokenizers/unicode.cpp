@@ -1,6 +1,7 @@
 #include "tokenizers/unicode.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <utf8proc.h>
 
@@ -48,6 +49,14 @@ size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // Eight ASCII bytes at a time: no byte has its top bit set.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) { ++i; continue; }
     int len;
