@@ -201,6 +201,8 @@ class BpeModel : public Model, public WordModel {
   // symbols every byte-level word starts from, looked up without hashing a string.
   std::vector<int32_t> small_char_ids;
   uint64_t serial = g_next_bpe_serial.fetch_add(1);
+  // Per-thread scratch larger than this (elements) is freed after a word, not kept.
+  static constexpr size_t kKeepScratch = 1 << 16;
 
   void Finish() {
     // An empty prefix or suffix changes no lookup: treat it as absent.
@@ -233,6 +235,7 @@ class BpeModel : public Model, public WordModel {
   Status TokenizeWord(std::string_view word, std::span<const WordToken>* out) const override {
     thread_local std::vector<WordToken> scratch;
     *out = {};
+    if (scratch.capacity() > kKeepScratch) std::vector<WordToken>().swap(scratch);  // a huge word came before
     if (word.empty()) return Status::Ok();
     if (ignore_merges) {
       if (auto id = vocab.Find(word)) {
@@ -355,6 +358,8 @@ class BpeModel : public Model, public WordModel {
     }
     for (const Symbol& s : symbols)
       if (s.len != 0) out.push_back({s.id, s.len});
+    if (symbols.capacity() > kKeepScratch) std::vector<Symbol>().swap(symbols);
+    if (queue.capacity() > kKeepScratch) std::vector<Candidate>().swap(queue);
     return Status::Ok();
   }
 

@@ -154,6 +154,9 @@ Result<bool> EncodeByteLevelWords(std::string_view text, int64_t type_id, const 
   out.attention_mask.assign(n, 1);
   out.special_tokens_mask.assign(n, 0);
   out.sequence_ids.assign(n, 0);
+  // Per-thread buffers stay for the next text, unless one huge text made them huge.
+  if (pending.capacity() > (1u << 16)) std::vector<Pending>().swap(pending);
+  if (mapped.capacity() > (1u << 20)) std::vector<char>().swap(mapped);
   return true;
 }
 

@@ -188,6 +188,8 @@ void FillByteOffsets(Encoding& e, std::string_view a, const std::string_view* b)
     auto at = [&](size_t c) { return c < n ? p[c] : p[n - 1]; };
     e.byte_offsets[i] = {at(s), at(t)};
   }
+  for (auto* v : {&pa, &pb})  // kept for the next text, unless a huge one made it huge
+    if (v->capacity() > (1u << 20)) std::vector<size_t>().swap(*v);
 }
 
 }  // namespace
