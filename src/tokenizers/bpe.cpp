@@ -237,13 +237,6 @@ class BpeModel : public Model, public WordModel {
     *out = {};
     if (scratch.capacity() > kKeepScratch) std::vector<WordToken>().swap(scratch);  // a huge word came before
     if (word.empty()) return Status::Ok();
-    if (ignore_merges) {
-      if (auto id = vocab.Find(word)) {
-        scratch.assign(1, {*id, static_cast<uint32_t>(word.size())});
-        *out = scratch;
-        return Status::Ok();
-      }
-    }
     WordCache& cache = ThreadCache(serial);
     const uint64_t hash = HashWord(word);
     uint32_t count = 0;
@@ -252,7 +245,10 @@ class BpeModel : public Model, public WordModel {
       return Status::Ok();
     }
     scratch.clear();
-    ACCEL_RETURN_IF_ERROR(MergeWord(word, scratch));
+    std::optional<int64_t> whole;
+    if (ignore_merges) whole = vocab.Find(word);  // a word in the vocabulary is one token
+    if (whole) scratch.push_back({*whole, static_cast<uint32_t>(word.size())});
+    else ACCEL_RETURN_IF_ERROR(MergeWord(word, scratch));
     cache.Insert(word, hash, scratch.data(), static_cast<uint32_t>(scratch.size()));
     *out = scratch;
     return Status::Ok();
