@@ -2,6 +2,8 @@
 // own files.
 #include "tokenizers/models.h"
 
+#include <algorithm>
+
 namespace accel::tok {
 
 bool Vocab::Add(const std::string& token, int64_t id) {
@@ -18,9 +20,18 @@ bool Vocab::Add(const std::string& token, int64_t id) {
 
 Vocab ParseVocabObject(const json& j, const char* what) {
   if (!j.is_object()) ThrowJson(std::string(what) + " must be an object of token -> id");
-  Vocab v;
+  // Strings are kept in a table indexed by id: a few huge ids in a small vocabulary (only ever
+  // seen in broken files) would make it gigabytes.
+  int64_t max_id = -1;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!it.value().is_number_integer()) ThrowJson(std::string(what) + ": id of '" + it.key() + "' is not an integer");
+    max_id = std::max(max_id, it.value().get<int64_t>());
+  }
+  if (max_id >= static_cast<int64_t>(4 * j.size() + (1 << 16)))
+    ThrowJson(std::string(what) + ": id " + std::to_string(max_id) + " is far beyond the " + std::to_string(j.size()) +
+              " tokens");
+  Vocab v;
+  for (auto it = j.begin(); it != j.end(); ++it) {
     if (!v.Add(it.key(), it.value().get<int64_t>()))
       ThrowJson(std::string(what) + ": id of '" + it.key() + "' is out of range");
   }
