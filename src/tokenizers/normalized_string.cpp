@@ -137,9 +137,35 @@ void NormalizedString::Transform(const std::vector<CharChange>& dest, size_t ini
   TransformRange(range->first, range->second, dest, initial_offset);
 }
 
+bool NormalizedString::CoversAll() const {
+  auto range = OriginalToNormalized(0, original_len_);
+  return range && range->first == 0 && range->second == normalized_.size();
+}
+
+bool NormalizedString::RewriteInPlace(const std::vector<CharChange>& dest) {
+  // dest holds one change-0 char per char of the text: where each keeps its UTF-8 length,
+  // Transform would give the same bytes' alignments back (all bytes of a char share one), so
+  // the text can be rewritten where it is.
+  if (!CoversAll()) return false;
+  size_t i = 0, k = 0;
+  for (; i < normalized_.size() && k < dest.size(); ++k) {
+    int len;
+    DecodeUtf8(normalized_, i, &len);
+    if (dest[k].change != 0 || Utf8Len(dest[k].c) != len) return false;
+    i += len;
+  }
+  if (i != normalized_.size() || k != dest.size()) return false;
+  std::string out;
+  out.reserve(normalized_.size());
+  for (const CharChange& cc : dest) AppendUtf8(out, cc.c);
+  normalized_ = std::move(out);
+  return true;
+}
+
 void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
   int removed = 0;
   size_t removed_start = 0;
+  bool any_removed = false;
   std::vector<CharChange> dest;
   dest.reserve(normalized_.size());
   std::optional<char32_t> last;
@@ -154,26 +180,32 @@ void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
       removed = 0;
     } else {
       ++removed;
+      any_removed = true;
     }
   }
+  if (!any_removed && CoversAll()) return;  // every char kept: Transform would change nothing
   if (last) dest.push_back({*last, -removed});
   Transform(dest, removed_start);
 }
 
 void NormalizedString::Map(const std::function<char32_t(char32_t)>& fn) {
   std::vector<CharChange> dest;
+  bool changed = false;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
     char32_t c = DecodeUtf8(normalized_, i, &len);
     i += len;
     dest.push_back({fn(c), 0});
+    changed |= dest.back().c != c;
   }
-  Transform(dest, 0);
+  if (!changed && CoversAll()) return;  // Transform of the same chars would change nothing
+  if (!RewriteInPlace(dest)) Transform(dest, 0);
 }
 
 void NormalizedString::Lowercase() {
   std::vector<CharChange> dest;
   std::vector<char32_t> tmp;
+  bool changed = false;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
     char32_t c = DecodeUtf8(normalized_, i, &len);
@@ -181,8 +213,10 @@ void NormalizedString::Lowercase() {
     tmp.clear();
     LowercaseChar(c, tmp);
     for (size_t k = 0; k < tmp.size(); ++k) dest.push_back({tmp[k], k > 0 ? 1 : 0});
+    changed |= tmp.size() != 1 || tmp[0] != c;
   }
-  Transform(dest, 0);
+  if (!changed && CoversAll()) return;
+  if (!RewriteInPlace(dest)) Transform(dest, 0);
 }
 
 void NormalizedString::Uppercase() {
@@ -199,7 +233,13 @@ void NormalizedString::Uppercase() {
   Transform(dest, 0);
 }
 
-void NormalizedString::Normalize(NormalForm form) { Transform(NormalizeWithChanges(normalized_, form), 0); }
+void NormalizedString::Normalize(NormalForm form) {
+  // Every normal form leaves ASCII as it is.
+  if (std::all_of(normalized_.begin(), normalized_.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; }) &&
+      CoversAll())
+    return;
+  Transform(NormalizeWithChanges(normalized_, form), 0);
+}
 
 void NormalizedString::Prepend(std::string_view s) {
   if (normalized_.empty() || s.empty()) return;
