@@ -2,12 +2,12 @@
 // applied repeatedly (ties go to the leftmost pair). Results per word are cached per thread.
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "tokenizers/models.h"
+#include "tokenizers/word_cache.h"
 
 namespace accel::tok {
 namespace {
@@ -57,120 +57,6 @@ class MergeTable {
   size_t mask_ = 0;
 };
 
-uint64_t Load64(const unsigned char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-uint32_t Load32(const unsigned char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-uint64_t HashWord(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-  uint64_t tail;
-  if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 < n; i += 8) {
-      h = (h ^ Load64(p + i)) * 0xff51afd7ed558ccdULL;
-      h ^= h >> 32;
-    }
-    tail = Load64(p + n - 8);  // overlaps the last full block when n is not a multiple of 8
-  } else if (n >= 4) {
-    tail = Load32(p) | (static_cast<uint64_t>(Load32(p + n - 4)) << 32);
-  } else {
-    tail = n == 0 ? 0 : p[0] | (static_cast<uint64_t>(p[n / 2]) << 8) | (static_cast<uint64_t>(p[n - 1]) << 16);
-  }
-  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 29);
-}
-
-// The tokens of recently seen words: open addressing over flat arrays (keys in one byte
-// buffer, tokens in one vector), growing up to kMaxWords and emptied when full, so its size
-// stays bounded whatever text goes through it.
-class WordCache {
- public:
-  static constexpr size_t kMaxWords = 16384;
-  static constexpr size_t kMaxWordLen = 256;  // longer words are rare and not worth keeping
-
-  // The cached tokens of `word` (nullptr if absent); *count gets their number.
-  const WordToken* Find(std::string_view word, uint64_t hash, uint32_t* count) const {
-    if (slots_.empty()) return nullptr;
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.key_len == 0) return nullptr;
-      if (s.hash == hash && s.key_len == word.size() && std::memcmp(keys_.data() + s.key_off, word.data(), word.size()) == 0) {
-        *count = s.tok_count;
-        return toks_.data() + s.tok_off;
-      }
-    }
-  }
-
-  void Insert(std::string_view word, uint64_t hash, const WordToken* toks, uint32_t count) {
-    if (word.empty() || word.size() > kMaxWordLen) return;
-    if (used_ >= kMaxWords) Clear();
-    if ((used_ + 1) * 2 > slots_.size()) Grow();
-    size_t i = hash & mask_;
-    while (slots_[i].key_len != 0) i = (i + 1) & mask_;
-    slots_[i] = {hash, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(word.size()),
-                 static_cast<uint32_t>(toks_.size()), count};
-    keys_.append(word);
-    toks_.insert(toks_.end(), toks, toks + count);
-    ++used_;
-  }
-
- private:
-  struct Slot {
-    uint64_t hash;
-    uint32_t key_off, key_len;  // key_len 0 = empty slot (words are never empty)
-    uint32_t tok_off, tok_count;
-  };
-
-  void Clear() {
-    std::fill(slots_.begin(), slots_.end(), Slot{});
-    keys_.clear();
-    toks_.clear();
-    used_ = 0;
-  }
-
-  void Grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 256 : old.size() * 2, Slot{});
-    mask_ = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.key_len == 0) continue;
-      size_t i = s.hash & mask_;
-      while (slots_[i].key_len != 0) i = (i + 1) & mask_;
-      slots_[i] = s;
-    }
-  }
-
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-  std::string keys_;
-  std::vector<WordToken> toks_;
-  size_t used_ = 0;
-};
-
-// This thread's cache for the model with `serial`. A thread keeps caches for the last four
-// models it used, so a process that loads many tokenizers holds a bounded amount.
-WordCache& ThreadCache(uint64_t serial) {
-  thread_local std::array<std::pair<uint64_t, std::unique_ptr<WordCache>>, 4> caches;
-  if (caches[0].first == serial) return *caches[0].second;
-  size_t i = 1;
-  while (i < caches.size() && caches[i].first != serial) ++i;
-  if (i == caches.size()) {
-    i = caches.size() - 1;  // least recently used
-    caches[i] = {serial, std::make_unique<WordCache>()};
-  }
-  std::rotate(caches.begin(), caches.begin() + i, caches.begin() + i + 1);
-  return *caches[0].second;
-}
-
 struct Symbol {
   int64_t id;
   int32_t prev, next;
@@ -185,8 +71,6 @@ struct Candidate {
   bool operator<(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
 };
 
-std::atomic<uint64_t> g_next_bpe_serial{1};
-
 class BpeModel : public Model, public WordModel {
  public:
   Vocab vocab;
@@ -200,7 +84,7 @@ class BpeModel : public Model, public WordModel {
   // Id of every one- or two-byte character that is a vocabulary entry (-1 = not one): the
   // symbols every byte-level word starts from, looked up without hashing a string.
   std::vector<int32_t> small_char_ids;
-  uint64_t serial = g_next_bpe_serial.fetch_add(1);
+  uint64_t serial = NextModelSerial();
   // Per-thread scratch larger than this (elements) is freed after a word, not kept.
   static constexpr size_t kKeepScratch = 1 << 16;
 
@@ -239,11 +123,7 @@ class BpeModel : public Model, public WordModel {
     if (word.empty()) return Status::Ok();
     WordCache& cache = ThreadCache(serial);
     const uint64_t hash = HashWord(word);
-    uint32_t count = 0;
-    if (const WordToken* hit = cache.Find(word, hash, &count)) {
-      *out = {hit, count};
-      return Status::Ok();
-    }
+    if (cache.Find(word, hash, out)) return Status::Ok();
     scratch.clear();
     std::optional<int64_t> whole;
     if (ignore_merges) whole = vocab.Find(word);  // a word in the vocabulary is one token

@@ -32,6 +32,9 @@ Status FindMatches(const Regex& re, std::string_view text, std::vector<PatternPi
 // Every char for which pred is true is one match.
 void FindMatches(const std::function<bool(char32_t)>& pred, std::string_view text, std::vector<PatternPiece>& out);
 void InvertMatches(std::vector<PatternPiece>& pieces);
+// The byte ranges `behavior` keeps of pattern pieces (HF NormalizedString::split), in order;
+// empty ranges included.
+void SplitRanges(const std::vector<PatternPiece>& pieces, SplitBehavior behavior, std::vector<Span>& out);
 
 class NormalizedString {
  public:

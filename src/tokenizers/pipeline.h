@@ -71,11 +71,22 @@ struct ByteLevelWords {
   bool keep_matches = true, keep_gaps = true;
 };
 
+// A pre-tokenizer that only cuts pieces into words, never changing their text, can say where
+// the words of a piece are; HfBackend then runs the model on each in place (split_words.h).
+class WordSplitter {
+ public:
+  virtual ~WordSplitter() = default;
+  // Appends the non-empty words of `text` as byte ranges, in order: the pieces PreTokenize
+  // would make of a piece holding `text`.
+  virtual Status SplitWords(std::string_view text, std::vector<Span>& out) const = 0;
+};
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
   virtual Status PreTokenize(PreTokenizedString& s) const = 0;
   virtual std::optional<ByteLevelWords> AsByteLevelWords() const { return std::nullopt; }
+  virtual const WordSplitter* AsWordSplitter() const { return nullptr; }
 };
 
 // One token of a word as a WordModel reports it: id and length in bytes of the word.

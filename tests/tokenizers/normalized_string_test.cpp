@@ -4,6 +4,8 @@
 #include <functional>
 #include <random>
 
+#include <utf8proc.h>
+
 #include <gtest/gtest.h>
 
 #include "tokenizers/normalized_string.h"
@@ -135,6 +137,21 @@ TEST(NormalizedString, ShortCutsEqualPlainTransforms) {
       }
       ASSERT_TRUE(Same(fast, ref)) << "text '" << text << "', iteration " << iter << ", step " << step;
     }
+  }
+}
+
+// The ASCII answers unicode.cpp gives without asking utf8proc are utf8proc's answers.
+TEST(Unicode, AsciiShortCutsAgreeWithUtf8proc) {
+  for (char32_t c = 0; c < 0x80; ++c) {
+    const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
+    EXPECT_EQ(IsControlOrOther(c), cat >= UTF8PROC_CATEGORY_CC && cat <= UTF8PROC_CATEGORY_CO) << static_cast<int>(c);
+    EXPECT_EQ(IsNumeric(c), cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) << static_cast<int>(c);
+    EXPECT_EQ(IsMarkNonspacing(c), cat == UTF8PROC_CATEGORY_MN) << static_cast<int>(c);
+    EXPECT_EQ(IsCombiningMark(c), cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME) << static_cast<int>(c);
+    EXPECT_EQ(utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class, 0) << static_cast<int>(c);
+    auto nfd = NormalizeWithChanges(std::string(1, static_cast<char>(c)), NormalForm::kNfkd);
+    ASSERT_EQ(nfd.size(), 1u);
+    EXPECT_EQ(nfd[0].c, c);
   }
 }
 
