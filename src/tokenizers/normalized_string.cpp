@@ -172,28 +172,41 @@ bool NormalizedString::CoversAll() const {
   return range && range->first == 0 && range->second == normalized_.size();
 }
 
-bool NormalizedString::RewriteInPlace(const std::vector<CharChange>& dest) {
-  // dest holds one change-0 char per char of the text: where each keeps its UTF-8 length,
-  // Transform would give the same bytes' alignments back (all bytes of a char share one), so
-  // the text can be rewritten where it is.
-  if (!CoversAll()) return false;
-  size_t i = 0, k = 0;
-  for (; i < normalized_.size() && k < dest.size(); ++k) {
+namespace {
+
+// Rewrites each char c of `text` as fn(c) when every char becomes exactly one char of the same
+// UTF-8 length (fn(c, &r) returns false where c becomes several); returns false, with `text`
+// untouched, otherwise. For a text whose transform would cover all of it, this is exactly what
+// Transform does with those change-0 chars: all bytes of a char share one alignment, so the
+// alignments stay as they are.
+template <typename Fn>
+bool RewriteSameShape(std::string& text, Fn fn) {
+  std::string out(text);
+  for (size_t i = 0; i < text.size();) {
     int len;
-    DecodeUtf8(normalized_, i, &len);
-    if (dest[k].change != 0 || Utf8Len(dest[k].c) != len) return false;
+    const char32_t c = DecodeUtf8(text, i, &len);
+    char32_t r;
+    if (!fn(c, &r) || Utf8Len(r) != len) return false;
+    if (r != c) PutUtf8(r, out.data() + i);
     i += len;
   }
-  if (i != normalized_.size() || k != dest.size()) return false;
-  size_t w = 0;
-  for (const CharChange& cc : dest) w += PutUtf8(cc.c, normalized_.data() + w);
+  text.swap(out);
   return true;
 }
 
+}  // namespace
+
 void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
+  // Usually every char is kept, and then Transform would change nothing.
+  size_t first_removed = 0;
+  while (first_removed < normalized_.size()) {
+    int len;
+    if (!keep(DecodeUtf8(normalized_, first_removed, &len))) break;
+    first_removed += len;
+  }
+  if (first_removed == normalized_.size() && CoversAll()) return;
   int removed = 0;
   size_t removed_start = 0;
-  bool any_removed = false;
   std::vector<CharChange> dest;
   dest.reserve(normalized_.size());
   std::optional<char32_t> last;
@@ -208,32 +221,42 @@ void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
       removed = 0;
     } else {
       ++removed;
-      any_removed = true;
     }
   }
-  if (!any_removed && CoversAll()) return;  // every char kept: Transform would change nothing
   if (last) dest.push_back({*last, -removed});
   Transform(dest, removed_start);
 }
 
 void NormalizedString::Map(const std::function<char32_t(char32_t)>& fn) {
+  if (CoversAll() && RewriteSameShape(normalized_, [&](char32_t c, char32_t* r) {
+        *r = fn(c);
+        return true;
+      }))
+    return;
   std::vector<CharChange> dest;
-  bool changed = false;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
     char32_t c = DecodeUtf8(normalized_, i, &len);
     i += len;
     dest.push_back({fn(c), 0});
-    changed |= dest.back().c != c;
   }
-  if (!changed && CoversAll()) return;  // Transform of the same chars would change nothing
-  if (!RewriteInPlace(dest)) Transform(dest, 0);
+  Transform(dest, 0);
 }
 
 void NormalizedString::Lowercase() {
-  std::vector<CharChange> dest;
   std::vector<char32_t> tmp;
-  bool changed = false;
+  if (CoversAll() && RewriteSameShape(normalized_, [&](char32_t c, char32_t* r) {
+        if (c < 0x80) {
+          *r = c >= 'A' && c <= 'Z' ? c + 32 : c;
+          return true;
+        }
+        tmp.clear();
+        LowercaseChar(c, tmp);
+        *r = tmp.empty() ? c : tmp[0];
+        return tmp.size() == 1;
+      }))
+    return;
+  std::vector<CharChange> dest;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
     char32_t c = DecodeUtf8(normalized_, i, &len);
@@ -241,10 +264,8 @@ void NormalizedString::Lowercase() {
     tmp.clear();
     LowercaseChar(c, tmp);
     for (size_t k = 0; k < tmp.size(); ++k) dest.push_back({tmp[k], k > 0 ? 1 : 0});
-    changed |= tmp.size() != 1 || tmp[0] != c;
   }
-  if (!changed && CoversAll()) return;
-  if (!RewriteInPlace(dest)) Transform(dest, 0);
+  Transform(dest, 0);
 }
 
 void NormalizedString::Uppercase() {

@@ -78,9 +78,6 @@ class NormalizedString {
  private:
   // Whether Transform would act on all of the text (its original span maps to all of it).
   bool CoversAll() const;
-  // Applies a 1:1, length-preserving char rewrite without touching alignments; false (and
-  // nothing done) when `dest` is not one.
-  bool RewriteInPlace(const std::vector<CharChange>& dest);
 
   std::string normalized_;
   std::vector<std::pair<uint32_t, uint32_t>> align_;  // per normalized byte
