@@ -34,7 +34,8 @@ Result<bool> EncodeSplitWords(std::string_view text, int64_t type_id, const PreT
     }
     words.clear();
     ACCEL_RETURN_IF_ERROR(splitter.SplitWords(n.get(), words));
-    for (const auto [start, stop] : words) {
+    for (const Span& w : words) {
+      const size_t start = w.first, stop = w.second;
       const std::string_view word = std::string_view(n.get()).substr(start, stop - start);
       // A token [a, b) of the word is [start + a, start + b) of the piece; the general pipeline
       // maps it through the word's own slice, which agrees unless the token is empty (HF then

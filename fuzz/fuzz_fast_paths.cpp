@@ -1,6 +1,6 @@
-// The byte-level fast path (tokenizers/byte_level_words.h) gives exactly the general pipeline's
-// encoding on any valid UTF-8, for every byte-level fixture tokenizer: the first byte picks the
-// tokenizer, the rest is the text.
+// The fast paths (tokenizers/byte_level_words.h for the byte-level fixtures, split_words.h for
+// BERT's) give exactly the general pipeline's encoding on any valid UTF-8: the first byte picks
+// the tokenizer, the rest is the text.
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -19,13 +19,14 @@ struct Pair {
 const std::vector<Pair>& Backends() {
   static const auto* list = [] {
     auto* v = new std::vector<Pair>();
-    for (const char* name : {"gpt2-bytelevel-bpe", "llama3-bpe", "roberta-bpe", "whisper-bpe"}) {
+    for (const char* name : {"gpt2-bytelevel-bpe", "llama3-bpe", "roberta-bpe", "whisper-bpe", "bert-wordpiece"}) {
       std::ifstream in(std::string(ACCEL_TOKENIZER_DATA) + "/" + name + "/tokenizer.json");
       std::string text((std::istreambuf_iterator<char>(in)), {});
       auto fast = accel::tok::ParseHfTokenizer(text, nullptr, nullptr, true);
       auto general = accel::tok::ParseHfTokenizer(text, nullptr, nullptr, false);
-      // Fixture data missing, or the fast path not taken: the target would test nothing.
-      if (!fast.ok() || !general.ok() || !fast.value()->fast_byte_level()) __builtin_trap();
+      // Fixture data missing, or no fast path taken: the target would test nothing.
+      if (!fast.ok() || !general.ok() || !(fast.value()->fast_byte_level() || fast.value()->fast_split_words()))
+        __builtin_trap();
       v->push_back({std::move(fast).value(), std::move(general).value()});
     }
     return v;
