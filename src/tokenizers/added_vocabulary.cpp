@@ -1,6 +1,7 @@
 #include "tokenizers/added_vocabulary.h"
 
 #include <cctype>
+#include <cstring>
 
 #include <utf8proc.h>
 
@@ -9,7 +10,22 @@ namespace accel::tok {
 void TokenMatcher::Add(const std::string& pattern, int64_t id) {
   if (pattern.empty()) return;
   trie_.Insert(pattern, id);
-  first_[static_cast<unsigned char>(pattern[0])] = true;
+  const auto first = static_cast<unsigned char>(pattern[0]);
+  if (!first_[first]) {
+    first_[first] = true;
+    ++first_count_;
+    only_first_ = first;
+  }
+}
+
+size_t TokenMatcher::NextCandidate(std::string_view text, size_t pos) const {
+  if (pos >= text.size()) return text.size();
+  if (first_count_ == 1) {
+    const void* hit = std::memchr(text.data() + pos, only_first_, text.size() - pos);
+    return hit ? static_cast<size_t>(static_cast<const char*>(hit) - text.data()) : text.size();
+  }
+  while (pos < text.size() && !first_[static_cast<unsigned char>(text[pos])]) ++pos;
+  return pos;
 }
 
 size_t TokenMatcher::LongestAt(std::string_view text, size_t pos, int64_t* id) const {
@@ -79,25 +95,23 @@ char32_t LastChar(std::string_view s) {
 
 }  // namespace
 
-void AddedVocabulary::Split(NormalizedString&& s, const TokenMatcher& m, std::vector<PreTokenizedString::Piece>& out) const {
-  const std::string& text = s.get();
+void AddedVocabulary::FindSegments(std::string_view text, const TokenMatcher& m, std::vector<Segment>& out) const {
   if (m.empty() || text.empty()) {
-    out.push_back({std::move(s), std::nullopt});
+    out.push_back({0, text.size(), -1});
     return;
   }
-  struct Hit { size_t start, stop; int64_t id; bool is_token; };
-  std::vector<Hit> hits;
   size_t start_offset = 0;
   size_t pos = 0;
   while (pos < text.size()) {
-    if (!m.CanStartWith(static_cast<unsigned char>(text[pos]))) { ++pos; continue; }
+    pos = m.NextCandidate(text, pos);
+    if (pos >= text.size()) break;
     int64_t id = -1;
     size_t len = m.LongestAt(text, pos, &id);
     if (len == 0) { ++pos; continue; }
     size_t start = pos, stop = pos + len;
     const AddedToken* tok = ById(id);
     if (tok && tok->single_word) {
-      bool start_space = start == 0 || !IsWordChar(LastChar(std::string_view(text).substr(0, start)));
+      bool start_space = start == 0 || !IsWordChar(LastChar(text.substr(0, start)));
       int l;
       bool stop_space = stop == text.size() || !IsWordChar(DecodeUtf8(text, stop, &l));
       if (!start_space || !stop_space) { pos = stop; continue; }
@@ -120,20 +134,46 @@ void AddedVocabulary::Split(NormalizedString&& s, const TokenMatcher& m, std::ve
         stop += l;
       }
     }
-    if (start_offset < start) hits.push_back({start_offset, start, -1, false});
-    hits.push_back({start, stop, id, true});
+    if (start_offset < start) out.push_back({start_offset, start, -1});
+    out.push_back({start, stop, id});
     start_offset = stop;
     pos = stop;
   }
-  if (start_offset != text.size()) hits.push_back({start_offset, text.size(), -1, false});
-  for (const Hit& h : hits) {
-    NormalizedString piece = s.Slice(h.start, h.stop);
-    if (h.is_token) {
-      std::vector<Token> toks{{h.id, piece.get(), {0, piece.len()}}};
+  if (start_offset != text.size()) out.push_back({start_offset, text.size(), -1});
+}
+
+void AddedVocabulary::Split(NormalizedString&& s, const TokenMatcher& m, std::vector<PreTokenizedString::Piece>& out) const {
+  if (m.empty() || s.empty()) {
+    out.push_back({std::move(s), std::nullopt});
+    return;
+  }
+  std::vector<Segment> segments;
+  FindSegments(s.get(), m, segments);
+  for (const Segment& g : segments) {
+    NormalizedString piece = s.Slice(g.start, g.stop);
+    if (g.id >= 0) {
+      std::vector<Token> toks{{g.id, piece.get(), {0, piece.len()}}};
       out.push_back({std::move(piece), std::move(toks)});
     } else {
       out.push_back({std::move(piece), std::nullopt});
     }
+  }
+}
+
+void AddedVocabulary::SplitUnnormalized(std::string_view text, std::vector<Segment>& out) const {
+  thread_local std::vector<Segment> first, second;
+  first.clear();
+  FindSegments(text, raw_, first);
+  for (const Segment& f : first) {
+    if (f.id >= 0) {
+      out.push_back(f);
+      continue;
+    }
+    if (f.start == f.stop) continue;
+    second.clear();
+    FindSegments(text.substr(f.start, f.stop - f.start), normalized_, second);
+    for (const Segment& g : second)
+      if (g.start != g.stop) out.push_back({f.start + g.start, f.start + g.stop, g.id});
   }
 }
 

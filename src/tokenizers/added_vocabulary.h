@@ -30,10 +30,14 @@ class TokenMatcher {
   // Longest pattern starting exactly at `pos`: returns its length (0 = none) and id.
   size_t LongestAt(std::string_view text, size_t pos, int64_t* id) const;
   bool CanStartWith(unsigned char c) const { return first_[c]; }
+  // First position >= pos where a pattern may start (text.size() if none).
+  size_t NextCandidate(std::string_view text, size_t pos) const;
 
  private:
   ByteTrie trie_;
   bool first_[256] = {};
+  int first_count_ = 0;        // distinct first bytes
+  unsigned char only_first_ = 0;  // the first byte when there is just one (often '<')
 };
 
 class AddedVocabulary {
@@ -41,6 +45,15 @@ class AddedVocabulary {
   // `normalizer` may be null; it normalizes `normalized: true` tokens for matching.
   Status Build(std::vector<AddedToken> tokens, const Normalizer* normalizer);
   Status ExtractAndNormalize(const Normalizer* normalizer, std::string_view text, PreTokenizedString& out) const;
+
+  // A byte range of a text and the added token found there (id -1: text between tokens).
+  struct Segment {
+    size_t start, stop;
+    int64_t id;
+  };
+  // What ExtractAndNormalize finds when there is no normalizer, as byte ranges of `text`:
+  // the added tokens and the non-empty text between them, in order.
+  void SplitUnnormalized(std::string_view text, std::vector<Segment>& out) const;
 
   std::optional<int64_t> TokenToId(std::string_view t) const;
   const AddedToken* ById(int64_t id) const;
@@ -50,6 +63,9 @@ class AddedVocabulary {
   const std::vector<AddedToken>& tokens() const { return tokens_; }
 
  private:
+  // Leftmost-longest matches of `m` (with single_word / lstrip / rstrip applied) and the text
+  // between them, covering `text`.
+  void FindSegments(std::string_view text, const TokenMatcher& m, std::vector<Segment>& out) const;
   void Split(NormalizedString&& s, const TokenMatcher& m, std::vector<PreTokenizedString::Piece>& out) const;
   std::vector<AddedToken> tokens_;
   std::unordered_map<int64_t, size_t> by_id_;

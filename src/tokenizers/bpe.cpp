@@ -1,10 +1,13 @@
 // Byte-pair encoding (HF BPE): chars -> symbols, then the lowest-ranked adjacent merge is
 // applied repeatedly (ties go to the leftmost pair). Results per word are cached per thread.
-#include <atomic>
+#include <algorithm>
+#include <array>
 #include <cstdio>
-#include <queue>
+#include <cstring>
+#include <memory>
 
 #include "tokenizers/models.h"
+#include "tokenizers/word_cache.h"
 
 namespace accel::tok {
 namespace {
@@ -24,8 +27,7 @@ class MergeTable {
     vals_.resize(cap);
     mask_ = cap - 1;
   }
-  // Keeps the first occurrence (lowest rank) like HF's map insertion of later duplicates...
-  // HF overwrites with the later rank; we mirror that.
+  // A later duplicate of a pair overwrites the earlier one, as HF's map insertion does.
   void Put(uint64_t key, MergeInfo v) {
     size_t i = Hash(key) & mask_;
     while (keys_[i] != kEmpty && keys_[i] != key) i = (i + 1) & mask_;
@@ -58,16 +60,18 @@ class MergeTable {
 struct Symbol {
   int64_t id;
   int32_t prev, next;
-  uint32_t len;  // bytes of the pre-token this symbol covers (0 = merged away)
+  uint32_t len;  // bytes of the word this symbol covers (0 = merged away)
 };
 
-struct CachedWord {
-  std::vector<std::pair<int64_t, uint32_t>> symbols;  // id, byte length
+struct Candidate {
+  uint32_t rank;
+  int32_t pos;
+  int64_t new_id;
+  // std::*_heap keep the largest on top: "larger" = lower rank, then leftmost.
+  bool operator<(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
 };
 
-std::atomic<uint64_t> g_next_bpe_serial{1};
-
-class BpeModel : public Model {
+class BpeModel : public Model, public WordModel {
  public:
   Vocab vocab;
   MergeTable merges;
@@ -77,65 +81,89 @@ class BpeModel : public Model {
   bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
   std::optional<int64_t> unk_id;
   std::vector<int64_t> byte_ids;  // <0xXX> ids for byte fallback (-1 = absent)
-  uint64_t serial = g_next_bpe_serial.fetch_add(1);
-  static constexpr size_t kCacheCapacity = 10000;
-  static constexpr size_t kMaxCachedLen = 256;
+  // Id of every one- or two-byte character that is a vocabulary entry (-1 = not one): the
+  // symbols every byte-level word starts from, looked up without hashing a string.
+  std::vector<int32_t> small_char_ids;
+  uint64_t serial = NextModelSerial();
+  // Per-thread scratch larger than this (elements) is freed after a word, not kept.
+  static constexpr size_t kKeepScratch = 1 << 16;
+
+  void Finish() {
+    // An empty prefix or suffix changes no lookup: treat it as absent.
+    has_prefix = has_prefix && !prefix.empty();
+    has_suffix = has_suffix && !suffix.empty();
+    small_char_ids.assign(0x800, -1);
+    std::string s;
+    for (char32_t c = 0; c < 0x800; ++c) {
+      s.clear();
+      AppendUtf8(s, c);
+      if (auto id = vocab.Find(s); id && *id <= INT32_MAX) small_char_ids[c] = static_cast<int32_t>(*id);
+    }
+  }
+
+  const WordModel* AsWordModel() const override { return this; }
+  const std::vector<std::string>& TokenStrings() const override { return vocab.strings(); }
 
   Status Tokenize(std::string_view seq, std::vector<Token>& out) const override {
-    if (seq.empty()) return Status::Ok();
-    if (ignore_merges) {
-      if (auto id = vocab.Find(seq)) {
-        out.push_back({*id, std::string(seq), {0, seq.size()}});
-        return Status::Ok();
-      }
+    std::span<const WordToken> toks;
+    ACCEL_RETURN_IF_ERROR(TokenizeWord(seq, &toks));
+    size_t off = 0;
+    for (const WordToken& t : toks) {
+      const std::string* s = vocab.Token(t.id);
+      out.push_back({t.id, s ? *s : std::string(), {off, off + t.len}});
+      off += t.len;
     }
-    thread_local std::unordered_map<uint64_t, std::unordered_map<std::string, CachedWord, StringHash, std::equal_to<>>> caches;
-    auto& cache = caches[serial];
-    if (auto it = cache.find(seq); it != cache.end()) {
-      Emit(it->second, out);
-      return Status::Ok();
-    }
-    CachedWord word;
-    ACCEL_RETURN_IF_ERROR(MergeWord(seq, word));
-    Emit(word, out);
-    if (seq.size() < kMaxCachedLen && cache.size() < kCacheCapacity) cache.emplace(std::string(seq), std::move(word));
     return Status::Ok();
   }
 
-  void Emit(const CachedWord& w, std::vector<Token>& out) const {
-    size_t off = 0;
-    for (auto [id, len] : w.symbols) {
-      const std::string* t = vocab.Token(id);
-      out.push_back({id, t ? *t : std::string(), {off, off + len}});
-      off += len;
-    }
+  Status TokenizeWord(std::string_view word, std::span<const WordToken>* out) const override {
+    thread_local std::vector<WordToken> scratch;
+    *out = {};
+    if (scratch.capacity() > kKeepScratch) std::vector<WordToken>().swap(scratch);  // a huge word came before
+    if (word.empty()) return Status::Ok();
+    WordCache& cache = ThreadCache(serial);
+    const uint64_t hash = HashWord(word);
+    if (cache.Find(word, hash, out)) return Status::Ok();
+    scratch.clear();
+    std::optional<int64_t> whole;
+    if (ignore_merges) whole = vocab.Find(word);  // a word in the vocabulary is one token
+    if (whole) scratch.push_back({*whole, static_cast<uint32_t>(word.size())});
+    else ACCEL_RETURN_IF_ERROR(MergeWord(word, scratch));
+    cache.Insert(word, hash, scratch.data(), static_cast<uint32_t>(scratch.size()));
+    *out = scratch;
+    return Status::Ok();
   }
 
-  Status MergeWord(std::string_view w, CachedWord& result) const {
-    std::vector<Symbol> symbols;
-    symbols.reserve(w.size());
+  // HF's merge_word + merge_all: the same symbols, the same queue order, the same check that a
+  // queued merge still applies (by its product id), so even its quirks give the same tokens.
+  Status MergeWord(std::string_view w, std::vector<WordToken>& out) const {
+    thread_local std::vector<Symbol> symbols;
+    thread_local std::vector<Candidate> queue;
+    thread_local std::string buf;
+    symbols.clear();
     std::optional<std::pair<int64_t, uint32_t>> unk;
     auto add = [&](int64_t id, uint32_t len) {
       int32_t idx = static_cast<int32_t>(symbols.size());
       symbols.push_back({id, idx - 1, -1, len});
       if (idx > 0) symbols[idx - 1].next = idx;
     };
-    std::string buf;
     for (size_t i = 0; i < w.size();) {
       int clen;
-      DecodeUtf8(w, i, &clen);
-      bool is_first = i == 0;
-      bool is_last = i + clen >= w.size();
+      const char32_t c = DecodeUtf8(w, i, &clen);
+      const bool is_first = i == 0;
+      const bool is_last = i + clen >= w.size();
       std::string_view piece = w.substr(i, clen);
       std::optional<int64_t> id;
-      if ((!is_first && has_prefix) || (is_last && has_suffix)) {
+      const bool affixed = (!is_first && has_prefix) || (is_last && has_suffix);
+      if (affixed) {
         buf.clear();
         if (!is_first && has_prefix) buf = prefix;
         buf.append(piece);
         if (is_last && has_suffix) buf += suffix;
         id = vocab.Find(buf);
+      } else if (c < 0x800) {
+        if (small_char_ids[c] >= 0) id = small_char_ids[c];
       } else {
-        buf.assign(piece);
         id = vocab.Find(piece);
       }
       i += clen;
@@ -148,6 +176,7 @@ class BpeModel : public Model {
         continue;
       }
       if (byte_fallback) {
+        if (!affixed) buf.assign(piece);
         bool all = true;
         for (unsigned char b : buf)
           if (byte_ids[b] < 0) all = false;
@@ -170,41 +199,43 @@ class BpeModel : public Model {
     }
     if (unk) add(unk->first, unk->second);
 
-    struct Cand {
-      uint32_t rank;
-      int32_t pos;
-      int64_t new_id;
-      bool operator<(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-    };
-    std::priority_queue<Cand> queue;
+    queue.clear();
     for (size_t k = 0; k + 1 < symbols.size(); ++k)
       if (const MergeInfo* m = merges.Get(MergeTable::Key(symbols[k].id, symbols[k + 1].id)))
-        queue.push({m->rank, static_cast<int32_t>(k), m->new_id});
+        queue.push_back({m->rank, static_cast<int32_t>(k), m->new_id});
+    std::make_heap(queue.begin(), queue.end());
+    auto push = [&](Candidate c) {
+      queue.push_back(c);
+      std::push_heap(queue.begin(), queue.end());
+    };
     while (!queue.empty()) {
-      Cand top = queue.top();
-      queue.pop();
+      std::pop_heap(queue.begin(), queue.end());
+      const Candidate top = queue.back();
+      queue.pop_back();
       Symbol& cur = symbols[top.pos];
       if (cur.len == 0 || cur.next == -1) continue;
-      int32_t next_pos = cur.next;
-      Symbol right = symbols[next_pos];
+      const int32_t next_pos = cur.next;
+      const Symbol right = symbols[next_pos];
       const MergeInfo* m = merges.Get(MergeTable::Key(cur.id, right.id));
       if (!m || m->new_id != top.new_id) continue;
       cur.id = top.new_id;
       cur.len += right.len;
       cur.next = right.next;
       symbols[next_pos].len = 0;
-      if (right.next > -1 && static_cast<size_t>(right.next) < symbols.size()) symbols[right.next].prev = top.pos;
+      if (right.next > -1) symbols[right.next].prev = top.pos;
       if (cur.prev >= 0) {
         if (const MergeInfo* pm = merges.Get(MergeTable::Key(symbols[cur.prev].id, cur.id)))
-          queue.push({pm->rank, cur.prev, pm->new_id});
+          push({pm->rank, cur.prev, pm->new_id});
       }
-      if (cur.next >= 0 && static_cast<size_t>(cur.next) < symbols.size()) {
+      if (cur.next >= 0) {
         if (const MergeInfo* nm = merges.Get(MergeTable::Key(cur.id, symbols[cur.next].id)))
-          queue.push({nm->rank, top.pos, nm->new_id});
+          push({nm->rank, top.pos, nm->new_id});
       }
     }
     for (const Symbol& s : symbols)
-      if (s.len != 0) result.symbols.push_back({s.id, s.len});
+      if (s.len != 0) out.push_back({s.id, s.len});
+    if (symbols.capacity() > kKeepScratch) std::vector<Symbol>().swap(symbols);
+    if (queue.capacity() > kKeepScratch) std::vector<Candidate>().swap(queue);
     return Status::Ok();
   }
 
@@ -283,6 +314,7 @@ std::unique_ptr<Model> ParseBpe(const json& j) {
     m->merges.Put(MergeTable::Key(*ida, *idb), {rank, *idm});
     ++rank;
   }
+  m->Finish();
   return m;
 }
 

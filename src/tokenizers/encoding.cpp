@@ -14,6 +14,23 @@ void Encoding::Append(const Encoding& o) {
   sequence_ids.insert(sequence_ids.end(), o.sequence_ids.begin(), o.sequence_ids.end());
 }
 
+void Encoding::Append(Encoding&& o) {
+  tokens.insert(tokens.end(), std::make_move_iterator(o.tokens.begin()), std::make_move_iterator(o.tokens.end()));
+  o.tokens.clear();
+  Append(static_cast<const Encoding&>(o));
+}
+
+void Encoding::Reserve(size_t n) {
+  ids.reserve(n);
+  type_ids.reserve(n);
+  attention_mask.reserve(n);
+  special_tokens_mask.reserve(n);
+  tokens.reserve(n);
+  offsets.reserve(n);
+  word_ids.reserve(n);
+  sequence_ids.reserve(n);
+}
+
 void Encoding::SetSequenceId(int64_t id) { sequence_ids.assign(ids.size(), id); }
 void Encoding::SetTypeIds(int64_t type_id) { type_ids.assign(ids.size(), type_id); }
 

@@ -23,6 +23,8 @@ struct Encoding {
   size_t size() const { return ids.size(); }
   // Appends `other` (HF Encoding::merge_with, without overflow combinations).
   void Append(const Encoding& other);
+  void Append(Encoding&& other);
+  void Reserve(size_t n);
   void SetSequenceId(int64_t id);
   void SetTypeIds(int64_t type_id);
 };

@@ -2,6 +2,9 @@
 // post-processor, and decoding through the decoder.
 #include "tokenizers/added_vocabulary.h"
 #include "tokenizers/backend.h"
+#include "tokenizers/byte_level_words.h"
+#include "tokenizers/char_offsets.h"
+#include "tokenizers/split_words.h"
 #include "tokenizers/models.h"
 
 namespace accel::tok {
@@ -15,10 +18,25 @@ class HfBackend : public Backend {
   std::unique_ptr<PostProcessor> post_processor;
   std::unique_ptr<Decoder> decoder;
   AddedVocabulary added;
+  std::optional<ByteLevelWords> byte_level;  // set when EncodeByteLevelWords applies
+  const WordSplitter* splitter = nullptr;     // set when EncodeSplitWords applies
+
+  bool fast_byte_level() const override { return byte_level.has_value(); }
+  bool fast_split_words() const override { return splitter != nullptr; }
 
   Result<Encoding> EncodeSequence(std::string_view text, int64_t type_id) const override {
+    if (byte_level) {
+      Encoding enc;
+      ACCEL_ASSIGN_OR_RETURN(bool done, EncodeByteLevelWords(text, type_id, added, *byte_level, *model->AsWordModel(), enc));
+      if (done) return enc;
+    }
     PreTokenizedString pts;
     ACCEL_RETURN_IF_ERROR(added.ExtractAndNormalize(normalizer.get(), text, pts));
+    if (splitter) {
+      Encoding enc;
+      ACCEL_ASSIGN_OR_RETURN(bool done, EncodeSplitWords(text, type_id, pts, *splitter, *model, enc));
+      if (done) return enc;
+    }
     if (pre_tokenizer) ACCEL_RETURN_IF_ERROR(pre_tokenizer->PreTokenize(pts));
     for (auto& p : pts.pieces) {
       if (p.tokens) continue;
@@ -26,21 +44,7 @@ class HfBackend : public Backend {
       ACCEL_RETURN_IF_ERROR(model->Tokenize(p.normalized.get(), toks));
       p.tokens = std::move(toks);
     }
-    // Byte -> code point index for offsets (HF BytesToCharOffsetConverter).
-    std::vector<uint32_t> char_of_byte(text.size());
-    uint32_t ci = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && i > 0) ++ci;
-      char_of_byte[i] = ci;
-    }
-    auto convert = [&](Span o) -> Span {
-      if (o.first >= text.size()) return o;  // not in the map: HF keeps byte offsets
-      size_t s = char_of_byte[o.first];
-      size_t e;
-      if (o.second < text.size()) e = char_of_byte[o.second];
-      else e = (o.second >= 1 && o.second - 1 < text.size() ? char_of_byte[o.second - 1] : s) + 1;
-      return {s, e};
-    };
+    const CharOffsets convert(text);
     Encoding enc;
     for (size_t idx = 0; idx < pts.pieces.size(); ++idx) {
       const auto& p = pts.pieces[idx];
@@ -64,8 +68,12 @@ class HfBackend : public Backend {
 
   Result<Encoding> PostProcess(std::vector<Encoding> encs, bool add_special) const override {
     if (post_processor) ACCEL_RETURN_IF_ERROR(post_processor->ProcessEncodings(encs, add_special));
+    if (encs.size() == 1) return std::move(encs[0]);
     Encoding out;
-    for (const auto& e : encs) out.Append(e);
+    size_t n = 0;
+    for (const auto& e : encs) n += e.size();
+    out.Reserve(n);
+    for (auto& e : encs) out.Append(std::move(e));
     return out;
   }
 
@@ -116,7 +124,7 @@ class HfBackend : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> ParseHfTokenizer(std::string_view json_text, std::string* truncation_json,
-                                                  std::string* padding_json) {
+                                                  std::string* padding_json, bool fast_paths) {
   json j = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Corrupt("tokenizer.json is not valid JSON");
   if (!j.is_object()) return Corrupt("tokenizer.json must hold a JSON object");
@@ -148,6 +156,9 @@ Result<std::unique_ptr<Backend>> ParseHfTokenizer(std::string_view json_text, st
       }
     }
     ACCEL_RETURN_IF_ERROR(b->added.Build(std::move(added), b->normalizer.get()));
+    if (fast_paths && !b->normalizer && b->pre_tokenizer && b->model->AsWordModel())
+      b->byte_level = b->pre_tokenizer->AsByteLevelWords();
+    if (fast_paths && b->pre_tokenizer) b->splitter = b->pre_tokenizer->AsWordSplitter();
     if (auto it = j.find("truncation"); it != j.end() && !it->is_null() && truncation_json) *truncation_json = it->dump();
     if (auto it = j.find("padding"); it != j.end() && !it->is_null() && padding_json) *padding_json = it->dump();
   } catch (const JsonError& e) {

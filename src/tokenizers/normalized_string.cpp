@@ -92,24 +92,51 @@ NormalizedString NormalizedString::Slice(size_t start, size_t end) const {
   return out;
 }
 
-void NormalizedString::TransformRange(size_t start, size_t end, const std::vector<CharChange>& dest, size_t initial_offset) {
-  // Lengths of the chars being replaced, consumed as the HF iterator does.
-  std::vector<int> lens;
-  for (size_t i = start; i < end;) {
-    int len;
-    DecodeUtf8(normalized_, i, &len);
-    lens.push_back(len);
-    i += len;
-  }
-  size_t ri = 0;
-  size_t offset = start;
-  for (; ri < initial_offset && ri < lens.size(); ++ri) offset += lens[ri];
+namespace {
 
-  std::string out;
-  out.reserve(end - start + dest.size());
-  std::vector<std::pair<uint32_t, uint32_t>> out_align;
-  out_align.reserve(end - start + dest.size());
+size_t LeadLen(unsigned char b) { return b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : 4; }
+
+// Writes c as UTF-8 at w; returns its length.
+size_t PutUtf8(char32_t c, char* w) {
+  if (c < 0x80) {
+    w[0] = static_cast<char>(c);
+    return 1;
+  }
+  if (c < 0x800) {
+    w[0] = static_cast<char>(0xC0 | (c >> 6));
+    w[1] = static_cast<char>(0x80 | (c & 0x3F));
+    return 2;
+  }
+  if (c < 0x10000) {
+    w[0] = static_cast<char>(0xE0 | (c >> 12));
+    w[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    w[2] = static_cast<char>(0x80 | (c & 0x3F));
+    return 3;
+  }
+  w[0] = static_cast<char>(0xF0 | (c >> 18));
+  w[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+  w[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+  w[3] = static_cast<char>(0x80 | (c & 0x3F));
+  return 4;
+}
+
+}  // namespace
+
+void NormalizedString::TransformRange(size_t start, size_t end, const std::vector<CharChange>& dest, size_t initial_offset) {
+  // Input chars of [start, end) are consumed as the HF iterator does: one per replacing output
+  // char, n more for a change of -n, none once the range is used up.
+  size_t offset = start;
+  auto consume = [&] {
+    if (offset < end) offset += LeadLen(static_cast<unsigned char>(normalized_[offset]));
+  };
+  for (size_t k = 0; k < initial_offset && offset < end; ++k) consume();
+
+  size_t total = 0;
+  for (const CharChange& cc : dest) total += Utf8Len(cc.c);
+  std::string out(total, '\0');
+  std::vector<std::pair<uint32_t, uint32_t>> out_align(total);
   const std::pair<uint32_t, uint32_t> fallback{static_cast<uint32_t>(original_len_), static_cast<uint32_t>(original_len_)};
+  size_t w = 0;
   for (const CharChange& cc : dest) {
     std::pair<uint32_t, uint32_t> a;
     if (cc.change > 0) {
@@ -118,13 +145,16 @@ void NormalizedString::TransformRange(size_t start, size_t end, const std::vecto
     } else {
       a = offset < align_.size() ? align_[offset] : fallback;
     }
-    if (cc.change <= 0 && ri < lens.size()) offset += lens[ri++];
-    if (cc.change < 0) {
-      for (int k = 0; k < -cc.change && ri < lens.size(); ++k) offset += lens[ri++];
-    }
-    size_t before = out.size();
-    AppendUtf8(out, cc.c);
-    out_align.insert(out_align.end(), out.size() - before, a);
+    if (cc.change <= 0) consume();
+    for (int k = 0; k < -cc.change; ++k) consume();
+    const size_t n = PutUtf8(cc.c, out.data() + w);
+    for (size_t k = 0; k < n; ++k) out_align[w + k] = a;
+    w += n;
+  }
+  if (start == 0 && end == normalized_.size()) {
+    normalized_.swap(out);
+    align_.swap(out_align);
+    return;
   }
   normalized_.replace(start, end - start, out);
   align_.erase(align_.begin() + start, align_.begin() + end);
@@ -137,7 +167,44 @@ void NormalizedString::Transform(const std::vector<CharChange>& dest, size_t ini
   TransformRange(range->first, range->second, dest, initial_offset);
 }
 
+bool NormalizedString::CoversAll() const {
+  auto range = OriginalToNormalized(0, original_len_);
+  return range && range->first == 0 && range->second == normalized_.size();
+}
+
+namespace {
+
+// Rewrites each char c of `text` as fn(c) when every char becomes exactly one char of the same
+// UTF-8 length (fn(c, &r) returns false where c becomes several); returns false, with `text`
+// untouched, otherwise. For a text whose transform would cover all of it, this is exactly what
+// Transform does with those change-0 chars: all bytes of a char share one alignment, so the
+// alignments stay as they are.
+template <typename Fn>
+bool RewriteSameShape(std::string& text, Fn fn) {
+  std::string out(text);
+  for (size_t i = 0; i < text.size();) {
+    int len;
+    const char32_t c = DecodeUtf8(text, i, &len);
+    char32_t r;
+    if (!fn(c, &r) || Utf8Len(r) != len) return false;
+    if (r != c) PutUtf8(r, out.data() + i);
+    i += len;
+  }
+  text.swap(out);
+  return true;
+}
+
+}  // namespace
+
 void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
+  // Usually every char is kept, and then Transform would change nothing.
+  size_t first_removed = 0;
+  while (first_removed < normalized_.size()) {
+    int len;
+    if (!keep(DecodeUtf8(normalized_, first_removed, &len))) break;
+    first_removed += len;
+  }
+  if (first_removed == normalized_.size() && CoversAll()) return;
   int removed = 0;
   size_t removed_start = 0;
   std::vector<CharChange> dest;
@@ -161,6 +228,11 @@ void NormalizedString::Filter(const std::function<bool(char32_t)>& keep) {
 }
 
 void NormalizedString::Map(const std::function<char32_t(char32_t)>& fn) {
+  if (CoversAll() && RewriteSameShape(normalized_, [&](char32_t c, char32_t* r) {
+        *r = fn(c);
+        return true;
+      }))
+    return;
   std::vector<CharChange> dest;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
@@ -172,8 +244,19 @@ void NormalizedString::Map(const std::function<char32_t(char32_t)>& fn) {
 }
 
 void NormalizedString::Lowercase() {
-  std::vector<CharChange> dest;
   std::vector<char32_t> tmp;
+  if (CoversAll() && RewriteSameShape(normalized_, [&](char32_t c, char32_t* r) {
+        if (c < 0x80) {
+          *r = c >= 'A' && c <= 'Z' ? c + 32 : c;
+          return true;
+        }
+        tmp.clear();
+        LowercaseChar(c, tmp);
+        *r = tmp.empty() ? c : tmp[0];
+        return tmp.size() == 1;
+      }))
+    return;
+  std::vector<CharChange> dest;
   for (size_t i = 0; i < normalized_.size();) {
     int len;
     char32_t c = DecodeUtf8(normalized_, i, &len);
@@ -199,7 +282,13 @@ void NormalizedString::Uppercase() {
   Transform(dest, 0);
 }
 
-void NormalizedString::Normalize(NormalForm form) { Transform(NormalizeWithChanges(normalized_, form), 0); }
+void NormalizedString::Normalize(NormalForm form) {
+  // Every normal form leaves ASCII as it is.
+  if (std::all_of(normalized_.begin(), normalized_.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; }) &&
+      CoversAll())
+    return;
+  Transform(NormalizeWithChanges(normalized_, form), 0);
+}
 
 void NormalizedString::Prepend(std::string_view s) {
   if (normalized_.empty() || s.empty()) return;
@@ -280,10 +369,10 @@ Status NormalizedString::Replace(const Regex& pattern, std::string_view content)
   return Status::Ok();
 }
 
-std::vector<NormalizedString> NormalizedString::Split(const std::vector<PatternPiece>& pieces, SplitBehavior behavior) const {
+void SplitRanges(const std::vector<PatternPiece>& pieces, SplitBehavior behavior, std::vector<Span>& out) {
   struct Part { size_t s, e; bool remove; };
-  std::vector<Part> parts;
-  parts.reserve(pieces.size());
+  thread_local std::vector<Part> parts;
+  parts.clear();
   switch (behavior) {
     case SplitBehavior::kIsolated:
       for (const auto& p : pieces) parts.push_back({p.start, p.end, false});
@@ -320,10 +409,16 @@ std::vector<NormalizedString> NormalizedString::Split(const std::vector<PatternP
       break;
     }
   }
-  std::vector<NormalizedString> out;
-  out.reserve(parts.size());
   for (const auto& p : parts)
-    if (!p.remove) out.push_back(Slice(p.s, p.e));
+    if (!p.remove) out.push_back({p.s, p.e});
+}
+
+std::vector<NormalizedString> NormalizedString::Split(const std::vector<PatternPiece>& pieces, SplitBehavior behavior) const {
+  std::vector<Span> ranges;
+  SplitRanges(pieces, behavior, ranges);
+  std::vector<NormalizedString> out;
+  out.reserve(ranges.size());
+  for (const auto& [s, e] : ranges) out.push_back(Slice(s, e));
   return out;
 }
 

@@ -32,6 +32,9 @@ Status FindMatches(const Regex& re, std::string_view text, std::vector<PatternPi
 // Every char for which pred is true is one match.
 void FindMatches(const std::function<bool(char32_t)>& pred, std::string_view text, std::vector<PatternPiece>& out);
 void InvertMatches(std::vector<PatternPiece>& pieces);
+// The byte ranges `behavior` keeps of pattern pieces (HF NormalizedString::split), in order;
+// empty ranges included.
+void SplitRanges(const std::vector<PatternPiece>& pieces, SplitBehavior behavior, std::vector<Span>& out);
 
 class NormalizedString {
  public:
@@ -73,6 +76,9 @@ class NormalizedString {
   std::vector<NormalizedString> Split(const std::vector<PatternPiece>& pieces, SplitBehavior behavior) const;
 
  private:
+  // Whether Transform would act on all of the text (its original span maps to all of it).
+  bool CoversAll() const;
+
   std::string normalized_;
   std::vector<std::pair<uint32_t, uint32_t>> align_;  // per normalized byte
   size_t original_shift_ = 0;

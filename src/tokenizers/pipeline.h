@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,10 +62,49 @@ class Normalizer {
   virtual Status Normalize(NormalizedString& s) const = 0;
 };
 
+// What a pre-tokenizer does when all it does is cut each piece into words (by a regex, or not
+// at all) and map every byte of a word to its ByteToChar() character: ByteLevel, or a Split
+// followed by a ByteLevel without its own regex. HfBackend then tokenizes words straight from
+// the text (byte_level_words.h), with the same result as PreTokenize.
+struct ByteLevelWords {
+  const Regex* split = nullptr;  // null: each piece is one word
+  bool keep_matches = true, keep_gaps = true;
+};
+
+// A pre-tokenizer that only cuts pieces into words, never changing their text, can say where
+// the words of a piece are; HfBackend then runs the model on each in place (split_words.h).
+class WordSplitter {
+ public:
+  virtual ~WordSplitter() = default;
+  // Appends the non-empty words of `text` as byte ranges, in order: the pieces PreTokenize
+  // would make of a piece holding `text`.
+  virtual Status SplitWords(std::string_view text, std::vector<Span>& out) const = 0;
+};
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
   virtual Status PreTokenize(PreTokenizedString& s) const = 0;
+  virtual std::optional<ByteLevelWords> AsByteLevelWords() const { return std::nullopt; }
+  virtual const WordSplitter* AsWordSplitter() const { return nullptr; }
+};
+
+// One token of a word as a WordModel reports it: id and length in bytes of the word.
+struct WordToken {
+  int64_t id;
+  uint32_t len;
+};
+
+// The allocation-free form of Model::Tokenize, for models whose tokens are always vocabulary
+// entries (BPE): ids and lengths only, strings looked up when the encoding is built.
+class WordModel {
+ public:
+  virtual ~WordModel() = default;
+  // Sets *out to the tokens of `word`: a view into this thread's word cache or scratch buffer,
+  // valid until this thread's next call. Token lengths add up as Tokenize's offsets do.
+  virtual Status TokenizeWord(std::string_view word, std::span<const WordToken>* out) const = 0;
+  // Token strings by id; every id TokenizeWord gives is an index into it.
+  virtual const std::vector<std::string>& TokenStrings() const = 0;
 };
 
 class Model {
@@ -74,6 +114,7 @@ class Model {
   virtual std::optional<int64_t> TokenToId(std::string_view token) const = 0;
   virtual std::optional<std::string> IdToToken(int64_t id) const = 0;
   virtual size_t VocabSize() const = 0;
+  virtual const WordModel* AsWordModel() const { return nullptr; }
 };
 
 class PostProcessor {

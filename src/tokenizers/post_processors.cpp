@@ -3,13 +3,53 @@
 
 namespace accel::tok {
 
+namespace {
+
+// Whether the character at t[b] is one TrimOffsets strips ('Ġ', a byte-level space, or
+// White_Space); *len gets its size. ASCII and 'Ġ' (C4 A0) are answered from the bytes.
+bool TrimSpaceAt(const std::string& t, size_t b, int* len) {
+  const auto c = static_cast<unsigned char>(t[b]);
+  if (c < 0x80) {
+    *len = 1;
+    return c == ' ' || (c >= 9 && c <= 13);
+  }
+  if (c == 0xC4 && b + 1 < t.size() && static_cast<unsigned char>(t[b + 1]) == 0xA0) {
+    *len = 2;
+    return true;
+  }
+  return IsWhitespace(DecodeUtf8(t, b, len));
+}
+
+size_t CharStartBefore(const std::string& t, size_t end) {
+  size_t b = end - 1;
+  while (b > 0 && (static_cast<unsigned char>(t[b]) & 0xC0) == 0x80) --b;
+  return b;
+}
+
+}  // namespace
+
 void TrimOffsets(Encoding& e, bool add_prefix_space) {
-  auto is_space = [](char32_t c) { return c == 0x120 || IsWhitespace(c); };
   for (size_t i = 0; i < e.size(); ++i) {
-    std::u32string t = ToU32(e.tokens[i]);
+    const std::string& t = e.tokens[i];
+    if (t.empty()) continue;
+    // Most tokens begin and end with an ASCII character that is no space: one byte each tells.
+    auto ascii_non_space = [](unsigned char c) { return c < 0x80 && c != ' ' && (c < 9 || c > 13); };
+    const bool check_lead = !ascii_non_space(static_cast<unsigned char>(t.front()));
+    const bool check_trail = !ascii_non_space(static_cast<unsigned char>(t.back()));
+    if (!check_lead && !check_trail) continue;
+    // Space characters at each end, counted independently (an all-space token counts fully
+    // at both ends, as HF does).
     size_t leading = 0, trailing = 0;
-    while (leading < t.size() && is_space(t[leading])) ++leading;
-    while (trailing < t.size() && is_space(t[t.size() - 1 - trailing])) ++trailing;
+    int len;
+    if (check_lead)
+      for (size_t b = 0; b < t.size() && TrimSpaceAt(t, b, &len); b += len) ++leading;
+    for (size_t end = check_trail ? t.size() : 0; end > 0;) {
+      const size_t b = CharStartBefore(t, end);
+      if (!TrimSpaceAt(t, b, &len)) break;
+      ++trailing;
+      end = b;
+    }
+    if (leading == 0 && trailing == 0) continue;
     auto& off = e.offsets[i];
     if (leading > 0) {
       bool is_first = i == 0 || off.first == 0;
@@ -59,11 +99,15 @@ class TemplateProcessor : public PostProcessor {
   size_t AddedTokens(bool is_pair) const override { return Count(is_pair ? pair : single); }
   Status ProcessEncodings(std::vector<Encoding>& encs, bool add_special) const override {
     const auto& tmpl = encs.size() == 2 ? pair : single;
+    const Piece* last_use[2] = {nullptr, nullptr};
+    for (const auto& p : tmpl)
+      if (p.is_sequence && p.seq >= 0 && p.seq < 2) last_use[p.seq] = &p;
     std::vector<Encoding> out;
     for (const auto& p : tmpl) {
       if (p.is_sequence) {
         if (static_cast<size_t>(p.seq) >= encs.size()) return InvalidArgument("template uses $B but no pair was given");
-        Encoding e = encs[p.seq];
+        // A template names each sequence once in practice: the last use may take it.
+        Encoding e = last_use[p.seq] == &p ? std::move(encs[p.seq]) : encs[p.seq];
         e.SetTypeIds(p.type_id);
         e.SetSequenceId(p.seq);
         out.push_back(std::move(e));
@@ -87,7 +131,7 @@ class BertProcessor : public PostProcessor {
     std::vector<Encoding> out;
     for (size_t i = 0; i < encs.size(); ++i) {
       if (i == 0) out.push_back(SpecialEncoding({cls_id}, {cls}, 0));
-      out.push_back(encs[i]);
+      out.push_back(std::move(encs[i]));
       out.push_back(SpecialEncoding({sep_id}, {sep}, static_cast<int64_t>(i)));
     }
     encs = std::move(out);
@@ -109,7 +153,7 @@ class RobertaProcessor : public PostProcessor {
     std::vector<Encoding> out;
     for (size_t i = 0; i < encs.size(); ++i) {
       out.push_back(SpecialEncoding({i == 0 ? cls_id : sep_id}, {i == 0 ? cls : sep}, 0));
-      out.push_back(encs[i]);
+      out.push_back(std::move(encs[i]));
       out.push_back(SpecialEncoding({sep_id}, {sep}, 0));
     }
     encs = std::move(out);

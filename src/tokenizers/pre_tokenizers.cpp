@@ -14,37 +14,117 @@ SplitBehavior ParseBehavior(const json& j) {
   ThrowJson("unknown split behavior '" + b + "'");
 }
 
-// Splits every piece on the chars matching `pred`.
-Status SplitOnChars(PreTokenizedString& s, bool (*pred)(char32_t), SplitBehavior behavior) {
-  std::vector<PatternPiece> pieces;
-  return s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
-    pieces.clear();
-    FindMatches(pred, n.get(), pieces);
-    out = n.Split(pieces, behavior);
-    return Status::Ok();
-  });
-}
+// One split of a text: find pattern pieces (matches and the gaps between them), keep the
+// parts `behavior` keeps. Every pre-tokenizer that only splits is a list of these.
+class SplitStage {
+ public:
+  explicit SplitStage(SplitBehavior behavior) : behavior_(behavior) {}
+  virtual ~SplitStage() = default;
+  virtual Status Find(std::string_view text, std::vector<PatternPiece>& pieces) const = 0;
+  SplitBehavior behavior() const { return behavior_; }
 
-Status SplitOnRegex(PreTokenizedString& s, const Regex& re, SplitBehavior behavior, bool invert) {
-  std::vector<PatternPiece> pieces;
-  return s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
-    pieces.clear();
-    ACCEL_RETURN_IF_ERROR(FindMatches(re, n.get(), pieces));
-    if (invert) InvertMatches(pieces);
-    out = n.Split(pieces, behavior);
+ private:
+  SplitBehavior behavior_;
+};
+
+class CharStage : public SplitStage {
+ public:
+  CharStage(std::function<bool(char32_t)> pred, SplitBehavior b) : SplitStage(b), pred_(std::move(pred)) {}
+  Status Find(std::string_view text, std::vector<PatternPiece>& pieces) const override {
+    FindMatches(pred_, text, pieces);
     return Status::Ok();
-  });
+  }
+
+ private:
+  std::function<bool(char32_t)> pred_;
+};
+
+class RegexStage : public SplitStage {
+ public:
+  RegexStage(std::shared_ptr<const Regex> re, SplitBehavior b, bool invert) : SplitStage(b), re_(std::move(re)), invert_(invert) {}
+  Status Find(std::string_view text, std::vector<PatternPiece>& pieces) const override {
+    ACCEL_RETURN_IF_ERROR(FindMatches(*re_, text, pieces));
+    if (invert_) InvertMatches(pieces);
+    return Status::Ok();
+  }
+  const Regex& regex() const { return *re_; }
+  bool invert() const { return invert_; }
+
+ private:
+  std::shared_ptr<const Regex> re_;
+  bool invert_;
+};
+
+// A pre-tokenizer made of split stages only (Bert, Whitespace, WhitespaceSplit, Punctuation,
+// Digits, CharDelimiterSplit, Split, and Sequences of them). Its words are byte ranges of the
+// text, so it is also a WordSplitter.
+class SplittingPreTokenizer : public PreTokenizer, public WordSplitter {
+ public:
+  explicit SplittingPreTokenizer(std::vector<std::shared_ptr<const SplitStage>> stages) : stages_(std::move(stages)) {}
+
+  Status PreTokenize(PreTokenizedString& s) const override {
+    std::vector<PatternPiece> pieces;
+    for (const auto& stage : stages_) {
+      ACCEL_RETURN_IF_ERROR(s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
+        pieces.clear();
+        ACCEL_RETURN_IF_ERROR(stage->Find(n.get(), pieces));
+        out = n.Split(pieces, stage->behavior());
+        return Status::Ok();
+      }));
+    }
+    return Status::Ok();
+  }
+
+  Status SplitWords(std::string_view text, std::vector<Span>& out) const override {
+    thread_local std::vector<Span> current, next;
+    thread_local std::vector<PatternPiece> pieces;
+    current.assign(1, {0, text.size()});
+    for (const auto& stage : stages_) {
+      next.clear();
+      for (const auto [start, stop] : current) {
+        if (start == stop) continue;  // empty pieces are dropped after every stage
+        pieces.clear();
+        ACCEL_RETURN_IF_ERROR(stage->Find(text.substr(start, stop - start), pieces));
+        const size_t first = next.size();
+        SplitRanges(pieces, stage->behavior(), next);
+        for (size_t k = first; k < next.size(); ++k) {
+          next[k].first += start;
+          next[k].second += start;
+        }
+      }
+      current.swap(next);
+    }
+    for (const auto& r : current)
+      if (r.first != r.second) out.push_back(r);
+    return Status::Ok();
+  }
+
+  const WordSplitter* AsWordSplitter() const override { return this; }
+  const std::vector<std::shared_ptr<const SplitStage>>& stages() const { return stages_; }
+
+ private:
+  std::vector<std::shared_ptr<const SplitStage>> stages_;
+};
+
+std::unique_ptr<PreTokenizer> Splitting(std::vector<std::shared_ptr<const SplitStage>> stages) {
+  return std::make_unique<SplittingPreTokenizer>(std::move(stages));
 }
 
 const Regex& Gpt2Regex() {
-  static auto re = Regex::Compile(
-      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)");
+  static auto re = Regex::Compile(std::string(kGpt2SplitPattern));
   return *re.value();
 }
 
 class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool prefix, bool regex) : add_prefix_space_(prefix), use_regex_(regex) {}
+  std::optional<ByteLevelWords> AsByteLevelWords() const override {
+    if (add_prefix_space_) return std::nullopt;  // the prepended space has no place in the text
+    ByteLevelWords w;
+    if (use_regex_) w.split = &Gpt2Regex();
+    return w;
+  }
+  bool use_regex() const { return use_regex_; }
   Status PreTokenize(PreTokenizedString& s) const override {
     std::vector<PatternPiece> pieces;
     ACCEL_RETURN_IF_ERROR(s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
@@ -79,80 +159,9 @@ class ByteLevelPreTokenizer : public PreTokenizer {
   bool add_prefix_space_, use_regex_;
 };
 
-bool IsBertPunc(char32_t c) { return IsAsciiPunctuation(c) || IsPunctuation(c); }
-
-class BertPreTokenizer : public PreTokenizer {
- public:
-  Status PreTokenize(PreTokenizedString& s) const override {
-    ACCEL_RETURN_IF_ERROR(SplitOnChars(s, IsWhitespace, SplitBehavior::kRemoved));
-    return SplitOnChars(s, IsBertPunc, SplitBehavior::kIsolated);
-  }
-};
-
-class WhitespacePreTokenizer : public PreTokenizer {
- public:
-  Status PreTokenize(PreTokenizedString& s) const override {
-    static auto re = Regex::Compile(R"(\w+|[^\w\s]+)");
-    return SplitOnRegex(s, *re.value(), SplitBehavior::kRemoved, /*invert=*/true);
-  }
-};
-
-class WhitespaceSplitPreTokenizer : public PreTokenizer {
- public:
-  Status PreTokenize(PreTokenizedString& s) const override {
-    return SplitOnChars(s, IsWhitespace, SplitBehavior::kRemoved);
-  }
-};
-
-class PunctuationPreTokenizer : public PreTokenizer {
- public:
-  explicit PunctuationPreTokenizer(SplitBehavior b) : behavior_(b) {}
-  Status PreTokenize(PreTokenizedString& s) const override { return SplitOnChars(s, IsBertPunc, behavior_); }
-
- private:
-  SplitBehavior behavior_;
-};
-
-class DigitsPreTokenizer : public PreTokenizer {
- public:
-  explicit DigitsPreTokenizer(bool individual) : individual_(individual) {}
-  Status PreTokenize(PreTokenizedString& s) const override {
-    return SplitOnChars(s, IsNumeric, individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous);
-  }
-
- private:
-  bool individual_;
-};
-
-class CharDelimiterPreTokenizer : public PreTokenizer {
- public:
-  explicit CharDelimiterPreTokenizer(char32_t d) : delim_(d) {}
-  Status PreTokenize(PreTokenizedString& s) const override {
-    std::vector<PatternPiece> pieces;
-    char32_t d = delim_;
-    return s.SplitEach([&](size_t, NormalizedString&& n, std::vector<NormalizedString>& out) {
-      pieces.clear();
-      FindMatches([d](char32_t c) { return c == d; }, n.get(), pieces);
-      out = n.Split(pieces, SplitBehavior::kRemoved);
-      return Status::Ok();
-    });
-  }
-
- private:
-  char32_t delim_;
-};
-
-class SplitPreTokenizer : public PreTokenizer {
- public:
-  SplitPreTokenizer(std::shared_ptr<const Regex> re, SplitBehavior b, bool invert)
-      : re_(std::move(re)), behavior_(b), invert_(invert) {}
-  Status PreTokenize(PreTokenizedString& s) const override { return SplitOnRegex(s, *re_, behavior_, invert_); }
-
- private:
-  std::shared_ptr<const Regex> re_;
-  SplitBehavior behavior_;
-  bool invert_;
-};
+// ASCII punctuation and symbols, and every P* character. (For ASCII the first test decides:
+// every ASCII P* character is in its ranges.)
+bool IsBertPunc(char32_t c) { return c < 0x80 ? IsAsciiPunctuation(c) : IsPunctuation(c); }
 
 enum class PrependScheme { kAlways, kNever, kFirst };
 
@@ -197,6 +206,22 @@ class SequencePreTokenizer : public PreTokenizer {
     for (const auto& p : items_) ACCEL_RETURN_IF_ERROR(p->PreTokenize(s));
     return Status::Ok();
   }
+  std::optional<ByteLevelWords> AsByteLevelWords() const override {
+    if (items_.size() == 1) return items_[0]->AsByteLevelWords();
+    if (items_.size() != 2) return std::nullopt;
+    const auto* split = dynamic_cast<const SplittingPreTokenizer*>(items_[0].get());
+    const auto* bytes = dynamic_cast<const ByteLevelPreTokenizer*>(items_[1].get());
+    if (!split || !bytes || bytes->use_regex() || !bytes->AsByteLevelWords() || split->stages().size() != 1) return std::nullopt;
+    const auto* stage = dynamic_cast<const RegexStage*>(split->stages()[0].get());
+    if (!stage) return std::nullopt;
+    // The words this split leaves, if it only isolates or removes pieces.
+    ByteLevelWords w;
+    w.split = &stage->regex();
+    if (stage->behavior() == SplitBehavior::kIsolated) return w;
+    if (stage->behavior() != SplitBehavior::kRemoved) return std::nullopt;
+    (stage->invert() ? w.keep_gaps : w.keep_matches) = false;  // inverted: the gaps are what matched
+    return w;
+  }
 
  private:
   std::vector<std::unique_ptr<PreTokenizer>> items_;
@@ -216,19 +241,29 @@ std::unique_ptr<PreTokenizer> ParsePreTokenizer(const json& j) {
   std::string type = TypeOf(j, "pre_tokenizer");
   if (type == "ByteLevel")
     return std::make_unique<ByteLevelPreTokenizer>(GetBool(j, "add_prefix_space", true), GetBool(j, "use_regex", true));
-  if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
-  if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
-  if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplitPreTokenizer>();
+  if (type == "BertPreTokenizer")
+    return Splitting({std::make_shared<CharStage>(IsWhitespace, SplitBehavior::kRemoved),
+                      std::make_shared<CharStage>(IsBertPunc, SplitBehavior::kIsolated)});
+  if (type == "Whitespace") {
+    static auto re = Regex::Compile(R"(\w+|[^\w\s]+)");
+    return Splitting({std::make_shared<RegexStage>(re.value(), SplitBehavior::kRemoved, /*invert=*/true)});
+  }
+  if (type == "WhitespaceSplit") return Splitting({std::make_shared<CharStage>(IsWhitespace, SplitBehavior::kRemoved)});
   if (type == "Punctuation") {
     auto it = j.find("behavior");
-    return std::make_unique<PunctuationPreTokenizer>(it == j.end() ? SplitBehavior::kIsolated : ParseBehavior(*it));
+    return Splitting({std::make_shared<CharStage>(IsBertPunc, it == j.end() ? SplitBehavior::kIsolated : ParseBehavior(*it))});
   }
-  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(GetBool(j, "individual_digits", false));
-  if (type == "CharDelimiterSplit")
-    return std::make_unique<CharDelimiterPreTokenizer>(SingleChar(GetString(j, "delimiter", ""), "CharDelimiterSplit.delimiter"));
+  if (type == "Digits") {
+    bool individual = GetBool(j, "individual_digits", false);
+    return Splitting({std::make_shared<CharStage>(IsNumeric, individual ? SplitBehavior::kIsolated : SplitBehavior::kContiguous)});
+  }
+  if (type == "CharDelimiterSplit") {
+    char32_t d = SingleChar(GetString(j, "delimiter", ""), "CharDelimiterSplit.delimiter");
+    return Splitting({std::make_shared<CharStage>([d](char32_t c) { return c == d; }, SplitBehavior::kRemoved)});
+  }
   if (type == "Split")
-    return std::make_unique<SplitPreTokenizer>(ParsePattern(Field(j, "pattern")), ParseBehavior(Field(j, "behavior")),
-                                               GetBool(j, "invert", false));
+    return Splitting({std::make_shared<RegexStage>(ParsePattern(Field(j, "pattern")), ParseBehavior(Field(j, "behavior")),
+                                                   GetBool(j, "invert", false))});
   if (type == "Metaspace") {
     char32_t rep = SingleChar(GetString(j, "replacement", "\xE2\x96\x81"), "Metaspace.replacement");
     std::string scheme_s = GetString(j, "prepend_scheme", "always");
@@ -245,6 +280,17 @@ std::unique_ptr<PreTokenizer> ParsePreTokenizer(const json& j) {
     std::vector<std::unique_ptr<PreTokenizer>> items;
     for (const auto& p : list)
       if (auto pt = ParsePreTokenizer(p)) items.push_back(std::move(pt));
+    // Splits after splits are one list of split stages (the same pieces, one WordSplitter).
+    std::vector<std::shared_ptr<const SplitStage>> stages;
+    for (const auto& item : items) {
+      const auto* split = dynamic_cast<const SplittingPreTokenizer*>(item.get());
+      if (!split) {
+        stages.clear();
+        break;
+      }
+      stages.insert(stages.end(), split->stages().begin(), split->stages().end());
+    }
+    if (!stages.empty()) return Splitting(std::move(stages));
     return std::make_unique<SequencePreTokenizer>(std::move(items));
   }
   ThrowJson("unknown pre_tokenizer type '" + type + "'");

@@ -37,7 +37,7 @@ ThreadMatchState& State() {
 
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
-Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern) {
+Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern, Engine engine) {
   int err = 0;
   PCRE2_SIZE err_offset = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
@@ -48,10 +48,13 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern) 
     return InvalidArgument("invalid regex '" + pattern + "' at offset " + std::to_string(err_offset) + ": " +
                            reinterpret_cast<const char*>(msg));
   }
-  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
+  // Without JIT support PCRE2 falls back to its interpreter (same results, slower).
+  const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   std::shared_ptr<Regex> re(new Regex());
   re->pattern_ = pattern;
   re->code_ = code;
+  re->jit_ = jit;
+  if (engine == Engine::kAuto) re->scanner_ = ScannerForPattern(pattern);
   return std::shared_ptr<const Regex>(std::move(re));
 }
 
@@ -71,6 +74,10 @@ Result<std::shared_ptr<const Regex>> Regex::Literal(const std::string& literal) 
 }
 
 Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const {
+  if (scanner_ != SplitScanner::kNone) {
+    ScanSplits(scanner_, text, out);
+    return Status::Ok();
+  }
   auto* code = static_cast<pcre2_code*>(code_);
   ThreadMatchState& st = State();
   if (!st.data) return OutOfMemory("pcre2 match data");

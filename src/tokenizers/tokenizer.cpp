@@ -158,26 +158,38 @@ void PadEncoding(Encoding& e, size_t target, const PaddingParams& p) {
   pad(e.sequence_ids, int64_t{-1});
 }
 
+// Byte position of every code point of `s`, then s.size(), into a reused buffer; returns how
+// many positions that is.
+size_t CharStarts(std::string_view s, std::vector<size_t>& pos) {
+  if (pos.size() < s.size() + 1) pos.resize(s.size() + 1);
+  size_t k = 0;
+  for (size_t i = 0; i < s.size(); ++i) {  // branch-free: write always, advance on a start byte
+    pos[k] = i;
+    k += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  }
+  pos[k] = s.size();
+  return k + 1;
+}
+
 // Code point offsets -> UTF-8 byte offsets, per sequence.
 void FillByteOffsets(Encoding& e, std::string_view a, const std::string_view* b) {
-  auto positions = [](std::string_view s) {
-    std::vector<size_t> pos;
-    pos.reserve(s.size() + 1);
-    for (size_t i = 0; i < s.size(); ++i)
-      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) pos.push_back(i);
-    pos.push_back(s.size());
-    return pos;
-  };
-  std::vector<size_t> pa = positions(a), pb = b ? positions(*b) : std::vector<size_t>{};
+  thread_local std::vector<size_t> pa, pb;
+  const size_t na = CharStarts(a, pa), nb = b ? CharStarts(*b, pb) : 0;
   e.byte_offsets.resize(e.size());
   for (size_t i = 0; i < e.size(); ++i) {
     int64_t seq = e.sequence_ids[i];
-    const std::vector<size_t>* p = seq == 0 ? &pa : seq == 1 ? &pb : nullptr;
+    const size_t* p = seq == 0 ? pa.data() : seq == 1 && b ? pb.data() : nullptr;
+    if (!p) {
+      e.byte_offsets[i] = {0, 0};
+      continue;
+    }
+    const size_t n = seq == 0 ? na : nb;
     auto [s, t] = e.offsets[i];
-    if (!p) { e.byte_offsets[i] = {0, 0}; continue; }
-    auto at = [&](size_t c) { return c < p->size() ? (*p)[c] : p->back(); };
+    auto at = [&](size_t c) { return c < n ? p[c] : p[n - 1]; };
     e.byte_offsets[i] = {at(s), at(t)};
   }
+  for (auto* v : {&pa, &pb})  // kept for the next text, unless a huge one made it huge
+    if (v->capacity() > (1u << 20)) std::vector<size_t>().swap(*v);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "tokenizers/unicode.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <utf8proc.h>
 
@@ -48,6 +49,14 @@ size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // Eight ASCII bytes at a time: no byte has its top bit set.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) { ++i; continue; }
     int len;
@@ -97,6 +106,7 @@ bool IsWhitespace(char32_t c) {
 }
 
 bool IsControlOrOther(char32_t c) {
+  if (c < 0x80) return c < 0x20 || c == 0x7F;  // ASCII's only C* characters are its controls (Cc)
   auto cat = Category(c);
   return cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_CS ||
          cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CN;
@@ -113,13 +123,15 @@ bool IsAsciiPunctuation(char32_t c) {
 }
 
 bool IsNumeric(char32_t c) {
+  if (c < 0x80) return c >= '0' && c <= '9';
   auto cat = Category(c);
   return cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL || cat == UTF8PROC_CATEGORY_NO;
 }
 
-bool IsMarkNonspacing(char32_t c) { return Category(c) == UTF8PROC_CATEGORY_MN; }
+bool IsMarkNonspacing(char32_t c) { return c >= 0x80 && Category(c) == UTF8PROC_CATEGORY_MN; }
 
 bool IsCombiningMark(char32_t c) {
+  if (c < 0x80) return false;  // no ASCII character is a mark
   auto cat = Category(c);
   return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC || cat == UTF8PROC_CATEGORY_ME;
 }
@@ -159,6 +171,7 @@ void UppercaseChar(char32_t c, std::vector<char32_t>& out) {
 namespace {
 
 int CombiningClass(char32_t c) {
+  if (c < 0x80) return 0;  // no ASCII character combines
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
 }
 
@@ -189,6 +202,10 @@ std::vector<CharChange> NormalizeWithChanges(std::string_view s, NormalForm form
     int len;
     char32_t c = DecodeUtf8(s, i, &len);
     i += len;
+    if (c < 0x80) {  // ASCII has no decompositions
+      out.push_back({c, 0});
+      continue;
+    }
     int last_boundclass = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32, opts, &last_boundclass);
     if (n <= 0 || n > 32) {

@@ -29,6 +29,8 @@ class Vocab {
     return &by_id_[id];
   }
   size_t size() const { return map_.size(); }
+  // Strings by id, "" for ids with no token.
+  const std::vector<std::string>& strings() const { return by_id_; }
 
  private:
   TokenMap map_;

@@ -167,6 +167,7 @@ TEST(Tokenizer, MalformedTokenizerJsonGivesClearErrors) {
       {"invalid regex", [](nlohmann::json& j) { j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}, {"invert", false}}; }, "invalid regex"},
       {"wrong field type", [](nlohmann::json& j) { j["model"]["vocab"] = 5; }, "BPE.vocab must be an object"},
       {"vocab id type", [](nlohmann::json& j) { j["model"]["vocab"]["hello"] = "x"; }, "is not an integer"},
+      {"vocab id far out", [](nlohmann::json& j) { j["model"]["vocab"]["hello"] = 2000000000; }, "id 2000000000 is far beyond"},
       {"bad behavior", [](nlohmann::json& j) { j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "Sideways"}}; }, "unknown split behavior"},
       {"added token type", [](nlohmann::json& j) { j["added_tokens"][0]["content"] = 3; }, "content must be a string"},
       {"no model", [](nlohmann::json& j) { j.erase("model"); }, "missing field 'model'"},
