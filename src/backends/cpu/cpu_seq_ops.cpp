@@ -15,7 +15,7 @@ namespace accel {
 Status CpuBackend::TransposeLast2(const Tensor& x, Tensor& y) {
   if (x.dtype() != DType::kF32 || y.dtype() != DType::kF32 || x.rank() < 2) return InvalidArgument("TransposeLast2 needs f32 [B, R, C]");
   const int64_t rows = x.dim(-2), cols = x.dim(-1);
-  const int64_t batch = rows * cols ? static_cast<int64_t>(x.numel()) / (rows * cols) : 0;
+  const int64_t batch = rows * cols != 0 ? static_cast<int64_t>(x.numel()) / (rows * cols) : 0;
   if (y.numel() != x.numel() || y.dim(-1) != rows || y.dim(-2) != cols) {
     return InvalidArgument("TransposeLast2 output " + ShapeToString(y.shape()) + " for input " + ShapeToString(x.shape()));
   }
