@@ -15,8 +15,10 @@ namespace {
 // K is processed in blocks so one panel slice (kKc x nr values, 48 KiB of f32 at nr = 48)
 // stays in L1 while the packed row blocks of A stream past it from L2.
 constexpr int64_t kKc = 256;
-// Rows of A per task: few enough that the packed slice (kMc x kKc) stays in L2.
-constexpr int64_t kMc = 192;
+// Rows of A per chunk: at most kMcMax, so that a packed slice (rows x kKc) stays in L2, and
+// split evenly: 197 rows (ViT) as one chunk rather than 192 + 5, whose 5-row chunk would
+// stream every weight slice a second time for almost no work.
+constexpr int64_t kMcMax = 256;
 
 bool HasAvx512() {
   const CpuFeatures& f = GetCpuFeatures();
@@ -101,22 +103,24 @@ struct PackedActivations {
   const char* data;
   size_t slot_bytes;
   int64_t m_chunks, k_blocks;
+  int64_t chunk_rows;
   const char* block(int64_t mc, int64_t kb) const { return data + slot_bytes * (mc * k_blocks + kb); }
 };
 
 PackedActivations PackActivations(const GemmKernel& kern, const float* a, int64_t m, int64_t lda, int64_t k,
                                   ThreadPool& pool) {
-  const int64_t m_chunks = (m + kMc - 1) / kMc, k_blocks = (k + kKc - 1) / kKc;
-  const size_t slot = static_cast<size_t>((kMc + kern.mr) * (kKc + 1));  // floats; bf16 pairs need half
+  const int64_t m_chunks = std::max<int64_t>(1, (m + kMcMax - 1) / kMcMax), k_blocks = (k + kKc - 1) / kKc;
+  const int64_t chunk_rows = ((m + m_chunks - 1) / m_chunks + kern.mr - 1) / kern.mr * kern.mr;
+  const size_t slot = static_cast<size_t>((chunk_rows + kern.mr) * (kKc + 1));  // floats; bf16 pairs need half
   thread_local std::vector<float> packed_a;
   if (packed_a.size() < slot * m_chunks * k_blocks) packed_a.resize(slot * m_chunks * k_blocks);
   float* packed = packed_a.data();
   pool.Run(m_chunks * k_blocks, [&](int64_t t) {
     const int64_t mc = t / k_blocks, kb = t % k_blocks;
-    const int64_t row0 = mc * kMc, k0 = kb * kKc;
-    kern.pack_a(a + row0 * lda + k0, lda, std::min(kMc, m - row0), std::min(kKc, k - k0), kern.mr, packed + slot * t);
+    const int64_t row0 = mc * chunk_rows, k0 = kb * kKc;
+    kern.pack_a(a + row0 * lda + k0, lda, std::min(chunk_rows, m - row0), std::min(kKc, k - k0), kern.mr, packed + slot * t);
   });
-  return {reinterpret_cast<const char*>(packed), slot * sizeof(float), m_chunks, k_blocks};
+  return {reinterpret_cast<const char*>(packed), slot * sizeof(float), m_chunks, k_blocks, chunk_rows};
 }
 
 // One k block of one panel against `rows` rows of packed A. Rows go to the tile in slices of a
@@ -161,8 +165,8 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
   pool.Run(groups * m_chunks, [&](int64_t task) {
     const int64_t g = task % groups;
     const int64_t mc = task / groups;
-    const int64_t row0 = mc * kMc;
-    const int64_t rows = std::min(kMc, m - row0);
+    const int64_t row0 = mc * pa.chunk_rows;
+    const int64_t rows = std::min(pa.chunk_rows, m - row0);
     const int64_t p0 = g * group, p1 = std::min(panels, p0 + group);
     if (k == 0) {
       for (int64_t p = p0; p < p1; ++p)
