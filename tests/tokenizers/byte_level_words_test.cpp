@@ -27,7 +27,8 @@ TEST_P(ByteLevelFixture, FastPathEqualsGeneralPipeline) {
   ASSERT_TRUE(p.fast);
   EXPECT_TRUE(p.fast->fast_byte_level()) << GetParam() << " should take the fast path";
   std::vector<std::string> added;
-  for (const auto& t : nlohmann::json::parse(json_text)["added_tokens"]) added.push_back(t["content"].get<std::string>());
+  const nlohmann::json doc = nlohmann::json::parse(json_text);  // kept alive: the loop walks into it
+  for (const auto& t : doc["added_tokens"]) added.push_back(t["content"].get<std::string>());
   for (const auto& t : FixtureTexts()) ASSERT_TRUE(SameEncoding(p, t)) << GetParam() << " on '" << t << "'";
   std::mt19937 rng(99);
   for (int i = 0; i < 3000; ++i) {
