@@ -20,9 +20,11 @@ bool GemvPacked(const float* x, int64_t m, int64_t ldx, const PackedGemmWeight& 
   const GemvPanelsFn kernel = FindGemvKernel(w);
   if (!kernel) return false;
   const int64_t panels = w.num_panels(), nr = w.kernel->nr;
-  // Two runs of panels per thread: contiguous enough for the prefetchers, and a thread that
-  // the OS preempted leaves only half its share for the others to wait on.
-  const int64_t runs = std::min<int64_t>(panels, 2 * pool.num_threads());
+  // One contiguous run of panels per thread: each thread streams one range front to back, and
+  // the prefetchers never restart mid-matrix (two runs per thread measured up to 3% slower on
+  // 2 threads). A worker that has not started by the time the caller finishes leaves its run
+  // unclaimed, and the caller takes it (ThreadPool::Run never waits for idle workers).
+  const int64_t runs = std::min<int64_t>(panels, pool.num_threads());
   const int64_t per = (panels + runs - 1) / runs;
   pool.Run(runs, [&](int64_t t) {
     const int64_t p0 = t * per, p1 = std::min(panels, p0 + per);
