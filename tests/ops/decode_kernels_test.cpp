@@ -72,9 +72,9 @@ TEST(Gemv, MatchesScalarReferenceOnF32AndBf16Panels) {
   }
 }
 
-// Every panel is computed whole by one call, so however the threads split and steal the panels
-// (shares, front chunks, chunks taken from another share's back) the result is bit-identical
-// to one thread's.
+// Every panel (quantized: group) is computed whole by one call, so however the threads split
+// and steal them (shares, front chunks, chunks taken from another share's back) the result is
+// bit-identical to one thread's.
 TEST(Gemv, ThreadSplitGivesBitIdenticalResults) {
   ThreadPool one(1), three(3);
   CpuBackend serial(one), parallel(three);
@@ -90,6 +90,19 @@ TEST(Gemv, ThreadSplitGivesBitIdenticalResults) {
         ASSERT_TRUE(parallel.Linear(x, *packed, &b, Activation::kSilu, got).ok());
         ASSERT_EQ(0, std::memcmp(want.data<float>(), got.data<float>(), want.nbytes()))
             << Name(compute) << " m=" << c.m << " n=" << c.n << " k=" << c.k;
+      }
+    }
+  }
+  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+    for (Case c : {Case{1, 3001, 2048}, Case{2, 500, 64}}) {
+      Tensor w = quant::Quantize(Random({c.n, c.k}, 7), t).value();
+      Tensor x = Random({c.m, c.k}, 8), b = Random({c.n}, 9);
+      PackedLinear pq = serial.PackLinear(w, t).value();
+      for (int rep = 0; rep < 20; ++rep) {
+        Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value(), got = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
+        ASSERT_TRUE(serial.Linear(x, pq, &b, Activation::kSilu, want).ok());
+        ASSERT_TRUE(parallel.Linear(x, pq, &b, Activation::kSilu, got).ok());
+        ASSERT_EQ(0, std::memcmp(want.data<float>(), got.data<float>(), want.nbytes())) << Name(t) << " n=" << c.n;
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +38,39 @@ bool Claim(Lane& lane, int64_t want, bool from_front, int64_t& p0, int64_t& p1) 
 
 }  // namespace
 
+void StreamShares(ThreadPool& pool, int64_t units, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t lanes = std::min<int64_t>(units, pool.num_threads());
+  if (lanes <= 1) {
+    if (units > 0) fn(0, units);
+    return;
+  }
+  // One contiguous share per thread, streamed front to back so the prefetchers run on
+  // undisturbed (two fixed runs per thread, claimed in turn, were up to 3% slower). The two
+  // threads of a 2-vCPU VM do not stream equally fast (measured: the caller's half took ~25%
+  // longer than the worker's), so whoever finishes first takes chunks from the back of the
+  // other's share. The owner claims a quarter of what is left at a time, leaving the rest to
+  // be taken. A worker that has not started when the caller is done leaves its whole share to
+  // the caller (ThreadPool::Run does not wait for idle workers).
+  min_chunk = std::max<int64_t>(1, min_chunk);
+  std::vector<Lane> lane(static_cast<size_t>(lanes));
+  for (int64_t t = 0; t < lanes; ++t) {
+    lane[t].range.store(uint64_t(units * t / lanes) << 32 | uint64_t(units * (t + 1) / lanes), std::memory_order_relaxed);
+  }
+  pool.Run(lanes, [&](int64_t t) {
+    int64_t u0, u1;
+    for (;;) {
+      const uint64_t r = lane[t].range.load(std::memory_order_relaxed);
+      const int64_t left = static_cast<int64_t>(r & 0xffffffffu) - static_cast<int64_t>(r >> 32);
+      if (!Claim(lane[t], std::max(min_chunk, left / 4), true, u0, u1)) break;
+      fn(u0, u1);
+    }
+    for (int64_t i = 1; i < lanes; ++i) {
+      Lane& other = lane[(t + i) % lanes];
+      while (Claim(other, min_chunk, false, u0, u1)) fn(u0, u1);
+    }
+  });
+}
+
 GemvPanelsFn FindGemvKernel(const PackedGemmWeight& w) {
   const CpuFeatures& f = GetCpuFeatures();
   if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) return GemvAvx512(w);
@@ -49,45 +83,15 @@ bool GemvPacked(const float* x, int64_t m, int64_t ldx, const PackedGemmWeight& 
   const GemvPanelsFn kernel = FindGemvKernel(w);
   if (!kernel) return false;
   const int64_t panels = w.num_panels(), nr = w.kernel->nr;
-  auto run = [&](int64_t p0, int64_t p1) {
+  const std::function<void(int64_t, int64_t)> run = [&](int64_t p0, int64_t p1) {
     kernel(x, m, ldx, w, p0, p1, y, ldy);
     if (bias || act != Activation::kNone) {
       const int64_t c0 = p0 * nr, c1 = std::min(w.n, p1 * nr);
       w.kernel->epilogue(y + c0, ldy, m, c1 - c0, bias ? bias + c0 : nullptr, act);
     }
   };
-  const int64_t lanes = std::min<int64_t>(panels, pool.num_threads());
-  if (lanes <= 1) {
-    run(0, panels);
-    return true;
-  }
-  // One contiguous share of panels per thread, streamed front to back so the prefetchers run
-  // on undisturbed (two fixed runs per thread, claimed in turn, were up to 3% slower). The two
-  // threads of a 2-vCPU VM do not stream equally fast (measured: the caller's half took ~25%
-  // longer than the worker's), so whoever finishes first takes chunks from the back of the
-  // other's share. The owner claims a quarter of what is left at a time, leaving the rest to
-  // be taken; chunks stay >= 64 KiB so that each call is still a stream. A worker that has
-  // not started when the caller is done leaves its whole share to the caller (ThreadPool::Run
-  // does not wait for idle workers).
   const int64_t panel_bytes = w.k_padded() * nr * static_cast<int64_t>(w.elem_bytes());
-  const int64_t min_chunk = std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(1, panel_bytes));
-  std::vector<Lane> lane(static_cast<size_t>(lanes));
-  for (int64_t t = 0; t < lanes; ++t) {
-    lane[t].range.store(uint64_t(panels * t / lanes) << 32 | uint64_t(panels * (t + 1) / lanes), std::memory_order_relaxed);
-  }
-  pool.Run(lanes, [&](int64_t t) {
-    int64_t p0, p1;
-    for (;;) {
-      const uint64_t r = lane[t].range.load(std::memory_order_relaxed);
-      const int64_t left = static_cast<int64_t>(r & 0xffffffffu) - static_cast<int64_t>(r >> 32);
-      if (!Claim(lane[t], std::max(min_chunk, left / 4), true, p0, p1)) break;
-      run(p0, p1);
-    }
-    for (int64_t i = 1; i < lanes; ++i) {
-      Lane& other = lane[(t + i) % lanes];
-      while (Claim(other, min_chunk, false, p0, p1)) run(p0, p1);
-    }
-  });
+  StreamShares(pool, panels, std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(1, panel_bytes)), run);
   return true;
 }
 
