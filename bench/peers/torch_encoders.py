@@ -9,6 +9,7 @@ torch.nn with random weights at the shapes of accel's synthetic models, timed li
                         positions, 6 pre-LN layers, final LayerNorm; 30 s of features [B, 80, 3000]
 Run with Debian's /usr/bin/python3 (python3-torch). --export writes the model as ONNX instead."""
 import argparse, json, math, time
+import blas_threads  # noqa: F401  (before torch: pins OpenBLAS to --threads)
 import torch
 from torch import nn
 

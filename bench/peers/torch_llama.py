@@ -5,6 +5,7 @@ weights, timed like bench/decode_bench.cpp: prefill of the prompt in one forward
 decode; decode ms/token is the time of the steps after the first new token divided by their
 number. Run with Debian's /usr/bin/python3 (python3-torch). Prints one JSON line."""
 import argparse, json, time
+import blas_threads  # noqa: F401  (before torch: pins OpenBLAS to --threads)
 import torch
 from torch import nn
 
