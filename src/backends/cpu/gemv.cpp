@@ -10,7 +10,7 @@ namespace accel::cpu {
 
 GemvPanelsFn FindGemvKernel(const PackedGemmWeight& w) {
   const CpuFeatures& f = GetCpuFeatures();
-  if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) return GemvAvx512(w);
+  if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) return w.kernel->widen ? GemvAvx512HalfW(w) : GemvAvx512(w);
   return nullptr;
 }
 

@@ -30,5 +30,7 @@ bool GemvPacked(const float* x, int64_t m, int64_t ldx, const PackedGemmWeight& 
 
 // Per-ISA kernels (gemv_avx512.cpp): null when the packing is one they do not know.
 GemvPanelsFn GemvAvx512(const PackedGemmWeight& w);
+// 16-bit panels under f32 arithmetic (gemv_halfw_avx512.cpp), likewise.
+GemvPanelsFn GemvAvx512HalfW(const PackedGemmWeight& w);
 
 }  // namespace accel::cpu
