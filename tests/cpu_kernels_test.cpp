@@ -194,6 +194,28 @@ TEST(ThreadPool, RunsEveryTaskOnceAndNestsInline) {
   EXPECT_EQ(total.load(), 12345);
 }
 
+// Run returns as soon as its tasks are done, so workers often arrive late, holding a view of a
+// job that has ended: back-to-back jobs of different sizes must still run every task of each
+// job exactly once, with that job's function.
+TEST(ThreadPool, BackToBackJobsOfDifferentSizesRunEachTaskOnce) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(8);
+    for (int job = 0; job < 20000; ++job) {
+      const int64_t n = 2 + job % 7;
+      for (int64_t i = 0; i < n; ++i) hits[i].store(0, std::memory_order_relaxed);
+      std::atomic<int> wrong{0};
+      pool.Run(n, [&, job](int64_t i) {
+        if (i < 0 || i >= n) wrong++;
+        else hits[i].fetch_add(1, std::memory_order_relaxed);
+        if (job % 1000 == 0) std::this_thread::yield();  // let a worker fall behind now and then
+      });
+      ASSERT_EQ(wrong.load(), 0) << "job " << job;
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "job " << job << " task " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace accel
 

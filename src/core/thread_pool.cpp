@@ -44,10 +44,17 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::Work() {
   bool saved = t_inside_pool_task;
   t_inside_pool_task = true;
+  uint64_t job = job_.load(std::memory_order_acquire);
   for (;;) {
-    int64_t i = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= num_tasks_) break;
-    (*fn_)(i);
+    const uint64_t next = job >> 32, count = job & 0xffffffffu;
+    if (next >= count) break;
+    if (!job_.compare_exchange_weak(job, job + (uint64_t{1} << 32), std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      continue;  // `job` now holds the current word
+    }
+    (*fn_)(static_cast<int64_t>(next));
+    done_.fetch_add(1, std::memory_order_release);
+    job = job_.load(std::memory_order_acquire);
   }
   t_inside_pool_task = saved;
 }
@@ -64,11 +71,10 @@ void ThreadPool::WorkerLoop(int) {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait(lock, [&] { return generation_.load() != seen || stop_; });
       gen = generation_.load();
+      if (stop_) return;
     }
-    if (stop_) return;
     seen = gen;
-    Work();
-    active_.fetch_sub(1, std::memory_order_acq_rel);
+    Work();  // finds nothing left when the caller (or another worker) took every task already
   }
 }
 
@@ -81,23 +87,38 @@ void ThreadPool::Run(int64_t num_tasks, const std::function<void(int64_t)>& fn) 
     t_inside_pool_task = saved;
     return;
   }
+  // The job word holds 32-bit counts: larger jobs run as consecutive batches.
+  constexpr int64_t kMaxBatch = int64_t{1} << 31;
+  for (int64_t b = 0; b < num_tasks; b += kMaxBatch) {
+    const int64_t count = std::min(kMaxBatch, num_tasks - b);
+    if (b == 0) {
+      RunBatch(count, fn);
+    } else {
+      std::function<void(int64_t)> shifted = [&](int64_t i) { fn(b + i); };
+      RunBatch(count, shifted);
+    }
+  }
+}
+
+void ThreadPool::RunBatch(int64_t num_tasks, const std::function<void(int64_t)>& fn) {
+  // No task of the previous job is unclaimed or running, so nobody reads fn_ or done_ now; the
+  // release store of the new word publishes them to whoever claims from it.
   fn_ = &fn;
-  num_tasks_ = num_tasks;
-  next_task_.store(0, std::memory_order_relaxed);
-  active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  job_.store(static_cast<uint64_t>(num_tasks), std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   Work();
-  // Spin briefly (the common case: workers finish within microseconds), then yield so that a
-  // descheduled worker on an oversubscribed machine can run instead of us burning its core.
-  for (int spin = 0; active_.load(std::memory_order_acquire) != 0; ++spin) {
+  // Spin briefly (the common case: a worker finishes its task within microseconds), then
+  // yield so that a descheduled worker on an oversubscribed machine can run instead of us
+  // burning its core.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != num_tasks; ++spin) {
     if (spin < kSpinIterations) ACCEL_CPU_RELAX();
     else std::this_thread::yield();
   }
-  fn_ = nullptr;
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -23,7 +23,9 @@ class ThreadPool {
   int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Calls fn(i) for every i in [0, num_tasks), tasks claimed dynamically; the caller works too
-  // and the call returns when all tasks are done. Calls from inside a task run inline.
+  // and the call returns when all tasks are done. It waits only for tasks, never for a worker
+  // that claimed none (a worker the OS has not yet run costs nothing). Calls from inside a task
+  // run inline.
   void Run(int64_t num_tasks, const std::function<void(int64_t)>& fn);
 
   // Splits [0, n) into about one contiguous range per thread (at least `grain` long) and calls
@@ -39,15 +41,21 @@ class ThreadPool {
 
  private:
   void WorkerLoop(int index);
+  // Claims and runs tasks of the current job until none is left.
   void Work();
+  void RunBatch(int64_t num_tasks, const std::function<void(int64_t)>& fn);
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
+  // Bumped once per job: what sleeping or spinning workers watch for.
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> active_{0};
-  std::atomic<int64_t> next_task_{0};
-  int64_t num_tasks_ = 0;
+  // The current job as one word, next task index (high 32 bits) and task count (low 32 bits):
+  // a claim is a compare-exchange on it, so a worker that wakes late, holding a word of a job
+  // that has ended, cannot claim from the next one with a stale count.
+  std::atomic<uint64_t> job_{0};
+  std::atomic<int64_t> done_{0};  // tasks of the current job finished
+  // Read only by a thread holding a claimed task of the job it belongs to.
   const std::function<void(int64_t)>* fn_ = nullptr;
   bool stop_ = false;
 };

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -66,6 +67,42 @@ TEST(Gemv, MatchesScalarReferenceOnF32AndBf16Panels) {
                 << Name(compute) << " m=" << c.m << " n=" << c.n << " k=" << c.k << " row " << i << " col " << j;
           }
         }
+      }
+    }
+  }
+}
+
+// Every panel (quantized: group) is computed whole by one call, so however the threads split
+// and steal them (shares, front chunks, chunks taken from another share's back) the result is
+// bit-identical to one thread's.
+TEST(Gemv, ThreadSplitGivesBitIdenticalResults) {
+  ThreadPool one(1), three(3);
+  CpuBackend serial(one), parallel(three);
+  for (DType compute : {DType::kF32, DType::kBF16}) {
+    for (Case c : {Case{1, 3001, 700}, Case{3, 1000, 40}, Case{1, 97, 2}}) {
+      Tensor x = Random({c.m, c.k}, 4), w = Random({c.n, c.k}, 5), b = Random({c.n}, 6);
+      auto packed = serial.PackLinear(w, compute);
+      if (!packed.ok()) GTEST_SKIP() << packed.status().message();
+      if (!cpu::FindGemvKernel(*static_cast<const cpu::PackedGemmWeight*>(packed->data.get()))) GTEST_SKIP();
+      for (int rep = 0; rep < 20; ++rep) {
+        Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value(), got = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
+        ASSERT_TRUE(serial.Linear(x, *packed, &b, Activation::kSilu, want).ok());
+        ASSERT_TRUE(parallel.Linear(x, *packed, &b, Activation::kSilu, got).ok());
+        ASSERT_EQ(0, std::memcmp(want.data<float>(), got.data<float>(), want.nbytes()))
+            << Name(compute) << " m=" << c.m << " n=" << c.n << " k=" << c.k;
+      }
+    }
+  }
+  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+    for (Case c : {Case{1, 3001, 2048}, Case{2, 500, 64}}) {
+      Tensor w = quant::Quantize(Random({c.n, c.k}, 7), t).value();
+      Tensor x = Random({c.m, c.k}, 8), b = Random({c.n}, 9);
+      PackedLinear pq = serial.PackLinear(w, t).value();
+      for (int rep = 0; rep < 20; ++rep) {
+        Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value(), got = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
+        ASSERT_TRUE(serial.Linear(x, pq, &b, Activation::kSilu, want).ok());
+        ASSERT_TRUE(parallel.Linear(x, pq, &b, Activation::kSilu, got).ok());
+        ASSERT_EQ(0, std::memcmp(want.data<float>(), got.data<float>(), want.nbytes())) << Name(t) << " n=" << c.n;
       }
     }
   }

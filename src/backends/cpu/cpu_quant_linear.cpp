@@ -2,10 +2,12 @@
 // quant_gemm.h, run with integer dot products against per-block int8 activations. Decode (one
 // row) is bound by reading the weight bytes, 1.06 (Q8_0) or 0.56 (Q4_0) bytes per weight.
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/gemv.h"
 #include "backends/cpu/quant_gemm.h"
 #include "core/aligned.h"
 #include "core/thread_pool.h"
@@ -64,21 +66,28 @@ Status CpuBackend::QuantizedLinear(const Tensor& x, const PackedLinear& w, const
   const auto* wbytes = static_cast<const uint8_t*>(p.buffer->data());
   const size_t group_bytes = cpu::PackedQuantBytes(p.dtype, cpu::kQuantGroupRows, k);
   const int64_t groups = (n + cpu::kQuantGroupRows - 1) / cpu::kQuantGroupRows;
-  // Decode: two contiguous runs of groups per thread (see gemv.cpp). Prefill: smaller runs so
-  // the threads stay balanced while each group is reused for all rows.
-  const int64_t runs = std::min<int64_t>(groups, (m <= 4 ? 2 : 8) * pool_.num_threads());
-  const int64_t per = (groups + runs - 1) / runs;
   float* yp = y.data<float>();
   static const cpu::EpilogueFn epilogue = std::string_view(cpu::GemmIsa()) == "avx512" ? cpu::EpilogueAvx512 : cpu::EpilogueGeneric;
-  pool_.Run(runs, [&](int64_t t) {
-    const int64_t g0 = t * per, g1 = std::min(groups, g0 + per);
-    if (g0 >= g1) return;
+  const std::function<void(int64_t, int64_t)> run = [&](int64_t g0, int64_t g1) {
     const int64_t c0 = g0 * cpu::kQuantGroupRows;
     gemm(wbytes + g0 * group_bytes, g1 - g0, rows, m, yp + c0, n, n - c0);
     if (bias || act != Activation::kNone) {
       const int64_t c1 = std::min(n, g1 * cpu::kQuantGroupRows);
       epilogue(yp + c0, n, m, c1 - c0, bias ? bias->data<float>() + c0 : nullptr, act);
     }
+  };
+  if (m <= cpu::kGemvMaxRows) {
+    // Decode streams the weight once: split as the f32/bf16 decode path does (gemv.h).
+    cpu::StreamShares(pool_, groups, (int64_t{64} << 10) / static_cast<int64_t>(group_bytes), run);
+    return Status::Ok();
+  }
+  // Prefill: 8 runs per thread so the threads stay balanced while each group is reused for all
+  // rows.
+  const int64_t runs = std::min<int64_t>(groups, 8 * pool_.num_threads());
+  const int64_t per = (groups + runs - 1) / runs;
+  pool_.Run(runs, [&](int64_t t) {
+    const int64_t g0 = t * per, g1 = std::min(groups, g0 + per);
+    if (g0 < g1) run(g0, g1);
   });
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 // pure overhead there, so this path reads each panel once, front to back, keeping every
 // output of the panel in registers, with the panels split into contiguous runs per thread.
 #include <cstdint>
+#include <functional>
 
 #include "backends/cpu/gemm.h"
 
@@ -27,6 +28,11 @@ GemvPanelsFn FindGemvKernel(const PackedGemmWeight& w);
 // Runs the product when a kernel exists for w and m <= kGemvMaxRows; returns whether it did.
 bool GemvPacked(const float* x, int64_t m, int64_t ldx, const PackedGemmWeight& w, float* y, int64_t ldy,
                 const float* bias, Activation act, ThreadPool& pool);
+
+// Splits [0, units) of a weight stream over the pool's threads for decode: one contiguous share
+// per thread, taken front to back in calls fn(u0, u1) of at least `min_chunk` units; a thread
+// done with its share takes chunks from the back of another's. One thread: fn(0, units).
+void StreamShares(ThreadPool& pool, int64_t units, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
 
 // Per-ISA kernels (gemv_avx512.cpp): null when the packing is one they do not know.
 GemvPanelsFn GemvAvx512(const PackedGemmWeight& w);

@@ -13,6 +13,13 @@ namespace accel::cpu {
 
 namespace {
 
+// Software prefetch distance when the call streams part of a weight that other threads stream
+// too. Measured (GEMV sequences of the 125m and 1b LLaMA shapes): on 2 threads 8 KiB ahead
+// reads 2-7% faster than the hardware prefetchers alone (1b bf16 45.0 -> 41.8 ms); on one
+// thread any distance was slower (1b f32 101 -> 103-107 ms), so a whole-weight call does not
+// prefetch.
+constexpr int64_t kSplitPrefetchBytes = 8192;
+
 // Independent accumulator sets over k: one row alone has only NV FMA chains, too few to cover
 // the FMA latency when the panel comes from cache.
 template <int R>
@@ -20,7 +27,7 @@ constexpr int kPhases = R == 1 ? 2 : 1;
 
 template <int NV, int R>
 void PanelsF32(const float* x, int64_t ldx, const float* w, int64_t k, int64_t panels, int64_t n_left, float* y,
-               int64_t ldy) {
+               int64_t ldy, int64_t prefetch) {
   constexpr int NR = 16 * NV, PH = kPhases<R>;
   for (int64_t p = 0; p < panels; ++p, w += k * NR, y += NR, n_left -= NR) {
     __m512 acc[PH][R][NV];
@@ -32,6 +39,10 @@ void PanelsF32(const float* x, int64_t ldx, const float* w, int64_t k, int64_t p
 #pragma GCC unroll 2
       for (int ph = 0; ph < PH; ++ph) {
         const float* b = w + (kk + ph) * NR;
+        if (prefetch) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + 16 * v) + prefetch, _MM_HINT_T0);
+        }
         __m512 bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
@@ -78,7 +89,7 @@ const uint32_t* PairsBf16(const float* x, int64_t rows, int64_t ldx, int64_t k, 
 
 template <int NV, int R>
 void PanelsBf16(const uint32_t* xp, int64_t pairs, const uint16_t* w, int64_t panels, int64_t n_left, float* y,
-                int64_t ldy) {
+                int64_t ldy, int64_t prefetch) {
   constexpr int NR = 16 * NV, PH = kPhases<R>;
   for (int64_t p = 0; p < panels; ++p, w += pairs * NR * 2, y += NR, n_left -= NR) {
     __m512 acc[PH][R][NV];
@@ -90,6 +101,10 @@ void PanelsBf16(const uint32_t* xp, int64_t pairs, const uint16_t* w, int64_t pa
 #pragma GCC unroll 2
       for (int ph = 0; ph < PH; ++ph) {
         const uint16_t* b = w + (kp + ph) * NR * 2;
+        if (prefetch) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + 32 * v) + prefetch, _MM_HINT_T0);
+        }
         __m512bh bv[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_load_si512(b + 32 * v);
@@ -124,12 +139,13 @@ void RunF32(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w
             int64_t ldy) {
   const float* panel = static_cast<const float*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
+  const int64_t pf = p1 - p0 < w.num_panels() ? kSplitPrefetchBytes : 0;
   y += p0 * 16 * NV;
   switch (rows) {
-    case 1: return PanelsF32<NV, 1>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    case 2: return PanelsF32<NV, 2>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    case 3: return PanelsF32<NV, 3>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    default: return PanelsF32<NV, 4>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
+    case 1: return PanelsF32<NV, 1>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    case 2: return PanelsF32<NV, 2>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    case 3: return PanelsF32<NV, 3>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    default: return PanelsF32<NV, 4>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
   }
 }
 
@@ -140,12 +156,13 @@ void RunBf16(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& 
   const uint32_t* xp = PairsBf16(x, rows, ldx, w.k, kp);
   const uint16_t* panel = static_cast<const uint16_t*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
+  const int64_t pf = p1 - p0 < w.num_panels() ? kSplitPrefetchBytes : 0;
   y += p0 * 16 * NV;
   switch (rows) {
-    case 1: return PanelsBf16<NV, 1>(xp, pairs, panel, p1 - p0, n_left, y, ldy);
-    case 2: return PanelsBf16<NV, 2>(xp, pairs, panel, p1 - p0, n_left, y, ldy);
-    case 3: return PanelsBf16<NV, 3>(xp, pairs, panel, p1 - p0, n_left, y, ldy);
-    default: return PanelsBf16<NV, 4>(xp, pairs, panel, p1 - p0, n_left, y, ldy);
+    case 1: return PanelsBf16<NV, 1>(xp, pairs, panel, p1 - p0, n_left, y, ldy, pf);
+    case 2: return PanelsBf16<NV, 2>(xp, pairs, panel, p1 - p0, n_left, y, ldy, pf);
+    case 3: return PanelsBf16<NV, 3>(xp, pairs, panel, p1 - p0, n_left, y, ldy, pf);
+    default: return PanelsBf16<NV, 4>(xp, pairs, panel, p1 - p0, n_left, y, ldy, pf);
   }
 }
 
