@@ -15,13 +15,6 @@ namespace {
 template <int R>
 constexpr int kPhases = R == 1 ? 2 : 1;
 
-// Lines ahead of the stream the prefetch runs: the panels of one thread are contiguous, so
-// this also reaches into the next panel before the current one ends.
-#ifndef ACCEL_HALFW_PREFETCH
-#define ACCEL_HALFW_PREFETCH 1024
-#endif
-constexpr int64_t kPrefetchBytes = ACCEL_HALFW_PREFETCH;
-
 inline __m512 LoadF16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
 }
@@ -33,21 +26,23 @@ inline __m512 LoadBf16(const uint16_t* p) {
 
 template <int NV, int R, __m512 (*Load)(const uint16_t*)>
 void Panels(const float* x, int64_t ldx, const uint16_t* w, int64_t k, int64_t panels, int64_t n_left, float* y,
-            int64_t ldy) {
+            int64_t ldy, int64_t prefetch) {
   constexpr int NR = 16 * NV, PH = kPhases<R>;
   for (int64_t p = 0; p < panels; ++p, w += k * NR, y += NR, n_left -= NR) {
     __m512 acc[PH][R][NV];
     for (int ph = 0; ph < PH; ++ph)
       for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v) acc[ph][r][v] = _mm512_setzero_ps();
-    const char* pf = reinterpret_cast<const char*>(w) + kPrefetchBytes;
+    const char* pf = reinterpret_cast<const char*>(w) + prefetch;
     int64_t kk = 0;
     for (; kk + PH <= k; kk += PH) {
 #pragma GCC unroll 2
       for (int ph = 0; ph < PH; ++ph) {
         const uint16_t* b = w + (kk + ph) * NR;
-        if constexpr (kPrefetchBytes > 0) {
-          // Every line the row [off, off + 2 NR) touches, kPrefetchBytes ahead (NV = 1: every other k).
+        if (prefetch) {
+          // `prefetch` bytes ahead of the line at the row's start and the lines after it within
+          // the row (2 NR bytes): as rows are contiguous this reaches every line of the stream,
+          // once or twice (NV = 1: 32-byte rows, every other k).
           const int64_t off = (kk + ph) * NR * 2;
           if (NR * 2 >= 64 || off % 64 == 0) {
 #pragma GCC unroll 4
@@ -86,12 +81,14 @@ void Run(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w, i
          int64_t ldy) {
   const uint16_t* panel = static_cast<const uint16_t*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
+  // Like the f32 and bf16 kernels: software prefetch only when other threads stream the rest.
+  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : 0;
   y += p0 * 16 * NV;
   switch (rows) {
-    case 1: return Panels<NV, 1, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    case 2: return Panels<NV, 2, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    case 3: return Panels<NV, 3, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
-    default: return Panels<NV, 4, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy);
+    case 1: return Panels<NV, 1, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    case 2: return Panels<NV, 2, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    case 3: return Panels<NV, 3, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
+    default: return Panels<NV, 4, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
   }
 }
 
