@@ -87,22 +87,34 @@ void PackHalfRaw(const uint16_t* src, PackedGemmWeight& packed) {
 }  // namespace
 
 Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType compute) {
-  if (w.rank() != 2) return InvalidArgument("linear weight must be 2-D, got " + ShapeToString(w.shape()));
   const GemmKernel* kernel = FindGemmKernel(compute);
   if (!kernel) return Unsupported("this CPU has no " + std::string(Name(compute)) + " GEMM kernel");
-  // f16 / bf16 weights under f32 arithmetic stay 16-bit where a kernel can widen them exactly.
+  // f16 / bf16 weights under f32 arithmetic stay 16-bit where a kernel can widen them exactly;
+  // elsewhere (no AVX-512, or no F16C for f16) they are converted to f32 below.
   if (compute == DType::kF32) {
-    if (const GemmKernel* half = FindHalfStorageKernel(w.dtype()); half && half->k_group == 1) {
-      auto packed = std::make_shared<PackedGemmWeight>();
-      packed->n = w.dim(0);
-      packed->k = w.dim(1);
-      packed->kernel = half;
-      const size_t bytes = static_cast<size_t>(packed->num_panels() * packed->k_padded() * half->nr) * sizeof(uint16_t);
-      packed->buffer = AlignedBuffer::Allocate(bytes);
-      if (!packed->buffer) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for a packed weight");
-      PackHalfRaw(static_cast<const uint16_t*>(w.raw()), *packed);
-      return packed;
+    if (const GemmKernel* half = FindHalfStorageKernel(w.dtype())) kernel = half;
+  }
+  return PackWeightFor(w, *kernel);
+}
+
+Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const GemmKernel& kernel) {
+  if (w.rank() != 2) return InvalidArgument("linear weight must be 2-D, got " + ShapeToString(w.shape()));
+  auto packed = std::make_shared<PackedGemmWeight>();
+  packed->n = w.dim(0);
+  packed->k = w.dim(1);
+  packed->kernel = &kernel;
+  const int64_t n = packed->n, k = packed->k, kp = packed->k_padded(), nr = kernel.nr, g = kernel.k_group;
+  const int64_t panels = packed->num_panels();
+  const size_t bytes = static_cast<size_t>(panels * kp * nr) * packed->elem_bytes();
+  if (kernel.widen) {
+    if (w.dtype() != kernel.dtype || g != 1) {
+      return InvalidArgument("kernel " + std::string(kernel.name) + " cannot hold a " + std::string(Name(w.dtype())) +
+                             " weight");
     }
+    packed->buffer = AlignedBuffer::Allocate(bytes);
+    if (!packed->buffer) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for a packed weight");
+    PackHalfRaw(static_cast<const uint16_t*>(w.raw()), *packed);
+    return packed;
   }
   Tensor wf;
   if (w.dtype() == DType::kF32) {
@@ -110,13 +122,6 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType comp
   } else {
     ACCEL_ASSIGN_OR_RETURN(wf, w.ToF32());
   }
-  auto packed = std::make_shared<PackedGemmWeight>();
-  packed->n = w.dim(0);
-  packed->k = w.dim(1);
-  packed->kernel = kernel;
-  const int64_t n = packed->n, k = packed->k, kp = packed->k_padded(), nr = kernel->nr, g = kernel->k_group;
-  const int64_t panels = packed->num_panels();
-  const size_t bytes = static_cast<size_t>(panels * kp * nr) * packed->elem_bytes();
   packed->buffer = AlignedBuffer::Allocate(bytes);
   if (!packed->buffer) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for a packed weight");
   const float* src = wf.data<float>();
@@ -128,7 +133,7 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType comp
           const float v = col < n && kk < k ? src[col * k + kk] : 0.0f;
           // element (kk, j) of the panel: groups of g consecutive k per column
           const int64_t idx = p * kp * nr + (kk / g) * nr * g + j * g + kk % g;
-          if (kernel->dtype == DType::kF32) static_cast<float*>(packed->buffer->data())[idx] = v;
+          if (kernel.dtype == DType::kF32) static_cast<float*>(packed->buffer->data())[idx] = v;
           else static_cast<uint16_t*>(packed->buffer->data())[idx] = F32ToBf16(v);
         }
       }

@@ -72,6 +72,10 @@ const GemmKernel* FindHalfStorageKernel(DType weight);
 const char* GemmIsa();
 
 Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType compute);
+// Packs w for this kernel: a widening kernel keeps w's 16-bit values (w must have its dtype);
+// any other converts w to f32 and then to the kernel's dtype. PackWeight picks the kernel;
+// tests call this directly to run the conversion path a CPU without AVX-512 takes.
+Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const GemmKernel& kernel);
 
 void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
                 const float* bias, Activation act, ThreadPool& pool);
