@@ -114,6 +114,7 @@ TEST(HalfWeightsModel, GgufRunsAsItsF32Conversion) {
     const std::vector<DType> packed = PackedDtypes(parts(half_file));
     ASSERT_FALSE(packed.empty());
     for (DType d : packed) EXPECT_EQ(d, dt) << Name(dt);
+    for (DType d : PackedDtypes(parts(f32_file))) EXPECT_EQ(d, DType::kF32) << "the reference runs f32 weights";
     ExpectSameModel(parts(half_file), parts(f32_file), std::string(Name(dt)) + " gguf");
     std::filesystem::remove_all(std::filesystem::path(half_path).parent_path());
     std::filesystem::remove_all(std::filesystem::path(f32_path).parent_path());
@@ -143,6 +144,7 @@ TEST(HalfWeightsModel, TiedCheckpointRunsAsItsF32Conversion) {
     const std::vector<DType> packed = PackedDtypes(parts(half));
     EXPECT_EQ(packed.size(), 2u * 4 + 1) << "qkv, o, gate+up, down per layer and the lm_head";
     for (DType d : packed) EXPECT_EQ(d, dt) << Name(dt);
+    for (DType d : PackedDtypes(parts(widened))) EXPECT_EQ(d, DType::kF32) << "the reference runs f32 weights";
     ExpectSameModel(parts(half), parts(widened), std::string(Name(dt)) + " tied");
   }
 }

@@ -13,6 +13,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/gemv.h"
+#include "core/cpu_features.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
 
@@ -119,9 +120,12 @@ TEST(HalfWeights, GemmMatchesF32OnConvertedWeightsBitForBit) {
   }
 }
 
-// The decode path (1..4 rows, strided x) against the f32 decode kernel on the converted weights.
+// The decode path (1..4 rows, strided x) against the f32 decode kernel on the converted weights,
+// on one thread (whole weight per call, no software prefetch) and three (split shares with
+// prefetch, chunks taken from other shares).
 TEST(HalfWeights, GemvMatchesF32OnConvertedWeightsBitForBit) {
   CpuBackend cpu(ThreadPool::Global());
+  ThreadPool one(1), three(3);
   for (DType dt : kHalf) {
     if (!cpu::FindHalfStorageKernel(dt)) GTEST_SKIP() << "no 16-bit storage kernel on this CPU";
     for (Case c : {Case{1, 1, 1}, Case{1, 47, 7}, Case{2, 48, 64}, Case{3, 100, 513}, Case{4, 768, 96}, Case{1, 2050, 33},
@@ -133,12 +137,13 @@ TEST(HalfWeights, GemvMatchesF32OnConvertedWeightsBitForBit) {
       PackedLinear p16 = cpu.PackLinear(w16, DType::kF32).value(), p32 = cpu.PackLinear(w32, DType::kF32).value();
       if (!cpu::FindGemvKernel(Packed(p32))) GTEST_SKIP() << "no matrix-vector kernel on this CPU";
       for (Activation act : {Activation::kNone, Activation::kGeluTanh}) {
-        std::vector<float> y16(c.m * c.n, 1.0f), y32(c.m * c.n, 2.0f);
-        ASSERT_TRUE(cpu::GemvPacked(x.data<float>(), c.m, ldx, Packed(p16), y16.data(), c.n, b.data<float>(), act,
-                                    ThreadPool::Global()));
-        ASSERT_TRUE(cpu::GemvPacked(x.data<float>(), c.m, ldx, Packed(p32), y32.data(), c.n, b.data<float>(), act,
-                                    ThreadPool::Global()));
+        std::vector<float> y16(c.m * c.n, 1.0f), y16_split(c.m * c.n, 3.0f), y32(c.m * c.n, 2.0f);
+        ASSERT_TRUE(cpu::GemvPacked(x.data<float>(), c.m, ldx, Packed(p16), y16.data(), c.n, b.data<float>(), act, one));
+        ASSERT_TRUE(cpu::GemvPacked(x.data<float>(), c.m, ldx, Packed(p16), y16_split.data(), c.n, b.data<float>(), act,
+                                    three));
+        ASSERT_TRUE(cpu::GemvPacked(x.data<float>(), c.m, ldx, Packed(p32), y32.data(), c.n, b.data<float>(), act, one));
         EXPECT_TRUE(SameBits(y16, y32)) << Name(dt) << " m=" << c.m << " n=" << c.n << " k=" << c.k;
+        EXPECT_TRUE(SameBits(y16_split, y32)) << Name(dt) << " split, m=" << c.m << " n=" << c.n << " k=" << c.k;
         if (act != Activation::kNone) continue;
         for (int64_t i = 0; i < c.m; ++i) {
           for (int64_t j = 0; j < c.n; j += 3) {
@@ -151,6 +156,60 @@ TEST(HalfWeights, GemvMatchesF32OnConvertedWeightsBitForBit) {
           }
         }
       }
+    }
+  }
+}
+
+// Linear end to end at 1..6 rows (matrix-vector path up to 4, GEMM beyond), odd n and k.
+TEST(HalfWeights, LinearMatchesF32AtEveryRowCount) {
+  CpuBackend cpu(ThreadPool::Global());
+  for (DType dt : kHalf) {
+    if (!cpu::FindHalfStorageKernel(dt)) GTEST_SKIP() << "no 16-bit storage kernel on this CPU";
+    const Tensor w16 = To16(Random({145, 99}, 8), dt), w32 = w16.ToF32().value();
+    const Tensor b = Random({145}, 9);
+    PackedLinear p16 = cpu.PackLinear(w16, DType::kF32).value(), p32 = cpu.PackLinear(w32, DType::kF32).value();
+    for (int64_t m = 1; m <= 6; ++m) {
+      const Tensor x = Random({m, 99}, 10 + static_cast<uint32_t>(m));
+      Tensor y16 = Tensor::Zeros(DType::kF32, {m, 145}).value(), y32 = Tensor::Zeros(DType::kF32, {m, 145}).value();
+      ASSERT_TRUE(cpu.Linear(x, p16, &b, Activation::kSilu, y16).ok());
+      ASSERT_TRUE(cpu.Linear(x, p32, &b, Activation::kSilu, y32).ok());
+      EXPECT_EQ(0, std::memcmp(y16.data<float>(), y32.data<float>(), y16.nbytes())) << Name(dt) << " m=" << m;
+    }
+  }
+}
+
+// What a CPU without the 16-bit kernels does: PackWeight converts the weight to f32 and packs it
+// for the f32 kernel it has. Run here through each f32 kernel this CPU can execute; the result
+// must be the packing of the converted weight, byte for byte.
+TEST(HalfWeights, ConversionFallbackPacksTheF32Values) {
+  const CpuFeatures& f = GetCpuFeatures();
+  std::vector<const cpu::GemmKernel*> kernels = {&cpu::GemmKernelGenericF32()};
+  if (f.avx2 && f.fma) kernels.push_back(&cpu::GemmKernelAvx2F32());
+  if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) kernels.push_back(&cpu::GemmKernelAvx512F32());
+  for (DType dt : kHalf) {
+    const Tensor w16 = To16(Random({70, 45}, 11), dt), w32 = w16.ToF32().value();
+    const Tensor x = Random({5, 45}, 12);
+    for (const cpu::GemmKernel* k : kernels) {
+      auto p16 = cpu::PackWeightFor(w16, *k), p32 = cpu::PackWeightFor(w32, *k);
+      ASSERT_TRUE(p16.ok() && p32.ok()) << k->name;
+      EXPECT_EQ((*p16)->kernel, k);
+      ASSERT_EQ((*p16)->buffer->size(), (*p32)->buffer->size());
+      EXPECT_EQ(0, std::memcmp((*p16)->buffer->data(), (*p32)->buffer->data(), (*p16)->buffer->size()))
+          << Name(dt) << " " << k->name;
+      std::vector<float> y(5 * 70);
+      cpu::GemmPacked(x.data<float>(), 5, 45, **p16, y.data(), 70, nullptr, Activation::kNone, ThreadPool::Global());
+      for (int64_t j = 0; j < 70; j += 9) {
+        double acc = 0, mag = 0;
+        for (int64_t kk = 0; kk < 45; ++kk) {
+          const double t = double(x.data<float>()[kk]) * w32.data<float>()[j * 45 + kk];
+          acc += t, mag += std::fabs(t);
+        }
+        EXPECT_NEAR(y[j], acc, 1e-5 * mag + 1e-6) << Name(dt) << " " << k->name << " col " << j;
+      }
+    }
+    // A widening kernel takes only its own dtype.
+    if (cpu::FindHalfStorageKernel(dt)) {
+      EXPECT_FALSE(cpu::PackWeightFor(w32, *cpu::FindHalfStorageKernel(dt)).ok());
     }
   }
 }
