@@ -121,7 +121,7 @@ TEST(HalfWeights, GemmMatchesF32OnConvertedWeightsBitForBit) {
 }
 
 // The decode path (1..4 rows, strided x) against the f32 decode kernel on the converted weights,
-// on one thread (whole weight per call, no software prefetch) and three (split shares with
+// on one thread (whole weight per call) and three (split shares with
 // prefetch, chunks taken from other shares).
 TEST(HalfWeights, GemvMatchesF32OnConvertedWeightsBitForBit) {
   CpuBackend cpu(ThreadPool::Global());

@@ -15,6 +15,13 @@ namespace {
 template <int R>
 constexpr int kPhases = R == 1 ? 2 : 1;
 
+// Unlike the f32 and bf16 kernels, these prefetch on one thread too: with the widening in the
+// loop, 4 KiB ahead measured 7-15% faster than the hardware prefetchers alone (medians of 5-6
+// alternating runs, 1 thread: 1b f16 63.5 -> 57.6 ms/token, 1b bf16w 61.2 -> 57.6, 125m f16
+// 5.95 -> 5.51, 125m bf16w 6.35 -> 5.40; 2 KiB did nothing). Split calls use the f32 kernels'
+// distance (kGemvSplitPrefetchBytes).
+constexpr int64_t kWholePrefetchBytes = 4096;
+
 inline __m512 LoadF16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
 }
@@ -81,8 +88,7 @@ void Run(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w, i
          int64_t ldy) {
   const uint16_t* panel = static_cast<const uint16_t*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
-  // Like the f32 and bf16 kernels: software prefetch only when other threads stream the rest.
-  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : 0;
+  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : kWholePrefetchBytes;
   y += p0 * 16 * NV;
   switch (rows) {
     case 1: return Panels<NV, 1, Load>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
