@@ -1,7 +1,9 @@
 #pragma once
 // Bump allocator for activations. A forward pass allocates its intermediates here and the
 // caller Reset()s between passes; after the first pass the arena is one block big enough for
-// the whole pass, so steady-state inference does no heap allocation.
+// the whole pass, so steady-state inference does no heap allocation. Inside a pass, a layer
+// loop rewinds to a mark after each layer, so the pass needs one layer's intermediates, not
+// all of them: memory that stays mapped (no page faults) and warm in cache.
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -15,9 +17,17 @@ class Arena {
  public:
   explicit Arena(size_t initial_bytes = 1 << 20) : initial_(initial_bytes) {}
 
-  // Uninitialised, 64-byte aligned; valid until Reset().
+  // Uninitialised, 64-byte aligned; valid until Reset() or a Rewind() to a mark taken before.
   Result<Tensor> Allocate(DType dtype, Shape shape);
   void* AllocateBytes(size_t bytes);  // null on out-of-memory
+
+  // Where the next allocation goes.
+  struct Mark {
+    size_t block = 0, used = 0, in_use = 0;
+  };
+  Mark mark() const;
+  // Frees everything allocated since `m`; the blocks stay for the allocations that follow.
+  void Rewind(const Mark& m);
 
   // Frees everything; if the last pass spilled into several blocks, they become one.
   void Reset();
@@ -31,6 +41,7 @@ class Arena {
   };
   size_t initial_;
   std::vector<Block> blocks_;
+  size_t current_ = 0;  // the block allocations come from; later blocks are empty spares
   size_t in_use_ = 0;
   size_t high_water_ = 0;
 };

@@ -192,6 +192,15 @@ void PanelSlice(const GemmKernel& kern, const char* packed_a, int64_t rows, int6
   }
 }
 
+// A 64-byte aligned per-thread buffer of at least `floats`, kept between calls.
+float* StageBuffer(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  const size_t need = static_cast<size_t>(floats) + 16;
+  if (buffer.size() < need) buffer.resize(need);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
+}
+
 void ZeroK(const GemmKernel& kern, int64_t rows, int64_t cols, float* c, int64_t ldc, const float* bias, Activation act) {
   for (int64_t r = 0; r < rows; ++r) std::memset(c + r * ldc, 0, sizeof(float) * cols);
   kern.epilogue(c, ldc, rows, cols, bias, act);
@@ -211,12 +220,18 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
   const int64_t want_tasks = 4 * pool.num_threads();
   const int64_t group = std::max<int64_t>(1, std::min<int64_t>(8, panels * m_chunks / want_tasks));
   const int64_t groups = (panels + group - 1) / group;
+  // With several k blocks, partial sums go to a per-thread buffer of rows x nr per panel: rows
+  // of C itself are ldc apart, and at ldc = 8K or 16K floats a micro-tile's 8 rows share one L1
+  // set with the weight slice the tile is reading. The last k block's tile (epilogue applied)
+  // is copied out.
+  const bool staged = k_blocks > 1;
   pool.Run(groups * m_chunks, [&](int64_t task) {
     const int64_t g = task % groups;
     const int64_t mc = task / groups;
     const int64_t row0 = mc * pa.chunk_rows;
     const int64_t rows = std::min(pa.chunk_rows, m - row0);
     const int64_t p0 = g * group, p1 = std::min(panels, p0 + group);
+    float* stage = staged ? StageBuffer(rows * nr * (p1 - p0)) : nullptr;
     if (k == 0) {
       for (int64_t p = p0; p < p1; ++p)
         ZeroK(kern, rows, std::min(nr, n - p * nr), c + row0 * ldc + p * nr, ldc, bias ? bias + p * nr : nullptr, act);
@@ -234,8 +249,15 @@ void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& 
           next_bytes = (std::min(kKc, k - nk0) + kern.k_group - 1) / kern.k_group * kern.k_group * nr *
                        static_cast<int64_t>(b.elem_bytes());
         }
-        PanelSlice(kern, pa.block(mc, kb), rows, kc, b.panel(p, k0), std::min(nr, n - p * nr), c + row0 * ldc + p * nr,
-                   ldc, k0 > 0, kb + 1 == k_blocks, bias ? bias + p * nr : nullptr, act, next, next_bytes);
+        const int64_t cols = std::min(nr, n - p * nr);
+        float* out = c + row0 * ldc + p * nr;
+        float* tile = staged ? stage + (p - p0) * rows * nr : out;
+        const int64_t ld = staged ? nr : ldc;
+        PanelSlice(kern, pa.block(mc, kb), rows, kc, b.panel(p, k0), cols, tile, ld, k0 > 0, kb + 1 == k_blocks,
+                   bias ? bias + p * nr : nullptr, act, next, next_bytes);
+        if (staged && kb + 1 == k_blocks) {
+          for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * ldc, tile + r * nr, sizeof(float) * cols);
+        }
       }
     }
   });

@@ -16,8 +16,8 @@ namespace {
 
 constexpr int kMr = 12;
 
-void PackABf16(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr, void* out_v) {
-  uint32_t* out = static_cast<uint32_t*>(out_v);
+// Scalar form: partial row blocks and an odd K tail.
+void PackABf16Scalar(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr, uint32_t* out) {
   const int64_t pairs = (kc + 1) / 2;
   for (int64_t r0 = 0; r0 < rows; r0 += mr) {
     const int64_t n = std::min<int64_t>(mr, rows - r0);
@@ -34,6 +34,38 @@ void PackABf16(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr
       }
     }
   }
+}
+
+// Full blocks of kMr rows: each row's 32 values become 16 pair words in one vcvtne2ps2bf16 (the
+// scalar rounding was ~6% of a 128-row GEMM), then the words are interleaved across rows from
+// L1. Like all AVX512-BF16 conversions it flushes denormal inputs to zero.
+void PackABf16(const float* a, int64_t lda, int64_t rows, int64_t kc, int64_t mr, void* out_v) {
+  uint32_t* out = static_cast<uint32_t*>(out_v);
+  const int64_t pairs = (kc + 1) / 2;
+  const int64_t full = mr == kMr ? rows / kMr * kMr : 0, k32 = kc / 32 * 32;
+  for (int64_t r0 = 0; r0 < full; r0 += kMr) {
+    uint32_t* block = out + r0 * pairs;
+    for (int64_t k = 0; k < k32; k += 32) {
+      alignas(64) uint32_t words[kMr][16];
+      for (int i = 0; i < kMr; ++i) {
+        const float* row = a + (r0 + i) * lda + k;
+        const __m512bh bf = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 16), _mm512_loadu_ps(row));
+        _mm512_store_si512(words[i], (__m512i)bf);
+      }
+      uint32_t* dst = block + k / 2 * kMr;
+      for (int j = 0; j < 16; ++j)
+#pragma GCC unroll 12
+        for (int i = 0; i < kMr; ++i) dst[j * kMr + i] = words[i][j];
+    }
+    if (k32 < kc) {
+      // The tail pairs of this block, packed as a block of their own then placed.
+      const int64_t tail_pairs = pairs - k32 / 2;
+      uint32_t tail[kMr * 16];
+      PackABf16Scalar(a + r0 * lda + k32, lda, kMr, kc - k32, kMr, tail);
+      std::copy(tail, tail + tail_pairs * kMr, block + k32 / 2 * kMr);
+    }
+  }
+  if (full < rows) PackABf16Scalar(a + full * lda, lda, rows - full, kc, mr, out + full * pairs);
 }
 
 // `pf_lines` cache lines from `pf` are prefetched, one per `pf_every` K pairs (see gemm.h).

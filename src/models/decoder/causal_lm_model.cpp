@@ -176,6 +176,8 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
   if (spec_.embed_norm) { ACCEL_ASSIGN_OR_RETURN(x, Norm(ex, x, w_.embed_norm)); }
 
   for (int64_t li = 0; li < spec_.layers; ++li) {
+    // Only x (updated in place) outlives the layer: its intermediates reuse the same memory.
+    const Arena::Mark layer_start = ex.arena().mark();
     const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(li)];
     ACCEL_ASSIGN_OR_RETURN(Tensor h, Norm(ex, x, l.attn_norm));
     ACCEL_ASSIGN_OR_RETURN(Tensor attn, Attention(ex, cache, li, h, batch, n, positions));
@@ -197,6 +199,7 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
         break;
       }
     }
+    ex.arena().Rewind(layer_start);
   }
   cache.CommitLength(past + n);
 
