@@ -1,13 +1,16 @@
 // LLaMA prefill + decode benchmark through the real generation loop, on a synthetic model of a
-// named shape (seeded random weights in f32, bf16, q8_0 or q4_0) or on a GGUF file; prints one
+// named shape (seeded random weights in f32, f16, bf16, q8_0 or q4_0) or on a GGUF file; prints one
 // JSON line per run: prefill tokens/s, decode ms/token, the weight bytes one decode step reads
 // and the bandwidth that implies (compare with bench/membw).
-//   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|bf16|q8_0|q4_0] [--threads N]
+//   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|f16|bf16|q8_0|q4_0] [--threads N]
 //                [--prompt 128] [--tokens 64] [--reps 3] [--layers N]
 //                [--gguf FILE]          run this GGUF file instead of a synthetic model
-//                [--write-gguf FILE]    write the synthetic model as GGUF (dtype may also be f16),
-//                                       with llama.cpp's names and a stand-in vocabulary, and exit
-// bf16 weights run with bf16 compute (LoadOptions::compute); f32 with f32.
+//                [--write-gguf FILE]    write the synthetic model as GGUF, with llama.cpp's names
+//                                       and a stand-in vocabulary, and exit
+//                [--compute f32|bf16]   linear-layer arithmetic (default: bf16 for bf16 weights)
+// bf16 weights run with bf16 compute (LoadOptions::compute) unless --compute f32 asks for the
+// exact path; f16 weights (and bf16 under --compute f32) stay 16-bit in memory with f32
+// arithmetic; f32 runs f32.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -135,7 +138,7 @@ int Fail(const Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf;
+  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf, compute_name;
   int threads = 1, tokens = 64, prompt = 128, reps = 3;
   int64_t layers = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -149,11 +152,16 @@ int main(int argc, char** argv) {
     else if (k == "--layers") layers = std::stoll(v);
     else if (k == "--gguf") gguf = v;
     else if (k == "--write-gguf") write_gguf = v;
+    else if (k == "--compute") compute_name = v;
     else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
   }
   auto preset = Presets().find(model_name);
   const auto dtype = ParseDType(dtype_name);
+  const auto compute = compute_name.empty() ? std::nullopt : ParseDType(compute_name);
   if ((gguf.empty() && preset == Presets().end()) || !dtype) return std::fprintf(stderr, "unknown model or dtype\n"), 2;
+  if (!compute_name.empty() && compute != DType::kF32 && compute != DType::kBF16) {
+    return std::fprintf(stderr, "--compute is f32 or bf16\n"), 2;
+  }
   ThreadPool::SetDefaultThreads(threads);
 
   BenchModel m;
@@ -191,6 +199,7 @@ int main(int argc, char** argv) {
   const size_t bytes_per_token = BytesPerToken(m.weights);
   LoadOptions lo;
   if (m.weights["model.layers.0.mlp.up_proj.weight"].dtype() == DType::kBF16) lo.compute = DType::kBF16;
+  if (compute) lo.compute = *compute;
   auto model = LoadedModel::FromParts(m.config, WeightStore::FromTensors(std::move(m.weights), "bench"), lo);
   if (!model.ok()) return Fail(model.status());
   auto* lm = dynamic_cast<CausalLm*>(&(*model)->model());
@@ -211,10 +220,11 @@ int main(int argc, char** argv) {
     decode_ms.push_back(res->decode_ms / static_cast<double>(std::max<int64_t>(1, res->generated_tokens - 1)));
   }
   const double pf = Median(prefill_ms), dm = Median(decode_ms);
-  std::printf("{\"engine\": \"accel\", \"model\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"prompt\": %d, \"tokens\": %d, "
+  std::printf("{\"engine\": \"accel\", \"model\": \"%s\", \"dtype\": \"%s\", \"compute\": \"%s\", \"threads\": %d, "
+              "\"prompt\": %d, \"tokens\": %d, "
               "\"source\": \"%s\", \"prefill_ms\": %.2f, \"prefill_tok_s\": %.2f, \"decode_ms_per_token\": %.3f, "
               "\"decode_tok_s\": %.2f, \"weight_bytes_per_token\": %zu, \"decode_gbps\": %.2f, \"reps\": %d}\n",
-              model_name.c_str(), dtype_name.c_str(), threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
+              model_name.c_str(), dtype_name.c_str(), lo.compute == DType::kBF16 ? "bf16" : "f32", threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
               prompt / (pf / 1000.0), dm, 1000.0 / dm, bytes_per_token, bytes_per_token / dm / 1e6, reps);
   return 0;
 }

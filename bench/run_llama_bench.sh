@@ -4,8 +4,10 @@
 # LLAMA_BENCH=/path/to/llama-bench is set, llama.cpp on the SAME weights: each synthetic model is
 # written once as a GGUF file (decode_bench --write-gguf) and both engines run that file. The
 # memory-bandwidth probe runs first so the table can say what share of the machine's read
-# bandwidth decode reaches. PyTorch runs random weights of the same shapes.
-# usage: [LLAMA_BENCH=...] [MODELS="125m 1b"] [DTYPES="f32 bf16 q8_0 q4_0"] [THREADS="1 2"] \
+# bandwidth decode reaches. PyTorch runs random weights of the same shapes (f32 and bf16 only:
+# its f16 rows are '-', as torch 1.13's CPU Linear has no f16 kernel: "addmm_impl_cpu_" not
+# implemented for 'Half'). f16 runs 16-bit weights with f32 arithmetic, as llama.cpp runs F16.
+# usage: [LLAMA_BENCH=...] [MODELS="125m 1b"] [DTYPES="f32 f16 bf16 q8_0 q4_0"] [THREADS="1 2"] \
 #        bench/run_llama_bench.sh            (needs a Release build in ./build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ mkdir -p "$scratch"
 results="$scratch/llama_results.jsonl"
 : > "$results"
 models=${MODELS:-"125m 1b"}
-dtypes=${DTYPES:-"f32 bf16 q8_0 q4_0"}
+dtypes=${DTYPES:-"f32 f16 bf16 q8_0 q4_0"}
 threads_list=${THREADS:-"1 2"}
 reps=${REPS:-3}
 

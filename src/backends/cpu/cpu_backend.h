@@ -6,7 +6,8 @@
 namespace accel {
 class ThreadPool;
 
-class CpuBackend final : public Backend {
+// Not final: tests derive from it to observe what the models hand it (e.g. the dtypes they pack).
+class CpuBackend : public Backend {
  public:
   explicit CpuBackend(ThreadPool& pool);
   std::string_view name() const override { return "cpu"; }

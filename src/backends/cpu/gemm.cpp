@@ -54,28 +54,74 @@ const GemmKernel* FindGemmKernel(DType compute) {
   return nullptr;
 }
 
+const GemmKernel* FindHalfStorageKernel(DType weight) {
+  if (weight != DType::kF16 && weight != DType::kBF16) return nullptr;
+  if (&F32Kernel() != &GemmKernelAvx512F32()) return nullptr;  // implies AVX-512 F/BW/DQ/VL
+  if (weight == DType::kF16 && !GetCpuFeatures().f16c) return nullptr;
+  return &GemmKernelAvx512HalfW(weight);
+}
+
 const char* GemmIsa() {
   const GemmKernel& k = F32Kernel();
   return &k == &GemmKernelAvx512F32() ? "avx512" : &k == &GemmKernelAvx2F32() ? "avx2" : "generic";
 }
 
+namespace {
+
+// 16-bit values copied as they are into [k][nr] panels (zero padding is 0x0000 in f16 and bf16).
+void PackHalfRaw(const uint16_t* src, PackedGemmWeight& packed) {
+  const int64_t n = packed.n, k = packed.k, kp = packed.k_padded(), nr = packed.kernel->nr;
+  uint16_t* dst = static_cast<uint16_t*>(packed.buffer->data());
+  ThreadPool::Global().ParallelFor(packed.num_panels(), 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      uint16_t* panel = dst + p * kp * nr;
+      std::memset(panel, 0, sizeof(uint16_t) * kp * nr);
+      for (int64_t j = 0; j < nr && p * nr + j < n; ++j) {
+        const uint16_t* row = src + (p * nr + j) * k;
+        for (int64_t kk = 0; kk < k; ++kk) panel[kk * nr + j] = row[kk];
+      }
+    }
+  });
+}
+
+}  // namespace
+
 Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType compute) {
-  if (w.rank() != 2) return InvalidArgument("linear weight must be 2-D, got " + ShapeToString(w.shape()));
   const GemmKernel* kernel = FindGemmKernel(compute);
   if (!kernel) return Unsupported("this CPU has no " + std::string(Name(compute)) + " GEMM kernel");
+  // f16 / bf16 weights under f32 arithmetic stay 16-bit where a kernel can widen them exactly;
+  // elsewhere (no AVX-512, or no F16C for f16) they are converted to f32 below.
+  if (compute == DType::kF32) {
+    if (const GemmKernel* half = FindHalfStorageKernel(w.dtype())) kernel = half;
+  }
+  return PackWeightFor(w, *kernel);
+}
+
+Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const GemmKernel& kernel) {
+  if (w.rank() != 2) return InvalidArgument("linear weight must be 2-D, got " + ShapeToString(w.shape()));
+  auto packed = std::make_shared<PackedGemmWeight>();
+  packed->n = w.dim(0);
+  packed->k = w.dim(1);
+  packed->kernel = &kernel;
+  const int64_t n = packed->n, k = packed->k, kp = packed->k_padded(), nr = kernel.nr, g = kernel.k_group;
+  const int64_t panels = packed->num_panels();
+  const size_t bytes = static_cast<size_t>(panels * kp * nr) * packed->elem_bytes();
+  if (kernel.widen) {
+    if (w.dtype() != kernel.dtype || g != 1) {
+      return InvalidArgument("kernel " + std::string(kernel.name) + " cannot hold a " + std::string(Name(w.dtype())) +
+                             " weight");
+    }
+    packed->buffer = AlignedBuffer::Allocate(bytes);
+    if (!packed->buffer) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for a packed weight");
+    PackHalfRaw(static_cast<const uint16_t*>(w.raw()), *packed);
+    return packed;
+  }
   Tensor wf;
   if (w.dtype() == DType::kF32) {
     wf = w;
   } else {
     ACCEL_ASSIGN_OR_RETURN(wf, w.ToF32());
   }
-  auto packed = std::make_shared<PackedGemmWeight>();
-  packed->n = w.dim(0);
-  packed->k = w.dim(1);
-  packed->kernel = kernel;
-  const int64_t n = packed->n, k = packed->k, kp = packed->k_padded(), nr = kernel->nr, g = kernel->k_group;
-  const int64_t panels = packed->num_panels();
-  const size_t bytes = static_cast<size_t>(panels * kp * nr) * packed->elem_bytes();
   packed->buffer = AlignedBuffer::Allocate(bytes);
   if (!packed->buffer) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for a packed weight");
   const float* src = wf.data<float>();
@@ -87,7 +133,7 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType comp
           const float v = col < n && kk < k ? src[col * k + kk] : 0.0f;
           // element (kk, j) of the panel: groups of g consecutive k per column
           const int64_t idx = p * kp * nr + (kk / g) * nr * g + j * g + kk % g;
-          if (kernel->dtype == DType::kF32) static_cast<float*>(packed->buffer->data())[idx] = v;
+          if (kernel.dtype == DType::kF32) static_cast<float*>(packed->buffer->data())[idx] = v;
           else static_cast<uint16_t*>(packed->buffer->data())[idx] = F32ToBf16(v);
         }
       }
@@ -132,12 +178,15 @@ void PanelSlice(const GemmKernel& kern, const char* packed_a, int64_t rows, int6
   const int64_t row_step = 4 * kern.mr;
   const int64_t calls = (rows + row_step - 1) / row_step;
   const int64_t a_row_bytes = (kc + kern.k_group - 1) / kern.k_group * 4;
+  // 16-bit storage: widened to f32 once here, for all `rows` (gemm.h).
+  const void* tile_panel =
+      kern.widen ? kern.widen(panel, (kc + kern.k_group - 1) / kern.k_group * kern.k_group, kern.nr) : panel;
   for (int64_t call = 0; call < calls; ++call) {
     const int64_t r0 = call * row_step;
     float* tile_c = c + r0 * ldc;
     const int64_t tile_rows = std::min(row_step, rows - r0);
     const int64_t pf0 = next_bytes * call / calls / 64 * 64, pf1 = next_bytes * (call + 1) / calls / 64 * 64;
-    kern.tile(packed_a + r0 * a_row_bytes, panel, kc, tile_c, ldc, tile_rows, cols, accumulate,
+    kern.tile(packed_a + r0 * a_row_bytes, tile_panel, kc, tile_c, ldc, tile_rows, cols, accumulate,
               next ? next + pf0 : nullptr, pf1 - pf0);
     if (last_k && (bias || act != Activation::kNone)) kern.epilogue(tile_c, ldc, tile_rows, cols, bias, act);
   }

@@ -4,9 +4,12 @@
 // columns, K-major, so the micro-kernel streams one contiguous panel while broadcasting A:
 // the layout every register-blocked SIMD GEMM wants, done once per model. The weight's dtype
 // picks the arithmetic: f32 (FMA) or bf16 (pairs of K multiplied by AVX512-BF16 dot products,
-// accumulated in f32).
+// accumulated in f32). f16 and bf16 weights under f32 compute keep their 16 bits in the panel
+// ("f16w", "bf16w": half the bytes to stream at decode) and are widened to f32 exactly, a panel
+// slice at a time, for the f32 tile (gemm_halfw_avx512.cpp).
 //
-// Panel layout: f32 [k][nr]; bf16 [k/2][nr][2] (K padded to even with zeros).
+// Panel layout: f32 [k][nr]; bf16 [k/2][nr][2] (K padded to even with zeros); f16w and bf16w
+// [k][nr] of 16-bit values.
 #include <cstdint>
 #include <memory>
 
@@ -30,15 +33,21 @@ using TileFn = void (*)(const void* packed_a, const void* panel, int64_t kc, flo
                         int64_t cols, bool accumulate, const void* prefetch, int64_t prefetch_bytes);
 // Applies bias (may be null) and activation to a rows x cols block of C.
 using EpilogueFn = void (*)(float* c, int64_t ldc, int64_t rows, int64_t cols, const float* bias, Activation act);
+// Converts kc x nr values of a 16-bit panel (from element k0 on) to the f32 panel the tile reads,
+// in a buffer of the calling thread that stays valid until its next call.
+using WidenPanelFn = const float* (*)(const void* panel, int64_t kc, int64_t nr);
 
 struct GemmKernel {
-  const char* name;   // "avx512-f32", "avx512-bf16", "avx2-f32", "generic-f32"
+  const char* name;   // "avx512-f32", "avx512-bf16", "avx512-f16w", "avx512-bf16w", "avx2-f32", ...
   DType dtype;        // element type of the packed weight
   int nr, mr;
   int k_group;        // K elements combined per step (2 for bf16 pairs)
   PackAFn pack_a;
   TileFn tile;
   EpilogueFn epilogue;
+  // Set for 16-bit storage under f32 arithmetic: the driver widens each panel slice once and
+  // hands the f32 copy to `tile`, which is then the f32 kernel's, to run over all rows of A.
+  WidenPanelFn widen = nullptr;
 };
 
 struct PackedGemmWeight {
@@ -56,10 +65,17 @@ struct PackedGemmWeight {
 
 // The best kernel this CPU has for `compute` (f32 or bf16), or null when it has none.
 const GemmKernel* FindGemmKernel(DType compute);
+// The kernel that keeps `weight` (f16 or bf16) in 16 bits and computes in f32, with results
+// identical to the f32 kernel on the weight converted to f32; null when this CPU has none.
+const GemmKernel* FindHalfStorageKernel(DType weight);
 // Name of the f32 kernel family ("avx512", "avx2", "generic").
 const char* GemmIsa();
 
 Result<std::shared_ptr<PackedGemmWeight>> PackWeight(const Tensor& w, DType compute);
+// Packs w for this kernel: a widening kernel keeps w's 16-bit values (w must have its dtype);
+// any other converts w to f32 and then to the kernel's dtype. PackWeight picks the kernel;
+// tests call this directly to run the conversion path a CPU without AVX-512 takes.
+Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const GemmKernel& kernel);
 
 void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
                 const float* bias, Activation act, ThreadPool& pool);
@@ -69,6 +85,8 @@ const GemmKernel& GemmKernelAvx512F32();
 const GemmKernel& GemmKernelAvx512Bf16();
 const GemmKernel& GemmKernelAvx2F32();
 const GemmKernel& GemmKernelGenericF32();
+// 16-bit storage, f32 arithmetic (gemm_halfw_avx512.cpp): `weight` is kF16 or kBF16.
+const GemmKernel& GemmKernelAvx512HalfW(DType weight);
 void EpilogueAvx512(float*, int64_t, int64_t, int64_t, const float*, Activation);
 void EpilogueGeneric(float*, int64_t, int64_t, int64_t, const float*, Activation);
 // Packs f32 rows into [row block][k][mr] (shared by the f32 kernels).

@@ -73,7 +73,7 @@ void StreamShares(ThreadPool& pool, int64_t units, int64_t min_chunk, const std:
 
 GemvPanelsFn FindGemvKernel(const PackedGemmWeight& w) {
   const CpuFeatures& f = GetCpuFeatures();
-  if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) return GemvAvx512(w);
+  if (f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl) return w.kernel->widen ? GemvAvx512HalfW(w) : GemvAvx512(w);
   return nullptr;
 }
 

@@ -13,13 +13,6 @@ namespace accel::cpu {
 
 namespace {
 
-// Software prefetch distance when the call streams part of a weight that other threads stream
-// too. Measured (GEMV sequences of the 125m and 1b LLaMA shapes): on 2 threads 8 KiB ahead
-// reads 2-7% faster than the hardware prefetchers alone (1b bf16 45.0 -> 41.8 ms); on one
-// thread any distance was slower (1b f32 101 -> 103-107 ms), so a whole-weight call does not
-// prefetch.
-constexpr int64_t kSplitPrefetchBytes = 8192;
-
 // Independent accumulator sets over k: one row alone has only NV FMA chains, too few to cover
 // the FMA latency when the panel comes from cache.
 template <int R>
@@ -139,7 +132,7 @@ void RunF32(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w
             int64_t ldy) {
   const float* panel = static_cast<const float*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
-  const int64_t pf = p1 - p0 < w.num_panels() ? kSplitPrefetchBytes : 0;
+  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : 0;
   y += p0 * 16 * NV;
   switch (rows) {
     case 1: return PanelsF32<NV, 1>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
@@ -156,7 +149,7 @@ void RunBf16(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& 
   const uint32_t* xp = PairsBf16(x, rows, ldx, w.k, kp);
   const uint16_t* panel = static_cast<const uint16_t*>(w.panel(p0, 0));
   const int64_t n_left = w.n - p0 * 16 * NV;
-  const int64_t pf = p1 - p0 < w.num_panels() ? kSplitPrefetchBytes : 0;
+  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : 0;
   y += p0 * 16 * NV;
   switch (rows) {
     case 1: return PanelsBf16<NV, 1>(xp, pairs, panel, p1 - p0, n_left, y, ldy, pf);

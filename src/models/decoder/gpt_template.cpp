@@ -254,7 +254,8 @@ Result<std::unique_ptr<Model>> LoadGptDecoder(ModelLoadContext& ctx) {
   }
   ACCEL_ASSIGN_OR_RETURN(w.final_norm, LoadNorm(ctx, final_norm, s.hidden, true));
   if (g.tied && !ctx.weights.Has(head + ".weight")) {
-    ACCEL_ASSIGN_OR_RETURN(w.lm_head, LinearFromTensor(ctx, w.embed, Tensor()));
+    // Packed from the stored tensor, not the f32 embedding copy: f16 / bf16 stay 16-bit.
+    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear(embed.substr(0, embed.size() - 7), s.vocab, s.hidden, false));
   } else {
     ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear(head, s.vocab, s.hidden, g.lm_head_bias));
   }

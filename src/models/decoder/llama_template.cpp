@@ -129,7 +129,8 @@ Result<std::unique_ptr<Model>> LoadLlamaDecoder(ModelLoadContext& ctx) {
   ACCEL_ASSIGN_OR_RETURN(w.final_norm, LoadNorm(ctx, "model.norm", s.hidden, false, f.norm_add));
   if (f.tied || !ctx.weights.Has("lm_head.weight")) {
     if (!f.tied) return Corrupt(ctx.weights.label() + ": 'lm_head.weight' is missing and tie_word_embeddings is false");
-    ACCEL_ASSIGN_OR_RETURN(w.lm_head, LinearFromTensor(ctx, w.embed, Tensor()));
+    // Packed from the stored tensor, not the f32 embedding copy: f16 / bf16 stay 16-bit.
+    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear("model.embed_tokens", s.vocab, s.hidden, false));
   } else {
     ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear("lm_head", s.vocab, s.hidden, false));
   }
