@@ -9,17 +9,12 @@
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/scalar_math.h"
 #include "core/thread_pool.h"
+#include "test_util.h"
 
 namespace accel {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-scale, scale);
-  for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-  return t;
-}
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) { return test::RandomTensor(std::move(shape), seed, scale); }
 
 class CpuOps : public ::testing::Test {
  protected:

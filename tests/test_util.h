@@ -1,6 +1,11 @@
 #pragma once
 // Helpers shared by the tests: where the data is, and running the CLI as a user would.
+#include <cstdint>
+#include <random>
 #include <string>
+#include <utility>
+
+#include "core/tensor.h"
 
 namespace accel::test {
 
@@ -16,5 +21,14 @@ CommandResult RunCli(const std::string& args);
 
 // A fresh empty directory under the system temp dir, removed by the caller if it wishes.
 std::string MakeTempDir(const std::string& tag);
+
+// An f32 tensor of values uniform in [-scale, scale), the same for the same seed.
+inline Tensor RandomTensor(Shape shape, uint32_t seed, float scale = 1.0f) {
+  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-scale, scale);
+  for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
 
 }  // namespace accel::test

@@ -18,17 +18,12 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "formats/quant.h"
+#include "test_util.h"
 
 namespace accel {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-scale, scale);
-  for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-  return t;
-}
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) { return test::RandomTensor(std::move(shape), seed, scale); }
 
 float RoundBf16(float v) { return Bf16ToF32(F32ToBf16(v)); }
 
