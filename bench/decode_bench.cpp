@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
   }
   auto preset = Presets().find(model_name);
   const auto dtype = ParseDType(dtype_name);
-  const auto compute = compute_name.empty() ? std::nullopt : ParseDType(compute_name);
+  std::optional<DType> compute;
+  if (!compute_name.empty()) compute = ParseDType(compute_name);
   if ((gguf.empty() && preset == Presets().end()) || !dtype) return std::fprintf(stderr, "unknown model or dtype\n"), 2;
   if (!compute_name.empty() && compute != DType::kF32 && compute != DType::kBF16) {
     return std::fprintf(stderr, "--compute is f32 or bf16\n"), 2;
@@ -207,7 +208,9 @@ int main(int argc, char** argv) {
   std::vector<int64_t> ids(static_cast<size_t>(prompt));
   for (int i = 0; i < prompt; ++i) ids[i] = 3 + (i * 7919) % 30000;
   {
-    auto warm = gen.Run({ids}, {.max_new_tokens = 2});  // page in and pack everything, size the arena
+    generation::GenerationOptions warm_options;
+    warm_options.max_new_tokens = 2;
+    auto warm = gen.Run({ids}, warm_options);  // page in and pack everything, size the arena
     if (!warm.ok()) return Fail(warm.status());
   }
   std::vector<double> prefill_ms, decode_ms;

@@ -243,5 +243,27 @@ TEST(CpuBf16, LinearMatchesF32WithinBf16Rounding) {
   }
 }
 
+// Every line of the next weight slice is prefetched exactly once, in order, spread so that no
+// call takes more than its even share (rounded up); a null prefetch gives nothing to do.
+TEST(PrefetchSpread, CoversTheSliceOnceInEvenShares) {
+  alignas(64) static char slice[64 * 100];
+  for (int64_t lines : {0, 1, 7, 64, 100}) {
+    for (int64_t calls : {1, 3, 8, 150}) {
+      cpu::PrefetchSpread pf(slice, lines * 64, calls);
+      const char* expect = slice;
+      int64_t total = 0;
+      for (int64_t c = 0; c < calls; ++c, pf.advance()) {
+        EXPECT_EQ(pf.at(), expect) << lines << " lines, call " << c << " of " << calls;
+        EXPECT_LE(pf.lines(), (lines + calls - 1) / calls);
+        expect += pf.lines() * 64;
+        total += pf.lines();
+      }
+      EXPECT_EQ(total, lines) << lines << " lines over " << calls << " calls";
+    }
+  }
+  cpu::PrefetchSpread none(nullptr, 4096, 4);
+  EXPECT_EQ(none.lines(), 0);
+}
+
 }  // namespace
 }  // namespace accel

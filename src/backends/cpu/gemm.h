@@ -80,6 +80,28 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const G
 void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
                 const float* bias, Activation act, ThreadPool& pool);
 
+// Spreads a tile's `prefetch_bytes` from `prefetch` (TileFn) over its `calls` micro-kernel
+// calls in whole cache lines, so that no call stalls on a burst of prefetches.
+class PrefetchSpread {
+ public:
+  PrefetchSpread(const void* prefetch, int64_t prefetch_bytes, int64_t calls)
+      : at_(static_cast<const char*>(prefetch)),
+        lines_left_(prefetch ? prefetch_bytes / 64 : 0),
+        per_call_(calls > 0 ? (lines_left_ + calls - 1) / calls : 0) {}
+  // The next call prefetches lines() lines from at(); advance() moves on to the call after it.
+  const char* at() const { return at_; }
+  int64_t lines() const { return lines_left_ < per_call_ ? lines_left_ : per_call_; }
+  void advance() {
+    const int64_t l = lines();
+    at_ += l * 64;
+    lines_left_ -= l;
+  }
+
+ private:
+  const char* at_;
+  int64_t lines_left_, per_call_;
+};
+
 // Per-ISA kernels (gemm_avx512.cpp, gemm_bf16_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp).
 const GemmKernel& GemmKernelAvx512F32();
 const GemmKernel& GemmKernelAvx512Bf16();

@@ -106,15 +106,10 @@ void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ld
   const float* panel = static_cast<const float*>(panel_v);
   __mmask16 mask[kNv];
   for (int v = 0; v < kNv; ++v) mask[v] = avx512::MaskFor(cols - 16 * v);
-  const int64_t calls = (rows + kMr - 1) / kMr;
-  const int64_t lines_per_call = (prefetch_bytes / 64 + calls - 1) / calls;
-  const char* pf = static_cast<const char*>(prefetch);
-  int64_t lines_left = prefetch ? prefetch_bytes / 64 : 0;
-  for (int64_t r = 0; r < rows; r += kMr) {
-    const int64_t lines = std::min(lines_left, lines_per_call);
-    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * kc, panel, kc, c + r * ldc, ldc, mask, accumulate, pf, lines);
-    pf += lines * 64;
-    lines_left -= lines;
+  PrefetchSpread pf(prefetch, prefetch_bytes, (rows + kMr - 1) / kMr);
+  for (int64_t r = 0; r < rows; r += kMr, pf.advance()) {
+    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * kc, panel, kc, c + r * ldc, ldc, mask, accumulate, pf.at(),
+                                               pf.lines());
   }
 }
 

@@ -120,16 +120,10 @@ void Tile(const void* a_v, const void* panel_v, int64_t kc, float* c, int64_t ld
   const uint16_t* panel = static_cast<const uint16_t*>(panel_v);
   const int64_t pairs = (kc + 1) / 2;
   const __mmask16 m0 = avx512::MaskFor(cols), m1 = avx512::MaskFor(cols - 16);
-  const int64_t calls = (rows + kMr - 1) / kMr;
-  const int64_t lines_per_call = (prefetch_bytes / 64 + calls - 1) / calls;
-  const char* pf = static_cast<const char*>(prefetch);
-  int64_t lines_left = prefetch ? prefetch_bytes / 64 : 0;
-  for (int64_t r = 0; r < rows; r += kMr) {
-    const int64_t lines = std::min(lines_left, lines_per_call);
-    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * pairs, panel, pairs, c + r * ldc, ldc, m0, m1, accumulate, pf,
-                                               lines);
-    pf += lines * 64;
-    lines_left -= lines;
+  PrefetchSpread pf(prefetch, prefetch_bytes, (rows + kMr - 1) / kMr);
+  for (int64_t r = 0; r < rows; r += kMr, pf.advance()) {
+    kKernels[std::min<int64_t>(kMr, rows - r)](a + r * pairs, panel, pairs, c + r * ldc, ldc, m0, m1, accumulate,
+                                               pf.at(), pf.lines());
   }
 }
 

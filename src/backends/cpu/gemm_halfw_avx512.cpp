@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/half_avx512.h"
 
 namespace accel::cpu {
 
@@ -31,16 +32,6 @@ float* Scratch(int64_t n) {
     capacity = want;
   }
   return buf.get();
-}
-
-inline __m512 LoadF16(const uint16_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-
-// bf16 is the top half of an f32: widen to 32 bits and shift into place.
-inline __m512 LoadBf16(const uint16_t* p) {
-  const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
 }
 
 // nr is a multiple of 16 for every AVX-512 kernel, so kc * nr is too.
@@ -72,8 +63,8 @@ GemmKernel HalfStorage(const char* name, DType dtype, WidenPanelFn widen) {
 }  // namespace
 
 const GemmKernel& GemmKernelAvx512HalfW(DType weight) {
-  static const GemmKernel f16 = HalfStorage("avx512-f16w", DType::kF16, Widen<LoadF16>);
-  static const GemmKernel bf16 = HalfStorage("avx512-bf16w", DType::kBF16, Widen<LoadBf16>);
+  static const GemmKernel f16 = HalfStorage("avx512-f16w", DType::kF16, Widen<avx512::LoadF16>);
+  static const GemmKernel bf16 = HalfStorage("avx512-bf16w", DType::kBF16, Widen<avx512::LoadBf16>);
   return weight == DType::kF16 ? f16 : bf16;
 }
 

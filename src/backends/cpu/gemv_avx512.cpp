@@ -1,11 +1,13 @@
-// AVX-512 decode kernels on the GEMM's packed panels (gemm.h): f32 panels [k][nr] with FMA,
-// bf16 panels [k/2][nr][2] with vdpbf16ps (x rounded to bf16 like the GEMM's packed A). Each
-// panel is read once, front to back; all nr outputs of every row stay in registers.
+// AVX-512 decode kernels on the GEMM's packed panels (gemm.h): f32 panels [k][nr] with FMA
+// (gemv_panels_avx512.h), bf16 panels [k/2][nr][2] with vdpbf16ps (x rounded to bf16 like the
+// GEMM's packed A). Each panel is read once, front to back; all nr outputs of every row stay in
+// registers.
 #include <immintrin.h>
 
 #include <vector>
 
 #include "backends/cpu/gemv.h"
+#include "backends/cpu/gemv_panels_avx512.h"
 #include "backends/cpu/mask_avx512.h"
 #include "core/half.h"
 
@@ -13,55 +15,7 @@ namespace accel::cpu {
 
 namespace {
 
-// Independent accumulator sets over k: one row alone has only NV FMA chains, too few to cover
-// the FMA latency when the panel comes from cache.
-template <int R>
-constexpr int kPhases = R == 1 ? 2 : 1;
-
-template <int NV, int R>
-void PanelsF32(const float* x, int64_t ldx, const float* w, int64_t k, int64_t panels, int64_t n_left, float* y,
-               int64_t ldy, int64_t prefetch) {
-  constexpr int NR = 16 * NV, PH = kPhases<R>;
-  for (int64_t p = 0; p < panels; ++p, w += k * NR, y += NR, n_left -= NR) {
-    __m512 acc[PH][R][NV];
-    for (int ph = 0; ph < PH; ++ph)
-      for (int r = 0; r < R; ++r)
-        for (int v = 0; v < NV; ++v) acc[ph][r][v] = _mm512_setzero_ps();
-    int64_t kk = 0;
-    for (; kk + PH <= k; kk += PH) {
-#pragma GCC unroll 2
-      for (int ph = 0; ph < PH; ++ph) {
-        const float* b = w + (kk + ph) * NR;
-        if (prefetch) {
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + 16 * v) + prefetch, _MM_HINT_T0);
-        }
-        __m512 bv[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          const __m512 a = _mm512_set1_ps(x[r * ldx + kk + ph]);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) acc[ph][r][v] = _mm512_fmadd_ps(a, bv[v], acc[ph][r][v]);
-        }
-      }
-    }
-    for (; kk < k; ++kk) {
-      for (int r = 0; r < R; ++r) {
-        const __m512 a = _mm512_set1_ps(x[r * ldx + kk]);
-        for (int v = 0; v < NV; ++v) acc[0][r][v] = _mm512_fmadd_ps(a, _mm512_load_ps(w + kk * NR + 16 * v), acc[0][r][v]);
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      for (int v = 0; v < NV; ++v) {
-        __m512 s = acc[0][r][v];
-        for (int ph = 1; ph < PH; ++ph) s = _mm512_add_ps(s, acc[ph][r][v]);
-        _mm512_mask_storeu_ps(y + r * ldy + 16 * v, avx512::MaskFor(n_left - 16 * v), s);
-      }
-    }
-  }
-}
+using gemv_avx512::kPhases;
 
 // x rows as bf16, two consecutive k per 32-bit word (the pairs vdpbf16ps takes), k padded to
 // the panel's even length with a zero.
@@ -128,21 +82,6 @@ void PanelsBf16(const uint32_t* xp, int64_t pairs, const uint16_t* w, int64_t pa
 }
 
 template <int NV>
-void RunF32(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w, int64_t p0, int64_t p1, float* y,
-            int64_t ldy) {
-  const float* panel = static_cast<const float*>(w.panel(p0, 0));
-  const int64_t n_left = w.n - p0 * 16 * NV;
-  const int64_t pf = p1 - p0 < w.num_panels() ? kGemvSplitPrefetchBytes : 0;
-  y += p0 * 16 * NV;
-  switch (rows) {
-    case 1: return PanelsF32<NV, 1>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
-    case 2: return PanelsF32<NV, 2>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
-    case 3: return PanelsF32<NV, 3>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
-    default: return PanelsF32<NV, 4>(x, ldx, panel, w.k, p1 - p0, n_left, y, ldy, pf);
-  }
-}
-
-template <int NV>
 void RunBf16(const float* x, int64_t rows, int64_t ldx, const PackedGemmWeight& w, int64_t p0, int64_t p1, float* y,
              int64_t ldy) {
   const int64_t kp = w.k_padded(), pairs = kp / 2;
@@ -165,12 +104,8 @@ GemvPanelsFn GemvAvx512(const PackedGemmWeight& w) {
   // The packings of gemm.h: f32 [k][nr]; bf16 [k/2][nr][2]; nr a multiple of 16 up to 64.
   const GemmKernel& g = *w.kernel;
   if (g.dtype == DType::kF32 && g.k_group == 1) {
-    switch (g.nr) {
-      case 16: return RunF32<1>;
-      case 32: return RunF32<2>;
-      case 48: return RunF32<3>;
-      case 64: return RunF32<4>;
-    }
+    // No prefetch when one call streams the whole weight (kGemvSplitPrefetchBytes).
+    return gemv_avx512::RunPanelsForWidth<float, gemv_avx512::LoadF32, 0>(g.nr);
   }
   if (g.dtype == DType::kBF16 && g.k_group == 2) {
     switch (g.nr) {
