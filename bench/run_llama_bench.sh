@@ -20,11 +20,7 @@ dtypes=${DTYPES:-"f32 f16 bf16 q8_0 q4_0"}
 threads_list=${THREADS:-"1 2"}
 reps=${REPS:-3}
 
-have_torch=0; /usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
-# OpenBLAS 0.3.21 misdetects recent CPUs; name the core its kernels should target.
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
-core=HASWELL
-if [[ $flags == *avx512_bf16* ]]; then core=COOPERLAKE; elif [[ $flags == *avx512f* ]]; then core=SKYLAKEX; fi
+source bench/peers/torch_env.sh  # have_torch, core
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "accel $(git rev-parse --short HEAD); llama.cpp: ${LLAMA_BENCH:-not run}; torch tuned with OPENBLAS_CORETYPE=$core"

@@ -1,22 +1,18 @@
 # Sourced by bench/run_*_bench.sh: finds the peers and prepares them in a scratch folder outside
 # the repo. PyTorch is Debian's (/usr/bin/python3); ONNX Runtime is npm's onnxruntime-node,
 # installed with --ignore-scripts (its install script fetches GPU files) into the scratch folder;
-# models are exported for it with torch.onnx.export. Sets: scratch, have_torch, have_ort, core.
+# models are exported for it with torch.onnx.export. Sets: scratch, have_torch, have_ort, core
+# (have_torch and core from torch_env.sh).
 scratch=${ACCEL_BENCH_SCRATCH:-/tmp/accel-bench-peers}
 mkdir -p "$scratch"
 
-have_torch=0; /usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
+source bench/peers/torch_env.sh
 have_ort=0
 if command -v npm >/dev/null && [ ! -d "$scratch/node_modules/onnxruntime-node" ]; then
   (cd "$scratch" && npm init -y >/dev/null 2>&1 && npm install --ignore-scripts onnxruntime-node >/dev/null 2>&1) || true
 fi
 [ -d "$scratch/node_modules/onnxruntime-node" ] && [ $have_torch = 1 ] && have_ort=1
 cp bench/peers/ort_encoder.js "$scratch/"
-
-# OpenBLAS 0.3.21 misdetects recent CPUs; name the core its kernels should target.
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
-core=HASWELL
-if [[ $flags == *avx512_bf16* ]]; then core=COOPERLAKE; elif [[ $flags == *avx512f* ]]; then core=SKYLAKEX; fi
 
 # torch_peer LABEL ARGS...: PyTorch with one passive pool (two spinning pools make 2 threads
 # slower than 1); LABEL torch-tuned also sets OPENBLAS_CORETYPE.
