@@ -243,17 +243,18 @@ TEST(CpuBf16, LinearMatchesF32WithinBf16Rounding) {
   }
 }
 
-// Every line of the next weight slice is prefetched exactly once, in order, spread so that no
-// call takes more than its even share (rounded up); a null prefetch gives nothing to do.
+// Every line of the next weight slice is prefetched exactly once, in order, in shares that
+// differ by at most one line; nothing to prefetch gives a null pointer and no lines.
 TEST(PrefetchSpread, CoversTheSliceOnceInEvenShares) {
   alignas(64) static char slice[64 * 100];
-  for (int64_t lines : {0, 1, 7, 64, 100}) {
+  for (int64_t lines : {1, 7, 64, 100}) {
     for (int64_t calls : {1, 3, 8, 150}) {
-      cpu::PrefetchSpread pf(slice, lines * 64, calls);
+      cpu::PrefetchSpread pf(slice, lines * 64 + 63, calls);  // a partial last line is not fetched
       const char* expect = slice;
       int64_t total = 0;
       for (int64_t c = 0; c < calls; ++c, pf.advance()) {
         EXPECT_EQ(pf.at(), expect) << lines << " lines, call " << c << " of " << calls;
+        EXPECT_GE(pf.lines(), lines / calls);
         EXPECT_LE(pf.lines(), (lines + calls - 1) / calls);
         expect += pf.lines() * 64;
         total += pf.lines();
@@ -261,9 +262,10 @@ TEST(PrefetchSpread, CoversTheSliceOnceInEvenShares) {
       EXPECT_EQ(total, lines) << lines << " lines over " << calls << " calls";
     }
   }
-  cpu::PrefetchSpread none(nullptr, 4096, 4);
-  EXPECT_EQ(none.lines(), 0);
+  for (cpu::PrefetchSpread none : {cpu::PrefetchSpread(nullptr, 4096, 4), cpu::PrefetchSpread(slice, 63, 4)}) {
+    EXPECT_EQ(none.at(), nullptr);
+    EXPECT_EQ(none.lines(), 0);
+  }
 }
-
 }  // namespace
 }  // namespace accel

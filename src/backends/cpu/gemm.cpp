@@ -181,13 +181,14 @@ void PanelSlice(const GemmKernel& kern, const char* packed_a, int64_t rows, int6
   // 16-bit storage: widened to f32 once here, for all `rows` (gemm.h).
   const void* tile_panel =
       kern.widen ? kern.widen(panel, (kc + kern.k_group - 1) / kern.k_group * kern.k_group, kern.nr) : panel;
+  PrefetchSpread pf(next, next_bytes, calls);
   for (int64_t call = 0; call < calls; ++call) {
     const int64_t r0 = call * row_step;
     float* tile_c = c + r0 * ldc;
     const int64_t tile_rows = std::min(row_step, rows - r0);
-    const int64_t pf0 = next_bytes * call / calls / 64 * 64, pf1 = next_bytes * (call + 1) / calls / 64 * 64;
-    kern.tile(packed_a + r0 * a_row_bytes, tile_panel, kc, tile_c, ldc, tile_rows, cols, accumulate,
-              next ? next + pf0 : nullptr, pf1 - pf0);
+    kern.tile(packed_a + r0 * a_row_bytes, tile_panel, kc, tile_c, ldc, tile_rows, cols, accumulate, pf.at(),
+              pf.lines() * 64);
+    pf.advance();
     if (last_k && (bias || act != Activation::kNone)) kern.epilogue(tile_c, ldc, tile_rows, cols, bias, act);
   }
 }

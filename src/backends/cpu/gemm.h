@@ -80,26 +80,23 @@ Result<std::shared_ptr<PackedGemmWeight>> PackWeightFor(const Tensor& w, const G
 void GemmPacked(const float* a, int64_t m, int64_t lda, const PackedGemmWeight& b, float* c, int64_t ldc,
                 const float* bias, Activation act, ThreadPool& pool);
 
-// Spreads a tile's `prefetch_bytes` from `prefetch` (TileFn) over its `calls` micro-kernel
-// calls in whole cache lines, so that no call stalls on a burst of prefetches.
+// Spreads `bytes` of prefetch from `prefetch` over `calls` consecutive calls in whole cache
+// lines, in order, call c taking lines [L c / calls, L (c + 1) / calls) of the L lines, so that
+// no call stalls on a burst of prefetches. The GEMM driver spreads the next weight slice over
+// its tile calls with it, and each tile its share over its micro-kernel calls.
 class PrefetchSpread {
  public:
-  PrefetchSpread(const void* prefetch, int64_t prefetch_bytes, int64_t calls)
-      : at_(static_cast<const char*>(prefetch)),
-        lines_left_(prefetch ? prefetch_bytes / 64 : 0),
-        per_call_(calls > 0 ? (lines_left_ + calls - 1) / calls : 0) {}
-  // The next call prefetches lines() lines from at(); advance() moves on to the call after it.
-  const char* at() const { return at_; }
-  int64_t lines() const { return lines_left_ < per_call_ ? lines_left_ : per_call_; }
-  void advance() {
-    const int64_t l = lines();
-    at_ += l * 64;
-    lines_left_ -= l;
-  }
+  PrefetchSpread(const void* prefetch, int64_t bytes, int64_t calls)
+      : base_(static_cast<const char*>(prefetch)), lines_(prefetch ? bytes / 64 : 0), calls_(calls) {}
+  // What the current call prefetches: lines() lines from at(); advance() moves to the next call.
+  const char* at() const { return lines_ ? base_ + 64 * first(call_) : nullptr; }
+  int64_t lines() const { return first(call_ + 1) - first(call_); }
+  void advance() { ++call_; }
 
  private:
-  const char* at_;
-  int64_t lines_left_, per_call_;
+  int64_t first(int64_t call) const { return call >= calls_ ? lines_ : lines_ * call / calls_; }
+  const char* base_;
+  int64_t lines_, calls_, call_ = 0;
 };
 
 // Per-ISA kernels (gemm_avx512.cpp, gemm_bf16_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp).
