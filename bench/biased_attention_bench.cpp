@@ -92,13 +92,12 @@ int main(int argc, char** argv) {
   p.head_dim = hd;
   p.scale = 1.0f;  // T5 does not scale scores
   const float* q = qkv.data();
-  const double biased = MedianMs(reps, [&] {
-    (void)backend->AttentionWithBias(q, 3 * width, q + width, q + 2 * width, 3 * width, 1, seq, seq, p, bias.data(), out);
-  });
-  const double plain = MedianMs(reps, [&] {
-    (void)backend->Attention(q, 3 * width, q + width, q + 2 * width, 3 * width, 1, seq, seq, p, out);
-  });
-  (void)backend->AttentionWithBias(q, 3 * width, q + width, q + 2 * width, 3 * width, 1, seq, seq, p, bias.data(), out);
+  const Tensor fused = Tensor::Wrap(DType::kF32, {1, seq, 3 * width}, qkv.data(), nullptr);
+  const Tensor qt = fused.Columns(0, width), kt = fused.Columns(width, 2 * width), vt = fused.Columns(2 * width, 3 * width);
+  const Tensor bias_t = Tensor::Wrap(DType::kF32, {heads, seq, seq}, bias.data(), nullptr);
+  const double biased = MedianMs(reps, [&] { (void)backend->AttentionWithBias(qt, kt, vt, p, bias_t, out); });
+  const double plain = MedianMs(reps, [&] { (void)backend->Attention(qt, kt, vt, p, out); });
+  (void)backend->AttentionWithBias(qt, kt, vt, p, bias_t, out);
   const double scalar = MedianMs(reps, [&] {
     ScalarBiasedAttention(q, 3 * width, q + width, q + 2 * width, 3 * width, seq, seq, heads, hd, p.scale, bias.data(), ref.data());
   });

@@ -127,7 +127,7 @@ TEST_F(CpuOps, AttentionMatchesNaive) {
       p.key_padding_mask = &mask_t;
     }
     Tensor out = Tensor::Zeros(DType::kF32, {c.B, c.Sq, c.Hq * c.D}).value();
-    ASSERT_TRUE(cpu.Attention(q.data<float>(), c.Hq * c.D, k.data<float>(), v.data<float>(), c.Hkv * c.D, c.B, c.Sq, c.Skv, p, out).ok());
+    ASSERT_TRUE(cpu.Attention(q, k, v, p, out).ok());
     std::vector<float> want;
     NaiveAttention(q, k, v, c.B, c.Sq, c.Skv, p, mask, want);
     for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out.data<float>()[i], want[i], 1e-5) << i;

@@ -13,9 +13,31 @@
 
 namespace accel {
 
+// Hands out large blocks of one device's memory; a backend provides one for its device. The
+// returned handle frees the block when the last reference goes.
+class BlockAllocator {
+ public:
+  virtual ~BlockAllocator() = default;
+  virtual Device device() const = 0;
+  // Null on out-of-memory. Blocks are at least 64-byte aligned.
+  virtual std::shared_ptr<void> AllocateBlock(size_t bytes) = 0;
+};
+
+// Host memory (64-byte aligned, huge pages for large blocks).
+class HostAllocator : public BlockAllocator {
+ public:
+  Device device() const override { return {}; }
+  std::shared_ptr<void> AllocateBlock(size_t bytes) override;
+  static HostAllocator& Instance();
+};
+
 class Arena {
  public:
-  explicit Arena(size_t initial_bytes = 1 << 20) : initial_(initial_bytes) {}
+  explicit Arena(size_t initial_bytes = 1 << 20, BlockAllocator* allocator = nullptr)
+      : initial_(initial_bytes), allocator_(allocator ? allocator : &HostAllocator::Instance()) {}
+  // Later allocations come from `allocator`'s device; existing blocks are dropped.
+  void SetAllocator(BlockAllocator& allocator);
+  Device device() const { return allocator_->device(); }
 
   // Uninitialised, 64-byte aligned; valid until Reset() or a Rewind() to a mark taken before.
   Result<Tensor> Allocate(DType dtype, Shape shape);
@@ -36,10 +58,13 @@ class Arena {
 
  private:
   struct Block {
-    std::shared_ptr<AlignedBuffer> buffer;
+    std::shared_ptr<void> memory;
+    size_t size = 0;
     size_t used = 0;
   };
+  bool NewBlock(size_t bytes);
   size_t initial_;
+  BlockAllocator* allocator_;
   std::vector<Block> blocks_;
   size_t current_ = 0;  // the block allocations come from; later blocks are empty spares
   size_t in_use_ = 0;

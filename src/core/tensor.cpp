@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -40,8 +41,9 @@ Result<Tensor> Tensor::Zeros(DType dtype, Shape shape) {
   return Wrap(dtype, std::move(shape), data, std::move(buffer));
 }
 
-Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::shared_ptr<const void> owner) {
+Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::shared_ptr<const void> owner, Device device) {
   Tensor t;
+  t.device_ = device;
   t.dtype_ = dtype;
   t.numel_ = NumElements(shape).value_or(0);
   t.shape_ = std::move(shape);
@@ -52,29 +54,80 @@ Tensor Tensor::Wrap(DType dtype, Shape shape, void* data, std::shared_ptr<const 
 
 size_t Tensor::nbytes() const { return BytesFor(dtype_, numel_).value_or(0); }
 
+int64_t Tensor::rows() const {
+  if (shape_.empty()) return 1;
+  int64_t r = 1;
+  for (size_t i = 0; i + 1 < shape_.size(); ++i) r *= shape_[i];
+  return r;
+}
+
+void Tensor::HostAccessToDeviceTensor() const {
+  std::fprintf(stderr, "accel: internal error: host access to the bytes of a %s tensor %s on %s\n", Name(dtype_).data(),
+               ShapeToString(shape_).c_str(), device_.ToString().c_str());
+  std::abort();
+}
+
 Result<Tensor> Tensor::Reshape(Shape shape) const {
   auto n = NumElements(shape);
   if (!n || *n != numel_) {
     return InvalidArgument("cannot reshape " + ShapeToString(shape_) + " to " + ShapeToString(shape));
   }
-  return Wrap(dtype_, std::move(shape), data_, owner_);
+  if (!contiguous()) {
+    // Rows stay rows: a strided view may regroup its leading dimensions only.
+    if (shape.empty() || shape.back() != shape_.back()) {
+      return InvalidArgument("cannot reshape a strided view " + ShapeToString(shape_) + " to " + ShapeToString(shape));
+    }
+    Tensor t = Wrap(dtype_, std::move(shape), data_, owner_, device_);
+    t.row_stride_ = row_stride_;
+    return t;
+  }
+  return Wrap(dtype_, std::move(shape), data_, owner_, device_);
 }
 
 Tensor Tensor::SliceRows(int64_t begin, int64_t end) const {
   Shape s = shape_;
-  size_t row = numel_ / static_cast<size_t>(shape_[0] ? shape_[0] : 1);
+  // Elements from one index of the first dimension to the next: its rows of the last
+  // dimension, row_stride apart (a rank-1 tensor's "rows" are its elements).
+  size_t step = 1;
+  if (shape_.size() >= 2) {
+    step = static_cast<size_t>(row_stride());
+    for (size_t i = 1; i + 1 < shape_.size(); ++i) step *= static_cast<size_t>(shape_[i]);
+  }
   s[0] = end - begin;
-  size_t offset = *BytesFor(dtype_, row * static_cast<size_t>(begin));
-  return Wrap(dtype_, std::move(s), static_cast<char*>(data_) + offset, owner_);
+  size_t offset = *BytesFor(dtype_, step * static_cast<size_t>(begin));
+  Tensor t = Wrap(dtype_, std::move(s), static_cast<char*>(data_) + offset, owner_, device_);
+  t.row_stride_ = row_stride_;
+  return t;
+}
+
+Tensor Tensor::Columns(int64_t begin, int64_t end) const {
+  Shape s = shape_;
+  const int64_t stride = row_stride();
+  s.back() = end - begin;
+  size_t offset = *BytesFor(dtype_, static_cast<size_t>(begin));
+  Tensor t = Wrap(dtype_, std::move(s), static_cast<char*>(data_) + offset, owner_, device_);
+  t.row_stride_ = stride;
+  return t;
 }
 
 Tensor Tensor::Clone() const {
+  CheckHost();
+  if (!contiguous()) {
+    Tensor out = Zeros(dtype_, shape_).value();
+    const size_t row_bytes = *BytesFor(dtype_, static_cast<size_t>(shape_.back()));
+    const size_t stride_bytes = *BytesFor(dtype_, static_cast<size_t>(row_stride_));
+    for (int64_t r = 0; r < rows(); ++r) {
+      std::memcpy(static_cast<char*>(out.data_) + r * row_bytes, static_cast<const char*>(data_) + r * stride_bytes, row_bytes);
+    }
+    return out;
+  }
   Tensor out = Zeros(dtype_, shape_).value();
   std::memcpy(out.raw(), data_, nbytes());
   return out;
 }
 
 Result<Tensor> Tensor::ToF32() const {
+  if (!contiguous()) return Clone().ToF32();
   ACCEL_ASSIGN_OR_RETURN(Tensor out, Zeros(DType::kF32, shape_));
   float* dst = out.data<float>();
   switch (dtype_) {

@@ -8,8 +8,10 @@
 // with strides instead of materialising transposes.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
+#include "core/arena.h"
 #include "core/tensor.h"
 
 namespace accel {
@@ -28,35 +30,31 @@ struct PackedLinear {
   std::shared_ptr<const void> data;
 };
 
-// ---- text generation (issue 4) ----
 // Rotary position embedding: in each head the first `rotary_dim` dims rotate by angle
 // position * inv_freq[i] (rotary_dim / 2 frequencies). Pairs are (i, i + rotary_dim/2)
 // ("rotate_half", HF LLaMA/NeoX) or (2i, 2i+1) when `interleaved` (GPT-J, GGUF llama).
+// `inv_freq` is a small host-side parameter vector ([rotary_dim / 2]), not tensor data.
 struct RopeParams {
   int num_heads = 0;
   int head_dim = 0;
   int rotary_dim = 0;
   bool interleaved = false;
-  const float* inv_freq = nullptr;  // [rotary_dim / 2]
-  float attention_factor = 1.0f;    // multiplies cos and sin (YaRN/LongRoPE style scaling)
+  std::span<const float> inv_freq;
+  float attention_factor = 1.0f;  // multiplies cos and sin (YaRN/LongRoPE style scaling)
 };
 
-// Attention of new queries against a KV cache laid out [batch, capacity, kv_heads * head_dim]
-// (rows kv_row_stride apart, batches kv_batch_stride apart). Query i of batch b sits at slot
-// params.query_offset + i; keys [0, kv_len) are visible subject to causal/sliding window and
-// `allowed` ([batch, mask_stride], nonzero = attend). With `alibi_slopes` ([num_heads]) the score
-// of key j gets slope[h] * key_positions[b * mask_stride + j] added (BLOOM's ALiBi).
+// Attention of new queries q [batch, q_len, heads * head_dim] (may be a strided view) against a
+// KV cache k/v [batch, capacity, kv_heads * head_dim] of which slots [0, kv_len) are filled.
+// Query i of batch b sits at slot params.query_offset + i; keys are visible subject to
+// causal/sliding window and `allowed` (u8 [batch, capacity], nonzero = attend). With
+// `alibi_slopes` (f32 [num_heads]) the score of key j gets slope[h] * key_positions[b, j]
+// (f32 [batch, capacity]) added (BLOOM's ALiBi).
 struct CachedAttentionArgs {
-  const float* q = nullptr;
-  int64_t q_stride = 0;
-  const float* k = nullptr;
-  const float* v = nullptr;
-  int64_t kv_row_stride = 0, kv_batch_stride = 0;
-  int64_t batch = 0, q_len = 0, kv_len = 0;
-  const uint8_t* allowed = nullptr;
-  int64_t mask_stride = 0;
-  const float* alibi_slopes = nullptr;
-  const float* key_positions = nullptr;
+  Tensor q, k, v;
+  int64_t kv_len = 0;
+  Tensor allowed;
+  Tensor alibi_slopes;   // undefined: no ALiBi
+  Tensor key_positions;  // with alibi_slopes
 };
 
 struct AttentionParams {
@@ -66,23 +64,52 @@ struct AttentionParams {
   float scale = 1.0f;
   bool causal = false;
   int sliding_window = 0;  // 0 = unlimited; else a query sees this many keys including itself
-  // Optional [batch, kv_len] mask, nonzero = attend (HF attention_mask), i64 or f32.
+  // Optional [batch, kv_len] mask, nonzero = attend (HF attention_mask), i64 or f32, on the
+  // backend's device.
   const Tensor* key_padding_mask = nullptr;
   // Offset of the first query within the key sequence (decoding with a KV cache).
   int64_t query_offset = 0;
 };
+
+// Every operator, for capability queries and the fallback/copy statistics.
+enum class Op : uint8_t {
+  kLinear, kLayerNorm, kRmsNorm, kActivate, kSoftmax, kAdd, kMul, kScale, kAttention, kAttentionWithBias,
+  kCachedAttention, kRope, kGatedActivation, kEmbedding, kConv1d, kConv2d, kTransposeLast2, kGroupNorm, kCopy,
+  kCount
+};
+std::string_view OpName(Op op);
 
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
 
+  // ---- memory: the backend owns its device's memory ----
+  virtual Device device() const { return {}; }
+  // Blocks for the activation arena of an Exec on this backend.
+  virtual BlockAllocator& allocator() { return HostAllocator::Instance(); }
+  // A persistent zero-filled tensor on this device (KV caches, uploaded weights).
+  virtual Result<Tensor> Allocate(DType dtype, Shape shape);
+  // Copies a host tensor into `dst` (this device, same dtype and shape; dst may be a strided view).
+  virtual Status Upload(const Tensor& host, Tensor& dst);
+  // Copies `src` (this device) into a host tensor of the same dtype and shape.
+  virtual Status Download(const Tensor& src, Tensor& host);
+  // Waits for all work queued on this device.
+  virtual Status Synchronize() { return Status::Ok(); }
+
+  // ---- capabilities ----
+  // Whether `op` runs natively here for activations of `dtype`; what does not falls back to the
+  // CPU (graph/exec.h), with the copies counted.
+  virtual bool Supports(Op op, DType dtype) const { return dtype == DType::kF32; }
+
   // W is [N, K] (HF's nn.Linear layout) in f32/f16/bf16; `compute` picks the arithmetic.
   virtual Result<PackedLinear> PackLinear(const Tensor& w, DType compute) = 0;
   // y[M, N] = act(x[M, K] W^T + bias)
   virtual Status Linear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) = 0;
 
-  // Normalise over the last dimension; `beta` may be null.
+  // Normalise over the last dimension; `beta` may be null. x and y may be strided views (and the
+  // same tensor). RmsNorm with a gamma narrower than the row normalises each gamma-wide group
+  // of the row on its own (per-head q/k norms).
   virtual Status LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) = 0;
   virtual Status RmsNorm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y) = 0;
   virtual Status Activate(Activation act, Tensor& x) = 0;                    // in place
@@ -90,10 +117,9 @@ class Backend {
   virtual Status Add(const Tensor& a, const Tensor& b, Tensor& y) = 0;       // b same shape, or broadcast over rows
   virtual Status Mul(const Tensor& a, const Tensor& b, Tensor& y) = 0;       // elementwise, same shape
 
-  // q [B, Sq, Hq*D], k/v [B, Skv, Hkv*D] with row strides q_stride/kv_stride (elements) so that
-  // slices of a fused QKV projection can be passed without copies; out [B, Sq, Hq*D].
-  virtual Status Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                           int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, Tensor& out) = 0;
+  // q [B, Sq, Hq*D], k/v [B, Skv, Hkv*D], each possibly a strided view (slices of a fused QKV
+  // projection pass without copies); out [B, Sq, Hq*D].
+  virtual Status Attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p, Tensor& out) = 0;
 
   // out[i, :] = table[ids[i], :]; ids i64/i32; errors on out-of-range ids.
   virtual Status Embedding(const Tensor& table, const Tensor& ids, Tensor& out) = 0;
@@ -105,29 +131,28 @@ class Backend {
   virtual Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
                         Tensor& y) = 0;
 
-  // --- vision / audio / encoder-decoder ops (issue 5). Defaults report Unsupported so a
-  // backend that lacks them still builds; the CPU backend implements them.
   // x [B, R, C] (rank 2: B = 1) -> y [B, C, R]: channels-first conv maps <-> token sequences.
-  virtual Status TransposeLast2(const Tensor& x, Tensor& y);
+  virtual Status TransposeLast2(const Tensor& x, Tensor& y) = 0;
   // x [B, C, L]: normalise each of `groups` channel groups over (C / groups, L), then scale and
   // shift per channel (torch.nn.GroupNorm). `beta` may be null.
-  virtual Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y);
+  virtual Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) = 0;
   // Attention as above plus an additive score bias [num_heads, q_len, kv_len] shared by the
   // batch, added after scaling and before masking/softmax (T5's relative position bias).
-  virtual Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                                   int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
-                                   const float* score_bias, Tensor& out);
+  virtual Status AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
+                                   const Tensor& score_bias, Tensor& out) = 0;
 
-  // ---- text generation (issue 4): decoders with a KV cache ----
-  // Defaults say Unsupported so backends that predate these ops still compile.
-  // Rotates `rows` rows (row_stride floats apart) in place; positions[r] is row r's position.
-  virtual Status Rope(float* x, int64_t rows, int64_t row_stride, const int64_t* positions, const RopeParams& p);
-  // out [batch, q_len, num_heads * head_dim].
-  virtual Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out);
+  // ---- text generation: decoders with a KV cache ----
+  // Rotates x [rows, >= num_heads * head_dim] in place (a strided view); positions i64 [rows].
+  virtual Status Rope(Tensor& x, const Tensor& positions, const RopeParams& p) = 0;
+  virtual Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out) = 0;
   // out[M, F] = act(gate_up[:, :F]) * gate_up[:, F:] (fused [gate; up] projection output).
-  virtual Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out);
+  virtual Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out) = 0;
   // x *= s, in place.
-  virtual Status Scale(Tensor& x, float s);
+  virtual Status Scale(Tensor& x, float s) = 0;
+
+  // ---- data movement ----
+  // dst = src, both on this device with the same shape and dtype; either may be a strided view.
+  virtual Status Copy(const Tensor& src, Tensor& dst);
 };
 
 }  // namespace accel

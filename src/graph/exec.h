@@ -1,7 +1,16 @@
 #pragma once
-// What a model's forward pass talks to: a backend to run operators and an arena for the
-// activations. The helpers allocate each op's output and check shapes, so model code reads
-// as the math it implements.
+// What a model's forward pass talks to: every operator goes through here. Exec allocates each
+// op's output in the activation arena of the backend's device, checks shapes, and dispatches:
+// an op the backend supports runs there; one it lacks runs on the host fallback backend with
+// the copies made at the edges (download inputs, upload outputs) and counted in stats().
+//
+// The device contract for models:
+// - activations live on the backend's device (Alloc, every op output);
+// - per-request host data (ids, masks, positions, biases computed on the host) enters through
+//   Upload(); results leave through Download();
+// - host tensors passed to ops are constants (weights), which a device backend may mirror once.
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "core/arena.h"
@@ -16,24 +25,76 @@ struct LinearLayer {
   const Tensor* bias_ptr() const { return bias.defined() ? &bias : nullptr; }
 };
 
+// What crossed between the device and the host while running.
+struct ExecStats {
+  int64_t fallback_ops = 0;   // ops run on the host fallback
+  int64_t edge_copies = 0;    // tensors copied for them (both directions)
+  int64_t edge_bytes = 0;
+  int64_t uploads = 0;        // explicit Upload() of request data
+  int64_t downloads = 0;      // explicit Download() of results
+  std::array<int64_t, static_cast<size_t>(Op::kCount)> fallbacks_by_op{};
+  // "Conv2d x2, GroupNorm x4" (empty when nothing fell back).
+  std::string FallbackSummary() const;
+  void Add(const ExecStats& o);
+};
+
 class Exec {
  public:
-  Exec(Backend& backend, Arena& arena) : backend_(backend), arena_(arena) {}
-  Backend& backend() { return backend_; }
-  Arena& arena() { return arena_; }
+  // `fallback` runs what `backend` does not support (null: no fallback, the backend's own error).
+  Exec(Backend& backend, Arena& arena, Backend* fallback = nullptr);
 
-  Result<Tensor> Alloc(Shape shape) { return arena_.Allocate(DType::kF32, std::move(shape)); }
+  Arena& arena() { return arena_; }
+  Device device() const { return backend_.device(); }
+  const ExecStats& stats() const { return stats_; }
+
+  // ---- memory ----
+  Result<Tensor> Alloc(Shape shape, DType dtype = DType::kF32) { return arena_.Allocate(dtype, std::move(shape)); }
+  // Zero-filled memory on the backend's device that outlives the pass (KV caches).
+  Result<Tensor> AllocPersistent(Shape shape, DType dtype = DType::kF32) { return backend_.Allocate(dtype, std::move(shape)); }
+  // Request data onto the device (the host tensor itself on a host backend).
+  Result<Tensor> Upload(const Tensor& host);
+  // An owning, contiguous host copy of a result.
+  Result<Tensor> Download(const Tensor& t);
+  // dst = src (same shape; either may be a strided view): KV-cache appends, row gathers, slices.
+  Status Copy(const Tensor& src, Tensor& dst);
+
+  // ---- ops that allocate their output ----
   Result<Tensor> Linear(const Tensor& x, const LinearLayer& layer, Activation act = Activation::kNone);
   Result<Tensor> LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor* beta, float eps);
+  Result<Tensor> RmsNorm(const Tensor& x, const Tensor& gamma, float eps);
   Result<Tensor> Add(const Tensor& a, const Tensor& b);
   Result<Tensor> Embedding(const Tensor& table, const Tensor& ids);
-  // Self-attention over [B, S, H*D] q/k/v (possibly strided views of one fused projection).
-  Result<Tensor> Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int64_t batch,
-                           int64_t q_len, int64_t kv_len, const AttentionParams& p);
+  // Self- or cross-attention over [B, S, H*D] q/k/v (possibly strided views of one projection).
+  Result<Tensor> Attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p);
+  Result<Tensor> AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
+                                   const Tensor& score_bias);
+  Result<Tensor> CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p);
+  Result<Tensor> GatedActivation(const Tensor& gate_up, Activation act);
+  Result<Tensor> Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups);
+  Result<Tensor> Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups);
+  Result<Tensor> TransposeLast2(const Tensor& x);
+  Result<Tensor> GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps);
+
+  // ---- ops into a given output (which may alias an input) ----
+  Status AddInto(const Tensor& a, const Tensor& b, Tensor& y);
+  Status MulInto(const Tensor& a, const Tensor& b, Tensor& y);
+  Status RmsNormInto(const Tensor& x, const Tensor& gamma, float eps, Tensor& y);
+  Status Activate(Activation act, Tensor& x);
+  Status Softmax(Tensor& x);
+  Status Scale(Tensor& x, float s);
+  Status Rope(Tensor& x, const Tensor& positions, const RopeParams& p);
 
  private:
+  class HostEdge;
+  bool Native(Op op, DType dtype) const { return fallback_ == nullptr || backend_.Supports(op, dtype); }
+  // Runs `op` on the fallback with host copies of `ins` and `outs`, then uploads `outs`.
+  template <typename F>
+  Status OnHost(Op op, std::initializer_list<const Tensor*> ins, std::initializer_list<Tensor*> outs, F&& run);
+
   Backend& backend_;
   Arena& arena_;
+  Backend* fallback_;
+  ExecStats stats_;
 };
 
 }  // namespace accel

@@ -213,7 +213,7 @@ class BertEncoder final : public Model {
       }
     }
     ACCEL_ASSIGN_OR_RETURN(Tensor pos, ex.Embedding(position_, pos_ids));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, pos, x));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(x, pos, x));
     if (token_type_.defined()) {
       Tensor zero_types;
       if (!types) {
@@ -221,7 +221,7 @@ class BertEncoder final : public Model {
         types = &zero_types;
       }
       ACCEL_ASSIGN_OR_RETURN(Tensor tt, ex.Embedding(token_type_, *types));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, tt, x));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(x, tt, x));
     }
     ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(x, emb_ln_w_, &emb_ln_b_, s.eps));
     if (!s.embed_project.empty()) {
@@ -232,29 +232,34 @@ class BertEncoder final : public Model {
     ap.num_heads = ap.num_kv_heads = static_cast<int>(s.heads);
     ap.head_dim = static_cast<int>(s.hidden / s.heads);
     ap.scale = 1.0f / std::sqrt(static_cast<float>(ap.head_dim));
-    ap.key_padding_mask = mask;
+    Tensor device_mask;
+    if (mask) {
+      ACCEL_ASSIGN_OR_RETURN(device_mask, ex.Upload(*mask));
+      ap.key_padding_mask = &device_mask;
+    }
     const int64_t h = s.hidden;
     for (int64_t i = 0; i < s.layers; ++i) {
       const EncoderLayer& l = layers_[s.naming == Naming::kAlbert ? 0 : i];
       ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(x, l.qkv));
-      const float* q = qkv.data<float>();
-      ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Attention(q, 3 * h, q + h, q + 2 * h, 3 * h, batch, seq, seq, ap));
+      ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Attention(qkv.Columns(0, h), qkv.Columns(h, 2 * h), qkv.Columns(2 * h, 3 * h), ap));
       ACCEL_ASSIGN_OR_RETURN(Tensor attn, ex.Linear(ctx, l.attn_out));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(attn, x, attn));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(attn, x, attn));
       ACCEL_ASSIGN_OR_RETURN(Tensor h1, ex.LayerNorm(attn, l.ln1_w, &l.ln1_b, s.eps));
       ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Linear(h1, l.ffn_in, s.act));
       ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Linear(inner, l.ffn_out));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(out, h1, out));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(out, h1, out));
       ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(out, l.ln2_w, &l.ln2_b, s.eps));
     }
 
     TensorMap outputs;
-    outputs["last_hidden_state"] = x.Clone();
+    ACCEL_ASSIGN_OR_RETURN(outputs["last_hidden_state"], ex.Download(x));
     if (s.pooler) {
+      // The first token of every sequence: a strided view of x, made dense for the pooler.
+      ACCEL_ASSIGN_OR_RETURN(Tensor per_item, x.Reshape({batch, seq * h}));
       ACCEL_ASSIGN_OR_RETURN(Tensor first, ex.Alloc({batch, h}));
-      for (int64_t b = 0; b < batch; ++b) std::memcpy(first.data<float>() + b * h, x.data<float>() + b * seq * h, sizeof(float) * h);
+      ACCEL_RETURN_IF_ERROR(ex.Copy(per_item.Columns(0, h), first));
       ACCEL_ASSIGN_OR_RETURN(Tensor pooled, ex.Linear(first, pooler_, Activation::kTanh));
-      outputs["pooler_output"] = pooled.Clone();
+      ACCEL_ASSIGN_OR_RETURN(outputs["pooler_output"], ex.Download(pooled));
     }
     return outputs;
   }

@@ -41,10 +41,9 @@ Result<TransformerLayer> LoadLayer(ModelLoadContext& ctx, const LayerNames& n, i
 
 namespace {
 Result<Tensor> SelfAttention(Exec& ex, const TransformerLayer& l, const Tensor& x, const LayerOptions& o) {
-  const int64_t batch = x.dim(0), seq = x.dim(1), h = x.dim(2);
+  const int64_t h = x.dim(2);
   ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(x, l.qkv));
-  const float* q = qkv.data<float>();
-  ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Attention(q, 3 * h, q + h, q + 2 * h, 3 * h, batch, seq, seq, o.attention));
+  ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Attention(qkv.Columns(0, h), qkv.Columns(h, 2 * h), qkv.Columns(2 * h, 3 * h), o.attention));
   return ex.Linear(ctx, l.out);
 }
 }  // namespace
@@ -53,22 +52,22 @@ Result<Tensor> PreLnForward(Exec& ex, const TransformerLayer& l, const Tensor& x
   if (x.rank() != 3) return InvalidArgument("transformer layer input must be [batch, seq, hidden]");
   ACCEL_ASSIGN_OR_RETURN(Tensor h1, ex.LayerNorm(x, l.ln1_w, &l.ln1_b, o.eps));
   ACCEL_ASSIGN_OR_RETURN(Tensor attn, SelfAttention(ex, l, h1, o));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Add(attn, x, attn));
+  ACCEL_RETURN_IF_ERROR(ex.AddInto(attn, x, attn));
   ACCEL_ASSIGN_OR_RETURN(Tensor h2, ex.LayerNorm(attn, l.ln2_w, &l.ln2_b, o.eps));
   ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Linear(h2, l.fc1, o.act));
   ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Linear(inner, l.fc2));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Add(out, attn, out));
+  ACCEL_RETURN_IF_ERROR(ex.AddInto(out, attn, out));
   return out;
 }
 
 Result<Tensor> PostLnForward(Exec& ex, const TransformerLayer& l, const Tensor& x, const LayerOptions& o) {
   if (x.rank() != 3) return InvalidArgument("transformer layer input must be [batch, seq, hidden]");
   ACCEL_ASSIGN_OR_RETURN(Tensor attn, SelfAttention(ex, l, x, o));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Add(attn, x, attn));
+  ACCEL_RETURN_IF_ERROR(ex.AddInto(attn, x, attn));
   ACCEL_ASSIGN_OR_RETURN(Tensor h1, ex.LayerNorm(attn, l.ln1_w, &l.ln1_b, o.eps));
   ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Linear(h1, l.fc1, o.act));
   ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Linear(inner, l.fc2));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Add(out, h1, out));
+  ACCEL_RETURN_IF_ERROR(ex.AddInto(out, h1, out));
   return ex.LayerNorm(out, l.ln2_w, &l.ln2_b, o.eps);
 }
 
@@ -76,9 +75,11 @@ Result<Tensor> GatherRows(Exec& ex, const Tensor& x, const std::vector<int64_t>&
   const int64_t batch = x.dim(0), seq = x.dim(1), h = x.dim(2);
   if (static_cast<int64_t>(index.size()) != batch) return InvalidArgument("GatherRows: one index per batch item");
   ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Alloc({batch, h}));
+  ACCEL_ASSIGN_OR_RETURN(Tensor rows, x.Reshape({batch * seq, h}));
   for (int64_t b = 0; b < batch; ++b) {
     if (index[b] < 0 || index[b] >= seq) return InvalidArgument("GatherRows: row " + std::to_string(index[b]) + " out of range");
-    std::memcpy(out.data<float>() + b * h, x.data<float>() + (b * seq + index[b]) * h, sizeof(float) * h);
+    Tensor dst = out.SliceRows(b, b + 1);
+    ACCEL_RETURN_IF_ERROR(ex.Copy(rows.SliceRows(b * seq + index[b], b * seq + index[b] + 1), dst));
   }
   return out;
 }
@@ -94,15 +95,12 @@ Result<Tensor> PatchEmbed(Exec& ex, const Tensor& pixels, const Tensor& weight, 
                            ", the model takes " + std::to_string(image_size) + "x" + std::to_string(image_size));
   }
   const int64_t batch = pixels.dim(0), d = weight.dim(0), g = image_size / patch;
-  ACCEL_ASSIGN_OR_RETURN(Tensor maps, ex.Alloc({batch, d, g, g}));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Conv2d(pixels, weight, bias, static_cast<int>(patch), 0, 1, maps));
+  ACCEL_ASSIGN_OR_RETURN(Tensor maps, ex.Conv2d(pixels, weight, bias, static_cast<int>(patch), 0, 1));
   ACCEL_ASSIGN_OR_RETURN(Tensor flat, maps.Reshape({batch, d, g * g}));
-  ACCEL_ASSIGN_OR_RETURN(Tensor tokens, ex.Alloc({batch, g * g, d}));
-  ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(flat, tokens));
-  return tokens;
+  return ex.TransposeLast2(flat);
 }
 
-Result<Tensor> PrependAndPosition(Exec& ex, const std::vector<const float*>& prefix, const Tensor& patches,
+Result<Tensor> PrependAndPosition(Exec& ex, const std::vector<const Tensor*>& prefix, const Tensor& patches,
                                   const Tensor& positions) {
   const int64_t batch = patches.dim(0), n = patches.dim(1), d = patches.dim(2);
   const int64_t p = static_cast<int64_t>(prefix.size()), t = p + n;
@@ -111,12 +109,18 @@ Result<Tensor> PrependAndPosition(Exec& ex, const std::vector<const float*>& pre
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Alloc({batch, t, d}));
   for (int64_t b = 0; b < batch; ++b) {
-    float* dst = x.data<float>() + b * t * d;
-    for (int64_t i = 0; i < p; ++i) std::memcpy(dst + i * d, prefix[i], sizeof(float) * d);
-    std::memcpy(dst + p * d, patches.data<float>() + b * n * d, sizeof(float) * n * d);
+    ACCEL_ASSIGN_OR_RETURN(Tensor item, x.SliceRows(b, b + 1).Reshape({t, d}));
+    for (int64_t i = 0; i < p; ++i) {
+      ACCEL_ASSIGN_OR_RETURN(Tensor token, prefix[i]->Reshape({1, d}));
+      Tensor dst = item.SliceRows(i, i + 1);
+      ACCEL_RETURN_IF_ERROR(ex.Copy(token, dst));
+    }
+    Tensor dst = item.SliceRows(p, t);
+    ACCEL_ASSIGN_OR_RETURN(Tensor src, patches.SliceRows(b, b + 1).Reshape({n, d}));
+    ACCEL_RETURN_IF_ERROR(ex.Copy(src, dst));
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor pos, positions.Reshape({t, d}));
-  ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, pos, x));
+  ACCEL_RETURN_IF_ERROR(ex.AddInto(x, pos, x));
   return x;
 }
 

@@ -46,7 +46,7 @@ Result<Tensor> PatchEmbed(Exec& ex, const Tensor& pixels, const Tensor& weight, 
                           int64_t image_size);
 
 // [prefix tokens (each [D]); patches [B, N, D]] + positions [P + N, D] -> [B, P + N, D].
-Result<Tensor> PrependAndPosition(Exec& ex, const std::vector<const float*>& prefix, const Tensor& patches,
+Result<Tensor> PrependAndPosition(Exec& ex, const std::vector<const Tensor*>& prefix, const Tensor& patches,
                                   const Tensor& positions);
 
 // Reads an integer id tensor element as int64 (i64 or i32).

@@ -44,7 +44,7 @@ Result<std::vector<blocks::TransformerLayer>> LoadTower(ModelLoadContext& ctx, c
   return layers;
 }
 
-// Rows of x [B, D] scaled to unit L2 norm, in place.
+// Rows of x [B, D] (host) scaled to unit L2 norm, in place: post-processing of downloaded embeddings.
 void L2Normalize(Tensor& x) {
   const int64_t rows = x.dim(0), d = x.dim(1);
   for (int64_t r = 0; r < rows; ++r) {
@@ -114,11 +114,11 @@ class ClipModel final : public Model {
     Tensor text, image;
     if (ids) {
       ACCEL_ASSIGN_OR_RETURN(text, TextEmbeds(ex, *ids, blocks::FindInput(inputs, "attention_mask")));
-      out["text_embeds"] = text.Clone();
+      out["text_embeds"] = text;
     }
     if (pixels) {
       ACCEL_ASSIGN_OR_RETURN(image, ImageEmbeds(ex, *pixels));
-      out["image_embeds"] = image.Clone();
+      out["image_embeds"] = image;
     }
     if (ids && pixels) {
       const int64_t nt = text.dim(0), ni = image.dim(0), d = projection_;
@@ -147,7 +147,7 @@ class ClipModel final : public Model {
     }
     if (mask && mask->shape() != ids.shape()) return InvalidArgument("attention_mask shape differs from input_ids");
     ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(token_emb_, ids));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, text_pos_.SliceRows(0, seq), x));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(x, text_pos_.SliceRows(0, seq), x));
     blocks::LayerOptions o;
     o.eps = text_.eps;
     o.act = text_.act;
@@ -174,14 +174,14 @@ class ClipModel final : public Model {
     }
     ACCEL_ASSIGN_OR_RETURN(Tensor pooled, blocks::GatherRows(ex, x, pool));
     ACCEL_ASSIGN_OR_RETURN(Tensor proj, ex.Linear(pooled, text_proj_));
-    Tensor embeds = proj.Clone();
+    ACCEL_ASSIGN_OR_RETURN(Tensor embeds, ex.Download(proj));
     L2Normalize(embeds);
     return embeds;
   }
 
   Result<Tensor> ImageEmbeds(Exec& ex, const Tensor& pixels) {
     ACCEL_ASSIGN_OR_RETURN(Tensor patches, blocks::PatchEmbed(ex, pixels, patch_w_, nullptr, patch_, image_));
-    ACCEL_ASSIGN_OR_RETURN(Tensor x, blocks::PrependAndPosition(ex, {class_emb_.data<float>()}, patches, vision_pos_));
+    ACCEL_ASSIGN_OR_RETURN(Tensor x, blocks::PrependAndPosition(ex, {&class_emb_}, patches, vision_pos_));
     ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(x, pre_ln_w_, &pre_ln_b_, vision_.eps));
     blocks::LayerOptions o;
     o.eps = vision_.eps;
@@ -193,7 +193,7 @@ class ClipModel final : public Model {
     ACCEL_ASSIGN_OR_RETURN(Tensor first, blocks::GatherRows(ex, x, std::vector<int64_t>(x.dim(0), 0)));
     ACCEL_ASSIGN_OR_RETURN(Tensor pooled, ex.LayerNorm(first, post_ln_w_, &post_ln_b_, vision_.eps));
     ACCEL_ASSIGN_OR_RETURN(Tensor proj, ex.Linear(pooled, visual_proj_));
-    Tensor embeds = proj.Clone();
+    ACCEL_ASSIGN_OR_RETURN(Tensor embeds, ex.Download(proj));
     L2Normalize(embeds);
     return embeds;
   }

@@ -7,54 +7,51 @@
 
 namespace accel::seq2seq {
 
-Result<KvCache> NewKvCache(int64_t batch, int64_t capacity, int64_t width) {
+Result<KvCache> NewKvCache(Exec& ex, int64_t batch, int64_t capacity, int64_t width) {
   KvCache c;
-  ACCEL_ASSIGN_OR_RETURN(c.k, Tensor::Zeros(DType::kF32, {batch, capacity, width}));
-  ACCEL_ASSIGN_OR_RETURN(c.v, Tensor::Zeros(DType::kF32, {batch, capacity, width}));
+  ACCEL_ASSIGN_OR_RETURN(c.k, ex.AllocPersistent({batch, capacity, width}));
+  ACCEL_ASSIGN_OR_RETURN(c.v, ex.AllocPersistent({batch, capacity, width}));
   c.capacity = capacity;
   return c;
 }
 
-Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, const AttentionParams& p, const float* bias) {
+Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, const AttentionParams& p, const Tensor* bias) {
   const int64_t batch = qkv.dim(0), t = qkv.dim(1), width = qkv.dim(2) / 3;
   if (cache.length + t > cache.capacity) {
     return InvalidArgument("decoder sequence of " + std::to_string(cache.length + t) + " tokens exceeds the cache of " +
                            std::to_string(cache.capacity));
-  }
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t i = 0; i < t; ++i) {
-      const float* row = qkv.data<float>() + (b * t + i) * 3 * width;
-      const int64_t at = (b * cache.capacity + cache.length + i) * width;
-      std::memcpy(cache.k.data<float>() + at, row + width, sizeof(float) * width);
-      std::memcpy(cache.v.data<float>() + at, row + 2 * width, sizeof(float) * width);
-    }
   }
   const int64_t kv_len = cache.length + t;
   AttentionParams q = p;
   q.causal = true;
   q.query_offset = cache.length;
   ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Alloc({batch, t, width}));
-  // One call per batch item: the cache rows of an item are contiguous, items are `capacity` apart.
+  // One call per batch item: the filled cache rows of an item are contiguous, items are
+  // `capacity` apart.
   for (int64_t b = 0; b < batch; ++b) {
-    Tensor out_b = Tensor::Wrap(DType::kF32, {1, t, width}, out.data<float>() + b * t * width, nullptr);
-    const float* qb = qkv.data<float>() + b * t * 3 * width;
-    const float* kb = cache.k.data<float>() + b * cache.capacity * width;
-    const float* vb = cache.v.data<float>() + b * cache.capacity * width;
-    if (bias) {
-      ACCEL_RETURN_IF_ERROR(ex.backend().AttentionWithBias(qb, 3 * width, kb, vb, width, 1, t, kv_len, q, bias, out_b));
-    } else {
-      ACCEL_RETURN_IF_ERROR(ex.backend().Attention(qb, 3 * width, kb, vb, width, 1, t, kv_len, q, out_b));
-    }
+    const Tensor step = qkv.SliceRows(b, b + 1);
+    ACCEL_ASSIGN_OR_RETURN(Tensor k_rows, cache.k.SliceRows(b, b + 1).Reshape({cache.capacity, width}));
+    ACCEL_ASSIGN_OR_RETURN(Tensor v_rows, cache.v.SliceRows(b, b + 1).Reshape({cache.capacity, width}));
+    ACCEL_ASSIGN_OR_RETURN(Tensor step_k, step.Columns(width, 2 * width).Reshape({t, width}));
+    ACCEL_ASSIGN_OR_RETURN(Tensor step_v, step.Columns(2 * width, 3 * width).Reshape({t, width}));
+    Tensor k_new = k_rows.SliceRows(cache.length, kv_len), v_new = v_rows.SliceRows(cache.length, kv_len);
+    ACCEL_RETURN_IF_ERROR(ex.Copy(step_k, k_new));
+    ACCEL_RETURN_IF_ERROR(ex.Copy(step_v, v_new));
+    ACCEL_ASSIGN_OR_RETURN(Tensor kb, k_rows.SliceRows(0, kv_len).Reshape({1, kv_len, width}));
+    ACCEL_ASSIGN_OR_RETURN(Tensor vb, v_rows.SliceRows(0, kv_len).Reshape({1, kv_len, width}));
+    const Tensor qb = step.Columns(0, width);
+    ACCEL_ASSIGN_OR_RETURN(Tensor ob, bias ? ex.AttentionWithBias(qb, kb, vb, q, *bias) : ex.Attention(qb, kb, vb, q));
+    Tensor dst = out.SliceRows(b, b + 1);
+    ACCEL_RETURN_IF_ERROR(ex.Copy(ob, dst));
   }
   cache.length = kv_len;
   return out;
 }
 
 Result<Tensor> CrossAttention(Exec& ex, const Tensor& q, const Tensor& kv, const AttentionParams& p) {
-  const int64_t batch = q.dim(0), t = q.dim(1), width = q.dim(2), s = kv.dim(1);
+  const int64_t batch = q.dim(0), width = q.dim(2);
   if (kv.dim(0) != batch || kv.dim(2) != 2 * width) return InvalidArgument("cross-attention keys do not match the queries");
-  const float* k = kv.data<float>();
-  return ex.Attention(q.data<float>(), width, k, k + width, 2 * width, batch, t, s, p);
+  return ex.Attention(q, kv.Columns(0, width), kv.Columns(width, 2 * width), p);
 }
 
 Result<Tensor> GreedyLoop(const Tensor& prompt, const GenerateRequest& request, const StepFn& step) {

@@ -9,24 +9,24 @@
 
 namespace accel::seq2seq {
 
-// Keys and values of the tokens decoded so far: [batch, capacity, width] each, on the heap so
-// they outlive the arena allocations of one step.
+// Keys and values of the tokens decoded so far: [batch, capacity, width] each, allocated by the
+// backend on its device so they outlive the arena allocations of one step.
 struct KvCache {
   Tensor k, v;
   int64_t capacity = 0, length = 0;
 };
-Result<KvCache> NewKvCache(int64_t batch, int64_t capacity, int64_t width);
+Result<KvCache> NewKvCache(Exec& ex, int64_t batch, int64_t capacity, int64_t width);
 
 // Appends this step's keys/values (rows of `qkv` [B, T, 3*width]: q | k | v) to the cache and
 // attends the step's queries causally over everything cached. `bias` (optional) is an additive
 // score bias [heads, T, length + T] (T5's relative positions). Returns [B, T, width].
-Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, const AttentionParams& p, const float* bias);
+Result<Tensor> CachedSelfAttention(Exec& ex, KvCache& cache, const Tensor& qkv, const AttentionParams& p, const Tensor* bias);
 
 // Queries q [B, T, width] over encoder keys/values kv [B, S, 2*width] (k | v).
 Result<Tensor> CrossAttention(Exec& ex, const Tensor& q, const Tensor& kv, const AttentionParams& p);
 
 // Greedy decoding. `prompt` [B, P] ids start every row; `step(ids)` runs the decoder on the
-// new ids [B, T] (the whole prompt first, then one token) and returns logits [B, T, vocab],
+// new ids [B, T] (the whole prompt first, then one token) and returns host logits [B, T, vocab],
 // which `request.process_logits` may edit before the choice. Rows that produced an EOS continue
 // with pad_token_id; stops when all rows have, or after max_new_tokens. Returns
 // [B, P + generated] i64.

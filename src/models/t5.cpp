@@ -155,8 +155,8 @@ class T5 final : public Model, public TextGenerator {
     ACCEL_ASSIGN_OR_RETURN(State st, Start(ex, enc, mask, dec_ids.dim(1)));
     ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, st, dec_ids));
     TensorMap out;
-    out["logits"] = logits.Clone();
-    out["encoder_last_hidden_state"] = enc.Clone();
+    ACCEL_ASSIGN_OR_RETURN(out["logits"], ex.Download(logits));
+    ACCEL_ASSIGN_OR_RETURN(out["encoder_last_hidden_state"], ex.Download(enc));
     return out;
   }
 
@@ -175,7 +175,10 @@ class T5 final : public Model, public TextGenerator {
     ACCEL_RETURN_IF_ERROR(blocks::CheckIds(prompt, "decoder_input_ids"));
     if (prompt.dim(0) != ids->dim(0)) return InvalidArgument("decoder_input_ids batch differs from input_ids batch");
     ACCEL_ASSIGN_OR_RETURN(State st, Start(ex, enc, mask, prompt.dim(1) + r.max_new_tokens));
-    return seq2seq::GreedyLoop(prompt, r, [&](const Tensor& step_ids) { return Step(ex, st, step_ids); });
+    return seq2seq::GreedyLoop(prompt, r, [&](const Tensor& step_ids) -> Result<Tensor> {
+      ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, st, step_ids));
+      return ex.Download(logits);
+    });
   }
 
  private:
@@ -197,14 +200,13 @@ class T5 final : public Model, public TextGenerator {
   }
 
   Result<Tensor> Rms(Exec& ex, const Tensor& x, const Tensor& w) {
-    ACCEL_ASSIGN_OR_RETURN(Tensor y, ex.Alloc(x.shape()));
-    ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(x, w, s_.eps, y));
-    return y;
+    return ex.RmsNorm(x, w, s_.eps);
   }
 
-  // bias[h, i, j] = table[bucket(key j - query (offset + i)), h].
+  // bias[h, i, j] = table[bucket(key j - query (offset + i)), h], computed on the host (a table
+  // lookup per score) and uploaded once per pass.
   Result<Tensor> PositionBias(Exec& ex, const Tensor& table, int64_t q_len, int64_t offset, int64_t kv_len, bool bidirectional) {
-    ACCEL_ASSIGN_OR_RETURN(Tensor bias, ex.Alloc({s_.heads, q_len, kv_len}));
+    ACCEL_ASSIGN_OR_RETURN(Tensor bias, Tensor::Zeros(DType::kF32, {s_.heads, q_len, kv_len}));
     const float* t = table.data<float>();
     for (int64_t i = 0; i < q_len; ++i) {
       for (int64_t j = 0; j < kv_len; ++j) {
@@ -212,7 +214,7 @@ class T5 final : public Model, public TextGenerator {
         for (int64_t h = 0; h < s_.heads; ++h) bias.data<float>()[(h * q_len + i) * kv_len + j] = t[bucket * s_.heads + h];
       }
     }
-    return bias;
+    return ex.Upload(bias);
   }
 
   Result<Tensor> FeedForwardBlock(Exec& ex, const FeedForward& ff, const Tensor& x) {
@@ -220,10 +222,10 @@ class T5 final : public Model, public TextGenerator {
     ACCEL_ASSIGN_OR_RETURN(Tensor a, ex.Linear(h, ff.wi, s_.act));
     if (s_.gated) {
       ACCEL_ASSIGN_OR_RETURN(Tensor g, ex.Linear(h, ff.wi_1));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Mul(a, g, a));
+      ACCEL_RETURN_IF_ERROR(ex.MulInto(a, g, a));
     }
     ACCEL_ASSIGN_OR_RETURN(Tensor o, ex.Linear(a, ff.wo));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(o, x, o));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(o, x, o));
     return o;
   }
 
@@ -238,7 +240,7 @@ class T5 final : public Model, public TextGenerator {
   Result<Tensor> Encode(Exec& ex, const Tensor& ids, const Tensor* mask) {
     ACCEL_RETURN_IF_ERROR(blocks::CheckIds(ids, "input_ids"));
     if (mask && mask->shape() != ids.shape()) return InvalidArgument("attention_mask shape differs from input_ids");
-    const int64_t batch = ids.dim(0), seq = ids.dim(1), inner = s_.inner();
+    const int64_t seq = ids.dim(1), inner = s_.inner();
     ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(shared_, ids));
     ACCEL_ASSIGN_OR_RETURN(Tensor bias, PositionBias(ex, enc_rel_, seq, 0, seq, true));
     AttentionParams p = Params();
@@ -246,12 +248,10 @@ class T5 final : public Model, public TextGenerator {
     for (const Block& b : encoder_) {
       ACCEL_ASSIGN_OR_RETURN(Tensor h, Rms(ex, x, b.self_ln));
       ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, b.self_qkv));
-      ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Alloc({batch, seq, inner}));
-      const float* q = qkv.data<float>();
-      ACCEL_RETURN_IF_ERROR(ex.backend().AttentionWithBias(q, 3 * inner, q + inner, q + 2 * inner, 3 * inner, batch, seq, seq, p,
-                                                           bias.data<float>(), ctx));
+      ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.AttentionWithBias(qkv.Columns(0, inner), qkv.Columns(inner, 2 * inner),
+                                                              qkv.Columns(2 * inner, 3 * inner), p, bias));
       ACCEL_ASSIGN_OR_RETURN(Tensor o, ex.Linear(ctx, b.self_o));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(o, x, o));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(o, x, o));
       ACCEL_ASSIGN_OR_RETURN(x, FeedForwardBlock(ex, b.ff, o));
     }
     return Rms(ex, x, enc_ln_);
@@ -259,9 +259,9 @@ class T5 final : public Model, public TextGenerator {
 
   Result<State> Start(Exec& ex, const Tensor& enc, const Tensor* mask, int64_t capacity) {
     State st;
-    if (mask) st.enc_mask = mask->Clone();
+    if (mask) { ACCEL_ASSIGN_OR_RETURN(st.enc_mask, ex.Upload(*mask)); }
     for (const Block& b : decoder_) {
-      ACCEL_ASSIGN_OR_RETURN(auto cache, seq2seq::NewKvCache(enc.dim(0), capacity, s_.inner()));
+      ACCEL_ASSIGN_OR_RETURN(auto cache, seq2seq::NewKvCache(ex, enc.dim(0), capacity, s_.inner()));
       st.self.push_back(std::move(cache));
       ACCEL_ASSIGN_OR_RETURN(Tensor kv, ex.Linear(enc, b.cross_kv));
       st.cross_kv.push_back(kv);
@@ -281,20 +281,19 @@ class T5 final : public Model, public TextGenerator {
       const Block& b = decoder_[i];
       ACCEL_ASSIGN_OR_RETURN(Tensor h, Rms(ex, x, b.self_ln));
       ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, b.self_qkv));
-      ACCEL_ASSIGN_OR_RETURN(Tensor sa, seq2seq::CachedSelfAttention(ex, st.self[i], qkv, self_p, bias.data<float>()));
+      ACCEL_ASSIGN_OR_RETURN(Tensor sa, seq2seq::CachedSelfAttention(ex, st.self[i], qkv, self_p, &bias));
       ACCEL_ASSIGN_OR_RETURN(Tensor so, ex.Linear(sa, b.self_o));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(so, x, so));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(so, x, so));
       ACCEL_ASSIGN_OR_RETURN(Tensor h2, Rms(ex, so, b.cross_ln));
       ACCEL_ASSIGN_OR_RETURN(Tensor q, ex.Linear(h2, b.cross_q));
       ACCEL_ASSIGN_OR_RETURN(Tensor ca, seq2seq::CrossAttention(ex, q, st.cross_kv[i], cross_p));
       ACCEL_ASSIGN_OR_RETURN(Tensor co, ex.Linear(ca, b.cross_o));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(co, so, co));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(co, so, co));
       ACCEL_ASSIGN_OR_RETURN(x, FeedForwardBlock(ex, b.ff, co));
     }
     ACCEL_ASSIGN_OR_RETURN(x, Rms(ex, x, dec_ln_));
     if (s_.tied) {
-      const float scale = 1.0f / std::sqrt(static_cast<float>(s_.d));
-      for (size_t i = 0; i < x.numel(); ++i) x.data<float>()[i] *= scale;
+      ACCEL_RETURN_IF_ERROR(ex.Scale(x, 1.0f / std::sqrt(static_cast<float>(s_.d))));
     }
     return ex.Linear(x, head_);
   }

@@ -92,8 +92,8 @@ class VitModel final : public Model {
     const Tensor* pixels = blocks::FindInput(inputs, "pixel_values");
     if (!pixels) return InvalidArgument("missing input 'pixel_values'");
     ACCEL_ASSIGN_OR_RETURN(Tensor patches, blocks::PatchEmbed(ex, *pixels, patch_w_, &patch_b_, s.patch, s.image));
-    std::vector<const float*> prefix = {cls_.data<float>()};
-    if (s.distillation) prefix.push_back(dist_.data<float>());
+    std::vector<const Tensor*> prefix = {&cls_};
+    if (s.distillation) prefix.push_back(&dist_);
     ACCEL_ASSIGN_OR_RETURN(Tensor x, blocks::PrependAndPosition(ex, prefix, patches, pos_));
     blocks::LayerOptions o;
     o.eps = s.eps;
@@ -107,13 +107,13 @@ class VitModel final : public Model {
     ACCEL_ASSIGN_OR_RETURN(Tensor first, blocks::GatherRows(ex, x, std::vector<int64_t>(x.dim(0), 0)));
     if (s.classifier) {
       ACCEL_ASSIGN_OR_RETURN(Tensor logits, ex.Linear(first, classifier_));
-      out["logits"] = logits.Clone();
+      ACCEL_ASSIGN_OR_RETURN(out["logits"], ex.Download(logits));
       return out;
     }
-    out["last_hidden_state"] = x.Clone();
+    ACCEL_ASSIGN_OR_RETURN(out["last_hidden_state"], ex.Download(x));
     if (s.pooler) {
       ACCEL_ASSIGN_OR_RETURN(Tensor pooled, ex.Linear(first, pooler_, Activation::kTanh));
-      out["pooler_output"] = pooled.Clone();
+      ACCEL_ASSIGN_OR_RETURN(out["pooler_output"], ex.Download(pooled));
     }
     return out;
   }

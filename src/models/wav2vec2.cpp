@@ -116,12 +116,11 @@ class Wav2Vec2 final : public Model {
       ACCEL_ASSIGN_OR_RETURN(x, FeatureConv(ex, convs_[i], x, i == 0));
     }
     // [B, C, T] -> [B, T, C] -> LayerNorm -> projection to hidden.
-    ACCEL_ASSIGN_OR_RETURN(Tensor feats, ex.Alloc({batch, x.dim(2), x.dim(1)}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(x, feats));
+    ACCEL_ASSIGN_OR_RETURN(Tensor feats, ex.TransposeLast2(x));
     ACCEL_ASSIGN_OR_RETURN(feats, ex.LayerNorm(feats, proj_ln_w_, &proj_ln_b_, eps_));
     ACCEL_ASSIGN_OR_RETURN(Tensor hs, ex.Linear(feats, proj_));
     ACCEL_ASSIGN_OR_RETURN(Tensor pos, PositionalConv(ex, hs));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(hs, pos, hs));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(hs, pos, hs));
     blocks::LayerOptions o;
     o.eps = eps_;
     o.act = act_;
@@ -138,10 +137,10 @@ class Wav2Vec2 final : public Model {
       }
     }
     TensorMap out;
-    out["last_hidden_state"] = hs.Clone();
+    ACCEL_ASSIGN_OR_RETURN(out["last_hidden_state"], ex.Download(hs));
     if (ctc_) {
       ACCEL_ASSIGN_OR_RETURN(Tensor logits, ex.Linear(hs, lm_head_));
-      out["logits"] = logits.Clone();
+      ACCEL_ASSIGN_OR_RETURN(out["logits"], ex.Download(logits));
     }
     return out;
   }
@@ -170,42 +169,30 @@ class Wav2Vec2 final : public Model {
   }
 
   Result<Tensor> FeatureConv(Exec& ex, const ConvLayer& l, const Tensor& x, bool first) {
-    const int64_t batch = x.dim(0), cout = l.weight.dim(0), k = l.weight.dim(2);
+    const int64_t cout = l.weight.dim(0), k = l.weight.dim(2);
     if (x.dim(2) < k) return InvalidArgument("audio too short for the feature encoder (" + std::to_string(x.dim(2)) + " samples left, kernel " + std::to_string(k) + ")");
-    const int64_t lout = (x.dim(2) - k) / l.stride + 1;
-    ACCEL_ASSIGN_OR_RETURN(Tensor y, ex.Alloc({batch, cout, lout}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Conv1d(x, l.weight, l.bias.defined() ? &l.bias : nullptr, l.stride, 0, 1, y));
+    ACCEL_ASSIGN_OR_RETURN(Tensor y, ex.Conv1d(x, l.weight, l.bias.defined() ? &l.bias : nullptr, l.stride, 0, 1));
     if (layer_norm_features_) {
-      ACCEL_ASSIGN_OR_RETURN(Tensor t, ex.Alloc({batch, lout, cout}));
-      ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(y, t));
+      ACCEL_ASSIGN_OR_RETURN(Tensor t, ex.TransposeLast2(y));
       ACCEL_ASSIGN_OR_RETURN(t, ex.LayerNorm(t, l.norm_w, &l.norm_b, eps_));
-      ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(t, y));
+      ACCEL_ASSIGN_OR_RETURN(y, ex.TransposeLast2(t));
     } else if (first) {
-      ACCEL_ASSIGN_OR_RETURN(Tensor n, ex.Alloc(y.shape()));
-      ACCEL_RETURN_IF_ERROR(ex.backend().GroupNorm(y, static_cast<int>(cout), l.norm_w, &l.norm_b, eps_, n));
-      y = n;
+      ACCEL_ASSIGN_OR_RETURN(y, ex.GroupNorm(y, static_cast<int>(cout), l.norm_w, &l.norm_b, eps_));
     }
-    ACCEL_RETURN_IF_ERROR(ex.backend().Activate(feat_act_, y));
+    ACCEL_RETURN_IF_ERROR(ex.Activate(feat_act_, y));
     return y;
   }
 
   // hs [B, T, H] -> GELU(conv(hs^T)) ^T, trimming the extra frame an even kernel produces.
   Result<Tensor> PositionalConv(Exec& ex, const Tensor& hs) {
     const int64_t batch = hs.dim(0), t = hs.dim(1), h = hs.dim(2);
-    ACCEL_ASSIGN_OR_RETURN(Tensor ch, ex.Alloc({batch, h, t}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(hs, ch));
+    ACCEL_ASSIGN_OR_RETURN(Tensor ch, ex.TransposeLast2(hs));
     const int pad = static_cast<int>(pos_k_ / 2);
-    const int64_t lout = t + 2 * pad - pos_k_ + 1;
-    ACCEL_ASSIGN_OR_RETURN(Tensor conv, ex.Alloc({batch, h, lout}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Conv1d(ch, pos_w_, &pos_bias_, 1, pad, pos_groups_, conv));
+    ACCEL_ASSIGN_OR_RETURN(Tensor conv, ex.Conv1d(ch, pos_w_, &pos_bias_, 1, pad, pos_groups_));
     ACCEL_ASSIGN_OR_RETURN(Tensor trimmed, ex.Alloc({batch, h, t}));
-    for (int64_t r = 0; r < batch * h; ++r) {
-      std::copy_n(conv.data<float>() + r * lout, t, trimmed.data<float>() + r * t);
-    }
-    ACCEL_RETURN_IF_ERROR(ex.backend().Activate(Activation::kGeluErf, trimmed));
-    ACCEL_ASSIGN_OR_RETURN(Tensor out, ex.Alloc({batch, t, h}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(trimmed, out));
-    return out;
+    ACCEL_RETURN_IF_ERROR(ex.Copy(conv.Columns(0, t), trimmed));
+    ACCEL_RETURN_IF_ERROR(ex.Activate(Activation::kGeluErf, trimmed));
+    return ex.TransposeLast2(trimmed);
   }
 
   std::string architecture_;

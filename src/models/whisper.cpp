@@ -97,7 +97,7 @@ class Whisper final : public Model, public TextGenerator {
     TensorMap out;
     const Tensor* decoder_ids = blocks::FindInput(inputs, "decoder_input_ids");
     if (!decoder_ids) {
-      out["encoder_last_hidden_state"] = enc.Clone();
+      ACCEL_ASSIGN_OR_RETURN(out["encoder_last_hidden_state"], ex.Download(enc));
       return out;
     }
     const Tensor& ids = *decoder_ids;
@@ -105,8 +105,8 @@ class Whisper final : public Model, public TextGenerator {
     if (ids.dim(0) != enc.dim(0)) return InvalidArgument("decoder_input_ids batch differs from input_features batch");
     ACCEL_ASSIGN_OR_RETURN(State state, Start(ex, enc, ids.dim(1)));
     ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, state, ids));
-    out["logits"] = logits.Clone();
-    out["encoder_last_hidden_state"] = enc.Clone();
+    ACCEL_ASSIGN_OR_RETURN(out["logits"], ex.Download(logits));
+    ACCEL_ASSIGN_OR_RETURN(out["encoder_last_hidden_state"], ex.Download(enc));
     return out;
   }
 
@@ -125,7 +125,10 @@ class Whisper final : public Model, public TextGenerator {
     if (prompt.dim(0) != enc.dim(0)) return InvalidArgument("decoder_input_ids batch differs from input_features batch");
     const int64_t capacity = std::min(target_positions_, prompt.dim(1) + r.max_new_tokens);
     ACCEL_ASSIGN_OR_RETURN(State state, Start(ex, enc, capacity));
-    return seq2seq::GreedyLoop(prompt, r, [&](const Tensor& ids) { return Step(ex, state, ids); });
+    return seq2seq::GreedyLoop(prompt, r, [&](const Tensor& ids) -> Result<Tensor> {
+      ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, state, ids));
+      return ex.Download(logits);
+    });
   }
 
  private:
@@ -157,16 +160,12 @@ class Whisper final : public Model, public TextGenerator {
       return InvalidArgument("Whisper expects input_features of " + std::to_string(2 * source_positions_) + " frames, got " +
                              std::to_string(features.dim(2)));
     }
-    const int64_t batch = features.dim(0), frames = features.dim(2);
-    ACCEL_ASSIGN_OR_RETURN(Tensor c1, ex.Alloc({batch, d_, frames}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Conv1d(features, conv1_w_, &conv1_b_, 1, 1, 1, c1));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Activate(act_, c1));
-    ACCEL_ASSIGN_OR_RETURN(Tensor c2, ex.Alloc({batch, d_, source_positions_}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Conv1d(c1, conv2_w_, &conv2_b_, 2, 1, 1, c2));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Activate(act_, c2));
-    ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Alloc({batch, source_positions_, d_}));
-    ACCEL_RETURN_IF_ERROR(ex.backend().TransposeLast2(c2, x));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, enc_pos_, x));
+    ACCEL_ASSIGN_OR_RETURN(Tensor c1, ex.Conv1d(features, conv1_w_, &conv1_b_, 1, 1, 1));
+    ACCEL_RETURN_IF_ERROR(ex.Activate(act_, c1));
+    ACCEL_ASSIGN_OR_RETURN(Tensor c2, ex.Conv1d(c1, conv2_w_, &conv2_b_, 2, 1, 1));
+    ACCEL_RETURN_IF_ERROR(ex.Activate(act_, c2));
+    ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.TransposeLast2(c2));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(x, enc_pos_, x));
     blocks::LayerOptions o;
     o.eps = kEps;
     o.act = act_;
@@ -181,7 +180,7 @@ class Whisper final : public Model, public TextGenerator {
   Result<State> Start(Exec& ex, const Tensor& enc, int64_t capacity) {
     State s;
     for (const auto& l : decoder_) {
-      ACCEL_ASSIGN_OR_RETURN(auto cache, seq2seq::NewKvCache(enc.dim(0), capacity, d_));
+      ACCEL_ASSIGN_OR_RETURN(auto cache, seq2seq::NewKvCache(ex, enc.dim(0), capacity, d_));
       s.self.push_back(std::move(cache));
       ACCEL_ASSIGN_OR_RETURN(Tensor kv, ex.Linear(enc, l.cross_kv));
       s.cross_kv.push_back(kv);
@@ -197,7 +196,7 @@ class Whisper final : public Model, public TextGenerator {
                              std::to_string(target_positions_));
     }
     ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(tokens_, ids));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, dec_pos_.SliceRows(offset, offset + t), x));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(x, dec_pos_.SliceRows(offset, offset + t), x));
     const AttentionParams p = blocks::MultiHead(d_, dec_heads_);
     for (size_t i = 0; i < decoder_.size(); ++i) {
       const DecoderLayer& l = decoder_[i];
@@ -205,16 +204,16 @@ class Whisper final : public Model, public TextGenerator {
       ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, l.self_qkv));
       ACCEL_ASSIGN_OR_RETURN(Tensor sa, seq2seq::CachedSelfAttention(ex, s.self[i], qkv, p, nullptr));
       ACCEL_ASSIGN_OR_RETURN(Tensor so, ex.Linear(sa, l.self_out));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(so, x, so));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(so, x, so));
       ACCEL_ASSIGN_OR_RETURN(Tensor h2, ex.LayerNorm(so, l.cross_ln_w, &l.cross_ln_b, kEps));
       ACCEL_ASSIGN_OR_RETURN(Tensor q, ex.Linear(h2, l.cross_q));
       ACCEL_ASSIGN_OR_RETURN(Tensor ca, seq2seq::CrossAttention(ex, q, s.cross_kv[i], p));
       ACCEL_ASSIGN_OR_RETURN(Tensor co, ex.Linear(ca, l.cross_out));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(co, so, co));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(co, so, co));
       ACCEL_ASSIGN_OR_RETURN(Tensor h3, ex.LayerNorm(co, l.ffn_ln_w, &l.ffn_ln_b, kEps));
       ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Linear(h3, l.fc1, act_));
       ACCEL_ASSIGN_OR_RETURN(x, ex.Linear(inner, l.fc2));
-      ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, co, x));
+      ACCEL_RETURN_IF_ERROR(ex.AddInto(x, co, x));
     }
     ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(x, dec_ln_w_, &dec_ln_b_, kEps));
     return ex.Linear(x, proj_out_);

@@ -1,15 +1,44 @@
 #include "runtime/devices.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "core/device.h"
 #include "core/thread_pool.h"
+#if ACCEL_WITH_CUDA
+#include "backends/cuda/cuda_backend.h"
+#endif
 
 namespace accel {
 
-std::vector<std::string> AvailableDevices() { return {"cpu"}; }
+Backend& HostBackend() {
+  static CpuBackend backend(ThreadPool::Global());
+  return backend;
+}
 
-Result<std::unique_ptr<Backend>> CreateBackend(const std::string& device) {
-  if (device == "cpu" || device == "auto") return std::unique_ptr<Backend>(new CpuBackend(ThreadPool::Global()));
-  return Unsupported("device '" + device + "' is not available in this build (available: cpu)");
+std::vector<std::string> AvailableDevices() {
+  std::vector<std::string> out;
+#if ACCEL_WITH_CUDA
+  if (cuda::DeviceCount() > 0) out.push_back("cuda");
+#endif
+  out.push_back("cpu");
+  return out;
+}
+
+Result<std::unique_ptr<Backend>> CreateBackend(const std::string& spec) {
+  const std::string name = spec == "auto" ? AvailableDevices().front() : spec;
+  ACCEL_ASSIGN_OR_RETURN(Device device, ParseDevice(name));
+  switch (device.kind) {
+    case DeviceKind::kCpu:
+      return std::unique_ptr<Backend>(new CpuBackend(ThreadPool::Global()));
+    case DeviceKind::kCuda:
+#if ACCEL_WITH_CUDA
+      return cuda::CreateBackend(device.index);
+#else
+      return Unsupported("device '" + spec + "': this build has no CUDA backend (the CUDA toolkit was not found when it was configured)");
+#endif
+    case DeviceKind::kVulkan:
+      return Unsupported("device '" + spec + "': this build has no Vulkan backend");
+  }
+  return Unsupported("device '" + spec + "' is not available");
 }
 
 }  // namespace accel

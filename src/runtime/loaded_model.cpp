@@ -44,6 +44,7 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::FromParts(HfConfig config, Wei
   m->config_ = std::move(config);
   m->weights_ = std::make_unique<WeightStore>(std::move(weights));
   ACCEL_ASSIGN_OR_RETURN(m->backend_, CreateBackend(options.device));
+  m->arena_.SetAllocator(m->backend_->allocator());
   ModelLoadContext ctx{m->config_, *m->weights_, *m->backend_, options.compute};
   ACCEL_ASSIGN_OR_RETURN(m->model_, tmpl->load(ctx));
   std::vector<std::string> extra;
@@ -68,8 +69,9 @@ Result<TensorMap> LoadedModel::Run(const TensorMap& inputs) {
       return InvalidArgument("input '" + name + "' is not accepted by " + model_->architecture());
     }
   }
-  Exec exec(*backend_, arena_);
+  Exec exec(*backend_, arena_, &HostBackend());
   auto out = model_->Forward(exec, inputs);
+  stats_.Add(exec.stats());
   arena_.Reset();
   return out;
 }
@@ -81,8 +83,9 @@ namespace accel {
 Result<Tensor> LoadedModel::Generate(const GenerateRequest& request) {
   auto* generator = dynamic_cast<TextGenerator*>(model_.get());
   if (!generator) return Unsupported(model_->architecture() + " does not generate text");
-  Exec exec(*backend_, arena_);
+  Exec exec(*backend_, arena_, &HostBackend());
   auto out = generator->GenerateGreedy(exec, request);
+  stats_.Add(exec.stats());
   arena_.Reset();
   return out;
 }

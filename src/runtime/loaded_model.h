@@ -29,6 +29,8 @@ class LoadedModel {
   Backend& backend() { return *backend_; }
   const std::string& dir() const { return dir_; }
   size_t arena_bytes() const { return arena_.capacity(); }
+  // Fallbacks and edge copies of every run so far.
+  const ExecStats& exec_stats() const { return stats_; }
 
  private:
   LoadedModel() = default;
@@ -38,6 +40,7 @@ class LoadedModel {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Model> model_;
   Arena arena_;
+  ExecStats stats_;
 };
 
 }  // namespace accel

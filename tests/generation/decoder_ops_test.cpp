@@ -7,6 +7,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "core/thread_pool.h"
+#include "graph/exec.h"
 #include "models/decoder/kv_cache.h"
 #include "models/decoder/rope.h"
 #include "models/decoder/weights_util.h"
@@ -43,8 +44,10 @@ TEST(RopeOp, MatchesScalarReferenceBothPairings) {
         }
       }
     }
-    RopeParams p{heads, d, rot, interleaved, inv.data(), 1.0f};
-    ASSERT_TRUE(cpu.Rope(x.data(), rows, stride, pos.data(), p).ok());
+    RopeParams p{heads, d, rot, interleaved, inv, 1.0f};
+    Tensor xt = Tensor::Wrap(DType::kF32, {rows, stride}, x.data(), nullptr).Columns(0, heads * d);
+    Tensor pt = Tensor::Wrap(DType::kI64, {rows}, const_cast<int64_t*>(pos.data()), nullptr);
+    ASSERT_TRUE(cpu.Rope(xt, pt, p).ok());
     for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], ref[i], 1e-5) << i << " interleaved " << interleaved;
   }
 }
@@ -90,9 +93,15 @@ TEST(CachedAttentionOp, GqaWindowMaskAlibiMatchReference) {
   for (bool alibi : {false, true}) {
     for (int window : {0, 3, 20}) {
       CachedAttentionArgs a;
-      a.q = q.data(), a.q_stride = qstride, a.k = k.data(), a.v = v.data(), a.kv_row_stride = kw, a.kv_batch_stride = cap * kw;
-      a.batch = batch, a.q_len = n, a.kv_len = kv_len, a.allowed = mask.data(), a.mask_stride = cap;
-      if (alibi) a.alibi_slopes = slopes.data(), a.key_positions = key_pos.data();
+      a.q = Tensor::Wrap(DType::kF32, {batch, n, qstride}, q.data(), nullptr).Columns(0, hq * d);
+      a.k = Tensor::Wrap(DType::kF32, {batch, cap, kw}, k.data(), nullptr);
+      a.v = Tensor::Wrap(DType::kF32, {batch, cap, kw}, v.data(), nullptr);
+      a.kv_len = kv_len;
+      a.allowed = Tensor::Wrap(DType::kU8, {batch, cap}, mask.data(), nullptr);
+      if (alibi) {
+        a.alibi_slopes = Tensor::Wrap(DType::kF32, {hq}, slopes.data(), nullptr);
+        a.key_positions = Tensor::Wrap(DType::kF32, {batch, cap}, key_pos.data(), nullptr);
+      }
       AttentionParams p;
       p.num_heads = hq, p.num_kv_heads = hkv, p.head_dim = d, p.scale = 0.3f, p.causal = true, p.sliding_window = window;
       p.query_offset = past;
@@ -172,7 +181,11 @@ TEST(RopeScaling, Llama3AndLinearAndDynamic) {
 }
 
 TEST(KvCache, PositionsFromMaskOverflowAndReuse) {
-  auto c = decoder::KvCache::Create(2, 2, 6, 8);
+  ThreadPool pool(1);
+  CpuBackend cpu(pool);
+  Arena arena;
+  Exec ex(cpu, arena);
+  auto c = decoder::KvCache::Create(ex, 2, 2, 6, 8);
   ASSERT_TRUE(c.ok());
   decoder::KvCache& cache = **c;
   EXPECT_GE(cache.bytes(), 2u * 2 * 2 * 6 * 8 * sizeof(float));

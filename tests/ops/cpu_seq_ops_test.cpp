@@ -113,8 +113,7 @@ TEST(CpuSeqOps, AttentionWithBiasMatchesScalarReference) {
     p.query_offset = causal ? Skv - Sq : 0;
     p.key_padding_mask = &mask;
     Tensor out = Tensor::Zeros(DType::kF32, {B, Sq, H * D}).value();
-    ASSERT_TRUE(be->AttentionWithBias(q.data<float>(), H * D, k.data<float>(), v.data<float>(), H * D, B, Sq, Skv, p,
-                                      bias.data<float>(), out).ok());
+    ASSERT_TRUE(be->AttentionWithBias(q, k, v, p, bias, out).ok());
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < H; ++h)
         for (int i = 0; i < Sq; ++i) {
@@ -207,9 +206,10 @@ TEST(CpuSeqOps, BiasedAttentionRowKernelsMatchScalarReferenceOnEveryIsa) {
     }
     // Through the backend: the same numbers, and a zero bias is exactly Attention.
     auto be = Cpu();
+    // Views of the first H*D (q) and KVH*D (k, v) columns of the wider fused rows.
+    const Tensor qv = q.Columns(0, c.H * c.D), kv = k.Columns(0, c.KVH * c.D), vv = v.Columns(0, c.KVH * c.D);
     Tensor via_backend = Tensor::Zeros(DType::kF32, {c.B, c.Sq, c.H * c.D}).value();
-    ASSERT_TRUE(be->AttentionWithBias(q.data<float>(), c.q_stride, k.data<float>(), v.data<float>(), c.kv_stride, c.B, c.Sq,
-                                      c.Skv, p, bias.data<float>(), via_backend).ok());
+    ASSERT_TRUE(be->AttentionWithBias(qv, kv, vv, p, bias, via_backend).ok());
     for (int b = 0; b < c.B; ++b)
       for (int h = 0; h < c.H; ++h)
         for (int i = 0; i < c.Sq; ++i) {
@@ -220,10 +220,8 @@ TEST(CpuSeqOps, BiasedAttentionRowKernelsMatchScalarReferenceOnEveryIsa) {
     Tensor zero = Tensor::Zeros(DType::kF32, {c.H, c.Sq, c.Skv}).value();
     Tensor biased = Tensor::Zeros(DType::kF32, {c.B, c.Sq, c.H * c.D}).value();
     Tensor plain = Tensor::Zeros(DType::kF32, {c.B, c.Sq, c.H * c.D}).value();
-    ASSERT_TRUE(be->AttentionWithBias(q.data<float>(), c.q_stride, k.data<float>(), v.data<float>(), c.kv_stride, c.B, c.Sq,
-                                      c.Skv, p, zero.data<float>(), biased).ok());
-    ASSERT_TRUE(be->Attention(q.data<float>(), c.q_stride, k.data<float>(), v.data<float>(), c.kv_stride, c.B, c.Sq, c.Skv, p,
-                              plain).ok());
+    ASSERT_TRUE(be->AttentionWithBias(qv, kv, vv, p, zero, biased).ok());
+    ASSERT_TRUE(be->Attention(qv, kv, vv, p, plain).ok());
     for (size_t i = 0; i < plain.numel(); ++i) ASSERT_EQ(biased.data<float>()[i], plain.data<float>()[i]) << "case " << ci;
   }
 }

@@ -10,15 +10,30 @@
 
 namespace accel::cpu {
 
+// CachedAttentionArgs resolved to host pointers: the cache is [batch, capacity, kv width] with
+// rows kv_row_stride apart and batches kv_batch_stride apart; `allowed` rows mask_stride apart.
+struct CachedAttentionRaw {
+  const float* q = nullptr;
+  int64_t q_stride = 0;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t kv_row_stride = 0, kv_batch_stride = 0;
+  int64_t batch = 0, q_len = 0, kv_len = 0;
+  const uint8_t* allowed = nullptr;
+  int64_t mask_stride = 0;
+  const float* alibi_slopes = nullptr;
+  const float* key_positions = nullptr;
+};
+
 // Writes out[(b * q_len + i) * num_heads * head_dim + h * head_dim ...] for query rows
 // [i0, i1) and the heads of KV head kh.
-using CachedAttentionFn = void (*)(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh,
+using CachedAttentionFn = void (*)(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t kh,
                                    int64_t i0, int64_t i1, float* out);
 
 // Portable (any head_dim); AVX-512 (head_dim a multiple of 16, else it runs the portable one).
-void CachedAttentionGeneric(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+void CachedAttentionGeneric(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
                             int64_t i1, float* out);
-void CachedAttentionAvx512(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+void CachedAttentionAvx512(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
                            int64_t i1, float* out);
 CachedAttentionFn GetCachedAttention();
 

@@ -56,7 +56,7 @@ void AccumulateValues(const float* const* probs, const float* vb, int64_t row_st
 // compile time, so the loads stay loads); NV = 0 handles any head_dim / 16, re-reading the row
 // from L1 for each head.
 template <int NV>
-void ScoreKeys(const CachedAttentionArgs& a, const AttentionParams& p, const float* q0, const float* kb,
+void ScoreKeys(const CachedAttentionRaw& a, const AttentionParams& p, const float* q0, const float* kb,
                const float* key_pos, const uint8_t* allowed, int64_t begin, int64_t end, int64_t group, int64_t kh,
                float* scores) {
   const int d = p.head_dim, nv = NV > 0 ? NV : d / 16;
@@ -96,7 +96,7 @@ void ScoreKeys(const CachedAttentionArgs& a, const AttentionParams& p, const flo
 
 }  // namespace
 
-void CachedAttentionAvx512(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+void CachedAttentionAvx512(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
                            int64_t i1, float* out) {
   const int d = p.head_dim;
   if (d % 16 != 0 || d / 16 > kMaxHeadVectors) return CachedAttentionGeneric(a, p, b, kh, i0, i1, out);

@@ -21,7 +21,7 @@ float DotF32(const float* a, const float* b, int64_t n) {
 }
 
 // One query row of one head against the visible keys of the cache.
-void AttendCachedRow(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t h, int64_t i,
+void AttendCachedRow(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t h, int64_t i,
                      std::vector<float>& scores) {
   const int64_t d = p.head_dim;
   const int64_t kh = h / (p.num_heads / p.num_kv_heads);
@@ -66,7 +66,7 @@ void AttendCachedRow(const CachedAttentionArgs& a, const AttentionParams& p, int
 
 }  // namespace
 
-void CachedAttentionGeneric(const CachedAttentionArgs& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
+void CachedAttentionGeneric(const CachedAttentionRaw& a, const AttentionParams& p, int64_t b, int64_t kh, int64_t i0,
                             int64_t i1, float* out) {
   const int64_t group = p.num_heads / p.num_kv_heads, width = static_cast<int64_t>(p.num_heads) * p.head_dim;
   thread_local std::vector<float> scratch;

@@ -61,27 +61,32 @@ Status CpuBackend::Linear(const Tensor& x, const PackedLinear& w, const Tensor* 
 }
 
 Status CpuBackend::LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) {
-  const int64_t n = x.dim(-1), rows = Rows(x);
+  const int64_t n = x.dim(-1), rows = x.rows(), xs = x.row_stride(), ys = y.row_stride();
   if (static_cast<int64_t>(gamma.numel()) != n || (beta && static_cast<int64_t>(beta->numel()) != n)) {
     return InvalidArgument("LayerNorm weight size " + std::to_string(gamma.numel()) + " != width " + std::to_string(n));
   }
+  if (y.shape() != x.shape()) return InvalidArgument("LayerNorm output shape " + ShapeToString(y.shape()));
   const auto& k = cpu::GetRowKernels();
   const float *xp = x.data<float>(), *g = gamma.data<float>(), *b = beta ? beta->data<float>() : nullptr;
   float* yp = y.data<float>();
   pool_.ParallelFor(rows, RowGrain(n), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) k.layer_norm(xp + r * n, g, b, eps, n, yp + r * n);
+    for (int64_t r = r0; r < r1; ++r) k.layer_norm(xp + r * xs, g, b, eps, n, yp + r * ys);
   });
   return Status::Ok();
 }
 
 Status CpuBackend::RmsNorm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y) {
-  const int64_t n = x.dim(-1), rows = Rows(x);
-  if (static_cast<int64_t>(gamma.numel()) != n) return InvalidArgument("RmsNorm weight size mismatch");
+  const int64_t n = x.dim(-1), rows = x.rows(), xs = x.row_stride(), ys = y.row_stride();
+  const int64_t group = static_cast<int64_t>(gamma.numel());
+  if (group <= 0 || n % group != 0) return InvalidArgument("RmsNorm weight size " + std::to_string(group) + " does not divide width " + std::to_string(n));
+  if (y.shape() != x.shape()) return InvalidArgument("RmsNorm output shape " + ShapeToString(y.shape()));
   const auto& k = cpu::GetRowKernels();
   const float *xp = x.data<float>(), *g = gamma.data<float>();
   float* yp = y.data<float>();
   pool_.ParallelFor(rows, RowGrain(n), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) k.rms_norm(xp + r * n, g, eps, n, yp + r * n);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t at = 0; at < n; at += group) k.rms_norm(xp + r * xs + at, g, eps, group, yp + r * ys + at);
+    }
   });
   return Status::Ok();
 }
@@ -138,21 +143,33 @@ Status CpuBackend::Mul(const Tensor& a, const Tensor& b, Tensor& y) {
   return Status::Ok();
 }
 
-Status CpuBackend::Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                             int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, Tensor& out) {
-  return BiasedAttention(q, q_stride, k, v, kv_stride, batch, q_len, kv_len, p, nullptr, out);
+Status CpuBackend::Attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p, Tensor& out) {
+  return BiasedAttention(q, k, v, p, nullptr, out);
 }
 
 // T5's relative-position bias rides on the same row kernels: one extra vector add per score row.
-Status CpuBackend::AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                                     int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
-                                     const float* score_bias, Tensor& out) {
-  return BiasedAttention(q, q_stride, k, v, kv_stride, batch, q_len, kv_len, p, score_bias, out);
+Status CpuBackend::AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
+                                     const Tensor& score_bias, Tensor& out) {
+  if (score_bias.dtype() != DType::kF32 || !score_bias.contiguous() ||
+      score_bias.numel() != static_cast<size_t>(p.num_heads * q.dim(1) * k.dim(1))) {
+    return InvalidArgument("attention score bias " + ShapeToString(score_bias.shape()) + " for " +
+                           std::to_string(p.num_heads) + " heads x " + std::to_string(q.dim(1)) + " x " + std::to_string(k.dim(1)));
+  }
+  return BiasedAttention(q, k, v, p, score_bias.data<float>(), out);
 }
 
-Status CpuBackend::BiasedAttention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                                   int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p,
+Status CpuBackend::BiasedAttention(const Tensor& qt, const Tensor& kt, const Tensor& vt, const AttentionParams& p,
                                    const float* score_bias, Tensor& out) {
+  if (qt.rank() != 3 || kt.rank() != 3 || kt.shape() != vt.shape() || kt.row_stride() != vt.row_stride() ||
+      qt.dim(0) != kt.dim(0) || qt.dtype() != DType::kF32 || kt.dtype() != DType::kF32) {
+    return InvalidArgument("attention q " + ShapeToString(qt.shape()) + " / k " + ShapeToString(kt.shape()) + " / v " +
+                           ShapeToString(vt.shape()));
+  }
+  const float* q = qt.data<float>();
+  const float* k = kt.data<float>();
+  const float* v = vt.data<float>();
+  const int64_t q_stride = qt.row_stride(), kv_stride = kt.row_stride();
+  const int64_t batch = qt.dim(0), q_len = qt.dim(1), kv_len = kt.dim(1);
   if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
     return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
   }

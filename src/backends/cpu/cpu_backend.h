@@ -11,6 +11,8 @@ class CpuBackend : public Backend {
  public:
   explicit CpuBackend(ThreadPool& pool);
   std::string_view name() const override { return "cpu"; }
+  // Every op in f32 (bf16/f16 are weight and arithmetic formats here, not activation dtypes).
+  bool Supports(Op, DType dtype) const override { return dtype == DType::kF32; }
 
   Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override;
   Status Linear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) override;
@@ -20,8 +22,7 @@ class CpuBackend : public Backend {
   Status Softmax(Tensor& x) override;
   Status Add(const Tensor& a, const Tensor& b, Tensor& y) override;
   Status Mul(const Tensor& a, const Tensor& b, Tensor& y) override;
-  Status Attention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int64_t batch,
-                   int64_t q_len, int64_t kv_len, const AttentionParams& p, Tensor& out) override;
+  Status Attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p, Tensor& out) override;
   Status Embedding(const Tensor& table, const Tensor& ids, Tensor& out) override;
   Status Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
                 Tensor& y) override;
@@ -31,12 +32,11 @@ class CpuBackend : public Backend {
   // vision / audio / encoder-decoder ops (issue 5): cpu_seq_ops.cpp; AttentionWithBias in cpu_backend.cpp
   Status TransposeLast2(const Tensor& x, Tensor& y) override;
   Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override;
-  Status AttentionWithBias(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                           int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, const float* score_bias,
-                           Tensor& out) override;
+  Status AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
+                           const Tensor& score_bias, Tensor& out) override;
 
   // ---- text generation (issue 4): cpu_decoder_ops.cpp, quantized Linear in cpu_quant_linear.cpp ----
-  Status Rope(float* x, int64_t rows, int64_t row_stride, const int64_t* positions, const RopeParams& p) override;
+  Status Rope(Tensor& x, const Tensor& positions, const RopeParams& p) override;
   Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out) override;
   Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out) override;
   Status Scale(Tensor& x, float s) override;
@@ -45,9 +45,8 @@ class CpuBackend : public Backend {
   Result<PackedLinear> PackQuantizedLinear(const Tensor& w);
   Status QuantizedLinear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y);
   // Attention and AttentionWithBias (score_bias null for the former) on the per-ISA row kernels.
-  Status BiasedAttention(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
-                         int64_t batch, int64_t q_len, int64_t kv_len, const AttentionParams& p, const float* score_bias,
-                         Tensor& out);
+  Status BiasedAttention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
+                         const float* score_bias, Tensor& out);
   ThreadPool& pool_;
 };
 

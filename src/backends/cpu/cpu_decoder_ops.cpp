@@ -14,15 +14,19 @@
 
 namespace accel {
 
-namespace {
-
-}  // namespace
-
-Status CpuBackend::Rope(float* x, int64_t rows, int64_t row_stride, const int64_t* positions, const RopeParams& p) {
+Status CpuBackend::Rope(Tensor& xt, const Tensor& pos, const RopeParams& p) {
+  const int64_t rows = xt.rows(), row_stride = xt.row_stride();
   if (p.num_heads <= 0 || p.head_dim <= 0 || p.rotary_dim <= 0 || p.rotary_dim > p.head_dim || p.rotary_dim % 2 != 0 ||
-      !p.inv_freq || row_stride < static_cast<int64_t>(p.num_heads) * p.head_dim) {
-    return InvalidArgument("Rope: rotary_dim " + std::to_string(p.rotary_dim) + " of head_dim " + std::to_string(p.head_dim));
+      static_cast<int64_t>(p.inv_freq.size()) < p.rotary_dim / 2 || xt.dtype() != DType::kF32 ||
+      xt.dim(-1) < static_cast<int64_t>(p.num_heads) * p.head_dim) {
+    return InvalidArgument("Rope: rotary_dim " + std::to_string(p.rotary_dim) + " of head_dim " + std::to_string(p.head_dim) +
+                           " over " + ShapeToString(xt.shape()));
   }
+  if (pos.dtype() != DType::kI64 || pos.numel() != static_cast<size_t>(rows)) {
+    return InvalidArgument("Rope: positions " + ShapeToString(pos.shape()) + " for " + std::to_string(rows) + " rows");
+  }
+  float* x = xt.data<float>();
+  const int64_t* positions = pos.data<int64_t>();
   const int64_t half = p.rotary_dim / 2;
   pool_.ParallelFor(rows, 8, [&](int64_t r0, int64_t r1) {
     std::vector<float> cs(static_cast<size_t>(2 * half));
@@ -48,7 +52,32 @@ Status CpuBackend::Rope(float* x, int64_t rows, int64_t row_stride, const int64_
   return Status::Ok();
 }
 
-Status CpuBackend::CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out) {
+Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const AttentionParams& p, Tensor& out) {
+  if (args.q.rank() != 3 || args.k.rank() != 3 || args.k.shape() != args.v.shape() || !args.k.contiguous() ||
+      !args.v.contiguous() || (args.allowed.defined() && (args.allowed.rank() != 2 || args.allowed.dim(0) != args.k.dim(0)))) {
+    return InvalidArgument("CachedAttention: q " + ShapeToString(args.q.shape()) + ", cache " + ShapeToString(args.k.shape()));
+  }
+  cpu::CachedAttentionRaw a;
+  a.q = args.q.data<float>();
+  a.q_stride = args.q.row_stride();
+  a.k = args.k.data<float>();
+  a.v = args.v.data<float>();
+  a.kv_row_stride = args.k.dim(2);
+  a.kv_batch_stride = args.k.dim(1) * args.k.dim(2);
+  a.batch = args.q.dim(0);
+  a.q_len = args.q.dim(1);
+  a.kv_len = args.kv_len;
+  if (args.allowed.defined()) {
+    a.allowed = args.allowed.data<uint8_t>();
+    a.mask_stride = args.allowed.dim(1);
+  }
+  if (args.alibi_slopes.defined()) {
+    a.alibi_slopes = args.alibi_slopes.data<float>();
+    a.key_positions = args.key_positions.defined() ? args.key_positions.data<float>() : nullptr;
+  }
+  if (a.batch != args.k.dim(0) || a.kv_len > args.k.dim(1)) {
+    return InvalidArgument("CachedAttention: " + std::to_string(a.kv_len) + " keys in a cache of " + ShapeToString(args.k.shape()));
+  }
   if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
     return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
   }

@@ -46,39 +46,30 @@ Result<std::vector<uint8_t>> MaskBytes(const TensorMap& inputs, const std::strin
 
 DecoderModel::DecoderModel(DecoderSpec spec, DecoderWeights weights) : spec_(std::move(spec)), w_(std::move(weights)) {}
 
-Result<std::unique_ptr<KvCache>> DecoderModel::NewCache(int64_t batch, int64_t capacity) {
+Result<std::unique_ptr<KvCache>> DecoderModel::NewCache(Exec& ex, int64_t batch, int64_t capacity) {
   if (capacity > spec_.max_positions) {
     return InvalidArgument(std::to_string(capacity) + " tokens exceed the model's context of " +
                            std::to_string(spec_.max_positions));
   }
-  return KvCache::Create(spec_.layers, batch, capacity, spec_.kv_heads * spec_.head_dim);
+  return KvCache::Create(ex, spec_.layers, batch, capacity, spec_.kv_heads * spec_.head_dim);
 }
 
 Result<Tensor> DecoderModel::Norm(Exec& ex, const Tensor& x, const NormWeights& w) {
-  ACCEL_ASSIGN_OR_RETURN(Tensor y, ex.Alloc(x.shape()));
-  if (spec_.norm == NormKind::kRms) {
-    ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(x, w.weight, spec_.eps, y));
-  } else {
-    ACCEL_RETURN_IF_ERROR(ex.backend().LayerNorm(x, w.weight, w.bias.defined() ? &w.bias : nullptr, spec_.eps, y));
-  }
-  return y;
+  if (spec_.norm == NormKind::kRms) return ex.RmsNorm(x, w.weight, spec_.eps);
+  return ex.LayerNorm(x, w.weight, w.bias.defined() ? &w.bias : nullptr, spec_.eps);
 }
 
-Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, int64_t batch, int64_t n,
-                                       const std::vector<int64_t>& positions) {
+Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, const StepInputs& in) {
   const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(layer)];
-  const int64_t d = spec_.head_dim, qw = spec_.heads * d, kw = spec_.kv_heads * d, stride = qw + 2 * kw;
-  const int64_t rows = batch * n, past = cache.length();
+  const int64_t d = spec_.head_dim, qw = spec_.heads * d, kw = spec_.kv_heads * d;
+  const int64_t batch = h.dim(0), n = h.dim(1), past = cache.length();
   ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, l.qkv));
-  float* base = qkv.data<float>();
+  ACCEL_ASSIGN_OR_RETURN(Tensor rows, qkv.Reshape({batch * n, qw + 2 * kw}));
+  Tensor q = rows.Columns(0, qw), k = rows.Columns(qw, qw + kw), v = rows.Columns(qw + kw, qw + 2 * kw);
   if (spec_.qk_norm) {
-    // Per-head RMSNorm of q and k (Qwen3): each row's q heads, then its k heads, are contiguous.
-    for (int64_t r = 0; r < rows; ++r) {
-      Tensor q = Tensor::Wrap(DType::kF32, {spec_.heads, d}, base + r * stride, nullptr);
-      Tensor k = Tensor::Wrap(DType::kF32, {spec_.kv_heads, d}, base + r * stride + qw, nullptr);
-      ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(q, l.q_norm, spec_.eps, q));
-      ACCEL_RETURN_IF_ERROR(ex.backend().RmsNorm(k, l.k_norm, spec_.eps, k));
-    }
+    // Per-head RMSNorm of q and k (Qwen3): a head-wide gamma normalises each head on its own.
+    ACCEL_RETURN_IF_ERROR(ex.RmsNormInto(q, l.q_norm, spec_.eps, q));
+    ACCEL_RETURN_IF_ERROR(ex.RmsNormInto(k, l.k_norm, spec_.eps, k));
   }
   if (spec_.positions == PositionKind::kRope) {
     const std::vector<float> inv_freq = RopeInvFreq(spec_.rope, past + n);
@@ -86,37 +77,31 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
     rp.head_dim = static_cast<int>(d);
     rp.rotary_dim = static_cast<int>(spec_.rope.rotary_dim);
     rp.interleaved = spec_.rope.interleaved;
-    rp.inv_freq = inv_freq.data();
+    rp.inv_freq = inv_freq;
     // q's heads and then k's heads are adjacent in each row: one call rotates both, computing
     // each position's angles once.
     rp.num_heads = static_cast<int>(spec_.heads + spec_.kv_heads);
-    ACCEL_RETURN_IF_ERROR(ex.backend().Rope(base, rows, stride, positions.data(), rp));
+    Tensor qk = rows.Columns(0, qw + kw);
+    ACCEL_RETURN_IF_ERROR(ex.Rope(qk, in.positions, rp));
   }
-  float* keys = cache.keys(layer);
-  float* values = cache.values(layer);
+  // Append this step's keys and values: row b*n+i goes to slot past+i of batch row b.
+  ACCEL_ASSIGN_OR_RETURN(Tensor keys, cache.keys(layer).Reshape({batch * cache.capacity(), kw}));
+  ACCEL_ASSIGN_OR_RETURN(Tensor values, cache.values(layer).Reshape({batch * cache.capacity(), kw}));
   for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float* src = base + (b * n + i) * stride;
-      const int64_t slot = b * cache.batch_stride() + (past + i) * kw;
-      std::memcpy(keys + slot, src + qw, sizeof(float) * kw);
-      std::memcpy(values + slot, src + qw + kw, sizeof(float) * kw);
-    }
+    const int64_t slot = b * cache.capacity() + past;
+    Tensor k_dst = keys.SliceRows(slot, slot + n), v_dst = values.SliceRows(slot, slot + n);
+    ACCEL_RETURN_IF_ERROR(ex.Copy(k.SliceRows(b * n, (b + 1) * n), k_dst));
+    ACCEL_RETURN_IF_ERROR(ex.Copy(v.SliceRows(b * n, (b + 1) * n), v_dst));
   }
   CachedAttentionArgs a;
-  a.q = base;
-  a.q_stride = stride;
-  a.k = keys;
-  a.v = values;
-  a.kv_row_stride = kw;
-  a.kv_batch_stride = cache.batch_stride();
-  a.batch = batch;
-  a.q_len = n;
+  ACCEL_ASSIGN_OR_RETURN(a.q, q.Reshape({batch, n, qw}));
+  a.k = cache.keys(layer);
+  a.v = cache.values(layer);
   a.kv_len = past + n;
-  a.allowed = cache.mask();
-  a.mask_stride = cache.capacity();
+  a.allowed = in.allowed;
   if (spec_.positions == PositionKind::kAlibi) {
-    a.alibi_slopes = w_.alibi_slopes.data();
-    a.key_positions = cache.key_positions();
+    a.alibi_slopes = w_.alibi_slopes;
+    a.key_positions = in.key_positions;
   }
   AttentionParams p;
   p.num_heads = static_cast<int>(spec_.heads);
@@ -126,8 +111,7 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
   p.causal = true;
   p.sliding_window = static_cast<int>(spec_.sliding_window);
   p.query_offset = past;
-  ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Alloc({batch, n, qw}));
-  ACCEL_RETURN_IF_ERROR(ex.backend().CachedAttention(a, p, ctx));
+  ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.CachedAttention(a, p));
   return ex.Linear(ctx, l.out);
 }
 
@@ -137,10 +121,7 @@ Result<Tensor> DecoderModel::Mlp(Exec& ex, const DecoderLayerWeights& l, const T
     return ex.Linear(inner, l.down);
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor gate_up, ex.Linear(h, l.up));
-  Shape s = h.shape();
-  s.back() = spec_.intermediate;
-  ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.Alloc(s));
-  ACCEL_RETURN_IF_ERROR(ex.backend().GatedActivation(gate_up, spec_.act, inner));
+  ACCEL_ASSIGN_OR_RETURN(Tensor inner, ex.GatedActivation(gate_up, spec_.act));
   return ex.Linear(inner, l.down);
 }
 
@@ -156,9 +137,18 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
   for (int64_t b = 0; b < batch; ++b) {
     std::copy_n(cache.positions(b, past), n, positions.begin() + b * n);
   }
+  // What every layer reads, on the device once per step.
+  StepInputs in;
+  ACCEL_ASSIGN_OR_RETURN(in.positions, ex.Upload(Tensor::Wrap(DType::kI64, {batch * n}, positions.data(), nullptr)));
+  ACCEL_ASSIGN_OR_RETURN(in.allowed, ex.Upload(Tensor::Wrap(DType::kU8, {batch, cache.capacity()},
+                                                            const_cast<uint8_t*>(cache.mask()), nullptr)));
+  if (spec_.positions == PositionKind::kAlibi) {
+    ACCEL_ASSIGN_OR_RETURN(in.key_positions, ex.Upload(Tensor::Wrap(DType::kF32, {batch, cache.capacity()},
+                                                                    const_cast<float*>(cache.key_positions()), nullptr)));
+  }
 
   ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(w_.embed, ids));
-  if (spec_.embed_scale != 1.0f) ACCEL_RETURN_IF_ERROR(ex.backend().Scale(x, spec_.embed_scale));
+  if (spec_.embed_scale != 1.0f) ACCEL_RETURN_IF_ERROR(ex.Scale(x, spec_.embed_scale));
   if (spec_.positions == PositionKind::kLearned) {
     ACCEL_ASSIGN_OR_RETURN(Tensor pos_ids, Tensor::Zeros(DType::kI64, {batch, n}));
     const int64_t rows = w_.position_table.dim(0);
@@ -171,7 +161,7 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
       pos_ids.data<int64_t>()[i] = row;
     }
     ACCEL_ASSIGN_OR_RETURN(Tensor pos, ex.Embedding(w_.position_table, pos_ids));
-    ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, pos, x));
+    ACCEL_RETURN_IF_ERROR(ex.AddInto(x, pos, x));
   }
   if (spec_.embed_norm) { ACCEL_ASSIGN_OR_RETURN(x, Norm(ex, x, w_.embed_norm)); }
 
@@ -180,13 +170,13 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
     const Arena::Mark layer_start = ex.arena().mark();
     const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(li)];
     ACCEL_ASSIGN_OR_RETURN(Tensor h, Norm(ex, x, l.attn_norm));
-    ACCEL_ASSIGN_OR_RETURN(Tensor attn, Attention(ex, cache, li, h, batch, n, positions));
+    ACCEL_ASSIGN_OR_RETURN(Tensor attn, Attention(ex, cache, li, h, in));
     switch (spec_.residual) {
       case Residual::kSequential: {
-        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, attn, x));
+        ACCEL_RETURN_IF_ERROR(ex.AddInto(x, attn, x));
         ACCEL_ASSIGN_OR_RETURN(Tensor h2, Norm(ex, x, l.mlp_norm));
         ACCEL_ASSIGN_OR_RETURN(Tensor m, Mlp(ex, l, h2));
-        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, m, x));
+        ACCEL_RETURN_IF_ERROR(ex.AddInto(x, m, x));
         break;
       }
       case Residual::kParallel:
@@ -194,8 +184,8 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
         Tensor h2 = h;
         if (spec_.residual == Residual::kParallel) { ACCEL_ASSIGN_OR_RETURN(h2, Norm(ex, x, l.mlp_norm)); }
         ACCEL_ASSIGN_OR_RETURN(Tensor m, Mlp(ex, l, h2));
-        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, attn, x));
-        ACCEL_RETURN_IF_ERROR(ex.backend().Add(x, m, x));
+        ACCEL_RETURN_IF_ERROR(ex.AddInto(x, attn, x));
+        ACCEL_RETURN_IF_ERROR(ex.AddInto(x, m, x));
         break;
       }
     }
@@ -205,16 +195,14 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
 
   Tensor last = x;
   if (!all_logits) {
-    // Rows are left-padded, so each row's newest token is its last column.
+    // Rows are left-padded, so each row's newest token is its last column: a strided view.
+    ACCEL_ASSIGN_OR_RETURN(Tensor per_row, x.Reshape({batch, n * spec_.hidden}));
     ACCEL_ASSIGN_OR_RETURN(last, ex.Alloc({batch, spec_.hidden}));
-    for (int64_t b = 0; b < batch; ++b) {
-      std::memcpy(last.data<float>() + b * spec_.hidden, x.data<float>() + ((b + 1) * n - 1) * spec_.hidden,
-                  sizeof(float) * spec_.hidden);
-    }
+    ACCEL_RETURN_IF_ERROR(ex.Copy(per_row.Columns((n - 1) * spec_.hidden, n * spec_.hidden), last));
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor normed, Norm(ex, last, w_.final_norm));
   ACCEL_ASSIGN_OR_RETURN(Tensor logits, ex.Linear(normed, w_.lm_head));
-  return logits.Clone();
+  return ex.Download(logits);
 }
 
 Result<Tensor> DecoderModel::Step(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
@@ -228,7 +216,7 @@ Result<TensorMap> DecoderModel::Forward(Exec& ex, const TensorMap& inputs) {
   const Tensor& ids = it->second;
   ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
   ACCEL_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, MaskBytes(inputs, "attention_mask", ids));
-  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ids.dim(0), ids.dim(1)));
+  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ex, ids.dim(0), ids.dim(1)));
   ACCEL_ASSIGN_OR_RETURN(Tensor logits, Run(ex, *cache, ids, mask, true, spec_.forward_positions_from_mask));
   TensorMap out;
   ACCEL_ASSIGN_OR_RETURN(out["logits"], logits.Reshape({ids.dim(0), ids.dim(1), spec_.vocab}));
@@ -250,7 +238,7 @@ Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& req
   if (plen > spec_.max_positions) {
     return InvalidArgument("prompt of " + std::to_string(plen) + " tokens exceeds the context of " + std::to_string(spec_.max_positions));
   }
-  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(batch, std::min(total, spec_.max_positions)));
+  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ex, batch, std::min(total, spec_.max_positions)));
   // HF: with no pad_token_id, finished rows are padded with the (first) EOS id.
   const int64_t pad = request.pad_token_id ? *request.pad_token_id
                       : request.eos_token_ids.empty() ? 0 : request.eos_token_ids.front();

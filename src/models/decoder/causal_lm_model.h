@@ -23,7 +23,7 @@ class DecoderModel final : public Model, public TextGenerator, public CausalLm {
   int64_t vocab_size() const override { return spec_.vocab; }
   int64_t max_positions() const override { return spec_.max_positions; }
   const std::vector<int64_t>& eos_token_ids() const override { return spec_.eos_token_ids; }
-  Result<std::unique_ptr<KvCache>> NewCache(int64_t batch, int64_t capacity) override;
+  Result<std::unique_ptr<KvCache>> NewCache(Exec& ex, int64_t batch, int64_t capacity) override;
   Result<Tensor> Step(Exec& exec, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
                       bool all_logits = false) override;
 
@@ -32,9 +32,13 @@ class DecoderModel final : public Model, public TextGenerator, public CausalLm {
  private:
   Result<Tensor> Run(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask, bool all_logits,
                      bool positions_from_mask);
+  // Per-step data every layer reads, uploaded once: positions i64 [batch * n], the cache's
+  // mask u8 [batch, capacity], and (ALiBi) key positions f32 [batch, capacity].
+  struct StepInputs {
+    Tensor positions, allowed, key_positions;
+  };
   Result<Tensor> Norm(Exec& ex, const Tensor& x, const NormWeights& w);
-  Result<Tensor> Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, int64_t batch, int64_t n,
-                           const std::vector<int64_t>& positions);
+  Result<Tensor> Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, const StepInputs& in);
   Result<Tensor> Mlp(Exec& ex, const DecoderLayerWeights& l, const Tensor& h);
 
   DecoderSpec spec_;

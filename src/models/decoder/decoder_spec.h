@@ -62,7 +62,7 @@ struct DecoderWeights {
   std::vector<DecoderLayerWeights> layers;
   NormWeights final_norm;
   LinearLayer lm_head;
-  std::vector<float> alibi_slopes;
+  Tensor alibi_slopes;  // f32 [heads] (ALiBi models)
 };
 
 }  // namespace accel::decoder

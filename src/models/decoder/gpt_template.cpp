@@ -246,7 +246,11 @@ Result<std::unique_ptr<Model>> LoadGptDecoder(ModelLoadContext& ctx) {
   }
   ACCEL_ASSIGN_OR_RETURN(w.embed, ctx.F32(embed, {s.vocab, s.hidden}));
   if (s.embed_norm) { ACCEL_ASSIGN_OR_RETURN(w.embed_norm, LoadNorm(ctx, p + "word_embeddings_layernorm", s.hidden, true)); }
-  if (s.positions == PositionKind::kAlibi) w.alibi_slopes = AlibiSlopes(s.heads);
+  if (s.positions == PositionKind::kAlibi) {
+    const std::vector<float> slopes = AlibiSlopes(s.heads);
+    ACCEL_ASSIGN_OR_RETURN(w.alibi_slopes, Tensor::Zeros(DType::kF32, {s.heads}));
+    std::copy(slopes.begin(), slopes.end(), w.alibi_slopes.data<float>());
+  }
   const std::string layer_prefix = g.type == "gpt_neox" || g.type == "opt" ? p + "layers." : p + "h.";
   for (int64_t i = 0; i < s.layers; ++i) {
     ACCEL_ASSIGN_OR_RETURN(DecoderLayerWeights l, LoadGptLayer(ctx, s, g, layer_prefix + std::to_string(i) + "."));

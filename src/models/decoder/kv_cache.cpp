@@ -5,7 +5,8 @@
 
 namespace accel::decoder {
 
-Result<std::unique_ptr<KvCache>> KvCache::Create(int64_t layers, int64_t batch, int64_t capacity, int64_t kv_width) {
+Result<std::unique_ptr<KvCache>> KvCache::Create(Exec& ex, int64_t layers, int64_t batch, int64_t capacity,
+                                                 int64_t kv_width) {
   if (layers <= 0 || batch <= 0 || capacity <= 0 || kv_width <= 0) {
     return InvalidArgument("KV cache of " + std::to_string(batch) + " x " + std::to_string(capacity) + " slots");
   }
@@ -15,9 +16,10 @@ Result<std::unique_ptr<KvCache>> KvCache::Create(int64_t layers, int64_t batch, 
   }
   auto c = std::unique_ptr<KvCache>(new KvCache());
   c->layers_ = layers, c->batch_ = batch, c->capacity_ = capacity, c->kv_width_ = kv_width;
-  const size_t bytes = static_cast<size_t>(floats) * sizeof(float);
-  c->buffer_ = AlignedBuffer::Allocate(bytes);
-  if (!c->buffer_) return OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes for the KV cache");
+  auto kv = ex.AllocPersistent({layers * 2, batch, capacity, kv_width});
+  if (!kv.ok()) return OutOfMemory("KV cache of " + std::to_string(layers) + " layers x " + std::to_string(batch) + " x " +
+                                   std::to_string(capacity) + " slots: " + kv.status().message());
+  c->kv_ = std::move(kv).value();
   const size_t slots = static_cast<size_t>(batch * capacity);
   c->mask_.assign(slots, 0);
   c->positions_.assign(slots, 0);
@@ -26,8 +28,13 @@ Result<std::unique_ptr<KvCache>> KvCache::Create(int64_t layers, int64_t batch, 
   return c;
 }
 
+Tensor KvCache::Block(int64_t layer, int which) const {
+  const int64_t i = layer * 2 + which;
+  return kv_.SliceRows(i, i + 1).Reshape({batch_, capacity_, kv_width_}).value();
+}
+
 size_t KvCache::bytes() const {
-  return (buffer_ ? buffer_->size() : 0) + mask_.size() * (sizeof(uint8_t) + sizeof(int64_t) + sizeof(float)) +
+  return kv_.nbytes() + mask_.size() * (sizeof(uint8_t) + sizeof(int64_t) + sizeof(float)) +
          real_count_.size() * sizeof(int64_t);
 }
 

@@ -1,21 +1,23 @@
 #pragma once
-// Keys and values of every layer for a batch of sequences, allocated once up to a capacity
-// (the longest prompt + new tokens the caller allows), accounted in bytes, and reusable for
-// the next request through Reset(). Each slot also records whether it is a real token (the
+// Keys and values of every layer for a batch of sequences, allocated once on the backend's
+// device up to a capacity (the longest prompt + new tokens the caller allows), accounted in
+// bytes, and reusable for the next request through Reset(). The bookkeeping (mask, positions)
+// lives on the host; the model uploads what a step needs. Each slot also records whether it is a real token (the
 // attention mask) and its position (cumsum of the mask - 1, as HF generate computes it).
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "core/aligned.h"
 #include "core/status.h"
+#include "graph/exec.h"
 
 namespace accel::decoder {
 
 class KvCache {
  public:
-  // One f32 [batch, capacity, kv_width] block for K and one for V per layer.
-  static Result<std::unique_ptr<KvCache>> Create(int64_t layers, int64_t batch, int64_t capacity, int64_t kv_width);
+  // One f32 [batch, capacity, kv_width] block for K and one for V per layer, on the device of `ex`'s backend.
+  static Result<std::unique_ptr<KvCache>> Create(Exec& ex, int64_t layers, int64_t batch, int64_t capacity,
+                                                 int64_t kv_width);
 
   int64_t layers() const { return layers_; }
   int64_t batch() const { return batch_; }
@@ -25,9 +27,9 @@ class KvCache {
   size_t bytes() const;  // everything this cache holds, K/V and bookkeeping
   bool Fits(int64_t batch, int64_t capacity, int64_t kv_width, int64_t layers) const;
 
-  float* keys(int64_t layer) { return Block(layer, 0); }
-  float* values(int64_t layer) { return Block(layer, 1); }
-  int64_t batch_stride() const { return capacity_ * kv_width_; }
+  // [batch, capacity, kv_width] on the cache's device.
+  Tensor keys(int64_t layer) const { return Block(layer, 0); }
+  Tensor values(int64_t layer) const { return Block(layer, 1); }
 
   // Reserves slots [length, length + n) for new tokens with mask[b * n + i] (nonzero = real),
   // filling their positions (from the mask, or the slot index when !positions_from_mask, as HF's
@@ -42,11 +44,9 @@ class KvCache {
   void Reset();
 
  private:
-  float* Block(int64_t layer, int which) {
-    return static_cast<float*>(buffer_->data()) + (layer * 2 + which) * batch_ * capacity_ * kv_width_;
-  }
+  Tensor Block(int64_t layer, int which) const;
   int64_t layers_ = 0, batch_ = 0, capacity_ = 0, kv_width_ = 0, length_ = 0;
-  std::shared_ptr<AlignedBuffer> buffer_;
+  Tensor kv_;  // [layers * 2, batch, capacity, kv_width]
   std::vector<uint8_t> mask_;
   std::vector<int64_t> positions_;
   std::vector<float> key_pos_f_;

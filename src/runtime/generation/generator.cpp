@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/devices.h"
 #include "runtime/generation/stop_strings.h"
 
 namespace accel::generation {
@@ -77,9 +78,10 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
     return InvalidArgument("prompt of " + std::to_string(plen) + " tokens exceeds the context limit of " + std::to_string(limit));
   }
   const int64_t capacity = std::min(plen + o.max_new_tokens, limit);
+  Exec exec(backend_, arena_, &HostBackend());
   if (!cache_ || !cache_->Fits(batch, capacity, cache_->kv_width(), cache_->layers())) {
     cache_.reset();  // free the old one before allocating the new
-    ACCEL_ASSIGN_OR_RETURN(cache_, model_.NewCache(batch, capacity));
+    ACCEL_ASSIGN_OR_RETURN(cache_, model_.NewCache(exec, batch, capacity));
   } else {
     cache_->Reset();
   }
@@ -117,7 +119,6 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
   std::vector<bool> done(static_cast<size_t>(batch), o.max_new_tokens == 0);
   for (int64_t b = 0; b < batch && o.max_new_tokens == 0; ++b) result.rows[b].finish_reason = "length";
 
-  Exec exec(backend_, arena_);
   const auto t0 = Clock::now();
   Tensor feed = ids;
   std::vector<uint8_t> feed_mask = mask;

@@ -52,7 +52,7 @@ struct GenerationResult {
 
 class Generator {
  public:
-  Generator(CausalLm& model, Backend& backend) : model_(model), backend_(backend) {}
+  Generator(CausalLm& model, Backend& backend) : model_(model), backend_(backend) { arena_.SetAllocator(backend.allocator()); }
 
   Result<GenerationResult> Run(const std::vector<std::vector<int64_t>>& prompts, const GenerationOptions& options,
                                const TokenCallback& on_token = nullptr, const TextDecoder& decode = nullptr,
