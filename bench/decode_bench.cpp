@@ -8,6 +8,7 @@
 //                [--write-gguf FILE]    write the synthetic model as GGUF, with llama.cpp's names
 //                                       and a stand-in vocabulary, and exit
 //                [--compute f32|bf16]   linear-layer arithmetic (default: bf16 for bf16 weights)
+//                [--device cpu|cuda|emulated]
 // bf16 weights run with bf16 compute (LoadOptions::compute) unless --compute f32 asks for the
 // exact path; f16 weights (and bf16 under --compute f32) stay 16-bit in memory with f32
 // arithmetic; f32 runs f32.
@@ -38,6 +39,7 @@ const std::map<std::string, ModelShape>& Presets() {
   static const std::map<std::string, ModelShape> m = {
       {"125m", {768, 12, 12, 4, 2048, 32000}},
       {"1b", {2048, 16, 32, 8, 8192, 32000}},
+      {"8b", {4096, 32, 32, 8, 14336, 128256}},  // LLaMA-3-8B's shape
       {"tinyllama", {2048, 22, 32, 4, 5632, 32000}},
   };
   return m;
@@ -138,7 +140,7 @@ int Fail(const Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf, compute_name;
+  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf, compute_name, device = "cpu";
   int threads = 1, tokens = 64, prompt = 128, reps = 3;
   int64_t layers = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
     else if (k == "--gguf") gguf = v;
     else if (k == "--write-gguf") write_gguf = v;
     else if (k == "--compute") compute_name = v;
+    else if (k == "--device") device = v;
     else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
   }
   auto preset = Presets().find(model_name);
@@ -199,6 +202,7 @@ int main(int argc, char** argv) {
   }
   const size_t bytes_per_token = BytesPerToken(m.weights);
   LoadOptions lo;
+  lo.device = device;
   if (m.weights["model.layers.0.mlp.up_proj.weight"].dtype() == DType::kBF16) lo.compute = DType::kBF16;
   if (compute) lo.compute = *compute;
   auto model = LoadedModel::FromParts(m.config, WeightStore::FromTensors(std::move(m.weights), "bench"), lo);
@@ -223,11 +227,11 @@ int main(int argc, char** argv) {
     decode_ms.push_back(res->decode_ms / static_cast<double>(std::max<int64_t>(1, res->generated_tokens - 1)));
   }
   const double pf = Median(prefill_ms), dm = Median(decode_ms);
-  std::printf("{\"engine\": \"accel\", \"model\": \"%s\", \"dtype\": \"%s\", \"compute\": \"%s\", \"threads\": %d, "
+  std::printf("{\"engine\": \"accel\", \"device\": \"%s\", \"model\": \"%s\", \"dtype\": \"%s\", \"compute\": \"%s\", \"threads\": %d, "
               "\"prompt\": %d, \"tokens\": %d, "
               "\"source\": \"%s\", \"prefill_ms\": %.2f, \"prefill_tok_s\": %.2f, \"decode_ms_per_token\": %.3f, "
               "\"decode_tok_s\": %.2f, \"weight_bytes_per_token\": %zu, \"decode_gbps\": %.2f, \"reps\": %d}\n",
-              model_name.c_str(), dtype_name.c_str(), lo.compute == DType::kBF16 ? "bf16" : "f32", threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
+              device.c_str(), model_name.c_str(), dtype_name.c_str(), lo.compute == DType::kBF16 ? "bf16" : "f32", threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
               prompt / (pf / 1000.0), dm, 1000.0 / dm, bytes_per_token, bytes_per_token / dm / 1e6, reps);
   return 0;
 }

@@ -25,6 +25,8 @@ nlohmann::json ToJson(const VerifyReport& r) {
   nlohmann::json j = {{"fixture", r.fixture}, {"architecture", r.architecture}, {"model_type", r.model_type},
                       {"device", r.device},   {"ok", r.ok()},                   {"load_ms", r.load_ms},
                       {"run_ms", r.run_ms},   {"outputs", nlohmann::json::array()}};
+  j["fallback"] = {{"ops", r.exec.fallback_ops}, {"copies", r.exec.edge_copies}, {"bytes", r.exec.edge_bytes},
+                   {"by_op", r.exec.FallbackSummary()}};
   for (const auto& c : r.checks) {
     nlohmann::json o = {{"name", c.name}, {"ok", c.ok}, {"shape", c.got_shape}, {"expected_shape", c.expected_shape},
                         {"max_abs_diff", c.max_abs_diff}, {"max_rel_diff", c.max_rel_diff}, {"atol", c.atol},
@@ -38,6 +40,10 @@ nlohmann::json ToJson(const VerifyReport& r) {
 void PrintTable(const VerifyReport& r) {
   std::printf("%s  %s (%s) on %s  load %.1f ms, run %.1f ms\n", r.fixture.c_str(), r.architecture.c_str(),
               r.model_type.c_str(), r.device.c_str(), r.load_ms, r.run_ms);
+  if (r.exec.fallback_ops > 0) {
+    std::printf("  fell back to the CPU: %s (%lld copies, %lld bytes)\n", r.exec.FallbackSummary().c_str(),
+                static_cast<long long>(r.exec.edge_copies), static_cast<long long>(r.exec.edge_bytes));
+  }
   std::printf("  %-34s %12s %12s %10s %10s  %s\n", "output", "max_abs", "max_rel", "atol", "rtol", "ok");
   for (const auto& c : r.checks) {
     std::printf("  %-34s %12.3e %12.3e %10.1e %10.1e  %s%s%s\n", c.name.c_str(), c.max_abs_diff, c.max_rel_diff, c.atol,
@@ -49,7 +55,7 @@ Action SetupVerify(CLI::App& app) {
   auto opt = std::make_shared<VerifyOptions>();
   app.add_option("fixtures", opt->fixtures, "fixture folders (config.json, model.safetensors, reference.*)");
   app.add_option("--all", opt->all_root, "verify every fixture folder under this folder (skips unsupported types)");
-  app.add_option("--device", opt->device, "device to run on (cpu, auto)");
+  app.add_option("-d,--device", opt->device, "device to run on: cpu, cuda[:N], emulated (the CPU behind a device boundary) or auto")->capture_default_str();
   app.add_flag("--json", opt->json, "print JSON instead of a table");
   return [opt] {
     std::vector<std::string> dirs = opt->fixtures;

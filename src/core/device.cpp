@@ -9,6 +9,7 @@ std::string_view KindName(DeviceKind kind) {
     case DeviceKind::kCpu: return "cpu";
     case DeviceKind::kCuda: return "cuda";
     case DeviceKind::kVulkan: return "vulkan";
+    case DeviceKind::kEmulated: return "emulated";
   }
   return "?";
 }
@@ -28,8 +29,10 @@ Result<Device> ParseDevice(std::string_view spec) {
     d.kind = DeviceKind::kCuda;
   } else if (name == "vulkan") {
     d.kind = DeviceKind::kVulkan;
+  } else if (name == "emulated") {
+    d.kind = DeviceKind::kEmulated;
   } else {
-    return InvalidArgument("unknown device '" + std::string(spec) + "' (expected cpu, cuda[:N], vulkan[:N] or auto)");
+    return InvalidArgument("unknown device '" + std::string(spec) + "' (expected cpu, cuda[:N], vulkan[:N], emulated or auto)");
   }
   if (colon != std::string_view::npos) {
     const std::string_view num = spec.substr(colon + 1);

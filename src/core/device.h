@@ -10,7 +10,9 @@
 
 namespace accel {
 
-enum class DeviceKind : uint8_t { kCpu, kCuda, kVulkan };
+// kEmulated: host memory handled as if it were a device's (the CPU behind a device boundary),
+// so that the device model is exercised on machines without a GPU.
+enum class DeviceKind : uint8_t { kCpu, kCuda, kVulkan, kEmulated };
 
 struct Device {
   DeviceKind kind = DeviceKind::kCpu;

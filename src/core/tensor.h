@@ -69,6 +69,13 @@ class Tensor {
   Tensor SliceRows(int64_t begin, int64_t end) const;
   // Elements [begin, end) of the last dimension of every row: a strided view sharing memory.
   Tensor Columns(int64_t begin, int64_t end) const;
+  // The same view tagged with another device: for a backend whose device memory the host can
+  // address (the emulated device) handing its tensors to host kernels.
+  Tensor OnDevice(Device device) const {
+    Tensor t = *this;
+    t.device_ = device;
+    return t;
+  }
   // Deep copy of a contiguous host tensor into a new owning tensor.
   Tensor Clone() const;
   // Converts a float tensor (f32/f16/bf16/f64) to a new owning f32 tensor.

@@ -195,6 +195,17 @@ Result<Tensor> Exec::Embedding(const Tensor& table, const Tensor& ids) {
   Shape s = ids.shape();
   s.push_back(table.dim(-1));
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc(std::move(s)));
+  if (ids.on_host() && !device().is_host()) {
+    // Checked here, while the ids are readable: device kernels cannot report a bad id.
+    const int64_t vocab = table.dim(0);
+    for (size_t i = 0; i < ids.numel(); ++i) {
+      const int64_t id = ids.dtype() == DType::kI64 ? ids.data<int64_t>()[i]
+                         : ids.dtype() == DType::kI32 ? ids.data<int32_t>()[i] : -1;
+      if (id < 0 || id >= vocab) {
+        return InvalidArgument("token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab));
+      }
+    }
+  }
   ACCEL_ASSIGN_OR_RETURN(Tensor dev_ids, Upload(ids));
   if (Native(Op::kEmbedding, table.dtype())) {
     ACCEL_RETURN_IF_ERROR(backend_.Embedding(table, dev_ids, y));
@@ -290,12 +301,12 @@ Result<Tensor> Exec::Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias
     return InvalidArgument("Conv1d input " + ShapeToString(x.shape()) + " / weight " + ShapeToString(w.shape()));
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({x.dim(0), w.dim(0), ConvOut(x.dim(2), w.dim(2), stride, padding)}));
-  ACCEL_ASSIGN_OR_RETURN(Tensor dx, Upload(x));
   if (Native(Op::kConv1d, x.dtype())) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor dx, Upload(x));  // model inputs (audio) arrive on the host
     ACCEL_RETURN_IF_ERROR(backend_.Conv1d(dx, w, bias, stride, padding, groups, y));
   } else {
     const Tensor none;
-    ACCEL_RETURN_IF_ERROR(OnHost(Op::kConv1d, {&dx, &w, bias ? bias : &none}, {&y}, [&](Backend& h, Ins in, Outs out) {
+    ACCEL_RETURN_IF_ERROR(OnHost(Op::kConv1d, {&x, &w, bias ? bias : &none}, {&y}, [&](Backend& h, Ins in, Outs out) {
       return h.Conv1d(in[0], in[1], bias ? &in[2] : nullptr, stride, padding, groups, out[0]);
     }));
   }
@@ -309,12 +320,12 @@ Result<Tensor> Exec::Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({x.dim(0), w.dim(0), ConvOut(x.dim(2), w.dim(2), stride, padding),
                                           ConvOut(x.dim(3), w.dim(3), stride, padding)}));
-  ACCEL_ASSIGN_OR_RETURN(Tensor dx, Upload(x));
   if (Native(Op::kConv2d, x.dtype())) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor dx, Upload(x));  // model inputs (pixels) arrive on the host
     ACCEL_RETURN_IF_ERROR(backend_.Conv2d(dx, w, bias, stride, padding, groups, y));
   } else {
     const Tensor none;
-    ACCEL_RETURN_IF_ERROR(OnHost(Op::kConv2d, {&dx, &w, bias ? bias : &none}, {&y}, [&](Backend& h, Ins in, Outs out) {
+    ACCEL_RETURN_IF_ERROR(OnHost(Op::kConv2d, {&x, &w, bias ? bias : &none}, {&y}, [&](Backend& h, Ins in, Outs out) {
       return h.Conv2d(in[0], in[1], bias ? &in[2] : nullptr, stride, padding, groups, out[0]);
     }));
   }

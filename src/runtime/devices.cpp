@@ -1,6 +1,7 @@
 #include "runtime/devices.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/emulated/emulated_backend.h"
 #include "core/device.h"
 #include "core/thread_pool.h"
 #if ACCEL_WITH_CUDA
@@ -37,6 +38,8 @@ Result<std::unique_ptr<Backend>> CreateBackend(const std::string& spec) {
 #endif
     case DeviceKind::kVulkan:
       return Unsupported("device '" + spec + "': this build has no Vulkan backend");
+    case DeviceKind::kEmulated:
+      return CreateEmulatedBackend(HostBackend());
   }
   return Unsupported("device '" + spec + "' is not available");
 }

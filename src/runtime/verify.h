@@ -25,6 +25,7 @@ struct VerifyReport {
   std::string architecture, model_type, device;
   std::vector<OutputCheck> checks;
   double load_ms = 0, run_ms = 0;
+  ExecStats exec;  // ops that fell back to the CPU and the copies they made
   bool ok() const;
 };
 

@@ -1,0 +1,312 @@
+// The CUDA backend's own kernels: row-wise ops (norms, softmax), element-wise ops, RoPE,
+// embedding, layout changes and attention. Matrix products go to cuBLAS (cuda_backend.cpp).
+// Arithmetic follows the CPU backend's formulas so that both agree within float rounding.
+#include "backends/cuda/cuda_kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cfloat>
+
+namespace accel::cuda::kernels {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+int Blocks(int64_t n, int threads = kThreads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<int>(b < 65535 * 32 ? (b > 0 ? b : 1) : 65535 * 32);
+}
+
+__device__ __forceinline__ float Apply(int act, float x) {
+  switch (act) {
+    case kGeluErf: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case kGeluTanh: return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    case kQuickGelu: return x / (1.0f + expf(-1.702f * x));
+    case kSilu: return x / (1.0f + expf(-x));
+    case kRelu: return x > 0.0f ? x : 0.0f;
+    case kTanh: return tanhf(x);
+    default: return x;
+  }
+}
+
+__device__ __forceinline__ float WarpSum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+__device__ __forceinline__ float WarpMax(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+// Block-wide reductions; `scratch` holds 32 floats. Every thread gets the result.
+__device__ float BlockSum(float v, float* scratch) {
+  v = WarpSum(v);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < warps ? scratch[lane] : 0.0f;
+  return WarpSum(v);
+}
+__device__ float BlockMax(float v, float* scratch) {
+  v = WarpMax(v);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < warps ? scratch[lane] : -FLT_MAX;
+  return WarpMax(v);
+}
+
+#define ACCEL_GRID_LOOP(i, n) \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+__global__ void BiasActivationKernel(float* y, int64_t total, int64_t n, const float* bias, int act) {
+  ACCEL_GRID_LOOP(i, total) {
+    float v = y[i] + (bias ? bias[i % n] : 0.0f);
+    y[i] = Apply(act, v);
+  }
+}
+
+__global__ void ScaleKernel(float* x, int64_t n, float f) {
+  ACCEL_GRID_LOOP(i, n) x[i] *= f;
+}
+
+__global__ void AddKernel(const float* a, const float* b, int64_t n, int64_t bn, float* y) {
+  ACCEL_GRID_LOOP(i, n) y[i] = a[i] + b[bn == n ? i : i % bn];
+}
+
+__global__ void MulKernel(const float* a, const float* b, int64_t n, float* y) {
+  ACCEL_GRID_LOOP(i, n) y[i] = a[i] * b[i];
+}
+
+__global__ void GatedKernel(const float* gu, int64_t rows, int64_t f, int act, float* out) {
+  ACCEL_GRID_LOOP(i, rows * f) {
+    const int64_t r = i / f, c = i % f;
+    out[i] = Apply(act, gu[r * 2 * f + c]) * gu[r * 2 * f + f + c];
+  }
+}
+
+// One block per row: mean and variance in two passes over the row (as the CPU does).
+__global__ void LayerNormKernel(const float* x, int64_t xs, const float* g, const float* b, float eps, int64_t n, float* y,
+                                int64_t ys) {
+  __shared__ float scratch[32];
+  const float* xr = x + blockIdx.x * xs;
+  float* yr = y + blockIdx.x * ys;
+  float s = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += xr[i];
+  const float mean = BlockSum(s, scratch) / static_cast<float>(n);
+  float v = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+    const float d = xr[i] - mean;
+    v += d * d;
+  }
+  const float inv = rsqrtf(BlockSum(v, scratch) / static_cast<float>(n) + eps);
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = (xr[i] - mean) * inv * g[i] + (b ? b[i] : 0.0f);
+}
+
+// One block per (row, group).
+__global__ void RmsNormKernel(const float* x, int64_t xs, const float* g, int64_t group, float eps, int64_t groups, float* y,
+                              int64_t ys) {
+  __shared__ float scratch[32];
+  const int64_t row = blockIdx.x / groups, at = (blockIdx.x % groups) * group;
+  const float* xr = x + row * xs + at;
+  float* yr = y + row * ys + at;
+  float s = 0.0f;
+  for (int64_t i = threadIdx.x; i < group; i += blockDim.x) s += xr[i] * xr[i];
+  const float inv = rsqrtf(BlockSum(s, scratch) / static_cast<float>(group) + eps);
+  // Every thread has read its elements before any writes: y may alias x.
+  __syncthreads();
+  for (int64_t i = threadIdx.x; i < group; i += blockDim.x) yr[i] = xr[i] * inv * g[i];
+}
+
+__global__ void SoftmaxKernel(float* x, int64_t n) {
+  __shared__ float scratch[32];
+  float* r = x + blockIdx.x * n;
+  float m = -FLT_MAX;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, r[i]);
+  m = BlockMax(m, scratch);
+  float s = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += expf(r[i] - m);
+  const float inv = 1.0f / BlockSum(s, scratch);
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) r[i] = expf(r[i] - m) * inv;
+}
+
+__global__ void EmbeddingKernel(const float* table, int64_t vocab, int64_t width, const void* ids, bool i64, int64_t n,
+                                float* out) {
+  ACCEL_GRID_LOOP(i, n * width) {
+    const int64_t t = i / width, c = i % width;
+    const int64_t id = i64 ? static_cast<const int64_t*>(ids)[t] : static_cast<const int32_t*>(ids)[t];
+    out[i] = (id >= 0 && id < vocab) ? table[id * width + c] : 0.0f;
+  }
+}
+
+// One thread per (row, head, pair); angles in double like the CPU backend.
+__global__ void RopeKernel(float* x, int64_t rows, int64_t stride, const int64_t* pos, const float* inv_freq, int heads,
+                           int head_dim, int half, bool interleaved, float factor) {
+  ACCEL_GRID_LOOP(t, rows * heads * half) {
+    const int64_t i = t % half, h = (t / half) % heads, r = t / (static_cast<int64_t>(half) * heads);
+    const double angle = static_cast<double>(pos[r]) * static_cast<double>(inv_freq[i]);
+    const float c = static_cast<float>(cos(angle)) * factor, s = static_cast<float>(sin(angle)) * factor;
+    float* v = x + r * stride + h * head_dim;
+    const int64_t i0 = interleaved ? 2 * i : i, i1 = interleaved ? 2 * i + 1 : i + half;
+    const float a = v[i0], b = v[i1];
+    v[i0] = a * c - b * s;
+    v[i1] = b * c + a * s;
+  }
+}
+
+__global__ void TransposeKernel(const float* x, int64_t batch, int64_t r, int64_t c, float* y) {
+  ACCEL_GRID_LOOP(i, batch * r * c) {
+    const int64_t b = i / (r * c), rc = i % (r * c), row = rc / c, col = rc % c;
+    y[b * r * c + col * r + row] = x[i];
+  }
+}
+
+__global__ void ToBf16Kernel(const float* x, int64_t n, __nv_bfloat16* y) {
+  ACCEL_GRID_LOOP(i, n) y[i] = __float2bfloat16_rn(x[i]);
+}
+__global__ void ToF16Kernel(const float* x, int64_t n, __half* y) {
+  ACCEL_GRID_LOOP(i, n) y[i] = __float2half_rn(x[i]);
+}
+
+__device__ __forceinline__ bool Allowed(const AttentionArgs& a, int64_t b, int64_t j) {
+  const int64_t at = b * a.mask_row + j;
+  switch (a.mask_kind) {
+    case kMaskU8: return static_cast<const uint8_t*>(a.mask)[at] != 0;
+    case kMaskI64: return static_cast<const int64_t*>(a.mask)[at] != 0;
+    case kMaskF32: return static_cast<const float*>(a.mask)[at] != 0.0f;
+    default: return true;
+  }
+}
+
+// One block per (query row, head, batch item): scores in shared memory, softmax, then each
+// thread accumulates output dimensions over the visible keys.
+__global__ void AttentionKernel(AttentionArgs a) {
+  extern __shared__ float smem[];
+  float* scores = smem;
+  float* q = smem + a.kv_len;
+  float* scratch = q + a.head_dim;
+  const int64_t i = blockIdx.x;
+  const int h = blockIdx.y;
+  const int64_t b = blockIdx.z;
+  const int d = a.head_dim;
+  const int kh = h / (a.heads / a.kv_heads);
+  const float* qr = a.q + b * a.q_batch + i * a.q_row + static_cast<int64_t>(h) * d;
+  for (int e = threadIdx.x; e < d; e += blockDim.x) q[e] = qr[e];
+  __syncthreads();
+  const int64_t pos = a.query_offset + i;
+  const int64_t end = a.causal ? min(a.kv_len, pos + 1) : a.kv_len;
+  const int64_t begin = a.window > 0 ? max(static_cast<int64_t>(0), pos - a.window + 1) : 0;
+  const float* kb = a.k + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  const float* vb = a.v + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  float local_max = -FLT_MAX;
+  for (int64_t j = threadIdx.x; j < a.kv_len; j += blockDim.x) {
+    float s = -FLT_MAX;
+    if (j >= begin && j < end && Allowed(a, b, j)) {
+      const float* kr = kb + j * a.kv_row;
+      float dot = 0.0f;
+      for (int e = 0; e < d; ++e) dot += q[e] * kr[e];
+      s = dot * a.scale;
+      if (a.bias) s += a.bias[(static_cast<int64_t>(h) * a.q_len + i) * a.kv_len + j];
+      if (a.alibi) s += a.alibi[h] * a.key_pos[b * a.key_pos_row + j];
+      local_max = fmaxf(local_max, s);
+    }
+    scores[j] = s;
+  }
+  const float mx = BlockMax(local_max, scratch);
+  float* out = a.out + ((b * a.q_len + i) * a.heads + h) * static_cast<int64_t>(d);
+  if (mx == -FLT_MAX) {  // no visible key
+    for (int e = threadIdx.x; e < d; e += blockDim.x) {
+      float acc = 0.0f;
+      if (a.empty_uniform) {
+        for (int64_t j = 0; j < a.kv_len; ++j) acc += vb[j * a.kv_row + e];
+        acc /= static_cast<float>(a.kv_len);
+      }
+      out[e] = acc;
+    }
+    return;
+  }
+  float local_sum = 0.0f;
+  for (int64_t j = threadIdx.x; j < a.kv_len; j += blockDim.x) {
+    const float p = scores[j] == -FLT_MAX ? 0.0f : expf(scores[j] - mx);
+    scores[j] = p;
+    local_sum += p;
+  }
+  const float inv = 1.0f / BlockSum(local_sum, scratch);  // its barriers also publish scores[]
+  for (int e = threadIdx.x; e < d; e += blockDim.x) {
+    float acc = 0.0f;
+    for (int64_t j = begin; j < end; ++j) acc += scores[j] * vb[j * a.kv_row + e];
+    out[e] = acc * inv;
+  }
+}
+
+constexpr int64_t kMaxSharedBytes = 200 * 1024;
+
+}  // namespace
+
+void BiasActivation(float* y, int64_t rows, int64_t n, const float* bias, int act, cudaStream_t s) {
+  if (!bias && act == kNone) return;
+  BiasActivationKernel<<<Blocks(rows * n), kThreads, 0, s>>>(y, rows * n, n, bias, act);
+}
+void Activate(float* x, int64_t n, int act, cudaStream_t s) { BiasActivation(x, 1, n, nullptr, act, s); }
+void Scale(float* x, int64_t n, float f, cudaStream_t s) { ScaleKernel<<<Blocks(n), kThreads, 0, s>>>(x, n, f); }
+void Add(const float* a, const float* b, int64_t n, int64_t bn, float* y, cudaStream_t s) {
+  AddKernel<<<Blocks(n), kThreads, 0, s>>>(a, b, n, bn, y);
+}
+void Mul(const float* a, const float* b, int64_t n, float* y, cudaStream_t s) { MulKernel<<<Blocks(n), kThreads, 0, s>>>(a, b, n, y); }
+void GatedActivation(const float* gu, int64_t rows, int64_t f, int act, float* out, cudaStream_t s) {
+  GatedKernel<<<Blocks(rows * f), kThreads, 0, s>>>(gu, rows, f, act, out);
+}
+void LayerNorm(const float* x, int64_t xs, const float* g, const float* b, float eps, int64_t rows, int64_t n, float* y,
+               int64_t ys, cudaStream_t s) {
+  if (rows > 0) LayerNormKernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(x, xs, g, b, eps, n, y, ys);
+}
+void RmsNorm(const float* x, int64_t xs, const float* g, int64_t group, float eps, int64_t rows, int64_t n, float* y,
+             int64_t ys, cudaStream_t s) {
+  const int64_t groups = n / group;
+  const int threads = group >= 256 ? 256 : 64;
+  if (rows > 0) RmsNormKernel<<<static_cast<unsigned>(rows * groups), threads, 0, s>>>(x, xs, g, group, eps, groups, y, ys);
+}
+void Softmax(float* x, int64_t rows, int64_t n, cudaStream_t s) {
+  if (rows > 0) SoftmaxKernel<<<static_cast<unsigned>(rows), kThreads, 0, s>>>(x, n);
+}
+void Embedding(const float* table, int64_t vocab, int64_t width, const void* ids, bool i64, int64_t n, float* out,
+               cudaStream_t s) {
+  EmbeddingKernel<<<Blocks(n * width), kThreads, 0, s>>>(table, vocab, width, ids, i64, n, out);
+}
+void Rope(float* x, int64_t rows, int64_t stride, const int64_t* pos, const float* inv_freq, int heads, int head_dim,
+          int rotary_dim, bool interleaved, float factor, cudaStream_t s) {
+  const int half = rotary_dim / 2;
+  RopeKernel<<<Blocks(rows * heads * half), kThreads, 0, s>>>(x, rows, stride, pos, inv_freq, heads, head_dim, half, interleaved,
+                                                              factor);
+}
+void TransposeLast2(const float* x, int64_t batch, int64_t r, int64_t c, float* y, cudaStream_t s) {
+  TransposeKernel<<<Blocks(batch * r * c), kThreads, 0, s>>>(x, batch, r, c, y);
+}
+void F32ToBf16(const float* x, int64_t n, uint16_t* y, cudaStream_t s) {
+  ToBf16Kernel<<<Blocks(n), kThreads, 0, s>>>(x, n, reinterpret_cast<__nv_bfloat16*>(y));
+}
+void F32ToF16(const float* x, int64_t n, uint16_t* y, cudaStream_t s) {
+  ToF16Kernel<<<Blocks(n), kThreads, 0, s>>>(x, n, reinterpret_cast<__half*>(y));
+}
+
+int64_t MaxAttentionKeys() { return kMaxSharedBytes / 4 - 1024; }
+
+cudaError_t Attention(const AttentionArgs& a, cudaStream_t s) {
+  if (a.batch <= 0 || a.q_len <= 0 || a.kv_len <= 0) return cudaSuccess;
+  const size_t shared = sizeof(float) * static_cast<size_t>(a.kv_len + a.head_dim + 32);
+  static bool raised = false;
+  if (!raised) {
+    cudaError_t e = cudaFuncSetAttribute(AttentionKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         static_cast<int>(kMaxSharedBytes));
+    if (e != cudaSuccess) return e;
+    raised = true;
+  }
+  dim3 grid(static_cast<unsigned>(a.q_len), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+  AttentionKernel<<<grid, 128, shared, s>>>(a);
+  return cudaGetLastError();
+}
+
+}  // namespace accel::cuda::kernels
