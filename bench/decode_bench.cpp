@@ -91,7 +91,7 @@ Result<BenchModel> Synthetic(const ModelShape& s, DType dtype) {
   nlohmann::json c = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", s.hidden},
                       {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
                       {"num_key_value_heads", s.kv_heads}, {"intermediate_size", s.ffn}, {"vocab_size", s.vocab},
-                      {"max_position_embeddings", 2048}, {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false},
+                      {"max_position_embeddings", 8192}, {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false},
                       {"bos_token_id", 1}, {"eos_token_id", 2}};
   BenchModel m{HfConfig::FromJson(c, "synthetic"), {}};
   Filler fill;

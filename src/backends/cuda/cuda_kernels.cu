@@ -242,6 +242,109 @@ __global__ void AttentionKernel(AttentionArgs a) {
   }
 }
 
+// Flash-style attention for prefill (many queries): a block takes 16 queries of one (batch,
+// head); its 4 warps stream 64-key tiles of K and V through shared memory, loaded once for all
+// 16 queries with coalesced reads, and keep an online softmax (running max, sum and output) per
+// query, so scores never leave registers. Lane l owns output dimensions l, l + 32, ...
+constexpr int kTileQ = 16, kTileK = 64, kWarps = 4, kMaxDimChunks = 4;  // head_dim <= 128
+
+__global__ void TiledAttentionKernel(AttentionArgs a) {
+  extern __shared__ float smem[];
+  const int d = a.head_dim, ks = d + 1;  // K rows padded by one float: lanes reading different keys hit different banks
+  float* Ks = smem;
+  float* Vs = Ks + kTileK * ks;
+  float* Qs = Vs + kTileK * d;
+  float* Ps = Qs + kTileQ * d;
+  const int h = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t b = blockIdx.z, q0 = static_cast<int64_t>(blockIdx.x) * kTileQ;
+  const int kh = h / (a.heads / a.kv_heads);
+  const int64_t nq = min(static_cast<int64_t>(kTileQ), a.q_len - q0);
+  for (int t = threadIdx.x; t < kTileQ * d; t += blockDim.x) {
+    const int64_t qi = t / d;
+    Qs[t] = qi < nq ? a.q[b * a.q_batch + (q0 + qi) * a.q_row + static_cast<int64_t>(h) * d + t % d] : 0.0f;
+  }
+  // Keys any query of this block may see.
+  const int64_t last_pos = a.query_offset + q0 + nq - 1, first_pos = a.query_offset + q0;
+  const int64_t key_end = a.causal ? min(a.kv_len, last_pos + 1) : a.kv_len;
+  const int64_t key_begin = a.window > 0 ? max(static_cast<int64_t>(0), first_pos - a.window + 1) : 0;
+  float m[kTileQ / kWarps], l[kTileQ / kWarps], acc[kTileQ / kWarps][kMaxDimChunks];
+  for (int i = 0; i < kTileQ / kWarps; ++i) {
+    m[i] = -FLT_MAX, l[i] = 0.0f;
+    for (int c = 0; c < kMaxDimChunks; ++c) acc[i][c] = 0.0f;
+  }
+  const float* kb = a.k + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  const float* vb = a.v + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  for (int64_t j0 = key_begin; j0 < key_end; j0 += kTileK) {
+    __syncthreads();  // the previous tile is no longer read
+    for (int t = threadIdx.x; t < kTileK * d; t += blockDim.x) {
+      const int64_t j = j0 + t / d;
+      const int e = t % d;
+      const bool in = j < key_end;
+      Ks[(t / d) * ks + e] = in ? kb[j * a.kv_row + e] : 0.0f;
+      Vs[t] = in ? vb[j * a.kv_row + e] : 0.0f;
+    }
+    __syncthreads();
+    for (int i = 0; i < kTileQ / kWarps; ++i) {
+      const int qi = warp * (kTileQ / kWarps) + i;
+      if (qi >= nq) break;
+      const int64_t pos = a.query_offset + q0 + qi;
+      const float* q = Qs + qi * d;
+      float s[2];
+      for (int half = 0; half < 2; ++half) {
+        const int jj = lane + 32 * half;
+        const int64_t j = j0 + jj;
+        float v = -FLT_MAX;
+        if (j < key_end && (!a.causal || j <= pos) && (a.window <= 0 || j > pos - a.window) && Allowed(a, b, j)) {
+          const float* kr = Ks + jj * ks;
+          float dot = 0.0f;
+          for (int e = 0; e < d; ++e) dot += q[e] * kr[e];
+          v = dot * a.scale;
+          if (a.bias) v += a.bias[(static_cast<int64_t>(h) * a.q_len + q0 + qi) * a.kv_len + j];
+          if (a.alibi) v += a.alibi[h] * a.key_pos[b * a.key_pos_row + j];
+        }
+        s[half] = v;
+      }
+      const float tile_max = WarpMax(fmaxf(s[0], s[1]));
+      if (tile_max == -FLT_MAX) continue;  // nothing visible to this query in this tile
+      const float m_new = fmaxf(m[i], tile_max);
+      const float p0 = s[0] == -FLT_MAX ? 0.0f : expf(s[0] - m_new);
+      const float p1 = s[1] == -FLT_MAX ? 0.0f : expf(s[1] - m_new);
+      const float corr = m[i] == -FLT_MAX ? 0.0f : expf(m[i] - m_new);
+      l[i] = l[i] * corr + WarpSum(p0 + p1);
+      m[i] = m_new;
+      float* p = Ps + warp * kTileK;
+      p[lane] = p0;
+      p[lane + 32] = p1;
+      __syncwarp();
+      for (int c = 0; c < kMaxDimChunks; ++c) {
+        const int e = lane + 32 * c;
+        if (e >= d) break;
+        float sum = acc[i][c] * corr;
+        for (int jj = 0; jj < kTileK; ++jj) sum += p[jj] * Vs[jj * d + e];
+        acc[i][c] = sum;
+      }
+      __syncwarp();
+    }
+  }
+  for (int i = 0; i < kTileQ / kWarps; ++i) {
+    const int qi = warp * (kTileQ / kWarps) + i;
+    if (qi >= nq) break;
+    float* out = a.out + ((b * a.q_len + q0 + qi) * a.heads + h) * static_cast<int64_t>(d);
+    for (int c = 0; c < kMaxDimChunks; ++c) {
+      const int e = lane + 32 * c;
+      if (e >= d) break;
+      float v = 0.0f;
+      if (l[i] > 0.0f) {
+        v = acc[i][c] / l[i];
+      } else if (a.empty_uniform) {  // no visible key: the mean of every value row (rare: a fully masked row)
+        for (int64_t j = 0; j < a.kv_len; ++j) v += vb[j * a.kv_row + e];
+        v /= static_cast<float>(a.kv_len);
+      }
+      out[e] = v;
+    }
+  }
+}
+
 constexpr int64_t kMaxSharedBytes = 200 * 1024;
 
 }  // namespace
@@ -296,6 +399,21 @@ int64_t MaxAttentionKeys() { return kMaxSharedBytes / 4 - 1024; }
 
 cudaError_t Attention(const AttentionArgs& a, cudaStream_t s) {
   if (a.batch <= 0 || a.q_len <= 0 || a.kv_len <= 0) return cudaSuccess;
+  if (a.q_len >= kTileQ && a.head_dim <= 32 * kMaxDimChunks) {
+    static bool tiled_raised = false;
+    if (!tiled_raised) {
+      cudaError_t e = cudaFuncSetAttribute(TiledAttentionKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(kMaxSharedBytes));
+      if (e != cudaSuccess) return e;
+      tiled_raised = true;
+    }
+    const size_t shared =
+        sizeof(float) * static_cast<size_t>(kTileK * (a.head_dim + 1) + kTileK * a.head_dim + kTileQ * a.head_dim + kWarps * kTileK);
+    dim3 grid(static_cast<unsigned>((a.q_len + kTileQ - 1) / kTileQ), static_cast<unsigned>(a.heads),
+              static_cast<unsigned>(a.batch));
+    TiledAttentionKernel<<<grid, 32 * kWarps, shared, s>>>(a);
+    return cudaGetLastError();
+  }
   const size_t shared = sizeof(float) * static_cast<size_t>(a.kv_len + a.head_dim + 32);
   static bool raised = false;
   if (!raised) {
