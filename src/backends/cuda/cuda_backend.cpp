@@ -485,11 +485,18 @@ class CudaBackend final : public Backend {
     if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads != 0 || a.head_dim <= 0) {
       return InvalidArgument("cuda attention heads " + std::to_string(a.heads) + "/" + std::to_string(a.kv_heads));
     }
-    if (a.kv_len > kernels::MaxAttentionKeys()) {
-      return Unsupported("cuda attention over " + std::to_string(a.kv_len) + " keys (the kernel takes up to " +
-                         std::to_string(kernels::MaxAttentionKeys()) + ")");
+    if (a.head_dim > kernels::MaxHeadDim()) {
+      return Unsupported("cuda attention with head_dim " + std::to_string(a.head_dim) + " (the kernels take up to " +
+                         std::to_string(kernels::MaxHeadDim()) + ")");
     }
-    ACCEL_CUDA_TRY(kernels::Attention(a, stream_), "launching attention");
+    const size_t bytes = kernels::AttentionScratchBytes(a);
+    if (attn_scratch_bytes_ < bytes) {
+      ACCEL_RETURN_IF_ERROR(Synchronize());  // the old scratch may still be read
+      attn_scratch_ = pool_->AllocateBlock(bytes);
+      attn_scratch_bytes_ = attn_scratch_ ? bytes : 0;
+      if (!attn_scratch_) return OutOfMemory("cuda: out of GPU memory allocating " + Bytes(bytes) + " of attention scratch");
+    }
+    ACCEL_CUDA_TRY(kernels::Attention(a, static_cast<float*>(attn_scratch_.get()), stream_), "launching attention");
     return Status::Ok();
   }
 
@@ -516,6 +523,8 @@ class CudaBackend final : public Backend {
   std::vector<std::shared_ptr<void>> transient_;  // per-op host copies, freed at the next synchronize
   std::shared_ptr<void> scratch_;
   size_t scratch_bytes_ = 0;
+  std::shared_ptr<void> attn_scratch_;  // split-K partial results
+  size_t attn_scratch_bytes_ = 0;
   std::vector<float> rope_freq_host_;
   std::shared_ptr<void> rope_freq_;
 };

@@ -181,64 +181,106 @@ __device__ __forceinline__ bool Allowed(const AttentionArgs& a, int64_t b, int64
   }
 }
 
-// One block per (query row, head, batch item): scores in shared memory, softmax, then each
-// thread accumulates output dimensions over the visible keys.
-__global__ void AttentionKernel(AttentionArgs a) {
-  extern __shared__ float smem[];
-  float* scores = smem;
-  float* q = smem + a.kv_len;
-  float* scratch = q + a.head_dim;
+// Split-K attention for few queries (decode): the visible keys of one (query, head, batch item)
+// are cut into chunks of kSplitKeys, one block each, so a long context keeps every SM busy. A
+// block's 8 warps score its keys (lanes split the head dimension, so K rows are read coalesced),
+// then accumulate p * V over a share of the keys each and reduce in shared memory; it writes
+// its chunk's max, sum and unnormalised output, which CombineSplitsKernel merges.
+constexpr int kSplitKeys = 256, kSplitWarps = 8, kSplitDimChunks = 8;  // head_dim <= 256
+
+__global__ void SplitAttentionKernel(AttentionArgs a, int64_t splits, float* partial) {
+  __shared__ float scores[kSplitKeys];
+  __shared__ float red[kSplitWarps * 32 * kSplitDimChunks];
+  __shared__ float scratch[32];
+  const int64_t i = blockIdx.x;
+  const int h = blockIdx.y;
+  const int64_t b = blockIdx.z / splits, split = blockIdx.z % splits;
+  const int d = a.head_dim, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int kh = h / (a.heads / a.kv_heads);
+  const int64_t pos = a.query_offset + i;
+  const int64_t end = a.causal ? min(a.kv_len, pos + 1) : a.kv_len;
+  const int64_t begin = a.window > 0 ? max(static_cast<int64_t>(0), pos - a.window + 1) : 0;
+  const int64_t j0 = split * kSplitKeys;
+  const int64_t n = max(static_cast<int64_t>(0), min(static_cast<int64_t>(kSplitKeys), a.kv_len - j0));
+  const float* q = a.q + b * a.q_batch + i * a.q_row + static_cast<int64_t>(h) * d;
+  const float* kb = a.k + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  const float* vb = a.v + b * a.kv_batch + static_cast<int64_t>(kh) * d;
+  float qr[kSplitDimChunks];
+  for (int c = 0; c < kSplitDimChunks; ++c) qr[c] = lane + 32 * c < d ? q[lane + 32 * c] : 0.0f;
+  float local_max = -FLT_MAX;
+  for (int64_t jj = warp; jj < n; jj += kSplitWarps) {
+    const int64_t j = j0 + jj;
+    float v = -FLT_MAX;
+    if (j >= begin && j < end && Allowed(a, b, j)) {
+      const float* kr = kb + j * a.kv_row;
+      float dot = 0.0f;
+      for (int c = 0; c < kSplitDimChunks && lane + 32 * c < d; ++c) dot += qr[c] * kr[lane + 32 * c];
+      v = WarpSum(dot) * a.scale;
+      if (a.bias) v += a.bias[(static_cast<int64_t>(h) * a.q_len + i) * a.kv_len + j];
+      if (a.alibi) v += a.alibi[h] * a.key_pos[b * a.key_pos_row + j];
+    }
+    if (lane == 0) scores[jj] = v;
+    local_max = fmaxf(local_max, v);
+  }
+  const float mx = BlockMax(local_max, scratch);  // its barriers publish scores[]
+  float local_sum = 0.0f;
+  for (int64_t jj = threadIdx.x; jj < n; jj += blockDim.x) {
+    const float p = scores[jj] == -FLT_MAX ? 0.0f : expf(scores[jj] - mx);
+    scores[jj] = p;
+    local_sum += p;
+  }
+  const float sum = BlockSum(local_sum, scratch);
+  float acc[kSplitDimChunks] = {};
+  if (mx != -FLT_MAX) {
+    for (int64_t jj = warp; jj < n; jj += kSplitWarps) {
+      const float p = scores[jj];
+      if (p == 0.0f) continue;
+      const float* vr = vb + (j0 + jj) * a.kv_row;
+      for (int c = 0; c < kSplitDimChunks && lane + 32 * c < d; ++c) acc[c] += p * vr[lane + 32 * c];
+    }
+  }
+  for (int c = 0; c < kSplitDimChunks; ++c) red[(warp * kSplitDimChunks + c) * 32 + lane] = acc[c];
+  __syncthreads();
+  float* out = partial + (((b * a.q_len + i) * a.heads + h) * splits + split) * (2 + d);
+  if (threadIdx.x == 0) out[0] = mx, out[1] = sum;
+  for (int e = threadIdx.x; e < d; e += blockDim.x) {
+    float t = 0.0f;
+    for (int w = 0; w < kSplitWarps; ++w) t += red[(w * kSplitDimChunks + e / 32) * 32 + e % 32];
+    out[2 + e] = t;
+  }
+}
+
+// out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M); a query that saw no key gets the mean of
+// every value row (empty_uniform) or zeros.
+__global__ void CombineSplitsKernel(AttentionArgs a, int64_t splits, const float* partial) {
   const int64_t i = blockIdx.x;
   const int h = blockIdx.y;
   const int64_t b = blockIdx.z;
   const int d = a.head_dim;
-  const int kh = h / (a.heads / a.kv_heads);
-  const float* qr = a.q + b * a.q_batch + i * a.q_row + static_cast<int64_t>(h) * d;
-  for (int e = threadIdx.x; e < d; e += blockDim.x) q[e] = qr[e];
-  __syncthreads();
-  const int64_t pos = a.query_offset + i;
-  const int64_t end = a.causal ? min(a.kv_len, pos + 1) : a.kv_len;
-  const int64_t begin = a.window > 0 ? max(static_cast<int64_t>(0), pos - a.window + 1) : 0;
-  const float* kb = a.k + b * a.kv_batch + static_cast<int64_t>(kh) * d;
-  const float* vb = a.v + b * a.kv_batch + static_cast<int64_t>(kh) * d;
-  float local_max = -FLT_MAX;
-  for (int64_t j = threadIdx.x; j < a.kv_len; j += blockDim.x) {
-    float s = -FLT_MAX;
-    if (j >= begin && j < end && Allowed(a, b, j)) {
-      const float* kr = kb + j * a.kv_row;
-      float dot = 0.0f;
-      for (int e = 0; e < d; ++e) dot += q[e] * kr[e];
-      s = dot * a.scale;
-      if (a.bias) s += a.bias[(static_cast<int64_t>(h) * a.q_len + i) * a.kv_len + j];
-      if (a.alibi) s += a.alibi[h] * a.key_pos[b * a.key_pos_row + j];
-      local_max = fmaxf(local_max, s);
-    }
-    scores[j] = s;
+  const float* part = partial + ((b * a.q_len + i) * a.heads + h) * splits * (2 + d);
+  float M = -FLT_MAX;
+  for (int64_t s = 0; s < splits; ++s) M = fmaxf(M, part[s * (2 + d)]);
+  float L = 0.0f;
+  for (int64_t s = 0; s < splits; ++s) {
+    const float m = part[s * (2 + d)];
+    if (m != -FLT_MAX) L += part[s * (2 + d) + 1] * expf(m - M);
   }
-  const float mx = BlockMax(local_max, scratch);
   float* out = a.out + ((b * a.q_len + i) * a.heads + h) * static_cast<int64_t>(d);
-  if (mx == -FLT_MAX) {  // no visible key
-    for (int e = threadIdx.x; e < d; e += blockDim.x) {
-      float acc = 0.0f;
-      if (a.empty_uniform) {
-        for (int64_t j = 0; j < a.kv_len; ++j) acc += vb[j * a.kv_row + e];
-        acc /= static_cast<float>(a.kv_len);
-      }
-      out[e] = acc;
-    }
-    return;
-  }
-  float local_sum = 0.0f;
-  for (int64_t j = threadIdx.x; j < a.kv_len; j += blockDim.x) {
-    const float p = scores[j] == -FLT_MAX ? 0.0f : expf(scores[j] - mx);
-    scores[j] = p;
-    local_sum += p;
-  }
-  const float inv = 1.0f / BlockSum(local_sum, scratch);  // its barriers also publish scores[]
+  const int kh = h / (a.heads / a.kv_heads);
+  const float* vb = a.v + b * a.kv_batch + static_cast<int64_t>(kh) * d;
   for (int e = threadIdx.x; e < d; e += blockDim.x) {
-    float acc = 0.0f;
-    for (int64_t j = begin; j < end; ++j) acc += scores[j] * vb[j * a.kv_row + e];
-    out[e] = acc * inv;
+    float v = 0.0f;
+    if (L > 0.0f) {
+      for (int64_t s = 0; s < splits; ++s) {
+        const float m = part[s * (2 + d)];
+        if (m != -FLT_MAX) v += part[s * (2 + d) + 2 + e] * expf(m - M);
+      }
+      v /= L;
+    } else if (a.empty_uniform) {
+      for (int64_t j = 0; j < a.kv_len; ++j) v += vb[j * a.kv_row + e];
+      v /= static_cast<float>(a.kv_len);
+    }
+    out[e] = v;
   }
 }
 
@@ -395,9 +437,15 @@ void F32ToF16(const float* x, int64_t n, uint16_t* y, cudaStream_t s) {
   ToF16Kernel<<<Blocks(n), kThreads, 0, s>>>(x, n, reinterpret_cast<__half*>(y));
 }
 
-int64_t MaxAttentionKeys() { return kMaxSharedBytes / 4 - 1024; }
+int64_t MaxHeadDim() { return 32 * kSplitDimChunks; }
 
-cudaError_t Attention(const AttentionArgs& a, cudaStream_t s) {
+size_t AttentionScratchBytes(const AttentionArgs& a) {
+  if (a.q_len >= kTileQ && a.head_dim <= 32 * kMaxDimChunks) return 0;
+  const int64_t splits = (a.kv_len + kSplitKeys - 1) / kSplitKeys;
+  return sizeof(float) * static_cast<size_t>(a.batch * a.q_len * a.heads * splits * (2 + a.head_dim));
+}
+
+cudaError_t Attention(const AttentionArgs& a, float* scratch, cudaStream_t s) {
   if (a.batch <= 0 || a.q_len <= 0 || a.kv_len <= 0) return cudaSuccess;
   if (a.q_len >= kTileQ && a.head_dim <= 32 * kMaxDimChunks) {
     static bool tiled_raised = false;
@@ -414,16 +462,11 @@ cudaError_t Attention(const AttentionArgs& a, cudaStream_t s) {
     TiledAttentionKernel<<<grid, 32 * kWarps, shared, s>>>(a);
     return cudaGetLastError();
   }
-  const size_t shared = sizeof(float) * static_cast<size_t>(a.kv_len + a.head_dim + 32);
-  static bool raised = false;
-  if (!raised) {
-    cudaError_t e = cudaFuncSetAttribute(AttentionKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         static_cast<int>(kMaxSharedBytes));
-    if (e != cudaSuccess) return e;
-    raised = true;
-  }
-  dim3 grid(static_cast<unsigned>(a.q_len), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
-  AttentionKernel<<<grid, 128, shared, s>>>(a);
+  const int64_t splits = (a.kv_len + kSplitKeys - 1) / kSplitKeys;
+  dim3 grid(static_cast<unsigned>(a.q_len), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch * splits));
+  SplitAttentionKernel<<<grid, 32 * kSplitWarps, 0, s>>>(a, splits, scratch);
+  dim3 combine(static_cast<unsigned>(a.q_len), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+  CombineSplitsKernel<<<combine, 128, 0, s>>>(a, splits, scratch);
   return cudaGetLastError();
 }
 

@@ -59,8 +59,11 @@ struct AttentionArgs {
   // 0 = zeros (a padding query of a KV-cache step, never read).
   int empty_uniform = 1;
 };
-// Largest kv_len the kernel takes (its scores live in shared memory).
-int64_t MaxAttentionKeys();
-cudaError_t Attention(const AttentionArgs& a, cudaStream_t s);
+// Prefill (16+ queries, head_dim <= 128) runs a flash-style tiled kernel; fewer queries (decode)
+// or wider heads run split-K over 256-key chunks, whose partial results need
+// AttentionScratchBytes(a) of device scratch. Heads wider than MaxHeadDim() are not supported.
+int64_t MaxHeadDim();
+size_t AttentionScratchBytes(const AttentionArgs& a);
+cudaError_t Attention(const AttentionArgs& a, float* scratch, cudaStream_t s);
 
 }  // namespace accel::cuda::kernels
