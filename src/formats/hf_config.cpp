@@ -1,5 +1,6 @@
 #include "formats/hf_config.h"
 
+#include "core/json_depth.h"
 #include "core/mapped_file.h"
 
 namespace accel {
@@ -8,7 +9,10 @@ using Json = nlohmann::json;
 
 Result<HfConfig> HfConfig::Load(const std::string& path) {
   auto text = ReadFileToString(path);
-  if (!text.ok()) return NotFound(path + ": missing (every model folder needs a config.json)");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return NotFound(path + ": missing (every model folder needs a config.json)");
+    return text.status();
+  }
   return Parse(*text, path);
 }
 
@@ -16,6 +20,7 @@ Result<HfConfig> HfConfig::Parse(std::string_view text, const std::string& label
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Corrupt(label + ": not valid JSON");
   if (!j.is_object()) return Corrupt(label + ": top level is not a JSON object");
+  if (JsonDeeperThan(j)) return Corrupt(label + ": nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   return FromJson(std::move(j), label);
 }
 
