@@ -45,6 +45,7 @@ Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
   if (!o.base_url.empty()) cfg.base_urls = {o.base_url};
   cfg.keys = api::KeysFromEnv(probe->info().key_env);
   cfg.http.timeout_ms = o.timeout_s * 1000;
+  cfg.request_deadline_s = o.timeout_s;  // --timeout is the whole request, retries included
   cfg.backoff.max_retries = o.retries;
   cfg.concurrency = 2;
   return api::ApiClient::Create(cfg);

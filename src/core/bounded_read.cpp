@@ -27,7 +27,7 @@ Result<int> OpenRegularFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
-    std::string msg = path + ": " + std::strerror(err);
+    std::string msg = path + ": cannot open (" + std::strerror(err) + ")";
     if (err == ENOENT || err == ENOTDIR) return NotFound(msg);
     if (err == EISDIR) return InvalidArgument(path + ": is a directory, expected a file");
     return IoError(msg);

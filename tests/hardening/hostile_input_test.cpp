@@ -23,9 +23,13 @@
 #include "core/redact.h"
 #include "core/thread_pool.h"
 #include "db/sql_connection.h"
+#include "db/table.h"
+#include "preprocess/audio.h"
+#include "preprocess/image.h"
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
 #include "formats/gguf_writer.h"
+#include "formats/safetensors.h"
 #include "text/jinja.h"
 #include "tokenizers/tokenizer.h"
 #include "test_util.h"
@@ -225,6 +229,64 @@ TEST(HostileJinja, NestedLoopsStopAtTheStepBudget) {
   EXPECT_TRUE(ok->Render(ctx).ok());
 }
 
+// ---- Media ----
+
+std::string Le32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
+std::string Le16(uint16_t v) { return std::string{char(v), char(v >> 8)}; }
+
+std::string FloatWav(const std::vector<float>& samples, uint32_t rate) {
+  std::string data(reinterpret_cast<const char*>(samples.data()), samples.size() * 4);
+  std::string fmt = Le16(3) + Le16(1) + Le32(rate) + Le32(rate * 4) + Le16(4) + Le16(32);
+  std::string body = "WAVE" + std::string("fmt ") + Le32(fmt.size()) + fmt + "data" + Le32(data.size()) + data;
+  return "RIFF" + Le32(body.size()) + body;
+}
+
+TEST(HostileMedia, NonFiniteAudioIsRejected) {
+  auto good = preprocess::DecodeAudio(FloatWav({0.f, 0.5f, -0.5f}, 16000), "ok.wav");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    auto a = preprocess::DecodeAudio(FloatWav({0.f, bad, 0.f}, 16000), "bad.wav");
+    ASSERT_FALSE(a.ok());
+    EXPECT_NE(a.status().message().find("NaN or infinite"), std::string::npos) << a.status().message();
+  }
+}
+
+TEST(HostileMedia, ResamplingIsCappedOnItsOutput) {
+  // 32 K samples at 1 Hz would become 512 M samples (2 GB) at 16 kHz.
+  auto r = preprocess::Resample(std::vector<float>(32000, 0.f), 1, 16000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("limit"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(preprocess::Resample(std::vector<float>(4410, 0.f), 44100, 16000).ok());
+}
+
+TEST(HostileMedia, PngChunkLongerThanTheFileIsRejected) {
+  std::string png = "\x89PNG\r\n\x1a\n";
+  std::string ihdr = std::string("IHDR") + std::string{0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0};
+  png += std::string{0, 0, 0, 13} + ihdr + "CRC!";
+  png += std::string{0x7f, char(0xff), char(0xff), char(0xf0)} + "zTXt" + std::string(20, 'a');
+  auto start = std::chrono::steady_clock::now();
+  auto img = preprocess::DecodeImage(png, "evil.png");
+  ASSERT_FALSE(img.ok());
+  EXPECT_NE(img.status().message().find("claims"), std::string::npos) << img.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// ---- CSV ----
+
+TEST(HostileCsv, FormulasAreNeutralised) {
+  db::Table t;
+  t.columns = {"model", "latency"};
+  t.rows = {{std::string("=HYPERLINK(\"http://x\")"), std::string("-1.5")},
+            {std::string("@SUM(A1)"), std::string("+cmd|x")},
+            {std::string("-2+3"), std::string("12")}};
+  const std::string csv = db::FormatTable(t, db::TableFormat::kCsv);
+  EXPECT_NE(csv.find("\"'=HYPERLINK("), std::string::npos) << csv;
+  EXPECT_NE(csv.find("'@SUM(A1)"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("'+cmd|x"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("'-2+3"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",-1.5\n"), std::string::npos) << csv;  // numbers stay numbers
+}
+
 // ---- Threads ----
 
 TEST(HostileCli, NumThreadsEnvironmentIsBounded) {
@@ -329,6 +391,9 @@ TEST(ApiStatsFile, TwentyConcurrentWritersLoseNothing) {
   ASSERT_EQ(snap.size(), 1u);
   EXPECT_EQ(snap.begin()->second.attempts, uint64_t{kProcs});
   EXPECT_EQ(snap.begin()->second.successes, uint64_t{kProcs});
+  // Token usage from responses survives the merge (it was always 0).
+  EXPECT_EQ(snap.begin()->second.prompt_tokens, 3 * kProcs);
+  EXPECT_EQ(snap.begin()->second.completion_tokens, 5 * kProcs);
   fs::remove_all(dir);
 }
 
@@ -345,6 +410,174 @@ TEST(ApiStatsFile, DirectoryOrFifoIsACleanError) {
   r = RunShell("ACCEL_API_STATS=" + fifo + " " + Cli() + " api stats", 20);
   EXPECT_EQ(r.exit_code, 2) << r.out;
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace accel
+
+namespace accel {
+namespace {
+
+std::string SafetensorsBytes(const std::string& header) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  return out + header + std::string(8, '\0');
+}
+
+TEST(HostileSafetensors, BomAndDuplicateNamesAreRejected) {
+  const std::string entry = R"({"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  auto parse = [](const std::string& bytes) {
+    return SafetensorsFile::Parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x.safetensors", nullptr);
+  };
+  ASSERT_TRUE(parse(SafetensorsBytes("{\"a\":" + entry + "}")).ok());
+  auto bom = parse(SafetensorsBytes("\xEF\xBB\xBF{\"a\":" + entry + "}"));
+  ASSERT_FALSE(bom.ok());
+  EXPECT_NE(bom.status().message().find("byte-order mark"), std::string::npos) << bom.status().message();
+  auto dup = parse(SafetensorsBytes("{\"a\":" + entry + ",\"a\":" + entry + "}"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("twice"), std::string::npos) << dup.status().message();
+  // Nested keys (metadata) may repeat names of tensors.
+  EXPECT_TRUE(parse(SafetensorsBytes("{\"__metadata__\":{\"a\":\"x\"},\"a\":" + entry + "}")).ok());
+}
+
+}  // namespace
+}  // namespace accel
+
+#include "formats/hf_config.h"
+
+namespace accel {
+namespace {
+
+TEST(HostileConfig, WrongTypesAndRangesAreErrorsNotDefaults) {
+  for (const auto& [body, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"("hidden_act": 1)", "hidden_act"},
+           {R"("layer_norm_eps": "x")", "layer_norm_eps"},
+           {R"("max_position_embeddings": "64")", "max_position_embeddings"},
+           {R"("rms_norm_eps": -1e-6)", "rms_norm_eps"},
+           {R"("hidden_size": 0)", "hidden_size"},
+           {R"("text_config": {"hidden_size": 1.5})", "hidden_size"},
+           {R"("tie_word_embeddings": "yes")", "tie_word_embeddings"}}) {
+    auto c = HfConfig::Parse("{\"model_type\": \"bert\", " + body + "}", "config.json");
+    ASSERT_FALSE(c.ok()) << body;
+    EXPECT_NE(c.status().message().find("'" + key + "'"), std::string::npos) << c.status().message();
+  }
+  EXPECT_TRUE(HfConfig::Parse(R"({"model_type": "bert", "hidden_act": "gelu", "n_inner": null, "layer_norm_eps": 1e-12})",
+                              "config.json").ok());
+}
+
+}  // namespace
+}  // namespace accel
+
+#include "db/records_json.h"
+
+namespace accel {
+namespace {
+
+TEST(HostileDbImport, ImpossibleValuesAreRefused) {
+  auto doc = [](const std::string& run_extra, const std::string& result_extra) {
+    return R"({"format":")" + std::string(db::kExportFormat) + R"(","version":)" + std::to_string(db::kExportFormatVersion) +
+           R"(,"runs":[{"uuid":"u1","started_at":"2026-01-02T10:00:00Z","machine":"m")" + run_extra +
+           R"(,"results":[{"model":{"name":"x"},"device":{"name":"cpu"},"dtype":"f32","batch_size":1,"status":"ok")" +
+           result_extra + "}]}]}";
+  };
+  auto good = db::ParseExportDocument(doc("", R"(,"latency_p50_ms":1.5)"), "in.json");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  for (const auto& [run_extra, result_extra, what] : std::vector<std::array<std::string, 3>>{
+           {R"(,"started_at":"yesterday")", "", "started_at"},
+           {R"(,"finished_at":"2026-13-45T99:00:00Z")", "", "finished_at"},
+           {"", R"(,"latency_p50_ms":-3)", "latency_p50_ms"},
+           {"", R"(,"throughput":-1e308)", "throughput"},
+           {"", R"(,"scenario":"warp-speed")", "scenario"},
+           {"", R"(,"peak_rss_bytes":-5)", "peak_rss_bytes"}}) {
+    std::string text = doc(run_extra, result_extra);
+    if (run_extra.find("started_at") != std::string::npos) {
+      text.replace(text.find(R"("started_at":"2026-01-02T10:00:00Z",)"), 36, "");
+    }
+    auto r = db::ParseExportDocument(text, "in.json");
+    ASSERT_FALSE(r.ok()) << what << "\n" << text;
+    EXPECT_NE(r.status().message().find(what), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace accel
+
+namespace accel {
+namespace {
+
+TEST(HostileCli, MaxContextZeroIsRefused) {
+  auto r = test::RunCli("generate -m " + test::ModelDir("llama-tiny") + " --prompt-ids 1,2 -n 1 --max-context 0");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("max-context"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace accel
+
+#include <csignal>
+#include <thread>
+
+#include "bench/isolated_runner.h"
+#include "bench/selftest_factory.h"
+
+namespace accel {
+namespace {
+
+// Children of `parent` per /proc (pid 0 when none).
+pid_t ChildOf(pid_t parent) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "stat");
+    std::string stat;
+    std::getline(f, stat);
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent) return std::stoi(name);
+  }
+  return 0;
+}
+
+char StateOf(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return 0;  // gone
+  size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ? 0 : stat[close + 2];
+}
+
+// Killing the bench process (kill -9) takes its forked worker with it.
+TEST(HostileBench, WorkerDiesWithItsParent) {
+  pid_t bench = ::fork();
+  ASSERT_GE(bench, 0);
+  if (bench == 0) {
+    auto factory = bench::MakeSelftestFactory();
+    bench::BenchPoint point{"fault-hang", "cpu", "f32", 1, 8};
+    auto model = factory->DescribeModel(point.model);
+    auto device = factory->DescribeDevice("cpu");
+    bench::IsolationOptions iso;
+    iso.timeout_s = 120;
+    (void)bench::MeasurePointIsolated(*factory, point, *model, *device, bench::MeasureOptions{}, iso);
+    _exit(0);
+  }
+  pid_t worker = 0;
+  for (int i = 0; i < 100 && !worker; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    worker = ChildOf(bench);
+  }
+  ASSERT_NE(worker, 0) << "the bench process forked no worker";
+  ::kill(bench, SIGKILL);
+  ::waitpid(bench, nullptr, 0);
+  char state = 'S';
+  for (int i = 0; i < 100; ++i) {
+    state = StateOf(worker);
+    if (state == 0 || state == 'Z' || state == 'X') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(state == 0 || state == 'Z' || state == 'X') << "worker " << worker << " still running, state " << state;
+  if (state != 0 && state != 'Z' && state != 'X') ::kill(worker, SIGKILL);
 }
 
 }  // namespace
