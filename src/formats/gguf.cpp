@@ -184,6 +184,20 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
     }
     if (!f->tensors_.emplace(name, info).second) return Corrupt(label + ": tensor '" + name + "' appears twice");
   }
+  // Two tensors sharing bytes is a crafted file (safetensors refuses it too): writing one through
+  // a repacked view would change the other.
+  std::vector<std::pair<size_t, const std::string*>> by_offset;
+  for (const auto& [name, info] : f->tensors_)
+    if (info.size > 0) by_offset.emplace_back(info.offset, &name);
+  std::sort(by_offset.begin(), by_offset.end());
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensorInfo& prev = f->tensors_.at(*by_offset[i - 1].second);
+    if (prev.offset + prev.size > by_offset[i].first) {
+      auto shown = [](const std::string& n) { return n.size() > 120 ? n.substr(0, 120) + "..." : n; };
+      return Corrupt(label + ": tensors '" + shown(*by_offset[i - 1].second) + "' and '" + shown(*by_offset[i].second) +
+                     "' overlap in the data section");
+    }
+  }
   f->data_ = data + std::min(data_start, size);
   return f;
 }

@@ -91,9 +91,6 @@ Result<HfConfig> HfConfig::Parse(std::string_view text, const std::string& label
   if (j.is_discarded()) return Corrupt(label + ": not valid JSON");
   if (!j.is_object()) return Corrupt(label + ": top level is not a JSON object");
   if (JsonDeeperThan(j)) return Corrupt(label + ": nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  ACCEL_RETURN_IF_ERROR(CheckSchema(j, label));
-  for (auto it = j.begin(); it != j.end(); ++it)  // text_config, vision_config, encoder, ...
-    if (it->is_object()) ACCEL_RETURN_IF_ERROR(CheckSchema(*it, label + ":" + it.key()));
   return FromJson(std::move(j), label);
 }
 
@@ -102,6 +99,13 @@ HfConfig HfConfig::FromJson(Json j, std::string label) {
   c.json_ = std::move(j);
   c.label_ = std::move(label);
   return c;
+}
+
+Status HfConfig::CheckSchema() const {
+  ACCEL_RETURN_IF_ERROR(accel::CheckSchema(json_, label_));
+  for (auto it = json_.begin(); it != json_.end(); ++it)  // text_config, vision_config, encoder, ...
+    if (it->is_object()) ACCEL_RETURN_IF_ERROR(accel::CheckSchema(*it, label_ + ":" + it.key()));
+  return Status::Ok();
 }
 
 std::string HfConfig::architecture() const {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -458,11 +459,25 @@ TEST(HostileConfig, WrongTypesAndRangesAreErrorsNotDefaults) {
            {R"("text_config": {"hidden_size": 1.5})", "hidden_size"},
            {R"("tie_word_embeddings": "yes")", "tie_word_embeddings"}}) {
     auto c = HfConfig::Parse("{\"model_type\": \"bert\", " + body + "}", "config.json");
-    ASSERT_FALSE(c.ok()) << body;
-    EXPECT_NE(c.status().message().find("'" + key + "'"), std::string::npos) << c.status().message();
+    ASSERT_TRUE(c.ok()) << body;
+    Status st = c->CheckSchema();
+    ASSERT_FALSE(st.ok()) << body;
+    EXPECT_NE(st.message().find("'" + key + "'"), std::string::npos) << st.message();
   }
-  EXPECT_TRUE(HfConfig::Parse(R"({"model_type": "bert", "hidden_act": "gelu", "n_inner": null, "layer_norm_eps": 1e-12})",
-                              "config.json").ok());
+  auto good = HfConfig::Parse(R"({"model_type": "bert", "hidden_act": "gelu", "n_inner": null, "layer_norm_eps": 1e-12})",
+                              "config.json");
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(good->CheckSchema().ok());
+  // Loading a model with such a config fails with exit 2 (it ran with the default before).
+  const std::string dir = MakeTempDir("hostile-config");
+  fs::copy(test::ModelDir("bert-tiny"), dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  auto cfg = nlohmann::json::parse(std::ifstream(dir + "/config.json"));
+  cfg["hidden_act"] = 1;
+  std::ofstream(dir + "/config.json") << cfg.dump();
+  auto r = test::RunCli("verify " + dir);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("hidden_act"), std::string::npos) << r.out;
+  fs::remove_all(dir);
 }
 
 }  // namespace
@@ -578,6 +593,81 @@ TEST(HostileBench, WorkerDiesWithItsParent) {
   }
   EXPECT_TRUE(state == 0 || state == 'Z' || state == 'X') << "worker " << worker << " still running, state " << state;
   if (state != 0 && state != 'Z' && state != 'X') ::kill(worker, SIGKILL);
+}
+
+}  // namespace
+}  // namespace accel
+
+#include "db/bench_store.h"
+#include "db/queries.h"
+#include "report/html_report.h"
+#include "report/report_data.h"
+
+namespace accel {
+namespace {
+
+// A bench run killed with -9 never records its end: query stats and the report say so.
+TEST(HostileBench, InterruptedRunsAreReported) {
+  const std::string dir = MakeTempDir("hostile");
+  auto store = db::BenchStore::Open(dir + "/accel.db");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  db::RunRecord done, killed;
+  done.uuid = "run-done";
+  done.started_at = "2026-01-01T00:00:00Z";
+  done.machine = "m";
+  killed = done;
+  killed.uuid = "run-killed";
+  auto id = (*store)->BeginRun(done);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE((*store)->FinishRun(*id, "2026-01-01T00:01:00Z").ok());
+  ASSERT_TRUE((*store)->BeginRun(killed).ok());  // never finished
+
+  auto stats = db::RunQuery((*store)->connection(), "stats", {});
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  bool found = false;
+  for (const auto& row : stats->rows)
+    if (row[0] == "runs_interrupted") found = (row[1] == std::optional<std::string>("1"));
+  EXPECT_TRUE(found) << db::FormatTable(*stats, db::TableFormat::kCsv);
+
+  auto data = report::LoadReportData((*store)->connection());
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  int interrupted = 0;
+  for (const auto& r : data->runs) interrupted += r.interrupted;
+  EXPECT_EQ(interrupted, 1);
+  EXPECT_NE(report::RenderHtmlReport(*data, "now").find("interrupted"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace accel
+
+namespace accel {
+namespace {
+
+TEST(HostileGguf, OverlappingTensorDataIsRejected) {
+  const std::string dir = MakeTempDir("hostile");
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  Tensor t = RandomTensor({2, 4}, 1);
+  ASSERT_TRUE(w.AddTensor("a.weight", t).ok());
+  ASSERT_TRUE(w.AddTensor("b.weight", t).ok());
+  const std::string path = dir + "/overlap.gguf";
+  ASSERT_TRUE(w.Write(path).ok());
+  ASSERT_TRUE(GgufFile::Open(path).ok());
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // b.weight's info: name, n_dims (u32), 2 dims (u64), type (u32), then its offset (u64): point it at a.weight.
+  size_t at = bytes.find("b.weight");
+  ASSERT_NE(at, std::string::npos);
+  const size_t offset_at = at + 8 + 4 + 16 + 4;
+  std::memset(bytes.data() + offset_at, 0, 8);
+  auto f = GgufFile::Parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "overlap.gguf", nullptr);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("overlap"), std::string::npos) << f.status().message();
+  fs::remove_all(dir);
 }
 
 }  // namespace
