@@ -16,6 +16,9 @@ enum GgufValueType : uint32_t {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr size_t kMaxDims = 4;
+// Metadata arrays become JSON values (tens of bytes each): a budget on their elements keeps a
+// crafted file's metadata from costing ~48x its size. Real vocabularies hold under 1 M entries.
+constexpr uint64_t kMaxMetadataElements = uint64_t{1} << 24;
 
 class Reader {
  public:
@@ -67,6 +70,11 @@ class Reader {
         if (count > remaining()) {
           return Corrupt(label_ + ": metadata '" + key + "' array of " + std::to_string(count) + " elements runs past the end");
         }
+        elements_ += count;
+        if (elements_ > kMaxMetadataElements) {
+          return Corrupt(label_ + ": metadata arrays hold more than " + std::to_string(kMaxMetadataElements) +
+                         " elements (at '" + (key.size() > 120 ? key.substr(0, 120) + "..." : key) + "')");
+        }
         nlohmann::json arr = nlohmann::json::array();
         for (uint64_t i = 0; i < count; ++i) {
           ACCEL_ASSIGN_OR_RETURN(nlohmann::json v, Value(elem, key, depth + 1));
@@ -83,6 +91,7 @@ class Reader {
   const uint8_t* d_;
   size_t n_;
   size_t pos_ = 0;
+  uint64_t elements_ = 0;  // metadata array elements read so far
   const std::string& label_;
 };
 

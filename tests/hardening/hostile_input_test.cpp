@@ -672,3 +672,28 @@ TEST(HostileGguf, OverlappingTensorDataIsRejected) {
 
 }  // namespace
 }  // namespace accel
+
+namespace accel {
+namespace {
+
+std::string Le64(uint64_t v) {
+  std::string s;
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return s;
+}
+
+// A metadata array of 17 M one-byte elements (17 MB) would cost ~48x that as JSON values.
+TEST(HostileGguf, MetadataArraysAreBudgeted) {
+  const uint64_t count = (uint64_t{1} << 24) + 1000;
+  const std::string key = "x.blob";
+  std::string b = "GGUF" + Le32(3) + Le64(0) + Le64(1) + Le64(key.size()) + key + Le32(9) + Le32(0) + Le64(count);
+  b.append(count, '\0');
+  auto start = std::chrono::steady_clock::now();
+  auto f = GgufFile::Parse(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "blob.gguf", nullptr);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("elements"), std::string::npos) << f.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+}  // namespace
+}  // namespace accel
