@@ -1,6 +1,8 @@
 #include "api/client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <sstream>
 
@@ -75,6 +77,9 @@ void ApiClient::RunAttempt(const std::shared_ptr<Call>& call) {
     scheduler_->Resubmit(call, Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(key.wait_s)));
     return;
   }
+  if (!call->deadline && config_.request_deadline_s > 0) {
+    call->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config_.request_deadline_s));
+  }
   const ApiKeySpec& spec = keys_.key(key.index);
   Pick ep = endpoints_.Acquire();
   std::optional<ApiError> error;
@@ -87,8 +92,15 @@ void ApiClient::RunAttempt(const std::shared_ptr<Call>& call) {
   } else {
     endpoint_name = endpoints_.url(ep.index);
     auto request = call->build(Target{endpoint_name, spec.secret});
-    if (!request.ok()) error = request.error();
-    else error = call->perform(request.value(), &usage);
+    if (!request.ok()) {
+      error = request.error();
+    } else {
+      if (call->deadline) {
+        auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*call->deadline - Clock::now()).count();
+        request.value().timeout_ms = static_cast<int>(std::clamp<int64_t>(left_ms, 1, INT32_MAX));
+      }
+      error = call->perform(request.value(), &usage);
+    }
   }
   double latency_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
   if (ep.index >= 0) endpoints_.Release(ep.index, error && CountsAsEndpointFailure(error->cls));
@@ -107,16 +119,21 @@ void ApiClient::RunAttempt(const std::shared_ptr<Call>& call) {
   if (error->cls == ErrorClass::kRateLimited && keys_.size() > 1) floor_s = -1;
   bool retry = IsRetryable(error->cls) && !call->retry_forbidden && call->attempts <= bp.max_retries &&
                floor_s <= bp.max_retry_after_s;
-  if (!retry) {
-    if (call->attempts > 1) error->message += " (after " + std::to_string(call->attempts) + " attempts)";
-    return call->Finish(std::move(error));
-  }
   double delay;
   {
     std::lock_guard<std::mutex> lock(rng_mu_);
     delay = BackoffDelay(bp, call->attempts, floor_s, rng_);
   }
-  scheduler_->Resubmit(call, Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay)));
+  auto next = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
+  if (retry && call->deadline && next >= *call->deadline) {
+    retry = false;
+    error->message += " (request deadline of " + std::to_string(static_cast<int>(config_.request_deadline_s)) + " s reached)";
+  }
+  if (!retry) {
+    if (call->attempts > 1) error->message += " (after " + std::to_string(call->attempts) + " attempts)";
+    return call->Finish(std::move(error));
+  }
+  scheduler_->Resubmit(call, next);
 }
 
 namespace {

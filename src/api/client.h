@@ -42,6 +42,9 @@ struct ClientConfig {
   BreakerPolicy breaker;
   HttpOptions http;
   BatchPolicy batch;
+  // The whole request, every attempt and backoff wait included (0: no limit). Each attempt's
+  // timeout is cut to what is left, and no retry starts after it.
+  double request_deadline_s = 0;
 };
 
 // Keys from the provider's usual environment variable: one key, or several separated by

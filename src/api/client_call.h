@@ -2,6 +2,7 @@
 // One admitted request as the scheduler sees it: how to build an attempt, how to perform it
 // (send + parse, keeping the typed result), and how to finish it exactly once.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@ struct ApiClient::Call : Task, std::enable_shared_from_this<ApiClient::Call> {
   uint64_t id = 0;
   std::string model;
   int attempts = 0;            // attempts made so far
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set at the first attempt
   bool retry_forbidden = false;  // set once a stream has delivered chunks
   std::function<ApiResult<HttpRequest>(const Target&)> build;
   // Sends the request and parses the answer; on success stores the typed result and fills

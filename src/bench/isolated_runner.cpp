@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,7 @@ PointMeasurement MeasurePointIsolated(WorkloadFactory& factory, const BenchPoint
   if (pipe(fds) != 0) return failed(db::kStatusFailed, std::string("pipe: ") + std::strerror(errno), 0, 0);
   std::fflush(nullptr);  // the child must not replay buffered output
   auto start = Clock::now();
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
@@ -78,6 +80,9 @@ PointMeasurement MeasurePointIsolated(WorkloadFactory& factory, const BenchPoint
     return failed(db::kStatusFailed, std::string("fork: ") + std::strerror(errno), 0, 0);
   }
   if (pid == 0) {
+    // The worker dies with the bench process (kill -9 included) instead of running on under init.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(4);  // the parent died before prctl took effect
     close(fds[0]);
     ChildMain(fds[1], factory, point, model, device, options);
   }

@@ -3,6 +3,8 @@
 // separate with commas, for several); addressing is path-style so self-hosted servers work.
 #include "cli/api_s3_cli.h"
 
+#include "core/bounded_read.h"
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -56,10 +58,12 @@ int RunGet(const S3Options& o) {
   return kExitOk;
 }
 
+constexpr size_t kMaxS3PutBytes = 1024 * kMiB;  // held in memory for signing
+
 int RunPut(const S3Options& o) {
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in) return ReportError(InvalidArgument("cannot read " + o.file));
-  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadRegularFile(o.file, kMaxS3PutBytes, "upload");
+  if (!read.ok()) return ReportError(read.status());
+  std::string body = std::move(read.value());
   auto client = MakeS3Client(o);
   if (!client.ok()) return ReportError(client.status());
   auto r = (*client)->PutAuto(o.bucket, o.key, body);

@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "api/client.h"
+#include "api/resilience/stats_file.h"
+#include "core/redact.h"
 #include "cli/api_s3_cli.h"
 #include "cli/command.h"
 
@@ -31,17 +33,8 @@ std::string StatsPath() {
 }
 
 void SaveStats(const api::ApiStats& stats) {
-  api::ApiStats merged;
-  std::string path = StatsPath();
-  std::ifstream in(path);
-  if (in) {
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (!j.is_discarded()) (void)merged.MergeJson(j);  // a corrupt file is replaced
-  }
-  (void)merged.MergeJson(stats.ToJson());
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::ofstream(path) << merged.ToJson().dump();
+  Status st = api::MergeStatsIntoFile(StatsPath(), stats);
+  if (!st.ok()) std::fprintf(stderr, "warning: statistics not saved: %s\n", RedactForDisplay(st.message()).c_str());
 }
 
 Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
@@ -52,6 +45,7 @@ Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
   if (!o.base_url.empty()) cfg.base_urls = {o.base_url};
   cfg.keys = api::KeysFromEnv(probe->info().key_env);
   cfg.http.timeout_ms = o.timeout_s * 1000;
+  cfg.request_deadline_s = o.timeout_s;  // --timeout is the whole request, retries included
   cfg.backoff.max_retries = o.retries;
   cfg.concurrency = 2;
   return api::ApiClient::Create(cfg);
@@ -135,13 +129,8 @@ Action SetupApi(CLI::App& app) {
   stats->callback([action, stats_json_ptr] {
     *action = [stats_json_ptr] {
       api::ApiStats s;
-      std::ifstream in(StatsPath());
-      if (in) {
-        auto j = nlohmann::json::parse(in, nullptr, false);
-        if (j.is_discarded()) return ReportError(Corrupt("stats file " + StatsPath() + " is not JSON"));
-        Status st = s.MergeJson(j);
-        if (!st.ok()) return ReportError(st);
-      }
+      Status loaded = api::LoadStatsFile(StatsPath(), &s);
+      if (!loaded.ok()) return ReportError(loaded);
       if (*stats_json_ptr) std::printf("%s\n", s.ToJson().dump(2).c_str());
       else std::printf("%s", s.ToTable().c_str());
       return kExitOk;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "core/bounded_read.h"
 #include "cli/db_options.h"
 #include "db/records_json.h"
 
@@ -16,11 +17,9 @@ struct DbArgs {
 };
 
 int Import(const DbArgs& a) {
-  std::ifstream in(a.file, std::ios::binary);
-  if (!in) return ReportError(NotFound(a.file + ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto runs = db::ParseExportDocument(ss.str(), a.file);
+  auto text = ReadRegularFile(a.file, kDefaultMaxInputBytes, "import file");
+  if (!text.ok()) return ReportError(text.status());
+  auto runs = db::ParseExportDocument(*text, a.file);
   if (!runs.ok()) return ReportError(runs.status());
   auto store = OpenStore(a.db, /*must_exist=*/false);
   if (!store.ok()) return ReportError(store.status());

@@ -2,9 +2,12 @@
 // in the cmd_*.cpp files that register themselves (see command.h).
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <iostream>
+#include <new>
 
 #include "cli/command.h"
+#include "core/redact.h"
 #include "core/thread_pool.h"
 #include "core/version.h"
 
@@ -16,7 +19,9 @@ std::vector<CommandSpec>& Commands() {
 }
 
 int ReportError(const Status& status) {
-  std::fprintf(stderr, "accel: %s\n", status.message().c_str());
+  // Messages can carry URLs, connection strings and server bodies: secrets are masked, control
+  // bytes escaped and the line capped.
+  std::fprintf(stderr, "accel: %s\n", RedactForDisplay(status.message()).c_str());
   return kExitBadInput;
 }
 
@@ -29,7 +34,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "worker threads (default: ACCEL_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, 1024));
+      ->check(CLI::Range(1, accel::ThreadPool::kMaxThreads));
 
   auto& commands = Commands();
   std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -46,7 +51,20 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitBadInput;
   }
-  if (threads > 0) accel::ThreadPool::SetDefaultThreads(threads);
+  if (threads > 0) {
+    accel::ThreadPool::SetDefaultThreads(threads);
+  } else if (auto env = accel::ThreadPool::ThreadsFromEnvironment(); !env.ok()) {
+    return ReportError(env.status());
+  }
   if (!chosen) return kExitBadInput;
-  return chosen();
+  // No exception ends the process as an abort: it becomes one line and exit 2.
+  try {
+    return chosen();
+  } catch (const std::bad_alloc&) {
+    return ReportError(accel::OutOfMemory("out of memory"));
+  } catch (const std::exception& e) {
+    return ReportError(accel::Internal(std::string("unexpected error: ") + e.what()));
+  } catch (...) {
+    return ReportError(accel::Internal("unexpected error"));
+  }
 }

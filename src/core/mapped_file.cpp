@@ -1,5 +1,7 @@
 #include "core/mapped_file.h"
 
+#include "core/bounded_read.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -7,22 +9,17 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace accel {
 
 Result<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    auto msg = path + ": " + std::strerror(err);
-    return err == ENOENT ? NotFound(msg) : IoError(msg);
-  }
+  // Regular files only: a FIFO or device is refused without blocking.
+  ACCEL_ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
     ::close(fd);
-    return IoError(path + ": not a regular file");
+    return IoError(path + ": " + std::strerror(err));
   }
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = path;
@@ -45,12 +42,7 @@ MappedFile::~MappedFile() {
 }
 
 Result<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError(path + ": read failed");
-  return ss.str();
+  return ReadRegularFile(path, kDefaultMaxInputBytes);
 }
 
 }  // namespace accel

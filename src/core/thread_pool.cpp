@@ -1,5 +1,7 @@
 #include "core/thread_pool.h"
 
+#include <cerrno>
+
 #include <sched.h>
 
 #include <algorithm>
@@ -152,12 +154,28 @@ bool ThreadPool::SetDefaultThreads(int n) {
   return true;
 }
 
+Result<int> ThreadPool::ThreadsFromEnvironment() {
+  const char* env = std::getenv("ACCEL_NUM_THREADS");
+  if (!env || !*env) return 0;
+  errno = 0;
+  char* end = nullptr;
+  long v = std::strtol(env, &end, 10);
+  if (errno != 0 || end == env || *end != '\0' || v < 1 || v > kMaxThreads) {
+    std::string shown(env);
+    if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
+    return InvalidArgument("ACCEL_NUM_THREADS='" + shown + "': must be an integer from 1 to " + std::to_string(kMaxThreads));
+  }
+  return static_cast<int>(v);
+}
+
 ThreadPool& ThreadPool::Global() {
   static ThreadPool* pool = [] {
     int n = g_default_threads;
     if (n <= 0) {
-      if (const char* env = std::getenv("ACCEL_NUM_THREADS")) n = std::atoi(env);
+      auto env = ThreadsFromEnvironment();  // an invalid value falls back to the detected count
+      if (env.ok()) n = *env;
     }
+    n = std::min(n, kMaxThreads);
     if (n <= 0) n = DetectedThreads();
     g_global_created = true;
     return new ThreadPool(n);  // intentionally never destroyed: workers outlive static dtors

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/status.h"
+
 namespace accel {
 
 class ThreadPool {
@@ -38,6 +40,11 @@ class ThreadPool {
   // Must be called before the first Global(); returns false if the pool already exists.
   static bool SetDefaultThreads(int n);
   static int DetectedThreads();
+  // Bounds for the pool size, shared by --threads and ACCEL_NUM_THREADS.
+  static constexpr int kMaxThreads = 1024;
+  // ACCEL_NUM_THREADS parsed strictly: 0 when unset or empty, an error naming the variable when
+  // it is not an integer in [1, kMaxThreads].
+  static Result<int> ThreadsFromEnvironment();
 
  private:
   void WorkerLoop(int index);

@@ -1,5 +1,7 @@
 #include "db/postgres_connection.h"
 
+#include "core/redact.h"
+
 #include <libpq-fe.h>
 
 #include <cstdio>
@@ -18,7 +20,7 @@ std::string Trimmed(const char* msg) {
   // libpq messages may span lines; the CLI prints one line.
   for (char& c : s)
     if (c == '\n') c = ' ';
-  return s;
+  return RedactSecrets(s);  // libpq quotes the offending URI part, secrets included
 }
 
 std::string ParamText(const SqlParam& p) {
@@ -39,13 +41,8 @@ std::string ParamText(const SqlParam& p) {
 }  // namespace
 
 std::string MaskPassword(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  // user:password@ and ?password= / sslpassword= / conninfo password=...
+  return RedactSecrets(url);
 }
 
 Result<std::unique_ptr<SqlConnection>> PostgresConnection::Open(const std::string& url) {

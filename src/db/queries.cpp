@@ -185,6 +185,8 @@ Result<Table> QueryStats(SqlConnection& conn) {
   t.rows.push_back({"backend", conn.dialect() == SqlDialect::kSqlite ? "sqlite" : "postgresql"});
   ACCEL_RETURN_IF_ERROR(scalar("schema_version", "SELECT MAX(version) FROM schema_version"));
   ACCEL_RETURN_IF_ERROR(scalar("runs", "SELECT COUNT(*) FROM runs"));
+  // A run that never recorded its end was killed (kill -9, a crash, power) or is still going.
+  ACCEL_RETURN_IF_ERROR(scalar("runs_interrupted", "SELECT COUNT(*) FROM runs WHERE finished_at IS NULL"));
   ACCEL_RETURN_IF_ERROR(scalar("models", "SELECT COUNT(*) FROM models"));
   ACCEL_RETURN_IF_ERROR(scalar("synthetic_models", "SELECT COUNT(*) FROM models WHERE synthetic <> 0"));
   ACCEL_RETURN_IF_ERROR(scalar("devices", "SELECT COUNT(*) FROM devices"));

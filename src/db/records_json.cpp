@@ -1,5 +1,9 @@
 #include "db/records_json.h"
 
+#include <string_view>
+
+#include <cctype>
+
 #include <cmath>
 
 namespace accel::db {
@@ -161,6 +165,50 @@ json ExportDocument(const std::vector<RunRecord>& runs) {
   return doc;
 }
 
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS" with an optional fraction and zone, fields in range.
+bool IsIsoTimestamp(const std::string& t) {
+  if (t.size() < 19 || t.size() > 40) return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
+    if (t[i] < '0' || t[i] > '9') return false;
+  if (t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':') return false;
+  auto num = [&](size_t at, size_t n) { return std::stoi(t.substr(at, n)); };
+  const int year = num(0, 4), month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2), sec = num(17, 2);
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60) return false;
+  for (size_t i = 19; i < t.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(t[i])) && std::string_view(".:+-Z").find(t[i]) == std::string_view::npos) return false;
+  return true;
+}
+
+Status CheckTimestamp(const std::string& t, const std::string& where, bool required) {
+  if (t.empty() && !required) return Status::Ok();
+  if (!IsIsoTimestamp(t)) return Corrupt(where + ": \"" + (t.size() > 40 ? t.substr(0, 40) + "..." : t) + "\" is not an ISO-8601 time");
+  return Status::Ok();
+}
+
+// Impossible values are refused on import: negative or non-finite times, unknown scenarios.
+Status CheckResultValues(const ResultRecord& r, const std::string& where) {
+  if (r.scenario != "single-stream" && r.scenario != "offline" && r.scenario != "server")
+    return Corrupt(where + ".scenario: unknown scenario \"" + r.scenario.substr(0, 40) + "\" (single-stream, offline or server)");
+  if (r.seq_len < 0) return Corrupt(where + ".seq_len: must not be negative");
+  if (r.iterations < 0) return Corrupt(where + ".iterations: must not be negative");
+  if (r.peak_rss_bytes && *r.peak_rss_bytes < 0) return Corrupt(where + ".peak_rss_bytes: must not be negative");
+  const std::pair<const char*, const std::optional<double>*> values[] = {
+      {"load_ms", &r.load_ms}, {"first_ms", &r.first_ms}, {"latency_mean_ms", &r.latency_mean_ms},
+      {"latency_min_ms", &r.latency_min_ms}, {"latency_p50_ms", &r.latency_p50_ms}, {"latency_p90_ms", &r.latency_p90_ms},
+      {"latency_p99_ms", &r.latency_p99_ms}, {"latency_max_ms", &r.latency_max_ms},
+      {"latency_stddev_ms", &r.latency_stddev_ms}, {"throughput", &r.throughput},
+      {"prefill_tokens_per_s", &r.prefill_tokens_per_s}, {"decode_tokens_per_s", &r.decode_tokens_per_s},
+      {"target_qps", &r.target_qps}, {"wall_s", &r.wall_s}};
+  for (const auto& [name, v] : values) {
+    if (*v && (!std::isfinite(**v) || **v < 0)) return Corrupt(where + "." + name + ": must be a finite non-negative number");
+  }
+  return CheckTimestamp(r.created_at, where + ".created_at", false);
+}
+
+}  // namespace
+
 Result<ResultRecord> ResultFromJson(const json& j, const std::string& where) {
   ResultRecord r;
   FieldReader f(j, where);
@@ -241,6 +289,7 @@ Result<RunRecord> RunFromJson(const json& j, const std::string& where) {
   const json* results = f.Array("results", true);
   if (!f.status().ok()) return f.status();
   if (r.uuid.empty()) return Corrupt(f.Path("uuid") + ": empty");
+
   for (size_t i = 0; i < results->size(); ++i) {
     ACCEL_ASSIGN_OR_RETURN(ResultRecord res,
                            ResultFromJson((*results)[i], f.Path("results[" + std::to_string(i) + "]")));
@@ -268,6 +317,13 @@ Result<std::vector<RunRecord>> ParseExportDocument(const std::string& text, cons
   for (size_t i = 0; i < runs_it->size(); ++i) {
     auto run = RunFromJson((*runs_it)[i], "runs[" + std::to_string(i) + "]");
     if (!run.ok()) return run.status().WithContext(source);
+    // An import holds what anyone could write: impossible values are refused.
+    const std::string where = "runs[" + std::to_string(i) + "]";
+    Status st = CheckTimestamp(run->started_at, where + ".started_at", true);
+    if (st.ok()) st = CheckTimestamp(run->finished_at, where + ".finished_at", false);
+    for (size_t k = 0; st.ok() && k < run->results.size(); ++k)
+      st = CheckResultValues(run->results[k], where + ".results[" + std::to_string(k) + "]");
+    if (!st.ok()) return st.WithContext(source);
     runs.push_back(std::move(run).value());
   }
   return runs;

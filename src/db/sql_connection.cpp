@@ -9,7 +9,16 @@
 namespace accel::db {
 
 bool IsPostgresUrl(const std::string& target) {
-  return target.rfind("postgres://", 0) == 0 || target.rfind("postgresql://", 0) == 0;
+  if (target.rfind("postgres://", 0) == 0 || target.rfind("postgresql://", 0) == 0) return true;
+  // A libpq keyword/value string ("host=db user=u password=p") is PostgreSQL too: taking it as
+  // a SQLite path would create a file named after the password.
+  static constexpr const char* kKeywords[] = {"host",  "hostaddr", "port",    "dbname",          "user",
+                                              "password", "service", "sslmode", "connect_timeout", "passfile"};
+  for (const char* k : kKeywords) {
+    const std::string kw = std::string(k) + "=";
+    if (target.rfind(kw, 0) == 0 || target.find(" " + kw) != std::string::npos) return true;
+  }
+  return false;
 }
 
 Result<std::unique_ptr<SqlConnection>> OpenSqlConnection(const std::string& target) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,18 @@ bool AsNumber(const std::string& s, double& out) {
   return end == s.c_str() + s.size() && std::isfinite(out);
 }
 
-std::string CsvField(const std::string& s) {
+bool IsPlainNumber(const std::string& s) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  (void)std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+std::string CsvField(const std::string& raw) {
+  // A cell starting with = + - @ (or a tab/CR) is a formula to a spreadsheet: neutralised with a
+  // leading apostrophe, numbers such as -1.5 excepted.
+  std::string s = raw;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos && !IsPlainNumber(s)) s = "'" + s;
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {

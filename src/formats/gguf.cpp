@@ -16,6 +16,9 @@ enum GgufValueType : uint32_t {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr size_t kMaxDims = 4;
+// Metadata arrays become JSON values (tens of bytes each): a budget on their elements keeps a
+// crafted file's metadata from costing ~48x its size. Real vocabularies hold under 1 M entries.
+constexpr uint64_t kMaxMetadataElements = uint64_t{1} << 24;
 
 class Reader {
  public:
@@ -67,6 +70,11 @@ class Reader {
         if (count > remaining()) {
           return Corrupt(label_ + ": metadata '" + key + "' array of " + std::to_string(count) + " elements runs past the end");
         }
+        elements_ += count;
+        if (elements_ > kMaxMetadataElements) {
+          return Corrupt(label_ + ": metadata arrays hold more than " + std::to_string(kMaxMetadataElements) +
+                         " elements (at '" + (key.size() > 120 ? key.substr(0, 120) + "..." : key) + "')");
+        }
         nlohmann::json arr = nlohmann::json::array();
         for (uint64_t i = 0; i < count; ++i) {
           ACCEL_ASSIGN_OR_RETURN(nlohmann::json v, Value(elem, key, depth + 1));
@@ -83,6 +91,7 @@ class Reader {
   const uint8_t* d_;
   size_t n_;
   size_t pos_ = 0;
+  uint64_t elements_ = 0;  // metadata array elements read so far
   const std::string& label_;
 };
 
@@ -183,6 +192,20 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
                      ") runs past the end of the file");
     }
     if (!f->tensors_.emplace(name, info).second) return Corrupt(label + ": tensor '" + name + "' appears twice");
+  }
+  // Two tensors sharing bytes is a crafted file (safetensors refuses it too): writing one through
+  // a repacked view would change the other.
+  std::vector<std::pair<size_t, const std::string*>> by_offset;
+  for (const auto& [name, info] : f->tensors_)
+    if (info.size > 0) by_offset.emplace_back(info.offset, &name);
+  std::sort(by_offset.begin(), by_offset.end());
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensorInfo& prev = f->tensors_.at(*by_offset[i - 1].second);
+    if (prev.offset + prev.size > by_offset[i].first) {
+      auto shown = [](const std::string& n) { return n.size() > 120 ? n.substr(0, 120) + "..." : n; };
+      return Corrupt(label + ": tensors '" + shown(*by_offset[i - 1].second) + "' and '" + shown(*by_offset[i].second) +
+                     "' overlap in the data section");
+    }
   }
   f->data_ = data + std::min(data_start, size);
   return f;

@@ -1,7 +1,8 @@
 #include "formats/gguf_model.h"
 
+#include <cmath>
 #include <cstring>
-#include <regex>
+#include <string_view>
 
 #include "core/half.h"
 #include "formats/gguf_writer.h"
@@ -30,6 +31,24 @@ const std::map<std::string, std::string>& LayerNames() {
   return m;
 }
 
+// "blk.<digits>.<rest>" -> index and rest. Plain parsing: tensor names are untrusted and a
+// backtracking regex over a long name overflowed the stack.
+bool SplitLayerName(const std::string& name, std::string* index, std::string* rest) {
+  static constexpr std::string_view kPrefix = "blk.";
+  if (name.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+  size_t i = kPrefix.size(), j = i;
+  while (j < name.size() && j - i < 9 && name[j] >= '0' && name[j] <= '9') ++j;
+  if (j == i || j >= name.size() || name[j] != '.' || j + 1 == name.size()) return false;
+  *index = name.substr(i, j - i);
+  *rest = name.substr(j + 1);
+  return true;
+}
+
+// Tensor names go into messages shortened: a 1 MB name must not make a 1 MB error line.
+std::string ShownName(const std::string& name) {
+  return name.size() <= 120 ? name : name.substr(0, 120) + "...(" + std::to_string(name.size()) + " bytes)";
+}
+
 }  // namespace
 
 Result<GgufModelParts> GgufToHf(const GgufFile& f) {
@@ -55,6 +74,12 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
     auto it = md.find(key);
     return it != md.end() && it->is_number() ? it->get<double>() : fallback;
   };
+  for (const char* k : {"attention.layer_norm_rms_epsilon", "rope.freq_base", "rope.scaling.factor"}) {
+    auto it = md.find(p + k);
+    if (it == md.end() || !it->is_number()) continue;
+    const double v = it->get<double>();
+    if (!std::isfinite(v) || v <= 0) return Corrupt(f.label() + ": " + p + k + " must be a finite positive number");
+  }
   c["rms_norm_eps"] = number(p + "attention.layer_norm_rms_epsilon", 1e-5);
   c["rope_theta"] = number(p + "rope.freq_base", 10000.0);
   if (heads > 0 && md.contains(p + "rope.dimension_count") && md[p + "rope.dimension_count"].is_number_integer()) {
@@ -69,23 +94,22 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
   if (md.contains("tokenizer.ggml.bos_token_id")) c["bos_token_id"] = md["tokenizer.ggml.bos_token_id"];
 
   std::map<std::string, Tensor> tensors;
-  static const std::regex layer(R"(blk\.(\d+)\.(.+))");
   for (const auto& [name, info] : f.tensors()) {
     ACCEL_ASSIGN_OR_RETURN(Tensor t, f.Get(name));
     std::string hf;
-    std::smatch m;
+    std::string layer_index, layer_rest;
     if (name == "token_embd.weight") {
       hf = "model.embed_tokens.weight";
     } else if (name == "output_norm.weight") {
       hf = "model.norm.weight";
     } else if (name == "output.weight") {
       hf = "lm_head.weight";
-    } else if (std::regex_match(name, m, layer) && LayerNames().count(m[2].str())) {
-      hf = "model.layers." + m[1].str() + "." + LayerNames().at(m[2].str());
+    } else if (SplitLayerName(name, &layer_index, &layer_rest) && LayerNames().count(layer_rest)) {
+      hf = "model.layers." + layer_index + "." + LayerNames().at(layer_rest);
     } else if (name.find("rope_freqs") != std::string::npos) {
-      return Unsupported(f.label() + ": tensor '" + name + "' (per-dimension rope frequencies)");
+      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' (per-dimension rope frequencies)");
     } else {
-      return Unsupported(f.label() + ": tensor '" + name + "' has no place in a llama model");
+      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' has no place in a llama model");
     }
     // Embeddings and norms are read as f32 by the model; projections stay in their format.
     const bool linear = hf.find("_proj.weight") != std::string::npos || hf == "lm_head.weight";

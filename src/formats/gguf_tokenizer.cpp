@@ -84,6 +84,8 @@ std::vector<size_t> CodePointStarts(const std::string& s) {
 // every split of a token into two vocabulary pieces is a merge; a token's merges are ordered
 // by the pieces' ids, then all merges by (token score, left length, right length), descending
 // and stable — so among one token's splits the longest left piece ranks first.
+constexpr size_t kMaxMergedPieceBytes = 1024;
+
 std::vector<std::pair<std::string, std::string>> MergesFromScores(const Vocab& v) {
   struct Merge {
     int64_t left, right;
@@ -94,6 +96,9 @@ std::vector<std::pair<std::string, std::string>> MergesFromScores(const Vocab& v
   for (size_t id = 0; id < v.tokens.size(); ++id) {
     const std::string& t = v.tokens[id];
     if (v.ids.at(t) != static_cast<int64_t>(id)) continue;  // a duplicate string
+    // Trying every cut costs O(length^2): SentencePiece pieces are at most 16 code points by
+    // default, so a piece past kMaxMergedPieceBytes is a crafted file's, never a merge result.
+    if (t.size() > kMaxMergedPieceBytes) continue;
     std::vector<Merge> local;
     for (size_t cut : CodePointStarts(t)) {
       if (cut == 0) continue;

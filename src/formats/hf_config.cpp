@@ -1,5 +1,8 @@
 #include "formats/hf_config.h"
 
+#include <cmath>
+
+#include "core/json_depth.h"
 #include "core/mapped_file.h"
 
 namespace accel {
@@ -8,14 +11,86 @@ using Json = nlohmann::json;
 
 Result<HfConfig> HfConfig::Load(const std::string& path) {
   auto text = ReadFileToString(path);
-  if (!text.ok()) return NotFound(path + ": missing (every model folder needs a config.json)");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return NotFound(path + ": missing (every model folder needs a config.json)");
+    return text.status();
+  }
   return Parse(*text, path);
 }
+
+namespace {
+
+// The types of the config.json keys the templates read: a wrong type is an error here, where the
+// typed accessors would otherwise fall back to a default (`hidden_act: 1`, `layer_norm_eps: "x"`,
+// `max_position_embeddings: "64"`). null means "not set" in HF configs and is allowed.
+enum class KeyKind { kPositiveInt, kNonNegativeInt, kPositiveFinite, kFinite, kString, kBool };
+
+struct KeySchema {
+  const char* key;
+  KeyKind kind;
+};
+
+constexpr KeySchema kSchema[] = {
+    {"hidden_size", KeyKind::kPositiveInt}, {"num_attention_heads", KeyKind::kPositiveInt},
+    {"num_hidden_layers", KeyKind::kPositiveInt}, {"intermediate_size", KeyKind::kPositiveInt},
+    {"vocab_size", KeyKind::kPositiveInt}, {"max_position_embeddings", KeyKind::kPositiveInt},
+    {"num_key_value_heads", KeyKind::kPositiveInt}, {"head_dim", KeyKind::kPositiveInt},
+    {"type_vocab_size", KeyKind::kNonNegativeInt}, {"n_positions", KeyKind::kPositiveInt},
+    {"n_embd", KeyKind::kPositiveInt}, {"n_layer", KeyKind::kPositiveInt}, {"n_head", KeyKind::kPositiveInt},
+    {"n_inner", KeyKind::kPositiveInt}, {"d_model", KeyKind::kPositiveInt}, {"d_ff", KeyKind::kPositiveInt},
+    {"d_kv", KeyKind::kPositiveInt}, {"num_layers", KeyKind::kPositiveInt}, {"num_heads", KeyKind::kPositiveInt},
+    {"image_size", KeyKind::kPositiveInt}, {"patch_size", KeyKind::kPositiveInt},
+    {"num_channels", KeyKind::kPositiveInt}, {"num_mel_bins", KeyKind::kPositiveInt},
+    {"layer_norm_eps", KeyKind::kPositiveFinite}, {"layer_norm_epsilon", KeyKind::kPositiveFinite},
+    {"rms_norm_eps", KeyKind::kPositiveFinite}, {"norm_eps", KeyKind::kPositiveFinite},
+    {"rope_theta", KeyKind::kPositiveFinite}, {"partial_rotary_factor", KeyKind::kPositiveFinite},
+    {"initializer_range", KeyKind::kFinite}, {"hidden_act", KeyKind::kString},
+    {"hidden_activation", KeyKind::kString}, {"activation_function", KeyKind::kString},
+    {"model_type", KeyKind::kString}, {"position_embedding_type", KeyKind::kString},
+    {"tie_word_embeddings", KeyKind::kBool}, {"use_cache", KeyKind::kBool},
+};
+
+Status CheckSchema(const Json& j, const std::string& label) {
+  for (const KeySchema& k : kSchema) {
+    auto it = j.find(k.key);
+    if (it == j.end() || it->is_null()) continue;
+    const Json& v = *it;
+    auto bad = [&](const char* want) {
+      std::string got = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (got.size() > 40) got = got.substr(0, 40) + "...";
+      return Corrupt(label + ": '" + k.key + "' must be " + want + " (got " + got + ")");
+    };
+    switch (k.kind) {
+      case KeyKind::kPositiveInt:
+        if (!v.is_number_integer() || v.get<int64_t>() <= 0) return bad("a positive integer");
+        break;
+      case KeyKind::kNonNegativeInt:
+        if (!v.is_number_integer() || v.get<int64_t>() < 0) return bad("a non-negative integer");
+        break;
+      case KeyKind::kPositiveFinite:
+        if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() <= 0) return bad("a finite positive number");
+        break;
+      case KeyKind::kFinite:
+        if (!v.is_number() || !std::isfinite(v.get<double>())) return bad("a finite number");
+        break;
+      case KeyKind::kString:
+        if (!v.is_string()) return bad("a string");
+        break;
+      case KeyKind::kBool:
+        if (!v.is_boolean()) return bad("true or false");
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<HfConfig> HfConfig::Parse(std::string_view text, const std::string& label) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Corrupt(label + ": not valid JSON");
   if (!j.is_object()) return Corrupt(label + ": top level is not a JSON object");
+  if (JsonDeeperThan(j)) return Corrupt(label + ": nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   return FromJson(std::move(j), label);
 }
 
@@ -24,6 +99,13 @@ HfConfig HfConfig::FromJson(Json j, std::string label) {
   c.json_ = std::move(j);
   c.label_ = std::move(label);
   return c;
+}
+
+Status HfConfig::CheckSchema() const {
+  ACCEL_RETURN_IF_ERROR(accel::CheckSchema(json_, label_));
+  for (auto it = json_.begin(); it != json_.end(); ++it)  // text_config, vision_config, encoder, ...
+    if (it->is_object()) ACCEL_RETURN_IF_ERROR(accel::CheckSchema(*it, label_ + ":" + it.key()));
+  return Status::Ok();
 }
 
 std::string HfConfig::architecture() const {

@@ -18,6 +18,11 @@ class HfConfig {
   static HfConfig FromJson(nlohmann::json j, std::string label);
 
   const nlohmann::json& doc() const { return json_; }
+  // The types and ranges of the keys model templates read (hidden_act a string, layer_norm_eps
+  // finite and positive, max_position_embeddings a positive integer, ...), here and in nested
+  // configs: a wrong type is an error, never a silent default. Loading a model checks it;
+  // classification tolerates odd configs.
+  Status CheckSchema() const;
   const std::string& label() const { return label_; }
   std::string model_type() const { return StringOr("model_type", ""); }
   std::string architecture() const;  // first of "architectures", or ""

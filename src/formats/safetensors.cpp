@@ -1,5 +1,7 @@
 #include "formats/safetensors.h"
 
+#include <set>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -51,8 +53,21 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::Parse(const uint8_t* d
                 std::to_string(size) + " bytes)");
   }
   const char* hbegin = reinterpret_cast<const char*>(data + 8);
-  json header = json::parse(hbegin, hbegin + header_len, nullptr, /*allow_exceptions=*/false);
+  // The reference implementation (serde_json) refuses a byte-order mark and duplicate names; a
+  // lenient parser would let the last of two entries for one tensor silently win.
+  if (header_len >= 3 && std::memcmp(hbegin, "\xEF\xBB\xBF", 3) == 0) return fail("header starts with a byte-order mark");
+  std::set<std::string> seen;
+  std::string duplicate;
+  json::parser_callback_t check_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 && parsed.is_string() && duplicate.empty() &&
+        !seen.insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  json header = json::parse(hbegin, hbegin + header_len, check_keys, /*allow_exceptions=*/false);
   if (header.is_discarded()) return fail("header is not valid JSON");
+  if (!duplicate.empty())
+    return fail("header names '" + (duplicate.size() > 120 ? duplicate.substr(0, 120) + "..." : duplicate) + "' twice");
   if (!header.is_object()) return fail("header is not a JSON object");
 
   auto st = std::shared_ptr<SafetensorsFile>(new SafetensorsFile());

@@ -26,6 +26,8 @@ Result<Audio> DecodeAudio(std::string_view bytes, const std::string& label, cons
 Result<Audio> LoadAudio(const std::string& path, const AudioDecodeOptions& options = {});
 
 // Sample-rate conversion (identity when rates agree).
+// Refuses outputs over kMaxResampledSamples (an hour at 16 kHz, like AudioDecodeOptions).
+inline constexpr int64_t kMaxResampledSamples = 16000LL * 60 * 60;
 Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate);
 
 struct AudioFeatureConfig {

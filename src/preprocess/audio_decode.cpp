@@ -1,5 +1,6 @@
 // libsndfile over an in-memory buffer (virtual I/O), so files and fuzzers share one path.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <sndfile.h>
@@ -75,6 +76,8 @@ Result<Audio> DecodeAudio(std::string_view bytes, const std::string& label, cons
     float s = 0;
     for (int c = 0; c < info.channels; ++c) s += interleaved[static_cast<size_t>(i) * info.channels + c];
     a.samples[static_cast<size_t>(i)] = info.channels == 1 ? s : s / static_cast<float>(info.channels);
+    if (!std::isfinite(a.samples[static_cast<size_t>(i)]))
+      return Corrupt(label + ": sample " + std::to_string(i) + " is NaN or infinite");
   }
   return a;
 }
@@ -87,7 +90,13 @@ Result<Audio> LoadAudio(const std::string& path, const AudioDecodeOptions& optio
 Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate) {
   if (from_rate <= 0 || to_rate <= 0) return InvalidArgument("resample: rates must be positive");
   if (from_rate == to_rate) return samples;
-  const size_t out_len = static_cast<size_t>(std::ceil(static_cast<double>(samples.size()) * to_rate / from_rate));
+  // The length cap applies to what resampling makes: 32 KB at 1 Hz would become 2 GB at 16 kHz.
+  const double out_len_d = std::ceil(static_cast<double>(samples.size()) * to_rate / from_rate);
+  if (out_len_d > static_cast<double>(kMaxResampledSamples))
+    return InvalidArgument("resample: " + std::to_string(samples.size()) + " samples at " + std::to_string(from_rate) +
+                           " Hz would become " + std::to_string(static_cast<int64_t>(out_len_d)) + " at " +
+                           std::to_string(to_rate) + " Hz, over the limit of " + std::to_string(kMaxResampledSamples));
+  const size_t out_len = static_cast<size_t>(out_len_d);
   std::vector<float> out(out_len);
   size_t done = 0;
   soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);

@@ -7,6 +7,8 @@
 #include <jpeglib.h>
 #include <png.h>
 
+#include "core/redact.h"
+
 #include "core/mapped_file.h"
 #include "preprocess/image.h"
 
@@ -23,7 +25,26 @@ Status CheckSize(int64_t w, int64_t h, const std::string& label, const DecodeOpt
   return Status::Ok();
 }
 
+// Walks the chunk list before libpng sees it: a chunk claiming more bytes than the file holds
+// (a 60-byte file saying 0x7ffffff0) made libpng allocate that much.
+Status CheckPngChunks(std::string_view bytes, const std::string& label) {
+  size_t pos = 8;  // signature
+  while (pos + 12 <= bytes.size()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + pos);
+    const uint64_t len = (uint64_t{p[0]} << 24) | (uint64_t{p[1]} << 16) | (uint64_t{p[2]} << 8) | p[3];
+    const std::string type(bytes.substr(pos + 4, 4));
+    if (len > bytes.size() - pos - 12) {
+      return Corrupt(label + ": PNG chunk '" + EscapeControlBytes(type) + "' claims " + std::to_string(len) + " bytes but only " +
+                     std::to_string(bytes.size() - pos - 12) + " remain");
+    }
+    if (type == "IEND") return Status::Ok();
+    pos += 12 + static_cast<size_t>(len);
+  }
+  return Status::Ok();  // truncated files are libpng's to report
+}
+
 Result<Image> DecodePng(std::string_view bytes, const std::string& label, const DecodeOptions& o) {
+  ACCEL_RETURN_IF_ERROR(CheckPngChunks(bytes, label));
   png_image png;
   std::memset(&png, 0, sizeof(png));
   png.version = PNG_IMAGE_VERSION;

@@ -212,7 +212,8 @@ std::string RunsTable(const ReportData& d) {
   size_t n = 0;
   for (const auto& r : d.runs) {
     if (++n > 20) break;
-    h += "<tr><td>" + HtmlEscape(r.started_at) + "</td><td>" + HtmlEscape(r.machine) + "</td><td>" +
+    h += "<tr><td>" + HtmlEscape(r.started_at) + (r.interrupted ? " <span class=\"badge\">interrupted</span>" : "") +
+         "</td><td>" + HtmlEscape(r.machine) + "</td><td>" +
          HtmlEscape(r.suite) + "</td><td>" + HtmlEscape(r.software_version) + "</td><td>" +
          HtmlEscape(r.git_commit) + "</td><td>" + HtmlEscape(r.uuid) + "</td></tr>";
   }

@@ -23,10 +23,12 @@ Result<ReportData> LoadReportData(db::SqlConnection& conn) {
   data.database = conn.description();
   ACCEL_ASSIGN_OR_RETURN(db::SqlRows runs,
                          conn.Query("SELECT uuid, started_at, machine, software_version, git_commit, suite, "
-                                    "hardware_json FROM runs ORDER BY id DESC",
+                                    "hardware_json, finished_at FROM runs ORDER BY id DESC",
                                     {}));
-  for (const auto& r : runs.rows)
+  for (const auto& r : runs.rows) {
     data.runs.push_back({Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]), Text(r[5]), Text(r[6])});
+    data.runs.back().interrupted = Text(r[7]).empty();
+  }
 
   ACCEL_ASSIGN_OR_RETURN(
       db::SqlRows rows,

@@ -20,6 +20,7 @@ struct PointRow {
 
 struct RunRow {
   std::string uuid, started_at, machine, software_version, git_commit, suite, hardware_json;
+  bool interrupted = false;  // never finished: killed, crashed, or still running
 };
 
 struct ReportData {

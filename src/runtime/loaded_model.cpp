@@ -28,6 +28,7 @@ std::string JoinSome(const std::vector<std::string>& names) {
 Result<std::unique_ptr<LoadedModel>> LoadedModel::Load(const std::string& spec, const LoadOptions& options) {
   ACCEL_ASSIGN_OR_RETURN(std::string dir, ResolveModelDir(spec));
   ACCEL_ASSIGN_OR_RETURN(HfConfig config, HfConfig::Load((std::filesystem::path(dir) / "config.json").string()));
+  ACCEL_RETURN_IF_ERROR(config.CheckSchema());
   if (!models::FindTemplate(config.model_type())) {
     return Unsupported(config.label() + ": unsupported model_type '" + config.model_type() + "'");
   }

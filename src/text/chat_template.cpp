@@ -1,5 +1,7 @@
 #include "text/chat_template.h"
 
+#include "core/bounded_read.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -46,11 +48,12 @@ Result<ChatTemplate> ChatTemplateFromTokenizerConfig(const std::string& json_tex
 
 Result<ChatTemplate> LoadChatTemplate(const std::string& model_dir) {
   const std::string path = (std::filesystem::path(model_dir) / "tokenizer_config.json").string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": missing (the chat template lives there)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ChatTemplateFromTokenizerConfig(ss.str(), path);
+  auto text = ReadRegularFile(path, 64 * kMiB, "tokenizer_config.json");
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return NotFound(path + ": missing (the chat template lives there)");
+    return text.status();
+  }
+  return ChatTemplateFromTokenizerConfig(*text, path);
 }
 
 Result<std::string> RenderChat(const ChatTemplate& t, const std::vector<ChatMessage>& messages, bool add_generation_prompt) {

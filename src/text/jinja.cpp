@@ -563,9 +563,12 @@ class TemplateParser {
 // ---------------------------------------------------------------- evaluation
 class Renderer {
  public:
-  Renderer(const Json& context, size_t max_output) : max_output_(max_output) { scopes_.push_back(context); }
+  Renderer(const Json& context, size_t max_output, size_t max_steps) : max_output_(max_output), max_steps_(max_steps) {
+    scopes_.push_back(context);
+  }
 
   void Run(const Node& n, std::string& out) {
+    Step();
     switch (n.kind) {
       case Node::kBody:
         for (const auto& c : n.children) Run(*c, out);
@@ -576,9 +579,13 @@ class Renderer {
       case Node::kOutput:
         Emit(out, ToStr(Eval(*n.expr)));
         break;
-      case Node::kSet:
-        scopes_.back()[n.targets[0]] = Eval(*n.expr);
+      case Node::kSet: {
+        Json v = Eval(*n.expr);
+        if (v.is_string() && v.get_ref<const std::string&>().size() > max_output_)
+          Fail("value of '" + n.targets[0] + "' exceeds " + std::to_string(max_output_) + " bytes");
+        scopes_.back()[n.targets[0]] = std::move(v);
         break;
+      }
       case Node::kIf:
         for (const auto& [cond, body] : n.branches) {
           if (!cond || Truthy(Eval(*cond))) {
@@ -626,6 +633,11 @@ class Renderer {
   }
 
  private:
+  // Every node run and expression evaluated is a step: a template cannot loop for ever.
+  void Step() {
+    if (++steps_ > max_steps_) Fail("template exceeds its budget of " + std::to_string(max_steps_) + " steps");
+  }
+
   void Emit(std::string& out, const std::string& s) {
     if (out.size() + s.size() > max_output_) Fail("output exceeds " + std::to_string(max_output_) + " bytes");
     out += s;
@@ -744,6 +756,7 @@ class Renderer {
   }
 
   Json Eval(const Expr& e) {
+    Step();
     switch (e.kind) {
       case Expr::kLiteral: return e.literal;
       case Expr::kVar: return Lookup(e.name);
@@ -886,6 +899,8 @@ class Renderer {
   }
 
   size_t max_output_;
+  size_t max_steps_;
+  size_t steps_ = 0;
   std::vector<Json> scopes_;
 };
 
@@ -906,11 +921,11 @@ Result<JinjaTemplate> JinjaTemplate::Parse(std::string_view source) {
   }
 }
 
-Result<std::string> JinjaTemplate::Render(const Json& context, size_t max_output) const {
+Result<std::string> JinjaTemplate::Render(const Json& context, size_t max_output, size_t max_steps) const {
   if (!context.is_object()) return InvalidArgument("template context must be an object");
   try {
     std::string out;
-    Renderer(context, max_output).Run(*root_, out);
+    Renderer(context, max_output, max_steps).Run(*root_, out);
     return out;
   } catch (const JinjaError& e) {
     return InvalidArgument("chat template failed: " + e.message);

@@ -29,8 +29,10 @@ class JinjaTemplate {
   // Errors name the line of the template that does not parse.
   static Result<JinjaTemplate> Parse(std::string_view source);
   // Renders with `context`'s keys as variables; errors (unknown filter, raise_exception, output
-  // over `max_output` bytes) are values, never exceptions.
-  Result<std::string> Render(const nlohmann::json& context, size_t max_output = 1 << 24) const;
+  // over `max_output` bytes, more than `max_steps` nodes run and expressions evaluated) are
+  // values, never exceptions.
+  Result<std::string> Render(const nlohmann::json& context, size_t max_output = 1 << 24,
+                             size_t max_steps = 2'000'000) const;
 
  private:
   JinjaTemplate();

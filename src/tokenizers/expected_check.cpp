@@ -1,5 +1,9 @@
 #include "tokenizers/expected_check.h"
 
+#include <sstream>
+
+#include "core/bounded_read.h"
+
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -25,8 +29,8 @@ std::string Dump(const T& v) {
 }  // namespace
 
 Result<CheckReport> CheckExpectedFile(const Tokenizer& tok, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return IoError("cannot open " + path);
+  ACCEL_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path, kDefaultMaxInputBytes, "expected file"));
+  std::istringstream in(text);
   CheckReport rep;
   std::string line;
   size_t lineno = 0;

@@ -1,5 +1,6 @@
 // The tokenizer.json pipeline: added tokens -> normalizer -> pre-tokenizer -> model ->
 // post-processor, and decoding through the decoder.
+#include "core/json_depth.h"
 #include "tokenizers/added_vocabulary.h"
 #include "tokenizers/backend.h"
 #include "tokenizers/byte_level_words.h"
@@ -128,6 +129,7 @@ Result<std::unique_ptr<Backend>> ParseHfTokenizer(std::string_view json_text, st
   json j = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Corrupt("tokenizer.json is not valid JSON");
   if (!j.is_object()) return Corrupt("tokenizer.json must hold a JSON object");
+  if (JsonDeeperThan(j)) return Corrupt("tokenizer.json nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   auto b = std::make_unique<HfBackend>();
   try {
     b->model = ParseModel(Field(j, "model"));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/thread_pool.h"
+#include "core/bounded_read.h"
 #include "tokenizers/backend.h"
 #include "tokenizers/unicode.h"
 
@@ -20,13 +21,11 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 namespace {
 
+constexpr size_t kMaxTokenizerBytes = 512 * kMiB;
+constexpr size_t kMaxPaddedLength = size_t{1} << 20;  // tokens
+
 Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("cannot read " + path);
-  return ss.str();
+  return ReadRegularFile(path, kMaxTokenizerBytes, "tokenizer file");
 }
 
 Result<TruncationParams> ParseTruncation(const std::string& text) {
@@ -60,6 +59,11 @@ Result<PaddingParams> ParsePadding(const std::string& text) {
   }
   p.direction = j.value("direction", "Right") == "Left" ? PaddingParams::Direction::kLeft : PaddingParams::Direction::kRight;
   if (auto it = j.find("pad_to_multiple_of"); it != j.end() && it->is_number_unsigned()) p.pad_to_multiple_of = it->get<size_t>();
+  // Padding allocates per token: lengths beyond any model's context are a hostile file.
+  if (p.fixed_length && *p.fixed_length > kMaxPaddedLength)
+    return Corrupt("tokenizer.json: padding.strategy.Fixed " + std::to_string(*p.fixed_length) + " exceeds " + std::to_string(kMaxPaddedLength));
+  if (p.pad_to_multiple_of > kMaxPaddedLength)
+    return Corrupt("tokenizer.json: padding.pad_to_multiple_of " + std::to_string(p.pad_to_multiple_of) + " exceeds " + std::to_string(kMaxPaddedLength));
   if (auto it = j.find("pad_id"); it != j.end() && it->is_number_integer()) p.pad_id = it->get<int64_t>();
   if (auto it = j.find("pad_type_id"); it != j.end() && it->is_number_integer()) p.pad_type_id = it->get<int64_t>();
   if (auto it = j.find("pad_token"); it != j.end() && it->is_string()) p.pad_token = it->get<std::string>();

@@ -9,6 +9,7 @@
 
 #include "api/client.h"
 #include "api/mock_server.h"
+#include "api/transport/http_client.h"
 
 namespace accel::api {
 namespace {
@@ -460,6 +461,89 @@ TEST(ApiResilience, ConnectionRefusedIsNetworkError) {
   auto r = client->Chat(Hello());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().cls, ErrorClass::kNetwork);
+}
+
+}  // namespace
+}  // namespace accel::api
+
+namespace accel::api {
+namespace {
+
+// Issue 22: requests that can never succeed (malformed JSON, a body over the cap) are not
+// retried, and the request deadline covers every attempt and backoff wait.
+TEST(ApiHardening, ParseAndSizeErrorsAreNotRetried) {
+  for (bool huge : {false, true}) {
+    MockServer s;
+    s.Handle("/v1/chat/completions", [&](const test::MockRequest&) {
+      return huge ? JsonReply(200, std::string(2 << 20, 'x')) : JsonReply(200, R"({"choices":[{"message":)");
+    });
+    auto cfg = FastConfig(s);
+    cfg.backoff.max_retries = 4;
+    cfg.http.max_response_bytes = 1 << 20;
+    auto r = Make(cfg)->Chat(Hello());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().cls, ErrorClass::kProtocol);
+    EXPECT_EQ(s.RequestCount(), 1u) << (huge ? "huge body" : "malformed JSON");
+  }
+}
+
+TEST(ApiHardening, DeadlineCoversAllAttempts) {
+  MockServer s;
+  s.Handle("/v1/chat/completions", [](const test::MockRequest&) {
+    MockReply slow = JsonReply(200, kChatOk);
+    slow.delay_ms = 3000;
+    return slow;
+  });
+  auto cfg = FastConfig(s);
+  cfg.backoff.max_retries = 5;
+  cfg.http.timeout_ms = 1000;   // per attempt
+  cfg.request_deadline_s = 1.5;  // the whole request
+  auto t0 = Clock::now();
+  auto r = Make(cfg)->Chat(Hello());
+  const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().cls, ErrorClass::kTimeout);
+  EXPECT_LT(took, 2.5);  // 6 attempts x 1 s without the deadline
+  EXPECT_LE(s.RequestCount(), 2u);
+}
+
+}  // namespace
+}  // namespace accel::api
+
+namespace accel::api {
+namespace {
+
+// Issue 22: the path goes out as given (no dot-segment squashing after signing).
+TEST(ApiHardening, DotSegmentsAreSentAsGiven) {
+  MockServer s;
+  s.HandleAny([](const test::MockRequest&) { return JsonReply(200, "{}"); });
+  HttpRequest req;
+  req.method = "GET";
+  req.url = s.url("/b/../etc/passwd/./x");
+  HttpOptions opt;
+  auto r = HttpSend(req, opt);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(s.Requests().size(), 1u);
+  EXPECT_EQ(s.Requests()[0].target, "/b/../etc/passwd/./x");
+}
+
+// Issue 22: SSL_CERT_FILE names the CA bundle (a private CA); a bad one is a clean TLS error.
+TEST(ApiHardening, SslCertFileIsHonoured) {
+  MockServer s;
+  s.HandleAny([](const test::MockRequest&) { return JsonReply(200, "{}"); });
+  ::setenv("SSL_CERT_FILE", "/nonexistent/ca.pem", 1);
+  HttpRequest req;
+  req.method = "GET";
+  req.url = "https://127.0.0.1:" + std::to_string(s.port()) + "/x";
+  HttpOptions opt;
+  opt.timeout_ms = 5000;
+  std::thread t([&] {  // a fresh thread: a fresh curl handle
+    auto r = HttpSend(req, opt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().cls, ErrorClass::kProtocol) << r.error().ToString();
+  });
+  t.join();
+  ::unsetenv("SSL_CERT_FILE");
 }
 
 }  // namespace

@@ -253,3 +253,27 @@ TEST(S3Client, RejectsBadConfiguration) {
 
 }  // namespace
 }  // namespace accel::api::s3
+
+namespace accel::api::s3 {
+namespace {
+
+// Issue 22: a server handing out a fresh continuation token for ever does not keep `ls` going.
+TEST(S3Client, EndlessListingIsBounded) {
+  S3Mock s3(kKeyId, kSecret);
+  s3.AddBucket("b");
+  std::atomic<int> pages{0};
+  s3.SetFault([&](const test::MockRequest&) -> std::optional<MockReply> {
+    MockReply m;
+    m.content_type = "application/xml";
+    m.body = "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t" + std::to_string(pages++) +
+             "</NextContinuationToken></ListBucketResult>";
+    return m;
+  });
+  auto r = MakeClient(ConfigFor({s3.url()}))->List("b", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().cls, ErrorClass::kProtocol);
+  EXPECT_LE(pages.load(), 20);
+}
+
+}  // namespace
+}  // namespace accel::api::s3

@@ -111,7 +111,14 @@ Status ApiStats::MergeJson(const nlohmann::json& j) {
   for (const auto& e : j["cells"]) {
     if (!e.is_object()) return Corrupt("stats file: a cell is not an object");
     auto str = [&](const char* k) { return e.contains(k) && e[k].is_string() ? e[k].get<std::string>() : std::string(); };
-    auto num = [&](const char* k) -> uint64_t { return e.contains(k) && e[k].is_number_unsigned() ? e[k].get<uint64_t>() : 0; };
+    // ToJson() holds the token counts as signed integers (a parsed file holds them unsigned).
+    auto num = [&](const char* k) -> uint64_t {
+      if (!e.contains(k)) return 0;
+      const auto& v = e[k];
+      if (v.is_number_unsigned()) return v.get<uint64_t>();
+      if (v.is_number_integer() && v.get<int64_t>() > 0) return static_cast<uint64_t>(v.get<int64_t>());
+      return 0;
+    };
     StatsCell c;
     c.attempts = num("attempts");
     c.successes = num("successes");

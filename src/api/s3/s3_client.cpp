@@ -136,8 +136,11 @@ ApiResult<bool> S3Client::Delete(const std::string& bucket, const std::string& k
 }
 
 ApiResult<std::vector<ObjectInfo>> S3Client::List(const std::string& bucket, const std::string& prefix, int page_size) {
+  constexpr int kMaxListPages = 100000;     // 100 million keys at the default page size
+  constexpr int kMaxEmptyListPages = 16;    // truncated pages without a single key
   std::vector<ObjectInfo> all;
   std::string token;
+  int empty_pages = 0;
   for (int page = 0;; ++page) {
     Query q = {{"list-type", "2"}, {"max-keys", std::to_string(page_size)}};
     if (!prefix.empty()) q.emplace_back("prefix", prefix);
@@ -150,6 +153,11 @@ ApiResult<std::vector<ObjectInfo>> S3Client::List(const std::string& bucket, con
     if (!parsed->truncated) return all;
     if (parsed->next_token == token)  // a server repeating its token would loop forever
       return MakeError(ErrorClass::kProtocol, "S3 list repeated continuation token");
+    // Nor may a server handing out fresh tokens for ever (or empty pages) keep us listing.
+    empty_pages = parsed->objects.empty() ? empty_pages + 1 : 0;
+    if (page + 1 >= kMaxListPages || empty_pages >= kMaxEmptyListPages)
+      return MakeError(ErrorClass::kProtocol, "S3 list did not end after " + std::to_string(page + 1) + " pages (" +
+                                                  std::to_string(empty_pages) + " empty in a row)");
     token = parsed->next_token;
   }
 }

@@ -1,5 +1,7 @@
 #include "api/transport/http_client.h"
 
+#include <cstdlib>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -87,6 +89,13 @@ ErrorClass ClassOfCurlError(CURLcode code) {
     case CURLE_OPERATION_TIMEDOUT: return ErrorClass::kTimeout;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL: return ErrorClass::kBadRequest;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+      return ErrorClass::kProtocol;  // a certificate problem does not go away on retry
     default: return ErrorClass::kNetwork;
   }
 }
@@ -107,11 +116,20 @@ ApiResult<HttpResponse> HttpSend(const HttpRequest& request, const HttpOptions& 
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  // The path goes out exactly as built (and signed): no "/../" or "/./" squashing, so an S3 key
+  // "../x" names that object instead of another path on the server.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ms));
+  int timeout_ms = options.timeout_ms;
+  if (request.timeout_ms > 0 && (timeout_ms <= 0 || request.timeout_ms < timeout_ms)) timeout_ms = request.timeout_ms;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+  // A private CA: SSL_CERT_FILE (OpenSSL's variable) or CURL_CA_BUNDLE (curl's) names the bundle.
+  const char* ca = std::getenv("SSL_CERT_FILE");
+  if (!ca || !*ca) ca = std::getenv("CURL_CA_BUNDLE");
+  if (ca && *ca) curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate/br as built
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);

@@ -37,7 +37,8 @@ bool IsRetryable(ErrorClass c) {
     case ErrorClass::kServer:
     case ErrorClass::kTimeout:
     case ErrorClass::kNetwork:
-    case ErrorClass::kProtocol:  // a cut stream or garbled body is usually transient
+    // kProtocol (malformed JSON, a body over the cap, a TLS peer that fails verification) is not
+    // retried: the same request to the same peer fails the same way.
     case ErrorClass::kCircuitOpen:
       return true;
     default:

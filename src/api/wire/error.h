@@ -17,8 +17,9 @@ enum class ErrorClass {
   kNotFound,     // 404: model or route unknown
   kServer,       // 5xx
   kTimeout,      // 408, or the configured deadline passed
-  kNetwork,      // connect refused, reset, truncated transfer, TLS failure
-  kProtocol,     // the peer answered something we cannot parse (malformed JSON, cut stream)
+  kNetwork,      // connect refused, reset, truncated transfer
+  kProtocol,     // the peer answered something we cannot parse or trust (malformed JSON, cut
+                 // stream, body over the cap, TLS verification failure): not retried
   kCircuitOpen,  // no endpoint accepts traffic right now
   kOverloaded,   // our own queue is full
   kCancelled,    // the client shut down before the request ran

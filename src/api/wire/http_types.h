@@ -12,6 +12,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  int timeout_ms = 0;  // > 0: this attempt's share of the request deadline (caps HttpOptions.timeout_ms)
 };
 
 struct HttpResponse {
