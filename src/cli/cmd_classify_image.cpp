@@ -13,6 +13,7 @@ namespace {
 struct ClassifyArgs {
   std::string model, image, labels, prompt = "a photo of a {}.";
   bool json = false;
+  std::string device = "auto";
 };
 
 Action SetupClassifyImage(CLI::App& app) {
@@ -22,6 +23,7 @@ Action SetupClassifyImage(CLI::App& app) {
   app.add_option("--labels", a->labels, "comma-separated candidate labels")->required();
   app.add_option("--prompt", a->prompt, "prompt template; {} is replaced by each label");
   app.add_flag("--json", a->json, "print JSON");
+  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   return [a] {
     std::vector<std::string> labels;
     std::stringstream ss(a->labels);
@@ -29,7 +31,9 @@ Action SetupClassifyImage(CLI::App& app) {
       if (!l.empty()) labels.push_back(l);
     }
     if (labels.empty()) return ReportError(InvalidArgument("--labels: give at least one label"));
-    auto model = LoadedModel::Load(a->model);
+    LoadOptions lo;
+    lo.device = a->device;
+    auto model = LoadedModel::Load(a->model, lo);
     if (!model.ok()) return ReportError(model.status());
     auto scores = runtime::ClassifyImageZeroShot(**model, a->image, labels, a->prompt);
     if (!scores.ok()) return ReportError(scores.status());

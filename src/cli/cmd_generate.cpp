@@ -150,7 +150,7 @@ Action SetupGenerate(CLI::App& app) {
   app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
   app.add_option("--max-context", a->max_context, "KV cache limit in tokens (default: the model's context)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));  // 0 would silently mean the default
-  app.add_option("--device", a->device, "device to run on");
+  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");
   app.add_flag("--json", a->json, "print one JSON object instead of streaming");
   app.add_flag("--ignore-eos", a->ignore_eos, "keep generating past EOS");

@@ -14,6 +14,7 @@ struct TranscribeArgs {
   int64_t max_new_tokens = 128;
   bool timestamps = false;
   bool json = false;
+  std::string device = "auto";
 };
 
 // Seconds with HF's two decimals (time_precision 0.02), as a JSON number.
@@ -29,8 +30,11 @@ Action SetupTranscribe(CLI::App& app) {
   app.add_flag("--timestamps", a->timestamps, "Whisper: decode with timestamp tokens and print timed segments");
   app.add_option("--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
   app.add_flag("--json", a->json, "print ids, text, language and segments as JSON");
+  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   return [a] {
-    auto model = LoadedModel::Load(a->model);
+    LoadOptions lo;
+    lo.device = a->device;
+    auto model = LoadedModel::Load(a->model, lo);
     if (!model.ok()) return ReportError(model.status());
     runtime::TranscribeOptions o;
     o.language = a->language;
