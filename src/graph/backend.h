@@ -79,6 +79,9 @@ enum class Op : uint8_t {
 };
 std::string_view OpName(Op op);
 
+// The check every backend's Upload/Download/Copy makes: same dtype and shape on both sides.
+Status CheckSameLayout(const Tensor& src, const Tensor& dst, std::string_view what);
+
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -16,15 +16,15 @@ std::string_view OpName(Op op) {
   return op < Op::kCount ? kNames[static_cast<size_t>(op)] : "?";
 }
 
-namespace {
-
-Status CheckSameLayout(const Tensor& a, const Tensor& b, const char* what) {
+Status CheckSameLayout(const Tensor& a, const Tensor& b, std::string_view what) {
   if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
     return InvalidArgument(std::string(what) + ": " + std::string(Name(a.dtype())) + " " + ShapeToString(a.shape()) +
                            " into " + std::string(Name(b.dtype())) + " " + ShapeToString(b.shape()));
   }
   return Status::Ok();
 }
+
+namespace {
 
 // Row-by-row copy between two host views of one shape (rows may be strided).
 void CopyHostRows(const Tensor& src, Tensor& dst) {

@@ -132,16 +132,16 @@ class CudaBackend final : public Backend {
   }
 
   Status Upload(const Tensor& host, Tensor& dst) override {
-    ACCEL_RETURN_IF_ERROR(SameLayout(host, dst, "upload"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(host, dst, "cuda upload"));
     return Copy2D(host, dst, cudaMemcpyHostToDevice);
   }
   Status Download(const Tensor& src, Tensor& host) override {
-    ACCEL_RETURN_IF_ERROR(SameLayout(src, host, "download"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(src, host, "cuda download"));
     ACCEL_RETURN_IF_ERROR(Copy2D(src, host, cudaMemcpyDeviceToHost));
     return Synchronize();
   }
   Status Copy(const Tensor& src, Tensor& dst) override {
-    ACCEL_RETURN_IF_ERROR(SameLayout(src, dst, "copy"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(src, dst, "cuda copy"));
     return Copy2D(src, dst, src.on_host() ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
   }
   Status Synchronize() override {
@@ -367,14 +367,6 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  static Status SameLayout(const Tensor& a, const Tensor& b, const char* what) {
-    if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
-      return InvalidArgument(std::string("cuda ") + what + ": " + std::string(Name(a.dtype())) + " " + ShapeToString(a.shape()) +
-                             " into " + std::string(Name(b.dtype())) + " " + ShapeToString(b.shape()));
-    }
-    return Status::Ok();
-  }
-
   // Row-by-row copy between views of one shape; each side may be strided.
   Status Copy2D(const Tensor& src, Tensor& dst, cudaMemcpyKind kind) {
     if (src.numel() == 0) return Status::Ok();
