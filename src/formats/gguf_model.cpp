@@ -108,7 +108,10 @@ Result<Tensor> ConvertTo(const Tensor& t, DType to) {
   switch (to) {
     case DType::kF32: return f;
     case DType::kQ8_0:
-    case DType::kQ4_0: return quant::Quantize(f, to);
+    case DType::kQ4_0:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return quant::Quantize(f, to);
     case DType::kF16:
     case DType::kBF16: {
       ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
@@ -144,6 +147,9 @@ uint32_t FileType(DType t) {
     case DType::kF16: return 1;
     case DType::kQ4_0: return 2;
     case DType::kQ8_0: return 7;
+    case DType::kQ4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+    case DType::kQ5_K: return 17;  // LLAMA_FTYPE_MOSTLY_Q5_K_M
+    case DType::kQ6_K: return 18;
     case DType::kBF16: return 32;
     default: return 0;
   }
@@ -208,7 +214,8 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
     return Unsupported(c.label() + ": sliding-window attention in a GGUF export");
   }
   switch (o.weight_dtype) {
-    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0: break;
+    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0:
+    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: break;
     default: return Unsupported("GGUF export to " + std::string(Name(o.weight_dtype)) + " weights");
   }
 
@@ -241,11 +248,27 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   for (const auto& [key, value] : o.extra_metadata) ACCEL_RETURN_IF_ERROR(w.SetJson(key, value));
 
   // Each converted tensor is owned by the writer's copy until Write() has streamed it.
+  // llama-quantize's _M recipes for K-quants: the output head and, in the first and last eighth
+  // of the layers and every third between, attn_v and ffn_down get Q6_K (use_more_bits).
+  // Rows that are not whole 256-blocks fall back to Q8_0, as llama-quantize falls back to a
+  // 32-block type.
+  const bool kquant = Info(o.weight_dtype).block_elems == 256;
+  auto more_bits = [&](int64_t l) { return l < layers / 8 || l >= 7 * layers / 8 || (l - layers / 8) % 3 == 2; };
+  auto type_for = [&](const std::string& gguf, const Shape& shape) {
+    if (!kquant) return o.weight_dtype;
+    if (shape.back() % 256 != 0) return DType::kQ8_0;
+    if (!o.k_quant_mix) return o.weight_dtype;
+    if (gguf == "output.weight") return DType::kQ6_K;
+    const auto dot = gguf.find('.', 4);
+    const bool v_or_down = gguf.find("attn_v.") != std::string::npos || gguf.find("ffn_down.") != std::string::npos;
+    if (v_or_down && gguf.rfind("blk.", 0) == 0 && more_bits(std::stoll(gguf.substr(4, dot - 4)))) return DType::kQ6_K;
+    return o.weight_dtype;
+  };
   auto add = [&](const std::string& gguf, const std::string& hf, const Shape& shape, bool projection,
                  int64_t rotary_heads) -> Status {
     ACCEL_ASSIGN_OR_RETURN(Tensor t, weights.Get(hf, shape));
     if (rotary_heads > 0) { ACCEL_ASSIGN_OR_RETURN(t, PermuteRotaryRows(t, rotary_heads)); }
-    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? o.weight_dtype : DType::kF32));
+    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? type_for(gguf, shape) : DType::kF32));
     return w.AddTensor(gguf, t);
   };
   ACCEL_RETURN_IF_ERROR(add("token_embd.weight", "model.embed_tokens.weight", {vocab, hidden}, false, 0));

@@ -26,8 +26,12 @@ Result<GgufModelParts> GgufToHf(const GgufFile& file);
 // permuted to adjacent rotary pairs as llama.cpp's converter does, hyper-parameters as
 // llama.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
 struct GgufExportOptions {
-  // Projections and the output head: f32, f16, bf16, q8_0 or q4_0; embeddings and norms stay f32.
+  // Projections and the output head: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k; embeddings
+  // and norms stay f32. K-quant rows that are not whole 256-blocks are written as q8_0.
   DType weight_dtype = DType::kF32;
+  // With a K-quant weight_dtype: llama-quantize's _M mix (Q4_K_M, Q5_K_M): the output head and
+  // some layers' attn_v / ffn_down in Q6_K.
+  bool k_quant_mix = false;
   // A stand-in SentencePiece vocabulary of vocab_size entries (<unk>, <s>, </s>, the 256 byte
   // tokens, then made-up pieces) for models that have no tokenizer yet, such as synthetic
   // benchmark models: tools that load the file (llama.cpp's llama-bench) need one.
