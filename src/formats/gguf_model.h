@@ -18,13 +18,15 @@ struct GgufModelParts {
   WeightStore weights;
 };
 
-// Supported architectures: llama (LLaMA, Mistral, TinyLlama and other llama-arch files).
+// Supported architectures: llama (LLaMA, Mistral, TinyLlama and other llama-arch files), qwen2,
+// qwen3.
 Result<GgufModelParts> GgufToHf(const GgufFile& file);
 
-// The other direction, for LLaMA-architecture models (model_type llama, no biases, untied or
-// tied head): tensors under llama.cpp's names (token_embd, blk.N.attn_q, ..., output), q/k rows
-// permuted to adjacent rotary pairs as llama.cpp's converter does, hyper-parameters as
-// llama.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
+// The other direction, for LLaMA-architecture models (model_type llama or mistral, no biases,
+// untied or tied head) and qwen2 / qwen3: tensors under llama.cpp's names (token_embd,
+// blk.N.attn_q, ..., output; qwen2's q/k/v biases, qwen3's attn_q_norm/attn_k_norm), q/k rows
+// permuted to adjacent rotary pairs for llama as llama.cpp's converter does, hyper-parameters
+// as <arch>.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
 struct GgufExportOptions {
   // Projections and the output head: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k; embeddings
   // and norms stay f32. K-quant rows that are not whole 256-blocks are written as q8_0.

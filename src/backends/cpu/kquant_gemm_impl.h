@@ -4,9 +4,9 @@
 // (512-bit, vpmaddubsw + vpdpwssd). Include only from those files, after defining
 // KQUANT_KERNELS_FN and KQUANT_KERNELS_NAME.
 //
-// Shape of every kernel: one weight row against a tile of R <= 4 activation rows. A weight
+// Shape of every kernel: one weight row against a tile of R <= 8 (AVX2: 4) activation rows. A weight
 // super-block is unpacked to unsigned bytes once and multiplied into all R rows, so prefill
-// pays the unpacking (the part activations cannot share) once per 4 rows; decode (R = 1) is a
+// pays the unpacking (the part activations cannot share) once per 8 (4) rows; decode (R = 1) is a
 // single stream over the row. Weights are the unsigned operand of vpmaddubsw (0..63) and
 // activations the signed one (-127..127), so the int16 pair sums (at most 2 * 63 * 127) never
 // saturate; the sub-block scale multiplies in vpmaddwd/vpdpwssd, exact in int32.
@@ -102,7 +102,7 @@ void TileScaleMin(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y,
       }
       const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)), _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
       const __m512i sc = _mm512_permutexvar_epi16(idx, scales);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 64 * c));
         sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, sc);
@@ -124,7 +124,7 @@ void TileScaleMin(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y,
       }
       const __m256i sc_lo = _mm256_shuffle_epi8(scales, _mm256_set1_epi16(static_cast<short>(((4 * c + 1) << 8) | (4 * c))));
       const __m256i sc_hi = _mm256_shuffle_epi8(scales, _mm256_set1_epi16(static_cast<short>(((4 * c + 3) << 8) | (4 * c + 2))));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const int8_t* xq = x[r * nb + b].qs + 64 * c;
         const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
@@ -134,7 +134,7 @@ void TileScaleMin(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y,
     }
 #endif
     const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const BlockQ8_K& xb = x[r * nb + b];
       const __m256i msum = _mm256_madd_epi16(mins, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums)));
@@ -183,7 +183,7 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
         const __m512i idx = _mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(8 * h + 4 * part)),
                                              _mm512_srli_epi16(_mm512_loadu_si512(kLanes16), 3));
         const __m512i sc = _mm512_permutexvar_epi16(idx, sc512);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 128 * h + 64 * part));
           sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, sc);
@@ -211,7 +211,7 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
       for (int g = 0; g < 4; ++g) {
         const short lo = static_cast<short>(((4 * g + 1) << 8) | (4 * g)), hi = static_cast<short>(((4 * g + 3) << 8) | (4 * g + 2));
         const __m256i sc = _mm256_shuffle_epi8(half_sc, _mm256_setr_epi16(lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
           const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r * nb + b].qs + 128 * h + 32 * g));
           sumi[r] = MulAddPairs(sumi[r], _mm256_maddubs_epi16(q[g], xv), sc);
@@ -220,7 +220,7 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
     }
 #endif
     const float d = F16ToF32(blk.d);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const BlockQ8_K& xb = x[r * nb + b];
       // The -32 of every weight: 32 * sum_j sc_j * bsum_j, subtracted exactly in int32.
@@ -232,28 +232,41 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
   for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
 }
 
-template <int R>
-void TileQ4K(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<false, R>(w, x, nb, y, ldy); }
-template <int R>
-void TileQ5K(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<true, R>(w, x, nb, y, ldy); }
+struct Q4K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<false, R>(w, x, nb, y, ldy); }
+};
+struct Q5K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<true, R>(w, x, nb, y, ldy); }
+};
+struct Q6K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileQ6K<R>(w, x, nb, y, ldy); }
+};
 
 using TileFn = void (*)(const uint8_t*, const BlockQ8_K*, int64_t, float*, int64_t);
 
+// Activation rows per tile: each weight super-block is unpacked once per tile, so larger tiles
+// amortise the unpacking (and the scale set-up) over more rows. 512-bit code has 32 registers
+// for 8 rows' int32 and f32 accumulators; AVX2's 16 hold 4.
+constexpr int kMaxTileRows = KQ_512 ? 8 : 4;
+
 // Weight rows in stretches of 16 (18-72 KiB for k = 2048-8192: L2-resident), each stretch
-// against all activation rows in tiles of 4 before the next stretch is read.
-template <TileFn T1, TileFn T2, TileFn T3, TileFn T4>
+// against all activation rows in tiles before the next stretch is read.
+template <class K>
 void Gemm(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const BlockQ8_K* x, int64_t m, int64_t nb,
           float* y, int64_t ldy) {
+  constexpr auto R = [](int r) { return r < kMaxTileRows ? r : kMaxTileRows; };
+  static constexpr TileFn tiles[9] = {nullptr, K::template Tile<R(1)>, K::template Tile<R(2)>, K::template Tile<R(3)>,
+                                      K::template Tile<R(4)>, K::template Tile<R(5)>, K::template Tile<R(6)>,
+                                      K::template Tile<R(7)>, K::template Tile<R(8)>};
   constexpr int64_t kStretch = 16;
   for (int64_t js = j0; js < j1; js += kStretch) {
     const int64_t je = std::min(j1, js + kStretch);
-    int64_t r = 0;
-    for (; r + 4 <= m; r += 4) {
-      for (int64_t j = js; j < je; ++j) T4(w + j * row_bytes, x + r * nb, nb, y + r * ldy + j, ldy);
-    }
-    const TileFn tail = m - r == 3 ? T3 : m - r == 2 ? T2 : T1;
-    if (r < m) {
-      for (int64_t j = js; j < je; ++j) tail(w + j * row_bytes, x + r * nb, nb, y + r * ldy + j, ldy);
+    for (int64_t r = 0; r < m; r += kMaxTileRows) {
+      const TileFn tile = tiles[std::min<int64_t>(kMaxTileRows, m - r)];
+      for (int64_t j = js; j < je; ++j) tile(w + j * row_bytes, x + r * nb, nb, y + r * ldy + j, ldy);
     }
   }
 }
@@ -261,9 +274,7 @@ void Gemm(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const Bloc
 }  // namespace
 
 const KQuantKernels& KQUANT_KERNELS_FN() {
-  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<TileQ4K<1>, TileQ4K<2>, TileQ4K<3>, TileQ4K<4>>,
-                               Gemm<TileQ5K<1>, TileQ5K<2>, TileQ5K<3>, TileQ5K<4>>,
-                               Gemm<TileQ6K<1>, TileQ6K<2>, TileQ6K<3>, TileQ6K<4>>};
+  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>};
   return k;
 }
 
