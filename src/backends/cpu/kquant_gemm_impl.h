@@ -17,7 +17,6 @@
 #include <type_traits>
 
 #include "backends/cpu/kquant_gemm.h"
-#include "core/half.h"
 
 namespace accel::cpu {
 namespace {
@@ -133,7 +132,7 @@ void TileScaleMin(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y,
       }
     }
 #endif
-    const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
+    const float d = _cvtsh_ss(blk.d), dmin = _cvtsh_ss(blk.dmin);  // F16C: the portable F16ToF32 branches
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const BlockQ8_K& xb = x[r * nb + b];
@@ -219,7 +218,7 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
       }
     }
 #endif
-    const float d = F16ToF32(blk.d);
+    const float d = _cvtsh_ss(blk.d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const BlockQ8_K& xb = x[r * nb + b];
