@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     const size_t bytes = wq.nbytes();
     const int copies = static_cast<int>(std::max<size_t>(1, (size_t{256} << 20) / bytes));
     std::vector<PackedLinear> ws;
-    for (int c = 0; c < copies; ++c) ws.push_back(cpu.PackLinear(wq, DType::kF32).value());
+    // Distinct bytes per copy: K-quant Linear keeps the tensor itself (a view), not a repacked copy.
+    for (int c = 0; c < copies; ++c) ws.push_back(cpu.PackLinear(wq.Clone(), DType::kF32).value());
     for (int64_t m : {1, 64}) {
       const Tensor x = Random({m, k}, 2);
       Tensor y = Tensor::Zeros(DType::kF32, {m, n}).value();
