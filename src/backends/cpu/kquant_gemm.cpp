@@ -122,7 +122,9 @@ Result<PackedLinear> PackKQuantLinear(const Tensor& w) {
 }
 
 Status KQuantLinear(ThreadPool& pool, const Tensor& x, const PackedLinear& pw, const Tensor* bias, Activation act, Tensor& y) {
-  if (x.dtype() != DType::kF32 || x.dim(-1) != pw.in_features) return InvalidArgument("K-quant Linear input " + ShapeToString(x.shape()));
+  if (x.dtype() != DType::kF32 || x.dim(-1) != pw.in_features || !x.contiguous() || !y.contiguous()) {
+    return InvalidArgument("K-quant Linear input " + ShapeToString(x.shape()) + " (f32, dense rows)");
+  }
   const Tensor& w = static_cast<const PackedK*>(pw.data.get())->w;
   const int64_t k = pw.in_features, n = pw.out_features, m = static_cast<int64_t>(x.numel()) / k, nb = k / quant::kSuperBlock;
   if (static_cast<int64_t>(y.numel()) != m * n) return InvalidArgument("K-quant Linear output shape " + ShapeToString(y.shape()));
