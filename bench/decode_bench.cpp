@@ -1,8 +1,8 @@
 // LLaMA prefill + decode benchmark through the real generation loop, on a synthetic model of a
-// named shape (seeded random weights in f32, f16, bf16, q8_0 or q4_0) or on a GGUF file; prints one
+// named shape (seeded random weights in f32, f16, bf16, q8_0, q4_0 or the K-quants q4_k, q5_k, q6_k) or on a GGUF file; prints one
 // JSON line per run: prefill tokens/s, decode ms/token, the weight bytes one decode step reads
 // and the bandwidth that implies (compare with bench/membw).
-//   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|f16|bf16|q8_0|q4_0] [--threads N]
+//   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k] [--threads N]
 //                [--prompt 128] [--tokens 64] [--reps 3] [--layers N]
 //                [--gguf FILE]          run this GGUF file instead of a synthetic model
 //                [--write-gguf FILE]    write the synthetic model as GGUF, with llama.cpp's names
@@ -51,6 +51,9 @@ std::optional<DType> ParseDType(const std::string& s) {
   if (s == "f16") return DType::kF16;
   if (s == "q8_0") return DType::kQ8_0;
   if (s == "q4_0") return DType::kQ4_0;
+  if (s == "q4_k") return DType::kQ4_K;
+  if (s == "q5_k") return DType::kQ5_K;
+  if (s == "q6_k") return DType::kQ6_K;
   return std::nullopt;
 }
 
@@ -73,7 +76,7 @@ class Filler {
 
 Result<Tensor> As(const Tensor& f, DType to) {
   if (to == DType::kF32) return f;
-  if (to == DType::kQ8_0 || to == DType::kQ4_0) return quant::Quantize(f, to);
+  if (Info(to).is_quantized) return quant::Quantize(f, to);
   ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
   for (size_t i = 0; i < f.numel(); ++i) {
     out.data<uint16_t>()[i] = to == DType::kBF16 ? F32ToBf16(f.data<float>()[i]) : F32ToF16(f.data<float>()[i]);

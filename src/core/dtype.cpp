@@ -6,7 +6,7 @@
 namespace accel {
 
 namespace {
-constexpr std::array<DTypeInfo, 12> kInfos = {{
+constexpr std::array<DTypeInfo, 15> kInfos = {{
     {"f32", 1, 4, true, false},
     {"f16", 1, 2, true, false},
     {"bf16", 1, 2, true, false},
@@ -19,6 +19,9 @@ constexpr std::array<DTypeInfo, 12> kInfos = {{
     {"bool", 1, 1, false, false},
     {"q8_0", 32, 34, true, true},
     {"q4_0", 32, 18, true, true},
+    {"q4_k", 256, 144, true, true},
+    {"q5_k", 256, 176, true, true},
+    {"q6_k", 256, 210, true, true},
 }};
 }  // namespace
 

@@ -22,6 +22,10 @@ enum class DType : uint8_t {
   kBool,
   kQ8_0,  // blocks of 32: fp16 scale + 32 x int8            (34 bytes)
   kQ4_0,  // blocks of 32: fp16 scale + 16 bytes of nibbles   (18 bytes)
+  // GGUF K-quants, super-blocks of 256 (layouts in formats/kquants.h)
+  kQ4_K,  // 4-bit, 8 sub-blocks of 32 with 6-bit scales and mins (144 bytes)
+  kQ5_K,  // 5-bit, as Q4_K plus one high bit per weight          (176 bytes)
+  kQ6_K,  // 6-bit, 16 sub-blocks of 16 with int8 scales           (210 bytes)
 };
 
 struct DTypeInfo {

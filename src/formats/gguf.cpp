@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/mapped_file.h"
+#include "formats/kquants.h"
 
 namespace accel {
 
@@ -103,6 +104,9 @@ std::optional<DType> DTypeFromGgml(uint32_t type) {
     case 1: return DType::kF16;
     case 2: return DType::kQ4_0;
     case 8: return DType::kQ8_0;
+    case 12: return DType::kQ4_K;
+    case 13: return DType::kQ5_K;
+    case 14: return DType::kQ6_K;
     case 30: return DType::kBF16;
     default: return std::nullopt;
   }
@@ -114,6 +118,9 @@ std::optional<uint32_t> GgmlTypeOf(DType t) {
     case DType::kF16: return 1;
     case DType::kQ4_0: return 2;
     case DType::kQ8_0: return 8;
+    case DType::kQ4_K: return 12;
+    case DType::kQ5_K: return 13;
+    case DType::kQ6_K: return 14;
     case DType::kBF16: return 30;
     default: return std::nullopt;
   }
@@ -173,7 +180,12 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
     }
     ACCEL_ASSIGN_OR_RETURN(uint32_t type, r.Read<uint32_t>("tensor type"));
     auto dtype = DTypeFromGgml(type);
-    if (!dtype) return Unsupported(label + ": tensor '" + name + "' has ggml type " + std::to_string(type) + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
+    if (!dtype) {
+      const auto type_name = quant::GgmlTypeName(type);
+      return Unsupported(label + ": tensor '" + name + "' has " +
+                         (type_name ? "type " + *type_name : "unknown ggml type " + std::to_string(type)) +
+                         " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+    }
     ACCEL_ASSIGN_OR_RETURN(uint64_t offset, r.Read<uint64_t>("tensor offset"));
     if (shape.back() % static_cast<int64_t>(Info(*dtype).block_elems) != 0) {
       return Corrupt(label + ": tensor '" + name + "' rows of " + std::to_string(shape.back()) + " are not whole " + std::string(Name(*dtype)) + " blocks");

@@ -27,6 +27,7 @@ const std::map<std::string, std::string>& LayerNames() {
       {"attn_q.bias", "self_attn.q_proj.bias"},             {"attn_k.bias", "self_attn.k_proj.bias"},
       {"attn_v.bias", "self_attn.v_proj.bias"},             {"ffn_gate.weight", "mlp.gate_proj.weight"},
       {"ffn_up.weight", "mlp.up_proj.weight"},              {"ffn_down.weight", "mlp.down_proj.weight"},
+      {"attn_q_norm.weight", "self_attn.q_norm.weight"},    {"attn_k_norm.weight", "self_attn.k_norm.weight"},
   };
   return m;
 }
@@ -55,11 +56,14 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
   auto arch_it = f.metadata().find("general.architecture");
   if (arch_it == f.metadata().end() || !arch_it->is_string()) return Corrupt(f.label() + ": no general.architecture");
   const std::string arch = arch_it->get<std::string>();
-  if (arch != "llama") return Unsupported(f.label() + ": GGUF architecture '" + arch + "' (supported: llama)");
+  // GGUF architecture -> the HF model type our LLaMA template runs. Mistral files say "llama".
+  static const std::map<std::string, std::string> kArchs = {
+      {"llama", "LlamaForCausalLM"}, {"qwen2", "Qwen2ForCausalLM"}, {"qwen3", "Qwen3ForCausalLM"}};
+  if (!kArchs.count(arch)) return Unsupported(f.label() + ": GGUF architecture '" + arch + "' (supported: llama, qwen2, qwen3)");
   const std::string p = arch + ".";
   nlohmann::json c = nlohmann::json::object();
-  c["model_type"] = "llama";
-  c["architectures"] = {"LlamaForCausalLM"};
+  c["model_type"] = arch;
+  c["architectures"] = {kArchs.at(arch)};
   ACCEL_ASSIGN_OR_RETURN(int64_t hidden, MetaInt(f, p + "embedding_length"));
   ACCEL_ASSIGN_OR_RETURN(int64_t heads, MetaInt(f, p + "attention.head_count"));
   c["hidden_size"] = hidden;
@@ -82,14 +86,18 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
   }
   c["rms_norm_eps"] = number(p + "attention.layer_norm_rms_epsilon", 1e-5);
   c["rope_theta"] = number(p + "rope.freq_base", 10000.0);
-  if (heads > 0 && md.contains(p + "rope.dimension_count") && md[p + "rope.dimension_count"].is_number_integer()) {
-    c["partial_rotary_factor"] = static_cast<double>(md[p + "rope.dimension_count"].get<int64_t>()) / static_cast<double>(hidden / heads);
+  // Qwen3 heads are wider than hidden / heads: the key length says so.
+  int64_t head_dim = heads > 0 ? hidden / heads : 0;
+  if (auto kl = MetaInt(f, p + "attention.key_length"); kl.ok()) head_dim = *kl, c["head_dim"] = *kl;
+  if (head_dim > 0 && md.contains(p + "rope.dimension_count") && md[p + "rope.dimension_count"].is_number_integer()) {
+    c["partial_rotary_factor"] = static_cast<double>(md[p + "rope.dimension_count"].get<int64_t>()) / static_cast<double>(head_dim);
   }
   if (md.contains(p + "rope.scaling.type") && md[p + "rope.scaling.type"] == "linear") {
     c["rope_scaling"] = {{"type", "linear"}, {"factor", number(p + "rope.scaling.factor", 1.0)}};
   }
-  // llama.cpp's converter permutes q/k rows so that rotary pairs are adjacent (GPT-J style).
-  c["accel_rope_interleaved"] = true;
+  // llama.cpp's converter permutes q/k rows so that rotary pairs are adjacent (GPT-J style) for
+  // llama only; qwen2/qwen3 keep HF's rotate-half order (llama.cpp runs them as NEOX rope).
+  c["accel_rope_interleaved"] = arch == "llama";
   if (md.contains("tokenizer.ggml.eos_token_id")) c["eos_token_id"] = md["tokenizer.ggml.eos_token_id"];
   if (md.contains("tokenizer.ggml.bos_token_id")) c["bos_token_id"] = md["tokenizer.ggml.bos_token_id"];
 
@@ -109,7 +117,7 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
     } else if (name.find("rope_freqs") != std::string::npos) {
       return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' (per-dimension rope frequencies)");
     } else {
-      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' has no place in a llama model");
+      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' has no place in a " + arch + " model");
     }
     // Embeddings and norms are read as f32 by the model; projections stay in their format.
     const bool linear = hf.find("_proj.weight") != std::string::npos || hf == "lm_head.weight";
@@ -132,7 +140,10 @@ Result<Tensor> ConvertTo(const Tensor& t, DType to) {
   switch (to) {
     case DType::kF32: return f;
     case DType::kQ8_0:
-    case DType::kQ4_0: return quant::Quantize(f, to);
+    case DType::kQ4_0:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return quant::Quantize(f, to);
     case DType::kF16:
     case DType::kBF16: {
       ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
@@ -168,6 +179,9 @@ uint32_t FileType(DType t) {
     case DType::kF16: return 1;
     case DType::kQ4_0: return 2;
     case DType::kQ8_0: return 7;
+    case DType::kQ4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+    case DType::kQ5_K: return 17;  // LLAMA_FTYPE_MOSTLY_Q5_K_M
+    case DType::kQ6_K: return 18;
     case DType::kBF16: return 32;
     default: return 0;
   }
@@ -213,7 +227,11 @@ void AddPlaceholderVocab(GgufWriter& w, int64_t vocab) {
 
 Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& weights, const GgufExportOptions& o) {
   const std::string type = c.model_type();
-  if (type != "llama" && type != "mistral") return Unsupported(c.label() + ": GGUF export of model_type '" + type + "' (supported: llama, mistral)");
+  if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3") {
+    return Unsupported(c.label() + ": GGUF export of model_type '" + type + "' (supported: llama, mistral, qwen2, qwen3)");
+  }
+  const bool qwen = type == "qwen2" || type == "qwen3";
+  const std::string arch = qwen ? type : "llama", k = arch + ".";
   ACCEL_ASSIGN_OR_RETURN(int64_t hidden, c.Int({"hidden_size"}));
   ACCEL_ASSIGN_OR_RETURN(int64_t layers, c.Int({"num_hidden_layers"}));
   ACCEL_ASSIGN_OR_RETURN(int64_t heads, c.Int({"num_attention_heads"}));
@@ -224,33 +242,41 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
       heads % kv_heads != 0) {
     return Corrupt(c.label() + ": inconsistent sizes for a GGUF export");
   }
-  const int64_t head_dim = hidden / heads;
-  if (c.IntOr("head_dim", head_dim) != head_dim) return Unsupported(c.label() + ": head_dim other than hidden_size / heads");
+  const int64_t head_dim = c.IntOr("head_dim", hidden / heads);
+  if (head_dim <= 0 || head_dim % 2 != 0) return Corrupt(c.label() + ": head_dim " + std::to_string(head_dim));
   if (c.doc().contains("rope_scaling") && !c.doc()["rope_scaling"].is_null()) return Unsupported(c.label() + ": rope_scaling in a GGUF export");
-  if (c.BoolOr("attention_bias", false) || c.BoolOr("mlp_bias", false)) return Unsupported(c.label() + ": biases in a GGUF export");
-  if (c.Has("sliding_window") && c.doc()["sliding_window"].is_number_integer()) {
+  // Qwen2 always has q/k/v biases (written as llama.cpp does); other biases are not exported.
+  if ((type != "qwen2" && c.BoolOr("attention_bias", false)) || c.BoolOr("mlp_bias", false)) {
+    return Unsupported(c.label() + ": biases in a GGUF export");
+  }
+  if (c.Has("sliding_window") && c.doc()["sliding_window"].is_number_integer() && (!qwen || c.BoolOr("use_sliding_window", false))) {
     return Unsupported(c.label() + ": sliding-window attention in a GGUF export");
   }
   switch (o.weight_dtype) {
-    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0: break;
+    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0:
+    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: break;
     default: return Unsupported("GGUF export to " + std::string(Name(o.weight_dtype)) + " weights");
   }
 
   GgufWriter w;
-  w.SetString("general.architecture", "llama");
+  w.SetString("general.architecture", arch);
   w.SetString("general.name", o.name);
   w.SetU32("general.alignment", 32);
   w.SetU32("general.file_type", FileType(o.weight_dtype));
-  w.SetU32("llama.context_length", static_cast<uint32_t>(c.IntOr("max_position_embeddings", 2048)));
-  w.SetU32("llama.embedding_length", static_cast<uint32_t>(hidden));
-  w.SetU32("llama.block_count", static_cast<uint32_t>(layers));
-  w.SetU32("llama.feed_forward_length", static_cast<uint32_t>(ffn));
-  w.SetU32("llama.attention.head_count", static_cast<uint32_t>(heads));
-  w.SetU32("llama.attention.head_count_kv", static_cast<uint32_t>(kv_heads));
-  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
-  w.SetF32("llama.rope.freq_base", static_cast<float>(c.FloatOr("rope_theta", 10000.0)));
-  w.SetF32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.FloatOr("rms_norm_eps", 1e-6)));
-  w.SetU32("llama.vocab_size", static_cast<uint32_t>(vocab));
+  w.SetU32(k + "context_length", static_cast<uint32_t>(c.IntOr("max_position_embeddings", 2048)));
+  w.SetU32(k + "embedding_length", static_cast<uint32_t>(hidden));
+  w.SetU32(k + "block_count", static_cast<uint32_t>(layers));
+  w.SetU32(k + "feed_forward_length", static_cast<uint32_t>(ffn));
+  w.SetU32(k + "attention.head_count", static_cast<uint32_t>(heads));
+  w.SetU32(k + "attention.head_count_kv", static_cast<uint32_t>(kv_heads));
+  w.SetU32(k + "rope.dimension_count", static_cast<uint32_t>(head_dim));
+  w.SetF32(k + "rope.freq_base", static_cast<float>(c.FloatOr("rope_theta", 10000.0)));
+  w.SetF32(k + "attention.layer_norm_rms_epsilon", static_cast<float>(c.FloatOr("rms_norm_eps", 1e-6)));
+  w.SetU32(k + "vocab_size", static_cast<uint32_t>(vocab));
+  if (head_dim != hidden / heads) {
+    w.SetU32(k + "attention.key_length", static_cast<uint32_t>(head_dim));
+    w.SetU32(k + "attention.value_length", static_cast<uint32_t>(head_dim));
+  }
   // Special ids as llama.cpp's converter writes them; the stand-in vocabulary has <s> 1, </s> 2.
   const int64_t bos = c.IntOr("bos_token_id", o.placeholder_vocab ? 1 : -1);
   int64_t eos = o.placeholder_vocab ? 2 : -1;
@@ -265,21 +291,47 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   for (const auto& [key, value] : o.extra_metadata) ACCEL_RETURN_IF_ERROR(w.SetJson(key, value));
 
   // Each converted tensor is owned by the writer's copy until Write() has streamed it.
+  // llama-quantize's _M recipes for K-quants: the output head and, in the first and last eighth
+  // of the layers and every third between, attn_v and ffn_down get Q6_K (use_more_bits).
+  // Rows that are not whole 256-blocks fall back to Q8_0, as llama-quantize falls back to a
+  // 32-block type.
+  const bool kquant = Info(o.weight_dtype).block_elems == 256;
+  auto more_bits = [&](int64_t l) { return l < layers / 8 || l >= 7 * layers / 8 || (l - layers / 8) % 3 == 2; };
+  auto type_for = [&](const std::string& gguf, const Shape& shape) {
+    if (!kquant) return o.weight_dtype;
+    if (shape.back() % 256 != 0) return DType::kQ8_0;
+    if (!o.k_quant_mix) return o.weight_dtype;
+    if (gguf == "output.weight") return DType::kQ6_K;
+    const auto dot = gguf.find('.', 4);
+    const bool v_or_down = gguf.find("attn_v.") != std::string::npos || gguf.find("ffn_down.") != std::string::npos;
+    if (v_or_down && gguf.rfind("blk.", 0) == 0 && more_bits(std::stoll(gguf.substr(4, dot - 4)))) return DType::kQ6_K;
+    return o.weight_dtype;
+  };
   auto add = [&](const std::string& gguf, const std::string& hf, const Shape& shape, bool projection,
                  int64_t rotary_heads) -> Status {
     ACCEL_ASSIGN_OR_RETURN(Tensor t, weights.Get(hf, shape));
     if (rotary_heads > 0) { ACCEL_ASSIGN_OR_RETURN(t, PermuteRotaryRows(t, rotary_heads)); }
-    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? o.weight_dtype : DType::kF32));
+    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? type_for(gguf, shape) : DType::kF32));
     return w.AddTensor(gguf, t);
   };
   ACCEL_RETURN_IF_ERROR(add("token_embd.weight", "model.embed_tokens.weight", {vocab, hidden}, false, 0));
   for (int64_t l = 0; l < layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".", p = "model.layers." + std::to_string(l) + ".";
     ACCEL_RETURN_IF_ERROR(add(b + "attn_norm.weight", p + "input_layernorm.weight", {hidden}, false, 0));
-    ACCEL_RETURN_IF_ERROR(add(b + "attn_q.weight", p + "self_attn.q_proj.weight", {hidden, hidden}, true, heads));
-    ACCEL_RETURN_IF_ERROR(add(b + "attn_k.weight", p + "self_attn.k_proj.weight", {kv_heads * head_dim, hidden}, true, kv_heads));
+    const int64_t rq = qwen ? 0 : heads, rk = qwen ? 0 : kv_heads;  // rotary permutation: llama only
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_q.weight", p + "self_attn.q_proj.weight", {heads * head_dim, hidden}, true, rq));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_k.weight", p + "self_attn.k_proj.weight", {kv_heads * head_dim, hidden}, true, rk));
     ACCEL_RETURN_IF_ERROR(add(b + "attn_v.weight", p + "self_attn.v_proj.weight", {kv_heads * head_dim, hidden}, true, 0));
-    ACCEL_RETURN_IF_ERROR(add(b + "attn_output.weight", p + "self_attn.o_proj.weight", {hidden, hidden}, true, 0));
+    ACCEL_RETURN_IF_ERROR(add(b + "attn_output.weight", p + "self_attn.o_proj.weight", {hidden, heads * head_dim}, true, 0));
+    if (type == "qwen2") {
+      ACCEL_RETURN_IF_ERROR(add(b + "attn_q.bias", p + "self_attn.q_proj.bias", {heads * head_dim}, false, 0));
+      ACCEL_RETURN_IF_ERROR(add(b + "attn_k.bias", p + "self_attn.k_proj.bias", {kv_heads * head_dim}, false, 0));
+      ACCEL_RETURN_IF_ERROR(add(b + "attn_v.bias", p + "self_attn.v_proj.bias", {kv_heads * head_dim}, false, 0));
+    }
+    if (type == "qwen3") {
+      ACCEL_RETURN_IF_ERROR(add(b + "attn_q_norm.weight", p + "self_attn.q_norm.weight", {head_dim}, false, 0));
+      ACCEL_RETURN_IF_ERROR(add(b + "attn_k_norm.weight", p + "self_attn.k_norm.weight", {head_dim}, false, 0));
+    }
     ACCEL_RETURN_IF_ERROR(add(b + "ffn_norm.weight", p + "post_attention_layernorm.weight", {hidden}, false, 0));
     ACCEL_RETURN_IF_ERROR(add(b + "ffn_gate.weight", p + "mlp.gate_proj.weight", {ffn, hidden}, true, 0));
     ACCEL_RETURN_IF_ERROR(add(b + "ffn_up.weight", p + "mlp.up_proj.weight", {ffn, hidden}, true, 0));
@@ -290,7 +342,7 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
     ACCEL_RETURN_IF_ERROR(add("output.weight", "lm_head.weight", {vocab, hidden}, true, 0));
   }
   const auto unused = weights.Unused();
-  if (!unused.empty()) return Unsupported(weights.label() + ": tensor '" + unused.front() + "' has no place in a llama GGUF");
+  if (!unused.empty()) return Unsupported(weights.label() + ": tensor '" + unused.front() + "' has no place in a " + arch + " GGUF");
   return w.Write(path);
 }
 

@@ -18,16 +18,22 @@ struct GgufModelParts {
   WeightStore weights;
 };
 
-// Supported architectures: llama (LLaMA, Mistral, TinyLlama and other llama-arch files).
+// Supported architectures: llama (LLaMA, Mistral, TinyLlama and other llama-arch files), qwen2,
+// qwen3.
 Result<GgufModelParts> GgufToHf(const GgufFile& file);
 
-// The other direction, for LLaMA-architecture models (model_type llama, no biases, untied or
-// tied head): tensors under llama.cpp's names (token_embd, blk.N.attn_q, ..., output), q/k rows
-// permuted to adjacent rotary pairs as llama.cpp's converter does, hyper-parameters as
-// llama.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
+// The other direction, for LLaMA-architecture models (model_type llama or mistral, no biases,
+// untied or tied head) and qwen2 / qwen3: tensors under llama.cpp's names (token_embd,
+// blk.N.attn_q, ..., output; qwen2's q/k/v biases, qwen3's attn_q_norm/attn_k_norm), q/k rows
+// permuted to adjacent rotary pairs for llama as llama.cpp's converter does, hyper-parameters
+// as <arch>.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
 struct GgufExportOptions {
-  // Projections and the output head: f32, f16, bf16, q8_0 or q4_0; embeddings and norms stay f32.
+  // Projections and the output head: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k; embeddings
+  // and norms stay f32. K-quant rows that are not whole 256-blocks are written as q8_0.
   DType weight_dtype = DType::kF32;
+  // With a K-quant weight_dtype: llama-quantize's _M mix (Q4_K_M, Q5_K_M): the output head and
+  // some layers' attn_v / ffn_down in Q6_K.
+  bool k_quant_mix = false;
   // A stand-in SentencePiece vocabulary of vocab_size entries (<unk>, <s>, </s>, the 256 byte
   // tokens, then made-up pieces) for models that have no tokenizer yet, such as synthetic
   // benchmark models: tools that load the file (llama.cpp's llama-bench) need one.

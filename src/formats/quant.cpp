@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/half.h"
+#include "formats/kquants.h"
 
 namespace accel::quant {
 
@@ -52,6 +53,11 @@ void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out) {
 }
 
 Result<Tensor> ToF32(const Tensor& t) {
+  if (IsKQuant(t.dtype())) {
+    ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, t.shape()));
+    DequantizeK(t.dtype(), t.raw(), t.numel(), out.data<float>());
+    return out;
+  }
   if (t.dtype() == DType::kQ8_0 || t.dtype() == DType::kQ4_0) {
     ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, t.shape()));
     if (t.dtype() == DType::kQ8_0) {
@@ -65,16 +71,35 @@ Result<Tensor> ToF32(const Tensor& t) {
 }
 
 Result<Tensor> Quantize(const Tensor& t, DType to) {
-  if (to != DType::kQ8_0 && to != DType::kQ4_0) return Unsupported("cannot quantize to " + std::string(Name(to)));
-  if (t.rank() < 1 || t.dim(-1) % kBlock != 0) return InvalidArgument("quantizing needs rows of a multiple of 32, got " + ShapeToString(t.shape()));
+  if (to != DType::kQ8_0 && to != DType::kQ4_0 && !IsKQuant(to)) return Unsupported("cannot quantize to " + std::string(Name(to)));
+  const int64_t block = static_cast<int64_t>(Info(to).block_elems);
+  if (t.rank() < 1 || t.dim(-1) % block != 0) {
+    return InvalidArgument("quantizing to " + std::string(Name(to)) + " needs rows of a multiple of " + std::to_string(block) + ", got " + ShapeToString(t.shape()));
+  }
   ACCEL_ASSIGN_OR_RETURN(Tensor f, ToF32(t));
   ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, t.shape()));
+  if (IsKQuant(to)) {
+    QuantizeK(to, f.data<float>(), f.numel(), out.raw());
+    return out;
+  }
   if (to == DType::kQ8_0) {
     QuantizeQ8_0(f.data<float>(), f.numel(), out.data<BlockQ8_0>());
   } else {
     QuantizeQ4_0(f.data<float>(), f.numel(), out.data<BlockQ4_0>());
   }
   return out;
+}
+
+Result<Tensor> FuseCompatible(std::vector<Tensor>& parts, const Tensor& next) {
+  const DType have = parts.front().dtype(), want = next.dtype();
+  if (!Info(have).is_quantized || !Info(want).is_quantized) return Unsupported("fusing " + std::string(Name(have)) + " with " + std::string(Name(want)));
+  auto bits = [](DType t) { return static_cast<double>(Info(t).block_bytes) / static_cast<double>(Info(t).block_elems); };
+  const DType to = bits(want) > bits(have) ? want : have;
+  for (Tensor& p : parts) {
+    if (p.dtype() != to) { ACCEL_ASSIGN_OR_RETURN(p, Quantize(p, to)); }
+  }
+  if (next.dtype() == to) return next;
+  return Quantize(next, to);
 }
 
 }  // namespace accel::quant

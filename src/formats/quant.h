@@ -5,6 +5,7 @@
 //         weight j + 16 in its high nibble;                   w = d * (nibble - 8)
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -27,9 +28,15 @@ void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out);
 void DequantizeQ8_0(const BlockQ8_0* b, size_t n, float* out);
 void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out);
 
-// f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0).
+// f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0/q4_k/q5_k/q6_k).
 Result<Tensor> ToF32(const Tensor& t);
-// Quantizes a float tensor whose last dimension is a multiple of 32.
+// Quantizes a float tensor whose last dimension is a multiple of the block (32; 256 for K-quants).
 Result<Tensor> Quantize(const Tensor& t, DType to);
+
+// Projections fused into one Linear (q/k/v) must share a format; GGUF's _M mixes give attn_v
+// more bits than attn_q/attn_k. Brings `parts` (all of one quantized dtype) and `next` to the
+// one with more bits per weight, requantizing the others from their dequantized values (parts
+// is rewritten in place), and returns `next` in that format. Fails for non-quantized dtypes.
+Result<Tensor> FuseCompatible(std::vector<Tensor>& parts, const Tensor& next);
 
 }  // namespace accel::quant

@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/gemv.h"
+#include "backends/cpu/kquant_gemm.h"
 #include "backends/cpu/quant_gemm.h"
 #include "core/aligned.h"
 #include "core/thread_pool.h"
@@ -24,6 +25,7 @@ struct PackedQuant {
 
 Result<PackedLinear> CpuBackend::PackQuantizedLinear(const Tensor& w) {
   if (w.rank() != 2) return InvalidArgument("quantized linear weight must be 2-D, got " + ShapeToString(w.shape()));
+  if (quant::IsKQuant(w.dtype())) return cpu::PackKQuantLinear(w);  // kquant_gemm.h
   if (w.dtype() != DType::kQ8_0 && w.dtype() != DType::kQ4_0) return Unsupported("cpu Linear on " + std::string(Name(w.dtype())) + " weights");
   auto p = std::make_shared<PackedQuant>();
   p->n = w.dim(0), p->k = w.dim(1), p->dtype = w.dtype();
@@ -40,6 +42,7 @@ Result<PackedLinear> CpuBackend::PackQuantizedLinear(const Tensor& w) {
 }
 
 Status CpuBackend::QuantizedLinear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) {
+  if (quant::IsKQuant(w.compute)) return cpu::KQuantLinear(pool_, x, w, bias, act, y);
   if (x.dtype() != DType::kF32 || x.dim(-1) != w.in_features) return InvalidArgument("quantized Linear input " + ShapeToString(x.shape()));
   const auto& p = *static_cast<const PackedQuant*>(w.data.get());
   const int64_t m = static_cast<int64_t>(x.numel()) / p.k, n = p.n, k = p.k, blocks = k / cpu::kQuantBlock;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "formats/quant.h"
+
 namespace accel::decoder {
 
 Result<LinearLayer> LinearFromTensor(ModelLoadContext& ctx, const Tensor& w, Tensor bias) {
@@ -19,6 +21,13 @@ Result<LinearLayer> FusedLinear(ModelLoadContext& ctx, const std::vector<std::pa
   for (const auto& [name, out] : parts) {
     ACCEL_ASSIGN_OR_RETURN(Tensor w, ctx.weights.Get(name + ".weight", {out, in}));
     if (!ws.empty() && w.dtype() != ws.front().dtype()) {
+      // GGUF _M mixes keep attn_v in more bits than attn_q/k: fuse in the wider format.
+      auto fused = quant::FuseCompatible(ws, w);
+      if (fused.ok()) {
+        ws.push_back(std::move(*fused));
+        rows += out;
+        continue;
+      }
       return Unsupported(ctx.weights.label() + ": '" + name + ".weight' is " + std::string(Name(w.dtype())) +
                          " but the projection it is fused with is " + std::string(Name(ws.front().dtype())));
     }

@@ -1,0 +1,307 @@
+#pragma once
+// K-quant dot-product kernels (arithmetic in kquant_gemm.h), compiled twice: by
+// kquant_gemm_avx2.cpp (256-bit, vpmaddubsw + vpmaddwd) and by kquant_gemm_avx512vnni.cpp
+// (512-bit, vpmaddubsw + vpdpwssd). Include only from those files, after defining
+// KQUANT_KERNELS_FN and KQUANT_KERNELS_NAME.
+//
+// Shape of every kernel: one weight row against a tile of R <= 8 (AVX2: 4) activation rows. A weight
+// super-block is unpacked to unsigned bytes once and multiplied into all R rows, so prefill
+// pays the unpacking (the part activations cannot share) once per 8 (4) rows; decode (R = 1) is a
+// single stream over the row. Weights are the unsigned operand of vpmaddubsw (0..63) and
+// activations the signed one (-127..127), so the int16 pair sums (at most 2 * 63 * 127) never
+// saturate; the sub-block scale multiplies in vpmaddwd/vpdpwssd, exact in int32.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "backends/cpu/kquant_gemm.h"
+
+namespace accel::cpu {
+namespace {
+
+using quant::BlockQ4_K;
+using quant::BlockQ5_K;
+using quant::BlockQ6_K;
+using quant::BlockQ8_K;
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#define KQ_512 1
+#else
+#define KQ_512 0
+#endif
+
+inline float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// acc += a * b over int16 pairs.
+inline __m256i MulAddPairs(__m256i acc, __m256i a, __m256i b) {
+#if KQ_512
+  return _mm256_dpwssd_epi32(acc, a, b);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// Decode reads each weight byte once: keep loads in flight ahead of the hardware prefetchers
+// (the rows of a call are contiguous, so the stream runs on into the next row). 8 KiB is the
+// distance the Q4_0 kernel measured best (quant_gemm_avx512vnni.cpp).
+constexpr int64_t kPrefetchBytes = 8192;
+template <int R, typename Block>
+inline void PrefetchAhead(const Block& blk) {
+  if constexpr (R == 1) {
+    const char* p = reinterpret_cast<const char*>(&blk) + kPrefetchBytes;
+    for (size_t off = 0; off < sizeof(Block) + 63; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+  }
+}
+
+// A Q4_K/Q5_K block's 8 scales (bytes 0-7) and 8 mins (bytes 8-15) out of its 12 packed
+// bytes, four 32-bit operations instead of sixteen 6-bit extractions.
+inline void UnpackScalesMins(const uint8_t* packed, uint32_t out[4]) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  std::memcpy(out, packed, 12);
+  out[3] = ((out[2] >> 4) & kLow4) | (((out[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_lo = out[1] & kLow6;
+  out[1] = (out[2] & kLow4) | (((out[0] >> 6) & kLow2) << 4);
+  out[2] = mins_lo;
+  out[0] &= kLow6;
+}
+
+// Q4_K and Q5_K share everything but the fifth bit.
+template <bool kFive, int R>
+void TileScaleMin(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
+  using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+  const Block* w = reinterpret_cast<const Block*>(wrow);
+  // Each min is paired with the sums of its two 16-element halves: duplicate it per int16 lane.
+  const __m128i dup_pairs = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#if KQ_512
+  // The integer sums stay 512-bit to the f32 accumulator: folding them to 256 bits per block
+  // cost two of the ~8 instructions a row spends outside the dot products.
+  __m512 acc512[R];
+  for (int r = 0; r < R; ++r) acc512[r] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);
+  // Lower 256 bits take a chunk's low nibbles (its first sub-block), upper 256 its high ones.
+  const __m512i nibble_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+#else
+  const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+#endif
+  for (int64_t b = 0; b < nb; ++b) {
+    const Block& blk = w[b];
+    PrefetchAhead<R>(blk);
+    uint32_t sm[4];
+    UnpackScalesMins(blk.scales, sm);
+    const __m128i sm128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sm));
+    const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm128, dup_pairs));
+#if KQ_512
+    const __m512i scales = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(sm128));  // lanes 0-7 (and 8-15 mins)
+    __m512i sumi512[R];
+    for (int r = 0; r < R; ++r) sumi512[r] = _mm512_setzero_si512();
+    [[maybe_unused]] __m512i hbits;
+    if constexpr (kFive) hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c)));
+      __m512i v = _mm512_and_si512(_mm512_srlv_epi16(q, nibble_shift), low4);
+      if constexpr (kFive) {
+        // Bit 2c of qh for the low half, 2c + 1 for the high half, moved to bit 4.
+        const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)), _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
+        v = _mm512_or_si512(v, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hbits, shift), one), 4));
+      }
+      const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)), _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
+      const __m512i sc = _mm512_permutexvar_epi16(idx, scales);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 64 * c));
+        sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, sc);
+      }
+    }
+    const float d = _cvtsh_ss(blk.d);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc512[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * nb + b].d * d), _mm512_cvtepi32_ps(sumi512[r]), acc512[r]);
+#else
+    __m256i sumi[R];
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm128));
+    [[maybe_unused]] __m256i hbits;
+    if constexpr (kFive) hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+      __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      if constexpr (kFive) {
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hbits, one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
+        hbits = _mm256_srli_epi16(hbits, 2);  // bits crossing in from the next byte land above bit 1
+      }
+      const __m256i sc_lo = _mm256_shuffle_epi8(scales, _mm256_set1_epi16(static_cast<short>(((4 * c + 1) << 8) | (4 * c))));
+      const __m256i sc_hi = _mm256_shuffle_epi8(scales, _mm256_set1_epi16(static_cast<short>(((4 * c + 3) << 8) | (4 * c + 2))));
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const int8_t* xq = x[r * nb + b].qs + 64 * c;
+        const __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
+        const __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32)));
+        sumi[r] = MulAddPairs(MulAddPairs(sumi[r], p0, sc_lo), p1, sc_hi);
+      }
+    }
+    const float d = _cvtsh_ss(blk.d);  // F16C: the portable F16ToF32 branches
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(x[r * nb + b].d * d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+#endif
+    const float dmin = _cvtsh_ss(blk.dmin);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const BlockQ8_K& xb = x[r * nb + b];
+      const __m256i msum = _mm256_madd_epi16(mins, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums)));
+      acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(xb.d * dmin), _mm256_cvtepi32_ps(msum), acc[r]);
+    }
+  }
+#if KQ_512
+  for (int r = 0; r < R; ++r) {
+    acc[r] = _mm256_add_ps(acc[r], _mm256_add_ps(_mm512_castps512_ps256(acc512[r]), _mm512_extractf32x8_ps(acc512[r], 1)));
+  }
+#endif
+  for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
+}
+
+#if KQ_512
+alignas(64) constexpr int16_t kLanes16[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                              16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+#endif
+
+template <int R>
+void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
+  const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(wrow);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#if KQ_512
+  const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3);
+#else
+  const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
+#endif
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_K& blk = w[b];
+    PrefetchAhead<R>(blk);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
+    __m256i sumi[R];
+#if KQ_512
+    const __m512i sc512 = _mm512_zextsi256_si512(sc16);
+    __m512i sumi512[R];
+    for (int r = 0; r < R; ++r) sumi512[r] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      // ql[64h .. 64h + 64) low nibbles are weights 128h + [0, 64), high nibbles 128h + [64, 128);
+      // qh's 2-bit fields 0/1 and 2/3 go with them, low half / high half.
+      const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
+#pragma GCC unroll 2
+      for (int part = 0; part < 2; ++part) {
+        const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(4 * part)), _mm256_set1_epi16(static_cast<short>(4 * part + 2)), 1);
+        const __m512i lows = part == 0 ? _mm512_and_si512(ql, low4) : _mm512_and_si512(_mm512_srli_epi16(ql, 4), low4);
+        const __m512i v = _mm512_or_si512(lows, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift), low2), 4));
+        // int16 lane l (bytes 2l, 2l + 1) belongs to sub-block 8h + 4 part + l / 8.
+        const __m512i idx = _mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(8 * h + 4 * part)),
+                                             _mm512_srli_epi16(_mm512_loadu_si512(kLanes16), 3));
+        const __m512i sc = _mm512_permutexvar_epi16(idx, sc512);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 128 * h + 64 * part));
+          sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, sc);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_add_epi32(_mm512_castsi512_si256(sumi512[r]), _mm512_extracti64x4_epi64(sumi512[r], 1));
+#else
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h));
+      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), low2), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), low2), 4)),
+      };
+      // The half's 8 scales in both 128-bit lanes; each 32 weights take two of them, the first
+      // for the low lane's 16, the second for the high lane's.
+      const __m256i half_sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scales + 8 * h))));
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        const short lo = static_cast<short>(((4 * g + 1) << 8) | (4 * g)), hi = static_cast<short>(((4 * g + 3) << 8) | (4 * g + 2));
+        const __m256i sc = _mm256_shuffle_epi8(half_sc, _mm256_setr_epi16(lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi));
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r * nb + b].qs + 128 * h + 32 * g));
+          sumi[r] = MulAddPairs(sumi[r], _mm256_maddubs_epi16(q[g], xv), sc);
+        }
+      }
+    }
+#endif
+    const float d = _cvtsh_ss(blk.d);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const BlockQ8_K& xb = x[r * nb + b];
+      // The -32 of every weight: 32 * sum_j sc_j * bsum_j, subtracted exactly in int32.
+      const __m256i offset = _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums)));
+      const __m256i s = _mm256_sub_epi32(sumi[r], _mm256_slli_epi32(offset, 5));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * d), _mm256_cvtepi32_ps(s), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
+}
+
+struct Q4K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<false, R>(w, x, nb, y, ldy); }
+};
+struct Q5K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<true, R>(w, x, nb, y, ldy); }
+};
+struct Q6K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileQ6K<R>(w, x, nb, y, ldy); }
+};
+
+using TileFn = void (*)(const uint8_t*, const BlockQ8_K*, int64_t, float*, int64_t);
+
+// Activation rows per tile: each weight super-block is unpacked once per tile, so larger tiles
+// amortise the unpacking (and the scale set-up) over more rows. 512-bit code has 32 registers
+// for 8 rows' int32 and f32 accumulators; AVX2's 16 hold 4.
+constexpr int kMaxTileRows = KQ_512 ? 8 : 4;
+
+// Weight rows in stretches of 16 (18-72 KiB for k = 2048-8192: L2-resident), each stretch
+// against all activation rows in tiles before the next stretch is read.
+template <class K>
+void Gemm(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const BlockQ8_K* x, int64_t m, int64_t nb,
+          float* y, int64_t ldy) {
+  constexpr auto R = [](int r) { return r < kMaxTileRows ? r : kMaxTileRows; };
+  static constexpr TileFn tiles[9] = {nullptr, K::template Tile<R(1)>, K::template Tile<R(2)>, K::template Tile<R(3)>,
+                                      K::template Tile<R(4)>, K::template Tile<R(5)>, K::template Tile<R(6)>,
+                                      K::template Tile<R(7)>, K::template Tile<R(8)>};
+  constexpr int64_t kStretch = 16;
+  for (int64_t js = j0; js < j1; js += kStretch) {
+    const int64_t je = std::min(j1, js + kStretch);
+    for (int64_t r = 0; r < m; r += kMaxTileRows) {
+      const TileFn tile = tiles[std::min<int64_t>(kMaxTileRows, m - r)];
+      for (int64_t j = js; j < je; ++j) tile(w + j * row_bytes, x + r * nb, nb, y + r * ldy + j, ldy);
+    }
+  }
+}
+
+}  // namespace
+
+const KQuantKernels& KQUANT_KERNELS_FN() {
+  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>};
+  return k;
+}
+
+}  // namespace accel::cpu

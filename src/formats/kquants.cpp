@@ -1,0 +1,286 @@
+// K-quant reference code: the scalar dequantizers define the formats (kquants.h), the
+// quantizers follow llama.cpp's search (make_qkx2_quants / make_qx_quants without an importance
+// matrix) so files we write quantize about as well as llama-quantize's.
+#include "formats/kquants.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/half.h"
+
+namespace accel::quant {
+
+namespace {
+
+inline int Nearest(float x) { return static_cast<int>(std::nearbyint(x)); }
+
+// x ~= scale * L - min_out over one sub-block, L in 0..nmax, min_out >= 0 (the formats subtract
+// it). Weighted least squares (weights |x| + rms, favouring the large weights that dominate a
+// dot product) over 21 candidate grids around nmax / (max - min), as make_qkx2_quants does.
+float FitScaleMin(const float* x, int n, int nmax, uint8_t* L, float* min_out) {
+  float mn = x[0], mx = x[0], sum_x2 = 0;
+  for (int i = 0; i < n; ++i) mn = std::min(mn, x[i]), mx = std::max(mx, x[i]), sum_x2 += x[i] * x[i];
+  if (mn > 0) mn = 0;
+  if (mx == mn) {
+    std::fill(L, L + n, 0);
+    *min_out = -mn;
+    return 0.0f;
+  }
+  const float av = std::sqrt(sum_x2 / n);
+  float w[32];
+  float sum_w = 0, sum_x = 0;
+  for (int i = 0; i < n; ++i) w[i] = av + std::fabs(x[i]), sum_w += w[i], sum_x += w[i] * x[i];
+  float iscale = nmax / (mx - mn), scale = 1 / iscale, best = 0;
+  for (int i = 0; i < n; ++i) {
+    L[i] = static_cast<uint8_t>(std::clamp(Nearest(iscale * (x[i] - mn)), 0, nmax));
+    const float diff = scale * L[i] + mn - x[i];
+    best += w[i] * diff * diff;
+  }
+  uint8_t aux[32];
+  for (int step = 0; step <= 20; ++step) {
+    iscale = (-1.0f + 0.1f * step + nmax) / (mx - mn);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; ++i) {
+      aux[i] = static_cast<uint8_t>(std::clamp(Nearest(iscale * (x[i] - mn)), 0, nmax));
+      sum_l += w[i] * aux[i], sum_l2 += w[i] * aux[i] * aux[i], sum_xl += w[i] * aux[i] * x[i];
+    }
+    const float det = sum_w * sum_l2 - sum_l * sum_l;
+    if (det <= 0) continue;
+    float s = (sum_w * sum_xl - sum_x * sum_l) / det, m = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+    if (m > 0) m = 0, s = sum_xl / sum_l2;
+    float err = 0;
+    for (int i = 0; i < n; ++i) {
+      const float diff = s * aux[i] + m - x[i];
+      err += w[i] * diff * diff;
+    }
+    if (err < best) best = err, scale = s, mn = m, std::memcpy(L, aux, n);
+  }
+  *min_out = -mn;
+  return scale;
+}
+
+// x ~= scale * (L - nmax) over one sub-block, L in 0..2*nmax-1: the value of largest magnitude
+// anchors the grid (its sign kept in the scale, so it can use -nmax), then 19 nearby grids are
+// tried for the least x^2-weighted error (make_qx_quants, rmse_type 1).
+float FitScaleSymmetric(const float* x, int n, int nmax, int8_t* L) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  }
+  if (amax < 1e-30f) {
+    std::fill(L, L + n, 0);
+    return 0.0f;
+  }
+  float best_scale = 0, best = -1;
+  for (int step = -9; step <= 9; ++step) {
+    const float iscale = -(nmax + 0.1f * step) / max;
+    float sum_lx = 0, sum_l2 = 0;
+    int8_t aux[16];
+    for (int i = 0; i < n; ++i) {
+      aux[i] = static_cast<int8_t>(std::clamp(Nearest(iscale * x[i]), -nmax, nmax - 1));
+      const float w = x[i] * x[i];
+      sum_lx += w * x[i] * aux[i], sum_l2 += w * aux[i] * aux[i];
+    }
+    // Least-squares scale for this grid; the error falls as sum_lx^2 / sum_l2 grows.
+    if (sum_l2 > 0 && (best < 0 || sum_lx * sum_lx > best * sum_l2)) {
+      best_scale = sum_lx / sum_l2, best = best_scale * sum_lx;
+      std::memcpy(L, aux, n);
+    }
+  }
+  return best_scale;
+}
+
+// Quantizes one super-block's 8 sub-blocks of 32 to 6-bit scales/mins (Q4_K/Q5_K share it) and
+// returns the final integers in L (0..nmax).
+void QuantizeScaleMinBlock(const float* x, int nmax, uint16_t* d_out, uint16_t* dmin_out, uint8_t* scales, uint8_t* L) {
+  float sc[8], mins[8], max_sc = 0, max_min = 0;
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = FitScaleMin(x + 32 * j, 32, nmax, L + 32 * j, &mins[j]);
+    max_sc = std::max(max_sc, sc[j]), max_min = std::max(max_min, mins[j]);
+  }
+  const float inv_sc = max_sc > 0 ? 63.0f / max_sc : 0.0f, inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+  std::memset(scales, 0, 12);
+  for (int j = 0; j < 8; ++j) {
+    const uint8_t ls = static_cast<uint8_t>(std::min(63, Nearest(inv_sc * sc[j])));
+    const uint8_t lm = static_cast<uint8_t>(std::min(63, Nearest(inv_min * mins[j])));
+    if (j < 4) {
+      scales[j] = ls, scales[j + 4] = lm;
+    } else {
+      scales[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+      scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+  *d_out = F32ToF16(max_sc / 63.0f);
+  *dmin_out = F32ToF16(max_min / 63.0f);
+  // Requantize under the scales as stored (rounded to 6 bits and fp16).
+  const float d = F16ToF32(*d_out), dmin = F16ToF32(*dmin_out);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t s, m;
+    ScaleMinK4(j, scales, &s, &m);
+    const float ds = d * s, dm = dmin * m;
+    for (int i = 0; i < 32; ++i) {
+      L[32 * j + i] = ds == 0.0f ? 0 : static_cast<uint8_t>(std::clamp(Nearest((x[32 * j + i] + dm) / ds), 0, nmax));
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeQ4_K(const float* x, size_t n, BlockQ4_K* out) {
+  uint8_t L[kSuperBlock];
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    BlockQ4_K& o = out[b];
+    QuantizeScaleMinBlock(x, 15, &o.d, &o.dmin, o.scales, L);
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) o.qs[32 * c + l] = static_cast<uint8_t>(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+    }
+  }
+}
+
+void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out) {
+  uint8_t L[kSuperBlock];
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    BlockQ5_K& o = out[b];
+    QuantizeScaleMinBlock(x, 31, &o.d, &o.dmin, o.scales, L);
+    std::memset(o.qh, 0, sizeof o.qh);
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+        o.qs[32 * c + l] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+        o.qh[l] |= static_cast<uint8_t>(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+      }
+    }
+  }
+}
+
+void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out) {
+  int8_t L[kSuperBlock];
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    BlockQ6_K& o = out[b];
+    float sc[16], amax = 0, max = 0;
+    for (int j = 0; j < 16; ++j) {
+      sc[j] = FitScaleSymmetric(x + 16 * j, 16, 32, L + 16 * j);
+      if (std::fabs(sc[j]) > amax) amax = std::fabs(sc[j]), max = sc[j];
+    }
+    // The largest sub-block scale maps to -128, the one int8 value without a positive twin.
+    const float iscale = amax > 0 ? -128.0f / max : 0.0f;
+    o.d = F32ToF16(amax > 0 ? 1 / iscale : 0.0f);
+    const float d = F16ToF32(o.d);
+    for (int j = 0; j < 16; ++j) {
+      o.scales[j] = static_cast<int8_t>(std::min(127, Nearest(iscale * sc[j])));
+      const float ds = d * o.scales[j];
+      for (int i = 0; i < 16; ++i) {
+        L[16 * j + i] = static_cast<int8_t>(ds == 0.0f ? 32 : std::clamp(Nearest(x[16 * j + i] / ds), -32, 31) + 32);
+      }
+    }
+    for (int h = 0; h < 2; ++h) {
+      const int8_t* q = L + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        const int q1 = q[l], q2 = q[l + 32], q3 = q[l + 64], q4 = q[l + 96];
+        o.ql[64 * h + l] = static_cast<uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
+        o.ql[64 * h + 32 + l] = static_cast<uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
+        o.qh[32 * h + l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+      }
+    }
+  }
+}
+
+void DequantizeQ4_K(const BlockQ4_K* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kSuperBlock; ++k) {
+    const float d = F16ToF32(b[k].d), dmin = F16ToF32(b[k].dmin);
+    for (int c = 0; c < 4; ++c) {
+      uint8_t s0, m0, s1, m1;
+      ScaleMinK4(2 * c, b[k].scales, &s0, &m0);
+      ScaleMinK4(2 * c + 1, b[k].scales, &s1, &m1);
+      const uint8_t* q = b[k].qs + 32 * c;
+      for (int l = 0; l < 32; ++l) *y++ = d * s0 * (q[l] & 0xF) - dmin * m0;
+      for (int l = 0; l < 32; ++l) *y++ = d * s1 * (q[l] >> 4) - dmin * m1;
+    }
+  }
+}
+
+void DequantizeQ5_K(const BlockQ5_K* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kSuperBlock; ++k) {
+    const float d = F16ToF32(b[k].d), dmin = F16ToF32(b[k].dmin);
+    for (int c = 0; c < 4; ++c) {
+      uint8_t s0, m0, s1, m1;
+      ScaleMinK4(2 * c, b[k].scales, &s0, &m0);
+      ScaleMinK4(2 * c + 1, b[k].scales, &s1, &m1);
+      const uint8_t* q = b[k].qs + 32 * c;
+      const uint8_t* qh = b[k].qh;
+      for (int l = 0; l < 32; ++l) *y++ = d * s0 * ((q[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4)) - dmin * m0;
+      for (int l = 0; l < 32; ++l) *y++ = d * s1 * ((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) - dmin * m1;
+    }
+  }
+}
+
+void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kSuperBlock; ++k) {
+    const float d = F16ToF32(b[k].d);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b[k].ql + 64 * h;
+      const uint8_t* qh = b[k].qh + 32 * h;
+      const int8_t* sc = b[k].scales + 8 * h;
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        y[l] = d * sc[is] * (((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32);
+        y[l + 32] = d * sc[is + 2] * (((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+        y[l + 64] = d * sc[is + 4] * (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+        y[l + 96] = d * sc[is + 6] * (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+      }
+      y += 128;
+    }
+  }
+}
+
+void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out) {
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    float amax = 0;
+    for (int i = 0; i < kSuperBlock; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    out[b].d = amax / 127.0f;
+    for (int j = 0; j < 16; ++j) {
+      int sum = 0;
+      for (int i = 16 * j; i < 16 * j + 16; ++i) {
+        out[b].qs[i] = static_cast<int8_t>(std::nearbyint(x[i] * inv));  // |x * inv| <= 127
+        sum += out[b].qs[i];
+      }
+      out[b].bsums[j] = static_cast<int16_t>(sum);
+    }
+  }
+}
+
+void QuantizeK(DType t, const float* x, size_t n, void* raw) {
+  switch (t) {
+    case DType::kQ4_K: QuantizeQ4_K(x, n, static_cast<BlockQ4_K*>(raw)); break;
+    case DType::kQ5_K: QuantizeQ5_K(x, n, static_cast<BlockQ5_K*>(raw)); break;
+    case DType::kQ6_K: QuantizeQ6_K(x, n, static_cast<BlockQ6_K*>(raw)); break;
+    default: break;
+  }
+}
+
+void DequantizeK(DType t, const void* raw, size_t n, float* out) {
+  switch (t) {
+    case DType::kQ4_K: DequantizeQ4_K(static_cast<const BlockQ4_K*>(raw), n, out); break;
+    case DType::kQ5_K: DequantizeQ5_K(static_cast<const BlockQ5_K*>(raw), n, out); break;
+    case DType::kQ6_K: DequantizeQ6_K(static_cast<const BlockQ6_K*>(raw), n, out); break;
+    default: break;
+  }
+}
+
+std::optional<std::string> GgmlTypeName(uint32_t type) {
+  // ggml.h's enum ggml_type; ids 4, 5 (Q4_2, Q4_3) and 31-33, 36-38 (repacked Q4_0/IQ4_NL
+  // variants) were retired and are not names of anything a file can hold.
+  static const char* const kNames[] = {
+      "F32",     "F16",    "Q4_0",    "Q4_1",  "",      "",       "Q5_0",   "Q5_1",    "Q8_0",    "Q8_1",
+      "Q2_K",    "Q3_K",   "Q4_K",    "Q5_K",  "Q6_K",  "Q8_K",   "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
+      "IQ4_NL",  "IQ3_S",  "IQ2_S",   "IQ4_XS", "I8",   "I16",    "I32",    "I64",     "F64",     "IQ1_M",
+      "BF16",    "",       "",        "",      "TQ1_0", "TQ2_0",  "",       "",        "",        "MXFP4",
+  };
+  if (type >= sizeof(kNames) / sizeof(kNames[0]) || kNames[type][0] == '\0') return std::nullopt;
+  return std::string(kNames[type]);
+}
+
+}  // namespace accel::quant
