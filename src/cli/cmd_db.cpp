@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/db_options.h"
+#include "core/log.h"
 #include "db/records_json.h"
 
 namespace accel::cli {
@@ -52,7 +53,7 @@ int Export(const DbArgs& a) {
   }
   std::ofstream out(a.out, std::ios::binary);
   if (!out || !(out << text)) return ReportError(IoError(a.out + ": cannot write"));
-  std::fprintf(stderr, "db export: %zu runs written to %s\n", runs->size(), a.out.c_str());
+  log::Info("db export: " + std::to_string(runs->size()) + " runs written to " + a.out);
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "tokenizers/expected_check.h"
 #include "tokenizers/tokenizer.h"
 
@@ -63,7 +64,7 @@ int RunEncode(const Tokenizer& tok, const TokenizeOptions& o) {
 
 Action SetupTokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
-  app.add_option("--tokenizer", o->tokenizer, "model folder, tokenizer.json or tokenizer.model")->required();
+  app.add_option("--tokenizer,-m,--model", o->tokenizer, "model folder, tokenizer.json or tokenizer.model")->required();
   app.add_option("--pair", o->pair, "second sequence (encodes a pair)");
   app.add_flag("--no-special", o->no_special, "do not add the post-processor's special tokens");
   app.add_flag("--json", o->json, "print one JSON object");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "runtime/verify.h"
@@ -48,6 +49,7 @@ void PrintTable(const VerifyReport& r) {
 Action SetupVerify(CLI::App& app) {
   auto opt = std::make_shared<VerifyOptions>();
   app.add_option("fixtures", opt->fixtures, "fixture folders (config.json, model.safetensors, reference.*)");
+  app.add_option("-m,--model", opt->fixtures, "a fixture folder (repeatable; the same as the positional fixtures)");
   app.add_option("--all", opt->all_root, "verify every fixture folder under this folder (skips unsupported types)");
   app.add_option("--device", opt->device, "device to run on (cpu, auto)");
   app.add_flag("--json", opt->json, "print JSON instead of a table");
