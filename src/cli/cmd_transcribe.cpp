@@ -29,7 +29,7 @@ Action SetupTranscribe(CLI::App& app) {
                  "Whisper language, e.g. de or <|de|> (default: the model's generation config, else detected)");
   app.add_option("--task", a->task, "Whisper task: transcribe or translate (default: the model's generation config)");
   app.add_flag("--timestamps", a->timestamps, "Whisper: decode with timestamp tokens and print timed segments");
-  app.add_option("--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
+  app.add_option("-n,--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
   app.add_flag("--json", a->json, "print ids, text, language and segments as JSON");
   return [a] {
     Status kind = ExpectFileKind(a->audio, {"a WAV audio file", "a FLAC audio file", "an Ogg audio file"},

@@ -1015,7 +1015,8 @@ class Renderer {
       const size_t dot = path.find('.', from);
       const std::string part = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
       if (v.is_object() && v.contains(part)) v = v[part];
-      else if (v.is_array() && !part.empty() && std::isdigit(static_cast<unsigned char>(part[0])) && std::stoul(part) < v.size()) v = v[std::stoul(part)];
+      else if (v.is_array() && !part.empty() && part.size() <= 9 &&
+               part.find_first_not_of("0123456789") == std::string::npos && std::stoul(part) < v.size()) v = v[std::stoul(part)];
       else return Undefined();
       if (dot == std::string::npos) return v;
       from = dot + 1;
@@ -1057,7 +1058,7 @@ class Renderer {
     }
     if (name == "divisibleby") {
       if (!v.is_number_integer() || !arg().is_number_integer() || arg().get<int64_t>() == 0) Fail("divisibleby needs non-zero integers");
-      return v.get<int64_t>() % arg().get<int64_t>() == 0;
+      return arg().get<int64_t>() == -1 || v.get<int64_t>() % arg().get<int64_t>() == 0;
     }
     if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") return v == arg() || (IsUndefined(v) && IsUndefined(arg()));
     if (name == "ne" || name == "!=") return !(v == arg());
@@ -1167,7 +1168,12 @@ class Renderer {
       return Replace(ToStr(v), ToStr(args[0]), ToStr(args[1]), Arg(args, names, 2, "count"));
     }
     if (name == "int") {
-      if (v.is_number()) return static_cast<int64_t>(v.get<double>());
+      if (v.is_number_integer()) return v;
+      if (v.is_number()) {
+        const double d = v.get<double>();
+        if (!(d > -9.2e18 && d < 9.2e18)) Fail("int of " + v.dump() + " is out of range");
+        return static_cast<int64_t>(d);
+      }
       if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
       try {
         return v.is_string() ? Json(static_cast<int64_t>(std::stoll(v.get<std::string>()))) : Json(0);
@@ -1195,7 +1201,13 @@ class Renderer {
         const Json x = attr.is_string() ? Attribute(item, attr.get<std::string>()) : item;
         if (name == "sum") {
           if (!x.is_number()) Fail("sum needs numbers");
-          acc = acc.is_number_integer() && x.is_number_integer() ? Json(acc.get<int64_t>() + x.get<int64_t>()) : Json(acc.get<double>() + x.get<double>());
+          int64_t total = 0;
+          if (acc.is_number_integer() && x.is_number_integer()) {
+            if (__builtin_add_overflow(acc.get<int64_t>(), x.get<int64_t>(), &total)) Fail("integer overflow");
+            acc = total;
+          } else {
+            acc = acc.get<double>() + x.get<double>();
+          }
         } else if (IsUndefined(acc) || (name == "min" ? x < acc : acc < x)) {
           acc = x;
         }
@@ -1380,7 +1392,8 @@ class Renderer {
     if (op == "*" && (a.is_string() || b.is_string()) && (a.is_number_integer() || b.is_number_integer())) {
       const std::string& str = a.is_string() ? a.get_ref<const std::string&>() : b.get_ref<const std::string&>();
       const int64_t times = a.is_string() ? b.get<int64_t>() : a.get<int64_t>();
-      if (times > 0 && str.size() * static_cast<size_t>(times) > max_output_) Fail("string repetition too long");
+      if (str.empty() || times <= 0) return std::string();
+      if (static_cast<uint64_t>(times) > max_output_ / str.size()) Fail("string repetition too long");
       std::string out;
       for (int64_t i = 0; i < times; ++i) out += str;
       return out;
