@@ -10,10 +10,33 @@
 
 namespace accel::cli {
 
+namespace {
+
+// 0..1024; the message names both places a value can come from.
+CLI::Validator ThreadCount() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        size_t used = 0;
+        long v = -1;
+        try {
+          v = std::stol(s, &used);
+        } catch (...) {
+          used = 0;
+        }
+        if (used != s.size() || v < 0 || v > 1024) {
+          return "'" + s + "' is not a thread count (0 to 1024; from -t/--threads or ACCEL_NUM_THREADS)";
+        }
+        return std::string();
+      },
+      "0..1024");
+}
+
+}  // namespace
+
 void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
-  app.add_option("-t,--threads", g.threads, "worker threads (default: all cores)")
+  app.add_option("-t,--threads", g.threads, "worker threads (default, or 0: all cores)")
       ->envname("ACCEL_NUM_THREADS")
-      ->check(CLI::Range(1, 1024))
+      ->check(ThreadCount())
       ->default_str("")
       ->group("Global options");
   app.add_flag("-v,--verbose", g.verbose, "also print debug detail on stderr")->group("Global options");
@@ -31,7 +54,7 @@ void ApplyGlobalOptions(const GlobalOptions& g) {
   if (g.verbose) log::SetLevel(log::Level::kDebug);
   if (log::Enabled(log::Level::kDebug))
     log::Debug("threads: " + std::to_string(ThreadPool::Global().num_threads()) +
-             (g.threads > 0 ? " (-t)" : std::getenv("ACCEL_NUM_THREADS") ? " (ACCEL_NUM_THREADS)" : " (all cores)"));
+               (g.threads > 0 ? " (-t/--threads or ACCEL_NUM_THREADS)" : " (all cores)"));
 }
 
 std::string EnvironmentHelp() {

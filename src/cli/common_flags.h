@@ -14,7 +14,7 @@
 namespace accel::cli {
 
 struct GlobalOptions {
-  int threads = 0;  // 0: ACCEL_NUM_THREADS, else all cores
+  int threads = 0;  // 0: all cores (what the thread pool picks by itself)
   bool verbose = false;
   bool quiet = false;
 };

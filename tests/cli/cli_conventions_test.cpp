@@ -54,9 +54,15 @@ TEST(CliConventions, ThreadsIsDashTAndTemperatureIsTemp) {
   // -t is also accepted before the command and on commands that do not compute (global).
   EXPECT_EQ(RunCli("-t 2 hw --json >/dev/null").exit_code, 0);
   EXPECT_EQ(RunCli("models -t 2 --supported >/dev/null").exit_code, 0);
-  auto bad = RunCli(base + " -t 0");
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_TRUE(Has(bad.out, "--threads")) << bad.out;
+  EXPECT_EQ(RunCli(base + " -t 0").exit_code, 0);  // 0: all cores
+  for (const char* bad_value : {" -t abc", " -t 5000", " -t -2"}) {
+    auto bad = RunCli(base + bad_value);
+    EXPECT_EQ(bad.exit_code, 2) << bad_value;
+    EXPECT_TRUE(Has(bad.out, "is not a thread count (0 to 1024; from -t/--threads or ACCEL_NUM_THREADS)")) << bad.out;
+  }
+  auto env = RunCli("--version >/dev/null; ACCEL_NUM_THREADS=lots " + std::string(ACCEL_CLI_PATH) + " hw");
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_TRUE(Has(env.out, "'lots' is not a thread count")) << env.out;
   // Sampling with a seed (-s) repeats; --temp samples.
   auto s1 = RunCli(base + " --temp 1.5 -s 7"), s2 = RunCli(base + " --temp 1.5 --seed 7");
   ASSERT_EQ(s1.exit_code, 0) << s1.out;
@@ -176,7 +182,7 @@ TEST(CliConventions, VerboseAndQuiet) {
   const std::string base = "generate -m " + Llama() + " --prompt-ids 1,2 -n 2";
   auto v = RunCli("-v " + base + " -t 2");
   ASSERT_EQ(v.exit_code, 0) << v.out;
-  EXPECT_TRUE(Has(v.out, "accel: debug: threads: 2 (-t)")) << v.out;
+  EXPECT_TRUE(Has(v.out, "accel: debug: threads: 2 (-t/--threads")) << v.out;
   auto plain = RunCli(base);
   EXPECT_FALSE(Has(plain.out, "debug:")) << plain.out;
   auto env = RunCli("--version >/dev/null; ACCEL_LOG_LEVEL=debug " + std::string(ACCEL_CLI_PATH) + " " + base);
