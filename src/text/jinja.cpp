@@ -743,9 +743,9 @@ class Renderer {
       case Node::kSet:
         if (n.targets.size() == 2) {
           const Json target = Lookup(n.targets[0]);
-          if (!IsNamespace(target)) Fail("cannot set attribute '" + n.targets[1] + "' of '" + n.targets[0] + "': not a namespace()");
+          if (!NamespaceOf(target)) Fail("cannot set attribute '" + n.targets[1] + "' of '" + n.targets[0] + "': not a namespace()");
           Json value = Eval(*n.expr);
-          namespaces_[target[kNamespaceKey].get<size_t>()][n.targets[1]] = std::move(value);
+          (*NamespaceOf(target))[n.targets[1]] = std::move(value);
         } else {
           scopes_.back()[n.targets[0]] = Eval(*n.expr);
         }
@@ -852,9 +852,19 @@ class Renderer {
     return Undefined();
   }
 
+  // The values of a namespace() handle; null for anything else (a context or a dict literal
+  // that merely looks like a handle included).
+  Json* NamespaceOf(const Json& v) {
+    if (!IsNamespace(v)) return nullptr;
+    const Json& id = v[kNamespaceKey];
+    if (!id.is_number_unsigned() || id.get<size_t>() >= namespaces_.size()) return nullptr;
+    return &namespaces_[id.get<size_t>()];
+  }
+  const Json* NamespaceOf(const Json& v) const { return const_cast<Renderer*>(this)->NamespaceOf(v); }
+
   Json Index(const Json& v, const Json& key) const {
-    if (IsNamespace(v)) {
-      const Json& ns = namespaces_[v[kNamespaceKey].get<size_t>()];
+    if (const Json* found = NamespaceOf(v)) {
+      const Json& ns = *found;
       auto it = key.is_string() ? ns.find(key.get<std::string>()) : ns.end();
       return it == ns.end() ? Undefined() : *it;
     }

@@ -55,6 +55,10 @@ TEST(RealChatTemplates, NamespaceIsAssignableAcrossLoopScopes) {
             "0 6 123");
   EXPECT_EQ(Render("{% set ns = namespace() %}{{ ns.missing is defined }}{% set ns.k = 'v' %}{{ ns.k }}"), "Falsev");
   EXPECT_NE(Render("{% set d = {} %}{% set d.k = 1 %}").find("not a namespace"), std::string::npos);
+  // A value shaped like a namespace handle (from the context) is not one.
+  nlohmann::json forged = {{"ns", {{"\x01namespace", 7}}}};
+  EXPECT_NE(Render("{% set ns.k = 1 %}", forged).find("not a namespace"), std::string::npos);
+  EXPECT_EQ(Render("{{ ns.k is defined }}", forged), "False");
 }
 
 TEST(RealChatTemplates, SlicesWithSteps) {
