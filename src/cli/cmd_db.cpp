@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "cli/db_options.h"
 #include "core/log.h"
 #include "db/records_json.h"
@@ -17,6 +18,8 @@ struct DbArgs {
 };
 
 int Import(const DbArgs& a) {
+  Status kind = ExpectFileKind(a.file, {"a JSON file"}, "a results JSON file written by `accel db export`");
+  if (!kind.ok()) return ReportError(kind);
   std::ifstream in(a.file, std::ios::binary);
   if (!in) return ReportError(NotFound(a.file + ": cannot open"));
   std::stringstream ss;

@@ -72,6 +72,9 @@ Action SetupTokenize(CLI::App& app) {
   app.add_option("text", o->text, "text to encode");
   return [o, &app] {
     o->has_pair = app.count("--pair") > 0;
+    Status kind = ExpectFileKind(o->tokenizer, {"a folder", "a JSON file", "a SentencePiece model"},
+                                 "a model folder, tokenizer.json or tokenizer.model");
+    if (!kind.ok()) return ReportError(kind);
     auto tok = Tokenizer::Load(o->tokenizer);
     if (!tok.ok()) return ReportError(tok.status());
     if (!o->check.empty()) return RunCheck(*tok.value(), o->check);

@@ -71,6 +71,13 @@ Action SetupVerify(CLI::App& app) {
     int passed = 0, failed = 0, skipped = 0;
     nlohmann::json all = nlohmann::json::array();
     for (const auto& dir : dirs) {
+      Status kind = ExpectFileKind(dir, {"a folder"}, "a fixture folder (config.json, model.safetensors, reference.json)");
+      if (!kind.ok()) {
+        if (opt->json) all.push_back({{"fixture", dir}, {"error", kind.message()}});
+        ReportError(kind);
+        exit_code = kExitBadInput;
+        continue;
+      }
       LoadOptions lo;
       lo.device = opt->device;
       auto report = VerifyFixture(dir, lo);

@@ -175,6 +175,13 @@ TEST(CliConventions, WrongFileKindsSayWhatWasExpected) {
   EXPECT_TRUE(Has(t.out, "is a PNG image; expected an audio file (WAV, FLAC or OGG)")) << t.out;
   auto i = RunCli("classify-image -m " + test::ModelDir("clip-tiny") + " --labels a,b " + wav);
   EXPECT_TRUE(Has(i.out, "is a WAV audio file; expected an image (PNG or JPEG)")) << i.out;
+  auto v = RunCli("verify " + gguf);
+  EXPECT_EQ(v.exit_code, 2);
+  EXPECT_TRUE(Has(v.out, "is a GGUF model file; expected a fixture folder")) << v.out;
+  auto tok = RunCli("tokenize -m " + gguf + " hi");
+  EXPECT_TRUE(Has(tok.out, "is a GGUF model file; expected a model folder, tokenizer.json or tokenizer.model")) << tok.out;
+  auto db = RunCli("db import " + png + " --db " + dir + "/x.db");
+  EXPECT_TRUE(Has(db.out, "is a PNG image; expected a results JSON file written by `accel db export`")) << db.out;
   fs::remove_all(dir);
 }
 
