@@ -62,6 +62,8 @@ std::string EnvironmentHelp() {
          "  ACCEL_NUM_THREADS   worker threads when -t/--threads is not given (default: all cores)\n"
          "  ACCEL_LOG_LEVEL     error, warn, info (default) or debug; -v and --quiet override it\n"
          "  ACCEL_MEMORY_LIMIT  memory cap per device for `accel select` (e.g. 8G)\n"
+         "  ACCEL_DB            benchmark database for bench/query/report/db (default ./accel.db; or postgres://...)\n"
+         "  ACCEL_MODELS_DIR    bundled fixture models for `accel bench` (default: the source tree's tests/data/models)\n"
          "  HF_HUB_CACHE, HF_HOME  where HF ids are looked up (default ~/.cache/huggingface/hub; offline)\n"
          "  OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, GROQ_API_KEY, VLLM_API_KEY, HF_TOKEN\n"
          "                      keys for `accel api` (comma-separated for several)\n"

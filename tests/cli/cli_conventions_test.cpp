@@ -121,7 +121,7 @@ TEST(CliConventions, HelpShowsDefaultsEnvironmentAndGlobalOptions) {
   }
   EXPECT_FALSE(Has(gen.out, "=[]")) << gen.out;
   auto top = RunCli("--help");
-  for (const char* s : {"ACCEL_NUM_THREADS", "ACCEL_LOG_LEVEL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HF_HUB_CACHE"}) {
+  for (const char* s : {"ACCEL_NUM_THREADS", "ACCEL_LOG_LEVEL", "ACCEL_DB", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HF_HUB_CACHE"}) {
     EXPECT_TRUE(Has(top.out, s)) << s << "\n" << top.out;
   }
   auto chat = RunCli("api openai chat --help");
