@@ -4,19 +4,26 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test test-fast asan tsan fuzz bench bench-llama clean
+.PHONY: setup configure build build-cli run test test-fast asan tsan fuzz bench bench-llama clean
 
 setup:
 	bash scripts/setup.sh
 
-build: setup
+configure: setup
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+# Everything: the library, the CLI, the test executables and (if enabled) the benches.
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Only what `make run` runs: the `accel` binary and the library under it.
+build-cli: configure
+	cmake --build $(BUILD) -j $(JOBS) --target accel_cli
 
 # The main job: what this machine is, every bundled model checked against its reference, the
 # quick benchmark (bundled models + synthetic bert-base at real shape) into ./accel.db, and the
 # HTML report.
-run: build
+run: build-cli
 	./$(BUILD)/accel hw
 	./$(BUILD)/accel verify --all tests/data/models
 	./$(BUILD)/accel bench --suite quick --db accel.db

@@ -37,6 +37,17 @@ void SaveStats(const api::ApiStats& stats) {
   if (!st.ok()) std::fprintf(stderr, "warning: statistics not saved: %s\n", RedactForDisplay(st.message()).c_str());
 }
 
+// http://localhost:8000/v1, http://127.0.0.1, http://[::1]:8080
+bool IsLoopbackUrl(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string host = url.substr(start, url.find_first_of("/?#", start) - start);
+  if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
+  else host = host.substr(0, host.find(':'));
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
   api::ClientConfig cfg;
   cfg.provider = o.provider;
@@ -48,7 +59,17 @@ Result<std::unique_ptr<api::ApiClient>> MakeClient(const ApiOptions& o) {
   cfg.request_deadline_s = o.timeout_s;  // --timeout is the whole request, retries included
   cfg.backoff.max_retries = o.retries;
   cfg.concurrency = 2;
-  return api::ApiClient::Create(cfg);
+  ACCEL_ASSIGN_OR_RETURN(auto client, api::ApiClient::Create(cfg));
+  // A hosted API answers a request without a key with 401 after a round trip (and some
+  // proxies log it): name the missing variable before anything is sent. Servers on this
+  // machine (vLLM, TGI, Ollama on localhost) usually run without auth.
+  const std::string& env = probe->info().key_env;
+  const std::string url = o.base_url.empty() ? probe->info().default_base_url : o.base_url;
+  if (!env.empty() && cfg.keys.empty() && !IsLoopbackUrl(url)) {
+    return InvalidArgument(o.provider + " needs an API key: set " + env + " (several keys: comma-separated); " + url +
+                           " was not contacted");
+  }
+  return client;
 }
 
 int RunChat(const ApiOptions& o) {
@@ -92,6 +113,11 @@ int RunEmbed(const ApiOptions& o) {
   return kExitOk;
 }
 
+std::string KeyEnv(const std::string& provider) {
+  auto p = api::MakeProvider(provider);
+  return p ? p->info().key_env : std::string();
+}
+
 Action SetupApi(CLI::App& app) {
   auto o = std::make_shared<ApiOptions>();
   auto action = std::make_shared<Action>();
@@ -104,15 +130,20 @@ Action SetupApi(CLI::App& app) {
     for (const char* verb : {"chat", "embed"}) {
       CLI::App* v = p->add_subcommand(verb, std::string(verb) + " through " + provider);
       v->add_option("--base-url", o->base_url, "server base URL (default: the provider's public API)");
-      v->add_option("--model", o->model, "model name");
+      v->add_option("-m,--model", o->model, "model name");
       v->add_option("--timeout", o->timeout_s, "seconds for the whole request")->check(CLI::Range(1, 3600));
       v->add_option("--retries", o->retries, "retries after the first attempt")->check(CLI::Range(0, 20));
       v->add_option("words", o->words, std::string(verb) == std::string("chat") ? "PROMPT" : "TEXT...");
       if (std::string(verb) == "chat") {
         v->add_flag("--stream", o->stream, "print the answer as it streams");
         v->add_option("--system", o->system, "system message");
-        v->add_option("--max-tokens", o->max_tokens, "answer length limit");
+        v->add_option("-n,--max-tokens", o->max_tokens, "answer length limit (0: the provider's default)");
         v->add_flag("--json", o->json, "print text, finish reason and usage as JSON");
+      }
+      const std::string key_env = KeyEnv(provider);
+      if (!key_env.empty()) {
+        v->footer("Environment:\n  " + key_env + "  API key (comma-separated for several); required unless --base-url is a server " +
+                  "on this machine\n  ACCEL_API_STATS  statistics file (default ~/.cache/accel/api-stats.json)");
       }
       bool is_chat = std::string(verb) == "chat";
       v->callback([o, action, provider, is_chat] {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "hw/hw_report.h"
 #include "registry/classifier.h"
 #include "registry/memory_estimator.h"
@@ -27,12 +28,14 @@ std::optional<DType> ParseDType(const std::string& s) {
 
 Action SetupClassify(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
-  app.add_option("model", o->model, "model folder, config.json, or org/name in the local HF cache")->required();
+  AddModelOption(app, o->model, "model folder, config.json, or HF id in the local cache (org/name or gpt2)");
+  app.add_option("MODEL", o->model, "the same as -m");
   app.add_option("--batch", o->batch, "batch size for the memory estimate")->check(CLI::Range(1, 1 << 20));
   app.add_option("--seq", o->seq, "sequence length for the memory estimate")->check(CLI::Range(1, 1 << 24));
   app.add_option("--dtype", o->dtypes, "weight dtypes to estimate (f32, bf16, f16, q8_0, q4_0)");
   app.add_flag("--json", o->json, "print JSON");
   return [o] {
+    if (o->model.empty()) return ReportError(InvalidArgument("give a model: -m DIR|config.json|HF_ID (or as the first argument)"));
     auto ev = registry::GatherEvidence(o->model);
     if (!ev.ok()) return ReportError(ev.status());
     registry::Classification c = registry::Classify(*ev, registry::ModelCatalog::Builtin());

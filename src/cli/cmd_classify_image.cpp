@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "runtime/clip_pipeline.h"
 
 namespace accel::cli {
@@ -18,7 +19,7 @@ struct ClassifyArgs {
 
 Action SetupClassifyImage(CLI::App& app) {
   auto a = std::make_shared<ClassifyArgs>();
-  app.add_option("--model", a->model, "CLIP model folder or HF id")->required();
+  AddModelOption(app, a->model, "CLIP model folder or HF id in the local cache")->required();
   app.add_option("image", a->image, "image file (PNG or JPEG)")->required();
   app.add_option("--labels", a->labels, "comma-separated candidate labels")->required();
   app.add_option("--prompt", a->prompt, "prompt template; {} is replaced by each label");
@@ -31,6 +32,8 @@ Action SetupClassifyImage(CLI::App& app) {
       if (!l.empty()) labels.push_back(l);
     }
     if (labels.empty()) return ReportError(InvalidArgument("--labels: give at least one label"));
+    Status kind = ExpectFileKind(a->image, {"a PNG image", "a JPEG image"}, "an image (PNG or JPEG)");
+    if (!kind.ok()) return ReportError(kind);
     LoadOptions lo;
     lo.device = a->device;
     auto model = LoadedModel::Load(a->model, lo);

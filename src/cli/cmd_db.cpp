@@ -4,8 +4,10 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "core/bounded_read.h"
 #include "cli/db_options.h"
+#include "core/log.h"
 #include "db/records_json.h"
 
 namespace accel::cli {
@@ -19,6 +21,8 @@ struct DbArgs {
 int Import(const DbArgs& a) {
   auto text = ReadRegularFile(a.file, kDefaultMaxInputBytes, "import file");
   if (!text.ok()) return ReportError(text.status());
+  Status kind = ExpectFileKind(a.file, {"a JSON file"}, "a results JSON file written by `accel db export`");
+  if (!kind.ok()) return ReportError(kind);
   auto runs = db::ParseExportDocument(*text, a.file);
   if (!runs.ok()) return ReportError(runs.status());
   auto store = OpenStore(a.db, /*must_exist=*/false);
@@ -51,7 +55,7 @@ int Export(const DbArgs& a) {
   }
   std::ofstream out(a.out, std::ios::binary);
   if (!out || !(out << text)) return ReportError(IoError(a.out + ": cannot write"));
-  std::fprintf(stderr, "db export: %zu runs written to %s\n", runs->size(), a.out.c_str());
+  log::Info("db export: " + std::to_string(runs->size()) + " runs written to " + a.out);
   return kExitOk;
 }
 

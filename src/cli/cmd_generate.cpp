@@ -5,12 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "cli/generate_input.h"
 #include "tokenizers/tokenizer.h"
 #include "runtime/generation/generator.h"
 
 namespace accel::cli {
 namespace {
+
+// Large enough never to bind before the context does, small enough not to overflow prompt + n.
+constexpr int64_t kNoTokenLimit = int64_t{1} << 40;
 
 struct GenerateArgs {
   std::string model, prompt, prompt_ids, device = "auto";
@@ -34,13 +38,13 @@ int RunGenerate(const GenerateArgs& a) {
   std::unique_ptr<Tokenizer> codec;
   std::vector<std::vector<int64_t>> prompts;
   if (!a.prompt_ids.empty()) {
-    auto ids = ParsePromptIds(a.prompt_ids);
+    auto ids = ParseIdRows(a.prompt_ids, "--prompt-ids");
     if (!ids.ok()) return ReportError(ids.status());
     prompts = *ids;
     auto c = LoadModelTokenizer(gm);  // optional here: only used to show text
     if (c.ok()) codec = std::move(*c);
   } else {
-    if (a.prompt.empty()) return ReportError(InvalidArgument("give a PROMPT or --prompt-ids"));
+    if (a.prompt.empty()) return ReportError(InvalidArgument("give a prompt (-p TEXT, or TEXT) or --prompt-ids"));
     auto c = LoadModelTokenizer(gm);
     if (!c.ok()) return ReportError(c.status());
     codec = std::move(*c);
@@ -58,7 +62,8 @@ int RunGenerate(const GenerateArgs& a) {
   }
 
   generation::GenerationOptions o;
-  o.max_new_tokens = a.max_tokens;
+  // -n -1: no count limit; generation ends at EOS, a stop string or the context limit.
+  o.max_new_tokens = a.max_tokens < 0 ? kNoTokenLimit : a.max_tokens;
   o.sampling.temperature = a.temperature;
   o.sampling.top_k = a.top_k;
   o.sampling.top_p = a.top_p;
@@ -135,21 +140,24 @@ int RunGenerate(const GenerateArgs& a) {
 
 Action SetupGenerate(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
-  app.add_option("--model,-m", a->model, "model folder, HF id in the local cache, or a .gguf file")->required();
-  app.add_option("prompt", a->prompt, "prompt text");
-  app.add_option("--prompt-ids", a->prompt_ids, "prompt as token ids: 1,2,3 (rows separated by ';' for a batch)");
-  app.add_option("--max-tokens,-n", a->max_tokens, "maximum new tokens")->check(CLI::NonNegativeNumber);
-  app.add_option("--temperature,-t", a->temperature, "0 = greedy");
-  app.add_option("--top-k", a->top_k, "keep the k most likely tokens (0 = off)");
+  // Spelled as llama.cpp spells them (-m -p -n -c -s --temp); -t is --threads, global.
+  AddModelOption(app, a->model, "model folder, HF id in the local cache (gpt2, org/name), or a .gguf file")->required();
+  app.add_option("-p,--prompt", a->prompt, "prompt text");
+  app.add_option("PROMPT", a->prompt, "prompt text (the same as -p)");
+  app.add_option("--prompt-ids", a->prompt_ids, "prompt as token ids: \"1,2,3\" or \"1 2 3\" (';' between rows for a batch)");
+  app.add_option("-n,--n-predict,--max-tokens", a->max_tokens, "most new tokens; -1: until EOS or the context is full")
+      ->check(CountOrUnlimited());
+  app.add_option("-c,--ctx-size,--max-context", a->max_context, "KV cache size in tokens (default: the model's context)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));  // 0 would silently mean the default
+  app.add_option("--temp,--temperature", a->temperature, "sampling temperature; 0 = greedy")->check(CLI::NonNegativeNumber);
+  app.add_option("--top-k", a->top_k, "keep the k most likely tokens (0 = off)")->check(CLI::NonNegativeNumber);
   app.add_option("--top-p", a->top_p, "nucleus sampling mass (1 = off)");
-  app.add_option("--min-p", a->min_p, "drop tokens below min-p x the top probability");
-  app.add_option("--repetition-penalty", a->repetition_penalty, "HF-style repetition penalty (1 = off)");
+  app.add_option("--min-p", a->min_p, "drop tokens below min-p x the top probability (0 = off)");
+  app.add_option("--repeat-penalty,--repetition-penalty", a->repetition_penalty, "HF-style repetition penalty (1 = off)");
   app.add_option("--presence-penalty", a->presence, "OpenAI-style presence penalty");
   app.add_option("--frequency-penalty", a->frequency, "OpenAI-style frequency penalty");
-  app.add_option("--seed", a->seed, "random seed: the same seed gives the same tokens");
+  app.add_option("-s,--seed", a->seed, "random seed: the same seed gives the same tokens");
   app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
-  app.add_option("--max-context", a->max_context, "KV cache limit in tokens (default: the model's context)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));  // 0 would silently mean the default
   app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");
   app.add_flag("--json", a->json, "print one JSON object instead of streaming");

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "cli/db_options.h"
 #include "db/queries.h"
 
@@ -21,7 +22,7 @@ Action SetupQuery(CLI::App& app) {
       ->check(CLI::IsMember({"performance", "hardware", "models", "batch", "stats"}));
   app.add_option("--family", a->filter.family, "model family (bert, gpt2, llama, ...)");
   app.add_option("--hardware", a->filter.hardware, "device name or kind (cpu, cuda:0, cuda)");
-  app.add_option("--model", a->filter.model, "model name");
+  app.add_option("-m,--model", a->filter.model, "model name");
   app.add_option("--metric", a->metric, "latency | throughput | memory")
       ->check(CLI::IsMember({"latency", "throughput", "memory"}));
   app.add_option("--format", a->format, "table | json | csv")->check(CLI::IsMember({"table", "json", "csv"}));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "runtime/device_selection.h"
 #include "runtime/memory_budget.h"
 
@@ -19,13 +20,15 @@ struct SelectOptions {
 
 Action SetupSelect(CLI::App& app) {
   auto o = std::make_shared<SelectOptions>();
-  app.add_option("model", o->model, "model folder, config.json, or org/name in the local HF cache")->required();
+  AddModelOption(app, o->model, "model folder, config.json, or HF id in the local cache (org/name or gpt2)");
+  app.add_option("MODEL", o->model, "the same as -m");
   app.add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--seq", o->seq, "sequence length (tokens; for decoders, prompt + generated)")->check(CLI::Range(1, 1 << 24));
   app.add_option("--memory-limit", o->memory_limit, "cap on memory per device, e.g. 8G (default: ACCEL_MEMORY_LIMIT or 90% of available)");
   app.add_option("--history", o->history, "benchmark results as JSON lines (until the benchmark database is connected)");
   app.add_flag("--json", o->json, "print JSON");
   return [o] {
+    if (o->model.empty()) return ReportError(InvalidArgument("give a model: -m DIR|config.json|HF_ID (or as the first argument)"));
     auto ev = registry::GatherEvidence(o->model);
     if (!ev.ok()) return ReportError(ev.status());
     auto profile = ModelProfile::FromEvidence(*ev);

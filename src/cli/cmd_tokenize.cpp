@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "tokenizers/expected_check.h"
 #include "tokenizers/tokenizer.h"
 
@@ -63,7 +64,7 @@ int RunEncode(const Tokenizer& tok, const TokenizeOptions& o) {
 
 Action SetupTokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
-  app.add_option("--tokenizer", o->tokenizer, "model folder, tokenizer.json or tokenizer.model")->required();
+  app.add_option("--tokenizer,-m,--model", o->tokenizer, "model folder, tokenizer.json or tokenizer.model")->required();
   app.add_option("--pair", o->pair, "second sequence (encodes a pair)");
   app.add_flag("--no-special", o->no_special, "do not add the post-processor's special tokens");
   app.add_flag("--json", o->json, "print one JSON object");
@@ -71,6 +72,9 @@ Action SetupTokenize(CLI::App& app) {
   app.add_option("text", o->text, "text to encode");
   return [o, &app] {
     o->has_pair = app.count("--pair") > 0;
+    Status kind = ExpectFileKind(o->tokenizer, {"a folder", "a JSON file", "a SentencePiece model"},
+                                 "a model folder, tokenizer.json or tokenizer.model");
+    if (!kind.ok()) return ReportError(kind);
     auto tok = Tokenizer::Load(o->tokenizer);
     if (!tok.ok()) return ReportError(tok.status());
     if (!o->check.empty()) return RunCheck(*tok.value(), o->check);

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
+#include "core/log.h"
 #include "runtime/speech_pipeline.h"
 
 namespace accel::cli {
@@ -22,16 +24,19 @@ double Seconds(double s) { return std::round(s * 100.0) / 100.0; }
 
 Action SetupTranscribe(CLI::App& app) {
   auto a = std::make_shared<TranscribeArgs>();
-  app.add_option("--model", a->model, "Whisper or Wav2Vec2ForCTC model folder or HF id")->required();
+  AddModelOption(app, a->model, "Whisper or Wav2Vec2ForCTC model folder or HF id")->required();
   app.add_option("audio", a->audio, "audio file (WAV, FLAC, OGG; any rate, mono or stereo)")->required();
   app.add_option("--language", a->language,
                  "Whisper language, e.g. de or <|de|> (default: the model's generation config, else detected)");
   app.add_option("--task", a->task, "Whisper task: transcribe or translate (default: the model's generation config)");
   app.add_flag("--timestamps", a->timestamps, "Whisper: decode with timestamp tokens and print timed segments");
-  app.add_option("--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
+  app.add_option("-n,--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
   app.add_flag("--json", a->json, "print ids, text, language and segments as JSON");
   app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   return [a] {
+    Status kind = ExpectFileKind(a->audio, {"a WAV audio file", "a FLAC audio file", "an Ogg audio file"},
+                                 "an audio file (WAV, FLAC or OGG)");
+    if (!kind.ok()) return ReportError(kind);
     LoadOptions lo;
     lo.device = a->device;
     auto model = LoadedModel::Load(a->model, lo);
@@ -62,12 +67,12 @@ Action SetupTranscribe(CLI::App& app) {
         const std::string body = t->text.empty() && !t->note.empty() ? nlohmann::json(s.ids).dump() : s.text;
         std::printf("[%.2f -> %.2f]%s%s\n", s.start, s.end, body.rfind(' ', 0) == 0 ? "" : " ", body.c_str());
       }
-      if (!t->note.empty()) std::fprintf(stderr, "accel: ids only: %s\n", t->note.c_str());
+      if (!t->note.empty()) log::Warn("ids only: " + t->note);
       return kExitOk;
     }
     if (t->text.empty() && !t->note.empty()) {
       std::printf("%s\n", nlohmann::json(t->ids).dump().c_str());
-      std::fprintf(stderr, "accel: ids only: %s\n", t->note.c_str());
+      log::Warn("ids only: " + t->note);
     } else {
       std::printf("%s\n", t->text.c_str());
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "runtime/verify.h"
@@ -54,6 +55,7 @@ void PrintTable(const VerifyReport& r) {
 Action SetupVerify(CLI::App& app) {
   auto opt = std::make_shared<VerifyOptions>();
   app.add_option("fixtures", opt->fixtures, "fixture folders (config.json, model.safetensors, reference.*)");
+  app.add_option("-m,--model", opt->fixtures, "a fixture folder (repeatable; the same as the positional fixtures)");
   app.add_option("--all", opt->all_root, "verify every fixture folder under this folder (skips unsupported types)");
   app.add_option("-d,--device", opt->device, "device to run on: cpu, cuda[:N], emulated (the CPU behind a device boundary) or auto")->capture_default_str();
   app.add_flag("--json", opt->json, "print JSON instead of a table");
@@ -75,6 +77,13 @@ Action SetupVerify(CLI::App& app) {
     int passed = 0, failed = 0, skipped = 0;
     nlohmann::json all = nlohmann::json::array();
     for (const auto& dir : dirs) {
+      Status kind = ExpectFileKind(dir, {"a folder"}, "a fixture folder (config.json, model.safetensors, reference.json)");
+      if (!kind.ok()) {
+        if (opt->json) all.push_back({{"fixture", dir}, {"error", kind.message()}});
+        ReportError(kind);
+        exit_code = kExitBadInput;
+        continue;
+      }
       LoadOptions lo;
       lo.device = opt->device;
       auto report = VerifyFixture(dir, lo);

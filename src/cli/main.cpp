@@ -1,5 +1,6 @@
-// accel: one binary, one subcommand per tool. Global options live here; everything else is
-// in the cmd_*.cpp files that register themselves (see command.h).
+// accel: one binary, one subcommand per tool. Global options live here (and in
+// common_flags.cpp); everything else is in the cmd_*.cpp files that register themselves (see
+// command.h).
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -7,8 +8,8 @@
 #include <new>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "core/redact.h"
-#include "core/thread_pool.h"
 #include "core/version.h"
 
 namespace accel::cli {
@@ -32,30 +33,35 @@ int main(int argc, char** argv) {
   CLI::App app{"ipfs-accelerate: run, verify and benchmark Hugging Face models on the hardware you have"};
   app.set_version_flag("--version", std::string("accel ") + accel::kVersion + " (" + accel::kGitCommit + ")");
   app.require_subcommand(1);
-  int threads = 0;
-  app.add_option("--threads", threads, "worker threads (default: ACCEL_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, accel::ThreadPool::kMaxThreads));
+  // Every option's default is shown in --help (subcommands inherit this and fallthrough).
+  app.option_defaults()->always_capture_default();
+  app.fallthrough();
 
   auto& commands = Commands();
   std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   Action chosen;
   for (auto& spec : commands) {
     CLI::App* sub = app.add_subcommand(spec.name, spec.help);
-    sub->fallthrough();  // global options (--threads) may follow the subcommand
     Action action = spec.setup(*sub);
     sub->callback([&chosen, action] { chosen = action; });
   }
+  GlobalOptions global;
+  AddGlobalOptions(app, global);
+  app.footer(EnvironmentHelp());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      std::vector<std::string> args(argv + 1, argv + argc);
+      if (auto unknown = UnknownCommandMessage(app, args)) {
+        std::fprintf(stderr, "accel: %s\n", unknown->c_str());
+        return kExitBadInput;
+      }
+    }
     int code = app.exit(e);
     return code == 0 ? 0 : kExitBadInput;
   }
-  if (threads > 0) {
-    accel::ThreadPool::SetDefaultThreads(threads);
-  } else if (auto env = accel::ThreadPool::ThreadsFromEnvironment(); !env.ok()) {
-    return ReportError(env.status());
-  }
+  ApplyGlobalOptions(global);
   if (!chosen) return kExitBadInput;
   // No exception ends the process as an abort: it becomes one line and exit 2.
   try {

@@ -238,7 +238,9 @@ Result<json> GgufTokenizerJson(const json& md) {
 
   const bool add_bos = Flag(md, "tokenizer.ggml.add_bos_token", spm);
   const bool add_eos = Flag(md, "tokenizer.ggml.add_eos_token", false);
-  std::optional<int64_t> bos_used = add_bos ? bos : std::nullopt, eos_used = add_eos ? eos : std::nullopt;
+  std::optional<int64_t> bos_used, eos_used;
+  if (add_bos && bos) bos_used = *bos;
+  if (add_eos && eos) eos_used = *eos;
   if (add_bos && !bos) return Corrupt("GGUF tokenizer: add_bos_token is set but tokenizer.ggml.bos_token_id is missing");
   if (add_eos && !eos) return Corrupt("GGUF tokenizer: add_eos_token is set but tokenizer.ggml.eos_token_id is missing");
 

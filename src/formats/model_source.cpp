@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_kind.h"
+#include "core/log.h"
 #include "core/mapped_file.h"
 
 namespace accel {
@@ -21,22 +23,35 @@ std::string HfHubCacheDir() {
 Result<std::string> ResolveModelDir(const std::string& spec) {
   std::error_code ec;
   if (fs::is_directory(spec, ec)) return spec;
-  if (fs::exists(spec, ec)) return InvalidArgument(spec + ": a model must be a folder or a Hugging Face id");
+  if (fs::exists(spec, ec)) {
+    std::string kind = DescribeFileKind(spec);
+    return InvalidArgument(spec + " is " + (kind.empty() ? "a file" : kind) +
+                           "; expected a model folder (config.json + model.safetensors) or a Hugging Face id");
+  }
+  // "org/name", or an org-less id such as "gpt2" (the hub keeps those as models--gpt2).
   auto slash = spec.find('/');
-  if (slash == std::string::npos || slash == 0 || spec.find('/', slash + 1) != std::string::npos) {
+  const bool orgless = slash == std::string::npos && !spec.empty() && spec.find_first_of("\\:") == std::string::npos &&
+                       spec != "." && spec != "..";
+  if (!orgless && (slash == std::string::npos || slash == 0 || slash + 1 == spec.size() ||
+                   spec.find('/', slash + 1) != std::string::npos)) {
     return NotFound(spec + ": no such folder, and not an org/name Hugging Face id");
   }
   std::string cache = HfHubCacheDir();
-  fs::path repo = fs::path(cache) / ("models--" + spec.substr(0, slash) + "--" + spec.substr(slash + 1));
+  fs::path repo = fs::path(cache) / (orgless ? "models--" + spec
+                                             : "models--" + spec.substr(0, slash) + "--" + spec.substr(slash + 1));
   fs::path snapshots = repo / "snapshots";
   if (!fs::is_directory(snapshots, ec)) {
-    return NotFound(spec + ": not a folder and not in the Hugging Face cache at " + cache + " (offline: nothing is downloaded)");
+    return NotFound(spec + ": no such file or folder, and no Hugging Face id '" + spec + "' in the cache at " + cache +
+                    " (offline: nothing is downloaded)");
   }
   auto ref = ReadFileToString((repo / "refs" / "main").string());
   if (ref.ok()) {
     std::string rev = *ref;
     while (!rev.empty() && (rev.back() == '\n' || rev.back() == ' ')) rev.pop_back();
-    if (fs::is_directory(snapshots / rev, ec)) return (snapshots / rev).string();
+    if (fs::is_directory(snapshots / rev, ec)) {
+      log::Debug("model '" + spec + "' is " + (snapshots / rev).string() + " (refs/main)");
+      return (snapshots / rev).string();
+    }
   }
   fs::path newest;
   fs::file_time_type newest_time;
@@ -49,6 +64,7 @@ Result<std::string> ResolveModelDir(const std::string& spec) {
     }
   }
   if (newest.empty()) return NotFound(spec + ": " + snapshots.string() + " has no snapshot");
+  log::Debug("model '" + spec + "' is " + newest.string() + " (newest snapshot)");
   return newest.string();
 }
 

@@ -14,7 +14,7 @@ namespace accel {
 // The HF hub cache folder: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
 std::string HfHubCacheDir();
 
-// `spec` is a folder (returned as is) or "org/name" found in the HF cache
+// `spec` is a folder (returned as is), or "org/name" or an org-less id ("gpt2") found in the HF cache
 // (models--org--name/snapshots/<rev>/, the revision refs/main names, else the newest).
 Result<std::string> ResolveModelDir(const std::string& spec);
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/file_kind.h"
 #include "core/mapped_file.h"
 #include "formats/model_source.h"
 
@@ -34,6 +35,11 @@ Result<ModelEvidence> GatherEvidence(const std::string& spec) {
   ModelEvidence e;
   e.spec = spec;
   if (fs::is_regular_file(path, ec)) {
+    const std::string kind = DescribeFileKind(spec);
+    if (kind != "a JSON file") {
+      return InvalidArgument(spec + " is " + (kind.empty() ? "not a JSON file" : kind) +
+                             "; expected a model folder, its config.json, or a Hugging Face id");
+    }
     ACCEL_ASSIGN_OR_RETURN(e.config, HfConfig::Load(spec));
     return e;
   }

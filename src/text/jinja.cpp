@@ -31,12 +31,87 @@ bool Truthy(const Json& v) {
   return false;
 }
 
+// Namespaces (namespace(...)) are assignable by reference: the value is a handle into the
+// renderer's table, an object whose only key is this.
+const char* const kNamespaceKey = "\x01namespace";
+bool IsNamespace(const Json& v) { return v.is_object() && v.size() == 1 && v.contains(kNamespaceKey); }
+
+// Python's repr() of a value, which is what Jinja2 prints for a list or dict.
+void PyRepr(const Json& v, std::string& out) {
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    const char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
+    out += q;
+    for (char c : s) {
+      if (c == q || c == '\\') out += '\\', out += c;
+      else if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\r') out += "\\r";
+      else out += c;
+    }
+    out += q;
+  } else if (v.is_array()) {
+    out += '[';
+    for (size_t i = 0; i < v.size(); ++i) out += i ? ", " : "", PyRepr(v[i], out);
+    out += ']';
+  } else if (IsNamespace(v)) {
+    out += "<Namespace>";
+  } else if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it, first = false) {
+      out += first ? "" : ", ";
+      PyRepr(Json(it.key()), out);
+      out += ": ";
+      PyRepr(it.value(), out);
+    }
+    out += '}';
+  } else if (v.is_null() || IsUndefined(v)) {
+    out += "None";
+  } else if (v.is_boolean()) {
+    out += v.get<bool>() ? "True" : "False";
+  } else {
+    out += v.dump();
+  }
+}
+
 std::string ToStr(const Json& v) {
   if (IsUndefined(v)) return "";
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "None";
-  if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
-  return v.dump();
+  std::string out;
+  PyRepr(v, out);
+  return out;
+}
+
+// json.dumps(v, ensure_ascii=False, indent=indent) as transformers' chat-template tojson
+// calls it: ", " and ": " between items without an indent, "," and newlines with one. (Keys
+// come out sorted: nlohmann objects are ordered maps.)
+void PyJson(const Json& v, int indent, int level, std::string& out) {
+  auto newline = [&](int l) {
+    out += '\n';
+    out.append(static_cast<size_t>(indent) * static_cast<size_t>(l), ' ');
+  };
+  if (v.is_array() || (v.is_object() && !IsNamespace(v))) {
+    const bool arr = v.is_array();
+    if (v.empty()) {
+      out += arr ? "[]" : "{}";
+      return;
+    }
+    out += arr ? '[' : '{';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it, first = false) {
+      if (!first) out += indent >= 0 ? "," : ", ";
+      if (indent >= 0) newline(level + 1);
+      if (!arr) out += Json(it.key()).dump() + ": ";
+      PyJson(it.value(), indent, level + 1, out);
+    }
+    if (indent >= 0) newline(level);
+    out += arr ? ']' : '}';
+  } else if (IsUndefined(v)) {
+    out += "null";
+  } else {
+    out += v.dump();
+  }
 }
 
 }  // namespace
@@ -49,18 +124,21 @@ struct Expr {
   Json literal;
   std::string name;  // variable, attribute, function, filter, test or operator
   std::vector<std::unique_ptr<Expr>> args;  // operands / call arguments (args[0] is the target for attr, filter...)
+  std::vector<std::string> kwnames;  // kCall/kFilter/kTest: the keyword of args[i] ("" = positional)
   bool negated = false;
 };
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct Node {
-  enum Kind { kBody, kText, kOutput, kIf, kFor, kSet } kind = kBody;
+  enum Kind { kBody, kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue } kind = kBody;
   std::string text;                       // kText
   ExprPtr expr;                           // kOutput, kSet value, kFor iterable
-  std::vector<std::string> targets;       // kFor loop variables, kSet name
+  std::vector<std::string> targets;       // kFor loop variables; kSet name (and attribute); kMacro name, params
+  ExprPtr filter;                         // kFor: `for x in xs if filter`
+  std::vector<ExprPtr> defaults;          // kMacro: each parameter's default (null: none)
   std::vector<std::pair<ExprPtr, std::unique_ptr<Node>>> branches;  // kIf (cond null = else)
   std::vector<std::unique_ptr<Node>> children;                     // kBody
-  std::unique_ptr<Node> body, else_body;  // kFor
+  std::unique_ptr<Node> body, else_body;  // kFor; kSetBlock, kMacro (body)
 };
 
 }  // namespace jinja_ast
@@ -136,6 +214,8 @@ class ExprParser {
     return e;
   }
   ExprPtr Parse() { return Conditional(); }
+  // An expression without a trailing `if`: a loop's iterable, before its filter.
+  ExprPtr ParseNoConditional() { return Or(); }
   bool AtEnd() const { return t_[pos_].kind == Token::kEnd; }
   const Token& Peek() const { return t_[pos_]; }
   bool IsName(const char* n) const { return t_[pos_].kind == Token::kName && t_[pos_].text == n; }
@@ -254,17 +334,21 @@ class ExprParser {
     }
     return FilterAndTests(Postfix(Primary()));
   }
-  std::vector<ExprPtr> CallArgs() {
-    std::vector<ExprPtr> args;
+  // Appends the arguments of "(a, b, key=c)" to e->args, their keywords to e->kwnames.
+  void CallArgs(Expr& e) {
+    e.kwnames.resize(e.args.size());
     Expect("(");
     while (!IsOp(")")) {
-      // Keyword arguments are accepted and passed positionally.
-      if (Peek().kind == Token::kName && t_[pos_ + 1].kind == Token::kOp && t_[pos_ + 1].text == "=") pos_ += 2;
-      args.push_back(Parse());
+      std::string key;
+      if (Peek().kind == Token::kName && t_[pos_ + 1].kind == Token::kOp && t_[pos_ + 1].text == "=") {
+        key = t_[pos_].text;
+        pos_ += 2;
+      }
+      e.args.push_back(Parse());
+      e.kwnames.push_back(key);
       if (!IsOp(")")) Expect(",");
     }
     ++pos_;
-    return args;
   }
   ExprPtr Postfix(ExprPtr e) {
     for (;;) {
@@ -278,10 +362,16 @@ class ExprParser {
         ExprPtr lo = IsOp(":") ? nullptr : Parse();
         if (IsOp(":")) {
           ++pos_;
-          auto s = Make(Expr::kSlice);
+          auto s = Make(Expr::kSlice);  // [lo:hi:step], each optional (a null literal when absent)
           s->args.push_back(std::move(e));
           s->args.push_back(lo ? std::move(lo) : Make(Expr::kLiteral));
-          s->args.push_back(IsOp("]") ? Make(Expr::kLiteral) : Parse());
+          s->args.push_back(IsOp("]") || IsOp(":") ? Make(Expr::kLiteral) : Parse());
+          if (IsOp(":")) {
+            ++pos_;
+            s->args.push_back(IsOp("]") ? Make(Expr::kLiteral) : Parse());
+          } else {
+            s->args.push_back(Make(Expr::kLiteral));
+          }
           e = std::move(s);
         } else {
           auto ix = Make(Expr::kIndex);
@@ -293,7 +383,7 @@ class ExprParser {
       } else if (IsOp("(")) {
         auto c = Make(Expr::kCall);
         c->args.push_back(std::move(e));
-        for (auto& a : CallArgs()) c->args.push_back(std::move(a));
+        CallArgs(*c);
         e = std::move(c);
       } else {
         return e;
@@ -306,17 +396,22 @@ class ExprParser {
         ++pos_;
         auto f = Make(Expr::kFilter, Name());
         f->args.push_back(std::move(e));
-        if (IsOp("(")) {
-          for (auto& a : CallArgs()) f->args.push_back(std::move(a));
-        }
+        f->kwnames.resize(1);
+        if (IsOp("(")) CallArgs(*f);
         e = std::move(f);
       } else if (IsName("is")) {
         ++pos_;
         auto t = Make(Expr::kTest);
         if (IsName("not")) ++pos_, t->negated = true;
-        t->name = Name();
+        t->name = IsName("none") || IsName("true") || IsName("false") ? t_[pos_++].text : Name();
         t->args.push_back(std::move(e));
-        if (t->name == "equalto" || t->name == "sameas") t->args.push_back(Primary());
+        t->kwnames.resize(1);
+        if (IsOp("(")) {
+          CallArgs(*t);
+        } else if (TestTakesArgument(t->name)) {
+          t->args.push_back(Postfix(Primary()));
+          t->kwnames.push_back("");
+        }
         e = std::move(t);
       } else {
         return e;
@@ -385,6 +480,13 @@ class ExprParser {
     Fail("unexpected '" + tok.text + "'");
   }
 
+  static bool TestTakesArgument(const std::string& n) {
+    for (const char* t : {"equalto", "eq", "==", "sameas", "ne", "!=", "divisibleby", "in", "gt", "lt", "ge", "le", ">", "<", ">=", "<="}) {
+      if (n == t) return true;
+    }
+    return false;
+  }
+
   std::vector<Token> t_;
   size_t pos_ = 0;
   int depth_ = 0;
@@ -433,7 +535,26 @@ std::vector<Chunk> SplitTemplate(std::string_view src) {
     for (char c : src.substr(i, open - i)) line += c == '\n';
     const std::string close = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
     size_t body_start = open + 2 + (strip_before ? 1 : 0);
-    size_t end = src.find(close, body_start);
+    // The tag ends at the first close outside a string literal ({{- "}}" }} is one tag).
+    size_t end = std::string_view::npos;
+    char quote = 0;
+    for (size_t k = body_start; k + 1 < src.size(); ++k) {
+      const char ch = src[k];
+      if (kind == '#') {
+        if (src.compare(k, 2, close) == 0) {
+          end = k;
+          break;
+        }
+      } else if (quote) {
+        if (ch == '\\') ++k;
+        else if (ch == quote) quote = 0;
+      } else if (ch == '\'' || ch == '"') {
+        quote = ch;
+      } else if (src.compare(k, 2, close) == 0) {
+        end = k;
+        break;
+      }
+    }
     if (end == std::string_view::npos) Fail("line " + std::to_string(line) + ": tag opened here is never closed");
     bool strip_after = end > body_start && src[end - 1] == '-';
     std::string body(src.substr(body_start, end - body_start - (strip_after ? 1 : 0)));
@@ -537,8 +658,11 @@ class TemplateParser {
       }
       if (!p.IsName("in")) Fail("expected 'in' in for loop");
       p.Name();
-      n->expr = p.Parse();
-      if (p.IsName("if")) Fail("loop filters ('for x in y if c') are not supported");
+      n->expr = p.ParseNoConditional();
+      if (p.IsName("if")) {
+        p.Name();
+        n->filter = p.ParseNoConditional();
+      }
       if (!p.AtEnd()) Fail("unexpected '" + p.Peek().text + "' in for loop");
       std::string end;
       n->body = Body({"else", "endfor"}, end);
@@ -546,9 +670,43 @@ class TemplateParser {
     } else if (word == "set") {
       n->kind = Node::kSet;
       n->targets.push_back(p.Name());
-      if (p.IsOp(".")) Fail("attribute assignment (namespace) is not supported");
+      if (p.IsOp(".")) {  // set ns.attr = value
+        p.Expect(".");
+        n->targets.push_back(p.Name());
+      }
+      if (p.AtEnd() && n->targets.size() == 1) {  // {% set x %}...{% endset %}
+        n->kind = Node::kSetBlock;
+        std::string end;
+        n->body = Body({"endset"}, end);
+        return n;
+      }
       p.Expect("=");
       n->expr = p.ParseAll();
+    } else if (word == "macro") {
+      n->kind = Node::kMacro;
+      n->targets.push_back(p.Name());
+      p.Expect("(");
+      while (!p.IsOp(")")) {
+        n->targets.push_back(p.Name());
+        ExprPtr dflt;
+        if (p.IsOp("=")) {
+          p.Expect("=");
+          dflt = p.Parse();
+        }
+        n->defaults.push_back(std::move(dflt));
+        if (!p.IsOp(")")) p.Expect(",");
+      }
+      p.Expect(")");
+      if (!p.AtEnd()) Fail("unexpected '" + p.Peek().text + "' after macro parameters");
+      std::string end;
+      n->body = Body({"endmacro"}, end);
+    } else if (word == "break" || word == "continue") {
+      if (!p.AtEnd()) Fail("unexpected '" + p.Peek().text + "' after " + word);
+      n->kind = word == "break" ? Node::kBreak : Node::kContinue;
+    } else if (word == "generation") {
+      // transformers' {% generation %} marks assistant text for masks; it renders its body.
+      std::string end;
+      return Body({"endgeneration"}, end);
     } else {
       Fail("unsupported statement '" + word + "'");
     }
@@ -561,6 +719,9 @@ class TemplateParser {
 };
 
 // ---------------------------------------------------------------- evaluation
+struct BreakSignal {};
+struct ContinueSignal {};
+
 class Renderer {
  public:
   Renderer(const Json& context, size_t max_output, size_t max_steps) : max_output_(max_output), max_steps_(max_steps) {
@@ -579,13 +740,29 @@ class Renderer {
       case Node::kOutput:
         Emit(out, ToStr(Eval(*n.expr)));
         break;
-      case Node::kSet: {
-        Json v = Eval(*n.expr);
-        if (v.is_string() && v.get_ref<const std::string&>().size() > max_output_)
-          Fail("value of '" + n.targets[0] + "' exceeds " + std::to_string(max_output_) + " bytes");
-        scopes_.back()[n.targets[0]] = std::move(v);
+      case Node::kSet:
+        if (n.targets.size() == 2) {
+          const Json target = Lookup(n.targets[0]);
+          if (!NamespaceOf(target)) Fail("cannot set attribute '" + n.targets[1] + "' of '" + n.targets[0] + "': not a namespace()");
+          Json value = Eval(*n.expr);
+          (*NamespaceOf(target))[n.targets[1]] = std::move(value);
+        } else {
+          scopes_.back()[n.targets[0]] = Eval(*n.expr);
+        }
+        break;
+      case Node::kSetBlock: {
+        std::string captured;
+        Run(*n.body, captured);
+        scopes_.back()[n.targets[0]] = captured;
         break;
       }
+      case Node::kMacro:
+        macros_[n.targets[0]] = &n;
+        break;
+      case Node::kBreak:
+        throw BreakSignal{};
+      case Node::kContinue:
+        throw ContinueSignal{};
       case Node::kIf:
         for (const auto& [cond, body] : n.branches) {
           if (!cond || Truthy(Eval(*cond))) {
@@ -609,22 +786,45 @@ class Renderer {
         } else if (!seq.is_array()) {
           Fail("cannot loop over " + std::string(seq.type_name()));
         }
+        auto bind = [&](const Json& item) {
+          Json scope = Json::object();
+          if (n.targets.size() == 1) {
+            scope[n.targets[0]] = item;
+          } else {
+            for (size_t t = 0; t < n.targets.size(); ++t) {
+              scope[n.targets[t]] = item.is_array() && t < item.size() ? item[t] : Undefined();
+            }
+          }
+          return scope;
+        };
+        if (n.filter) {  // `for x in xs if cond`: loop.* count the items kept
+          Json kept = Json::array();
+          for (const auto& item : seq) {
+            Step();
+            scopes_.push_back(bind(item));
+            const bool keep = Truthy(Eval(*n.filter));
+            scopes_.pop_back();
+            if (keep) kept.push_back(item);
+          }
+          seq = std::move(kept);
+        }
         if (seq.empty() && n.else_body) Run(*n.else_body, out);
         const size_t len = seq.size();
         for (size_t i = 0; i < len; ++i) {
-          Json scope = Json::object();
-          if (n.targets.size() == 1) {
-            scope[n.targets[0]] = seq[i];
-          } else {
-            for (size_t t = 0; t < n.targets.size(); ++t) {
-              scope[n.targets[t]] = seq[i].is_array() && t < seq[i].size() ? seq[i][t] : Undefined();
-            }
-          }
+          Step();
+          Json scope = bind(seq[i]);
           scope["loop"] = {{"index0", i}, {"index", i + 1}, {"first", i == 0}, {"last", i + 1 == len}, {"length", len},
-                           {"revindex", len - i}, {"revindex0", len - i - 1}};
+                           {"revindex", len - i}, {"revindex0", len - i - 1},
+                           {"previtem", i > 0 ? seq[i - 1] : Undefined()}, {"nextitem", i + 1 < len ? seq[i + 1] : Undefined()}};
           scopes_.push_back(std::move(scope));
           if (scopes_.size() > 200) Fail("loops nested too deeply");
-          Run(*n.body, out);
+          try {
+            Run(*n.body, out);
+          } catch (const BreakSignal&) {
+            scopes_.pop_back();
+            break;
+          } catch (const ContinueSignal&) {
+          }
           scopes_.pop_back();
         }
         break;
@@ -633,9 +833,10 @@ class Renderer {
   }
 
  private:
-  // Every node run and expression evaluated is a step: a template cannot loop for ever.
+  // One unit of work (a node, a loop iteration, a macro call): a template that loops for
+  // ever, or 10,000 x 10,000 times, stops with an error instead of hanging its caller.
   void Step() {
-    if (++steps_ > max_steps_) Fail("template exceeds its budget of " + std::to_string(max_steps_) + " steps");
+    if (++steps_ > max_steps_) Fail("template exceeded " + std::to_string(max_steps_) + " steps (a runaway loop?)");
   }
 
   void Emit(std::string& out, const std::string& s) {
@@ -651,7 +852,22 @@ class Renderer {
     return Undefined();
   }
 
-  static Json Index(const Json& v, const Json& key) {
+  // The values of a namespace() handle; null for anything else (a context or a dict literal
+  // that merely looks like a handle included).
+  Json* NamespaceOf(const Json& v) {
+    if (!IsNamespace(v)) return nullptr;
+    const Json& id = v[kNamespaceKey];
+    if (!id.is_number_unsigned() || id.get<size_t>() >= namespaces_.size()) return nullptr;
+    return &namespaces_[id.get<size_t>()];
+  }
+  const Json* NamespaceOf(const Json& v) const { return const_cast<Renderer*>(this)->NamespaceOf(v); }
+
+  Json Index(const Json& v, const Json& key) const {
+    if (const Json* found = NamespaceOf(v)) {
+      const Json& ns = *found;
+      auto it = key.is_string() ? ns.find(key.get<std::string>()) : ns.end();
+      return it == ns.end() ? Undefined() : *it;
+    }
     if (v.is_object() && key.is_string()) {
       auto it = v.find(key.get<std::string>());
       return it == v.end() ? Undefined() : *it;
@@ -666,19 +882,36 @@ class Renderer {
     return Undefined();
   }
 
-  static Json Slice(const Json& v, const Json& lo, const Json& hi) {
-    if (!v.is_array() && !v.is_string()) Fail("cannot slice " + std::string(v.type_name()));
+  // Python's v[lo:hi:step], bounds clamped as slice.indices() clamps them.
+  static Json Slice(const Json& v, const Json& lo, const Json& hi, const Json& step_value) {
+    if (!v.is_array() && !v.is_string()) Fail("cannot slice " + std::string(IsUndefined(v) ? "undefined" : v.type_name()));
     const int64_t n = static_cast<int64_t>(v.is_array() ? v.size() : v.get_ref<const std::string&>().size());
-    auto clamp = [n](const Json& x, int64_t dflt) {
-      if (!x.is_number_integer()) return dflt;
+    int64_t step = 1;
+    if (!step_value.is_null()) {
+      if (!step_value.is_number_integer()) Fail("slice step must be an integer");
+      step = step_value.get<int64_t>();
+      if (step == 0) Fail("slice step cannot be zero");
+      if (step < -n - 1 || step > n + 1) step = step < 0 ? -n - 1 : n + 1;  // same elements, no overflow
+    }
+    auto bound = [&](const Json& x, int64_t if_absent) {
+      if (x.is_null()) return if_absent;
+      if (!x.is_number_integer()) Fail("slice indices must be integers");
       int64_t i = x.get<int64_t>();
-      if (i < 0) i += n;
-      return std::max<int64_t>(0, std::min(n, i));
+      if (i < 0) i = i < -n ? (step < 0 ? -1 : 0) : i + n;
+      else if (i >= n) i = step < 0 ? n - 1 : n;
+      return i;
     };
-    const int64_t a = clamp(lo, 0), b = std::max(a, clamp(hi, n));
-    if (v.is_string()) return v.get<std::string>().substr(static_cast<size_t>(a), static_cast<size_t>(b - a));
+    const int64_t a = bound(lo, step < 0 ? n - 1 : 0), b = bound(hi, step < 0 ? -1 : n);
+    std::vector<int64_t> picks;
+    for (int64_t i = a; step > 0 ? i < b : i > b; i += step) picks.push_back(i);
+    if (v.is_string()) {
+      const std::string& str = v.get_ref<const std::string&>();
+      std::string out;
+      for (int64_t i : picks) out += str[static_cast<size_t>(i)];
+      return out;
+    }
     Json out = Json::array();
-    for (int64_t i = a; i < b; ++i) out.push_back(v[static_cast<size_t>(i)]);
+    for (int64_t i : picks) out.push_back(v[static_cast<size_t>(i)]);
     return out;
   }
 
@@ -711,9 +944,27 @@ class Renderer {
         if (p.size() > s.size()) return false;
         return method == "startswith" ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0;
       }
+      if (method == "replace" && args.size() >= 2) return Replace(s, ToStr(args[0]), ToStr(args[1]), args.size() > 2 ? args[2] : Json());
+      if (method == "title" || method == "capitalize") return Filter(method, target, {}, {});
+      if (method == "find" && !args.empty() && args[0].is_string()) {
+        const size_t at = s.find(args[0].get_ref<const std::string&>());
+        return at == std::string::npos ? int64_t{-1} : static_cast<int64_t>(at);
+      }
+      if (method == "split" && (args.empty() || args[0].is_null())) {  // Python: runs of whitespace, no empties
+        Json out = Json::array();
+        size_t i = 0;
+        while (i < s.size()) {
+          while (i < s.size() && ws.find(s[i]) != std::string::npos) ++i;
+          size_t j = i;
+          while (j < s.size() && ws.find(s[j]) == std::string::npos) ++j;
+          if (j > i) out.push_back(s.substr(i, j - i));
+          i = j;
+        }
+        return out;
+      }
       if (method == "split") {
         Json out = Json::array();
-        const std::string sep = !args.empty() && args[0].is_string() ? args[0].get<std::string>() : " ";
+        const std::string sep = args[0].is_string() ? args[0].get<std::string>() : " ";
         if (sep.empty()) Fail("split with an empty separator");
         size_t from = 0, at;
         while ((at = s.find(sep, from)) != std::string::npos) out.push_back(s.substr(from, at - from)), from = at + sep.size();
@@ -721,9 +972,11 @@ class Renderer {
         return out;
       }
     }
-    if (target.is_object() && method == "items") {
+    if (target.is_object() && !IsNamespace(target) && (method == "items" || method == "keys" || method == "values")) {
       Json out = Json::array();
-      for (auto it = target.begin(); it != target.end(); ++it) out.push_back(Json::array({it.key(), it.value()}));
+      for (auto it = target.begin(); it != target.end(); ++it) {
+        out.push_back(method == "items" ? Json::array({it.key(), it.value()}) : method == "keys" ? Json(it.key()) : it.value());
+      }
       return out;
     }
     if (target.is_object() && method == "get" && !args.empty()) {
@@ -733,26 +986,325 @@ class Renderer {
     Fail("unknown method '" + method + "' on " + std::string(IsUndefined(target) ? "undefined" : target.type_name()));
   }
 
-  Json Filter(const std::string& name, const Json& v, const std::vector<Json>& args) {
-    if (name == "trim") return Strip(ToStr(v), " \t\r\n", true, true);
+  static std::string Replace(const std::string& s, const std::string& from, const std::string& to, const Json& count) {
+    int64_t left = count.is_number_integer() ? count.get<int64_t>() : -1;
+    if (from.empty()) {  // Python inserts `to` around every character
+      std::string out;
+      for (size_t i = 0; i <= s.size() && left != 0; ++i, --left) out += to + (i < s.size() ? std::string(1, s[i]) : "");
+      return out;
+    }
+    std::string out;
+    size_t from_pos = 0, at;
+    while (left != 0 && (at = s.find(from, from_pos)) != std::string::npos) {
+      out.append(s, from_pos, at - from_pos);
+      out += to;
+      from_pos = at + from.size();
+      --left;
+    }
+    out.append(s, from_pos, std::string::npos);
+    return out;
+  }
+
+  // The argument at `pos`, or the one named `key` (Jinja filters take both); null when absent.
+  static Json Arg(const std::vector<Json>& args, const std::vector<std::string>& names, size_t pos, const char* key) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (i < names.size() && names[i] == key) return args[i];
+    }
+    size_t positional = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (i < names.size() && !names[i].empty()) continue;
+      if (positional++ == pos) return args[i];
+    }
+    return Json();
+  }
+
+  static Json Attribute(const Json& item, const std::string& path) {
+    Json v = item;
+    size_t from = 0;
+    for (;;) {  // "a.b" follows nested attributes; numeric parts index lists
+      const size_t dot = path.find('.', from);
+      const std::string part = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+      if (v.is_object() && v.contains(part)) v = v[part];
+      else if (v.is_array() && !part.empty() && part.size() <= 9 &&
+               part.find_first_not_of("0123456789") == std::string::npos && std::stoul(part) < v.size()) v = v[std::stoul(part)];
+      else return Undefined();
+      if (dot == std::string::npos) return v;
+      from = dot + 1;
+    }
+  }
+
+  bool ApplyTest(const std::string& name, const Json& v, const std::vector<Json>& args) {
+    auto arg = [&]() -> const Json& {
+      if (args.empty()) Fail("test '" + name + "' needs an argument");
+      return args[0];
+    };
+    auto number = [&](const Json& x) {
+      if (!x.is_number()) Fail("test '" + name + "' compares numbers");
+      return x.get<double>();
+    };
+    if (name == "defined") return !IsUndefined(v);
+    if (name == "undefined") return IsUndefined(v);
+    if (name == "none") return v.is_null();
+    if (name == "string") return v.is_string();
+    if (name == "number") return v.is_number();
+    if (name == "integer") return v.is_number_integer();
+    if (name == "float") return v.is_number_float();
+    if (name == "boolean") return v.is_boolean();
+    if (name == "mapping") return v.is_object();
+    if (name == "iterable" || name == "sequence") return v.is_array() || v.is_string() || v.is_object();
+    if (name == "callable") return false;
+    if (name == "true") return v.is_boolean() && v.get<bool>();
+    if (name == "false") return v.is_boolean() && !v.get<bool>();
+    if (name == "lower" || name == "upper") {
+      if (!v.is_string()) return false;
+      for (char c : v.get_ref<const std::string&>()) {
+        if (name == "lower" ? std::isupper(static_cast<unsigned char>(c)) : std::islower(static_cast<unsigned char>(c))) return false;
+      }
+      return true;
+    }
+    if (name == "odd" || name == "even") {
+      if (!v.is_number_integer()) Fail("test '" + name + "' needs an integer");
+      return (v.get<int64_t>() % 2 != 0) == (name == "odd");
+    }
+    if (name == "divisibleby") {
+      if (!v.is_number_integer() || !arg().is_number_integer() || arg().get<int64_t>() == 0) Fail("divisibleby needs non-zero integers");
+      return arg().get<int64_t>() == -1 || v.get<int64_t>() % arg().get<int64_t>() == 0;
+    }
+    if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") return v == arg() || (IsUndefined(v) && IsUndefined(arg()));
+    if (name == "ne" || name == "!=") return !(v == arg());
+    if (name == "in") return Truthy(Contains(arg(), v));
+    if (name == "gt" || name == ">") return number(v) > number(arg());
+    if (name == "lt" || name == "<") return number(v) < number(arg());
+    if (name == "ge" || name == ">=") return number(v) >= number(arg());
+    if (name == "le" || name == "<=") return number(v) <= number(arg());
+    Fail("unknown test '" + name + "'");
+  }
+
+  static Json Contains(const Json& container, const Json& item) {
+    if (container.is_string() && item.is_string()) {
+      return container.get_ref<const std::string&>().find(item.get_ref<const std::string&>()) != std::string::npos;
+    }
+    if (container.is_array()) {
+      for (const auto& x : container) {
+        if (x == item) return true;
+      }
+      return false;
+    }
+    if (container.is_object() && item.is_string()) return container.contains(item.get<std::string>());
+    return false;
+  }
+
+  static Json AsList(const Json& v, const std::string& filter) {
+    if (v.is_array()) return v;
+    if (IsUndefined(v) || v.is_null()) return Json::array();
+    if (v.is_string()) {
+      Json out = Json::array();
+      for (char c : v.get_ref<const std::string&>()) out.push_back(std::string(1, c));
+      return out;
+    }
+    if (v.is_object()) {
+      Json out = Json::array();
+      for (auto it = v.begin(); it != v.end(); ++it) out.push_back(it.key());
+      return out;
+    }
+    Fail(filter + " needs a list, not " + std::string(v.type_name()));
+  }
+
+  Json Filter(const std::string& name, const Json& v, const std::vector<Json>& args, const std::vector<std::string>& names) {
+    if (name == "trim") {
+      const Json chars = Arg(args, names, 0, "chars");
+      return Strip(ToStr(v), chars.is_string() ? chars.get<std::string>() : " \t\r\n\f\v", true, true);
+    }
     if (name == "length" || name == "count") {
       if (v.is_string()) return v.get_ref<const std::string&>().size();
       if (v.is_array() || v.is_object()) return v.size();
       return 0;
     }
     if (name == "upper" || name == "lower") return CallMethod(Json(ToStr(v)), name, {});
+    if (name == "capitalize" || name == "title") {
+      std::string r = ToStr(v);
+      bool start = true;
+      for (char& c : r) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
+        start = name == "title" ? !std::isalnum(u) : false;
+      }
+      return r;
+    }
     if (name == "string") return ToStr(v);
-    if (name == "tojson") return v.dump();
-    if (name == "default" || name == "d") return IsUndefined(v) ? (args.empty() ? Json("") : args[0]) : v;
-    if (name == "first") return v.is_array() && !v.empty() ? v.front() : Undefined();
-    if (name == "last") return v.is_array() && !v.empty() ? v.back() : Undefined();
+    if (name == "safe") return v;
+    if (name == "tojson") {
+      const Json indent = Arg(args, names, 0, "indent");
+      std::string out;
+      PyJson(v, indent.is_number_integer() ? static_cast<int>(std::clamp<int64_t>(indent.get<int64_t>(), 0, 64)) : -1, 0, out);
+      return out;
+    }
+    if (name == "default" || name == "d") {
+      const bool falsy_too = Truthy(Arg(args, names, 1, "boolean"));
+      const bool use_default = IsUndefined(v) || (falsy_too && !Truthy(v));
+      return use_default ? (args.empty() ? Json("") : args[0]) : v;
+    }
+    if (name == "first") return v.is_array() && !v.empty() ? v.front() : v.is_string() && !v.get_ref<const std::string&>().empty() ? Json(v.get<std::string>().substr(0, 1)) : Undefined();
+    if (name == "last") return v.is_array() && !v.empty() ? v.back() : v.is_string() && !v.get_ref<const std::string&>().empty() ? Json(v.get<std::string>().substr(v.get_ref<const std::string&>().size() - 1)) : Undefined();
     if (name == "join") {
-      std::string sep = !args.empty() ? ToStr(args[0]) : "", out;
-      if (!v.is_array()) Fail("join needs a list");
-      for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + ToStr(v[i]);
+      const Json attr = Arg(args, names, 1, "attribute");
+      const Json sep_value = Arg(args, names, 0, "d");
+      std::string sep = sep_value.is_null() ? "" : ToStr(sep_value), out;
+      const Json list = AsList(v, "join");
+      for (size_t i = 0; i < list.size(); ++i) out += (i ? sep : "") + ToStr(attr.is_string() ? Attribute(list[i], attr.get<std::string>()) : list[i]);
+      return out;
+    }
+    if (name == "list") return AsList(v, "list");
+    if (name == "reverse") {
+      if (v.is_string()) return std::string(v.get_ref<const std::string&>().rbegin(), v.get_ref<const std::string&>().rend());
+      Json list = AsList(v, "reverse"), out = Json::array();
+      for (auto it = list.rbegin(); it != list.rend(); ++it) out.push_back(*it);
+      return out;
+    }
+    if (name == "items" || name == "dictsort") {
+      if (IsUndefined(v)) return Json::array();
+      if (!v.is_object() || IsNamespace(v)) Fail(name + " needs a mapping");
+      return CallMethod(v, "items", {});
+    }
+    if (name == "unique") {
+      Json out = Json::array();
+      for (const auto& x : AsList(v, "unique")) {
+        if (!Truthy(Contains(out, x))) out.push_back(x);
+      }
+      return out;
+    }
+    if (name == "replace") {
+      if (args.size() < 2) Fail("replace needs two arguments");
+      return Replace(ToStr(v), ToStr(args[0]), ToStr(args[1]), Arg(args, names, 2, "count"));
+    }
+    if (name == "int") {
+      if (v.is_number_integer()) return v;
+      if (v.is_number()) {
+        const double d = v.get<double>();
+        if (!(d > -9.2e18 && d < 9.2e18)) Fail("int of " + v.dump() + " is out of range");
+        return static_cast<int64_t>(d);
+      }
+      if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+      try {
+        return v.is_string() ? Json(static_cast<int64_t>(std::stoll(v.get<std::string>()))) : Json(0);
+      } catch (...) {
+        return 0;
+      }
+    }
+    if (name == "float") {
+      if (v.is_number()) return v.get<double>();
+      try {
+        return v.is_string() ? Json(std::stod(v.get<std::string>())) : Json(0.0);
+      } catch (...) {
+        return 0.0;
+      }
+    }
+    if (name == "abs") {
+      if (v.is_number_integer() && v.get<int64_t>() != INT64_MIN) return std::abs(v.get<int64_t>());
+      if (v.is_number()) return std::abs(v.get<double>());
+      Fail("abs needs a number");
+    }
+    if (name == "sum" || name == "min" || name == "max") {
+      const Json attr = Arg(args, names, name == "sum" ? 0 : 1, "attribute");
+      Json acc = name == "sum" ? Json(0) : Undefined();
+      for (const auto& item : AsList(v, name)) {
+        const Json x = attr.is_string() ? Attribute(item, attr.get<std::string>()) : item;
+        if (name == "sum") {
+          if (!x.is_number()) Fail("sum needs numbers");
+          int64_t total = 0;
+          if (acc.is_number_integer() && x.is_number_integer()) {
+            if (__builtin_add_overflow(acc.get<int64_t>(), x.get<int64_t>(), &total)) Fail("integer overflow");
+            acc = total;
+          } else {
+            acc = acc.get<double>() + x.get<double>();
+          }
+        } else if (IsUndefined(acc) || (name == "min" ? x < acc : acc < x)) {
+          acc = x;
+        }
+      }
+      return acc;
+    }
+    if (name == "map") {
+      const Json attr = Arg(args, names, 999, "attribute");
+      Json out = Json::array();
+      for (const auto& item : AsList(v, "map")) {
+        Step();
+        if (attr.is_string()) {
+          Json got = Attribute(item, attr.get<std::string>());
+          const Json dflt = Arg(args, names, 999, "default");
+          out.push_back(IsUndefined(got) && !dflt.is_null() ? dflt : got);
+        } else {
+          if (args.empty() || !args[0].is_string()) Fail("map needs a filter name or attribute=");
+          out.push_back(Filter(args[0].get<std::string>(), item, std::vector<Json>(args.begin() + 1, args.end()),
+                               std::vector<std::string>(names.begin() + std::min<size_t>(1, names.size()), names.end())));
+        }
+      }
+      return out;
+    }
+    if (name == "select" || name == "reject" || name == "selectattr" || name == "rejectattr") {
+      const bool by_attr = name == "selectattr" || name == "rejectattr";
+      const bool keep_if = name == "select" || name == "selectattr";
+      if (by_attr && (args.empty() || !args[0].is_string())) Fail(name + " needs an attribute name");
+      const size_t test_at = by_attr ? 1 : 0;
+      Json out = Json::array();
+      for (const auto& item : AsList(v, name)) {
+        Step();
+        const Json x = by_attr ? Attribute(item, args[0].get<std::string>()) : item;
+        bool r;
+        if (args.size() <= test_at) {
+          r = Truthy(x);
+        } else {
+          if (!args[test_at].is_string()) Fail(name + ": the test must be a name");
+          r = ApplyTest(args[test_at].get<std::string>(), x, std::vector<Json>(args.begin() + static_cast<std::ptrdiff_t>(test_at) + 1, args.end()));
+        }
+        if (r == keep_if) out.push_back(item);
+      }
       return out;
     }
     Fail("unknown filter '" + name + "'");
+  }
+
+  std::vector<std::string> KwNames(const Expr& e) const {
+    std::vector<std::string> names;
+    for (size_t i = 1; i < e.args.size(); ++i) names.push_back(i < e.kwnames.size() ? e.kwnames[i] : "");
+    return names;
+  }
+
+  Json CallMacro(const Node& m, const std::vector<Json>& args, const std::vector<std::string>& names) {
+    Step();
+    if (++macro_depth_ > 50) Fail("macro calls nested too deeply");
+    Json scope = Json::object();
+    size_t positional = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (names[i].empty()) {
+        if (positional + 1 >= m.targets.size()) Fail("macro '" + m.targets[0] + "' takes " + std::to_string(m.targets.size() - 1) + " arguments");
+        scope[m.targets[1 + positional++]] = args[i];
+      }
+    }
+    for (size_t p = 1; p < m.targets.size(); ++p) {
+      if (scope.contains(m.targets[p])) continue;
+      bool given = false;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (names[i] == m.targets[p]) scope[m.targets[p]] = args[i], given = true;
+      }
+      if (!given) scope[m.targets[p]] = m.defaults[p - 1] ? Eval(*m.defaults[p - 1]) : Undefined();
+    }
+    // The body sees the template's globals and its parameters, not the caller's loop variables.
+    std::vector<Json> saved = {scopes_[0], std::move(scope)};
+    std::swap(saved, scopes_);
+    std::string out;
+    try {
+      Run(*m.body, out);
+    } catch (...) {
+      saved[0] = std::move(scopes_[0]);
+      std::swap(saved, scopes_);
+      --macro_depth_;
+      throw;
+    }
+    saved[0] = std::move(scopes_[0]);  // top-level sets made inside the macro stay (as namespaces do)
+    std::swap(saved, scopes_);
+    --macro_depth_;
+    return out;
   }
 
   Json Eval(const Expr& e) {
@@ -772,7 +1324,7 @@ class Renderer {
       }
       case Expr::kAttr: return Index(Eval(*e.args[0]), Json(e.name));
       case Expr::kIndex: return Index(Eval(*e.args[0]), Eval(*e.args[1]));
-      case Expr::kSlice: return Slice(Eval(*e.args[0]), Eval(*e.args[1]), Eval(*e.args[2]));
+      case Expr::kSlice: return Slice(Eval(*e.args[0]), Eval(*e.args[1]), Eval(*e.args[2]), Eval(*e.args[3]));
       case Expr::kCond: return Truthy(Eval(*e.args[1])) ? Eval(*e.args[0]) : Eval(*e.args[2]);
       case Expr::kCall: {
         std::vector<Json> args;
@@ -791,29 +1343,33 @@ class Renderer {
           for (int64_t i = lo; i < hi; ++i) out.push_back(i);
           return out;
         }
+        if (callee.kind == Expr::kVar && callee.name == "namespace") {
+          Json values = Json::object();
+          const auto names = KwNames(e);
+          for (size_t i = 0; i < args.size(); ++i) {
+            if (names[i].empty()) Fail("namespace() takes keyword arguments");
+            values[names[i]] = args[i];
+          }
+          namespaces_.push_back(std::move(values));
+          return Json{{kNamespaceKey, namespaces_.size() - 1}};
+        }
+        if (callee.kind == Expr::kVar) {
+          auto m = macros_.find(callee.name);
+          if (m != macros_.end() && IsUndefined(Lookup(callee.name))) return CallMacro(*m->second, args, KwNames(e));
+        }
         if (callee.kind == Expr::kAttr) return CallMethod(Eval(*callee.args[0]), callee.name, args);
         Fail("unknown function '" + callee.name + "'");
       }
       case Expr::kFilter: {
         std::vector<Json> args;
         for (size_t i = 1; i < e.args.size(); ++i) args.push_back(Eval(*e.args[i]));
-        return Filter(e.name, Eval(*e.args[0]), args);
+        return Filter(e.name, Eval(*e.args[0]), args, KwNames(e));
       }
       case Expr::kTest: {
         const Json v = Eval(*e.args[0]);
-        bool r;
-        if (e.name == "defined") r = !IsUndefined(v);
-        else if (e.name == "undefined") r = IsUndefined(v);
-        else if (e.name == "none") r = v.is_null();
-        else if (e.name == "string") r = v.is_string();
-        else if (e.name == "number") r = v.is_number();
-        else if (e.name == "boolean") r = v.is_boolean();
-        else if (e.name == "mapping") r = v.is_object();
-        else if (e.name == "iterable" || e.name == "sequence") r = v.is_array() || v.is_string() || v.is_object();
-        else if (e.name == "equalto" || e.name == "sameas") r = v == Eval(*e.args[1]);
-        else if (e.name == "true") r = v.is_boolean() && v.get<bool>();
-        else if (e.name == "false") r = v.is_boolean() && !v.get<bool>();
-        else Fail("unknown test '" + e.name + "'");
+        std::vector<Json> args;
+        for (size_t i = 1; i < e.args.size(); ++i) args.push_back(Eval(*e.args[i]));
+        const bool r = ApplyTest(e.name, v, args);
         return e.negated ? !r : r;
       }
       case Expr::kUnary: {
@@ -843,16 +1399,15 @@ class Renderer {
     if (op == "~") return ToStr(a) + ToStr(b);
     if (op == "==") return a == b || (IsUndefined(a) && IsUndefined(b));
     if (op == "!=") return !(a == b || (IsUndefined(a) && IsUndefined(b)));
-    if (op == "in") {
-      if (b.is_string() && a.is_string()) return b.get_ref<const std::string&>().find(a.get_ref<const std::string&>()) != std::string::npos;
-      if (b.is_array()) {
-        for (const auto& x : b) {
-          if (x == a) return true;
-        }
-        return false;
-      }
-      if (b.is_object() && a.is_string()) return b.contains(a.get<std::string>());
-      return false;
+    if (op == "in") return Contains(b, a);
+    if (op == "*" && (a.is_string() || b.is_string()) && (a.is_number_integer() || b.is_number_integer())) {
+      const std::string& str = a.is_string() ? a.get_ref<const std::string&>() : b.get_ref<const std::string&>();
+      const int64_t times = a.is_string() ? b.get<int64_t>() : a.get<int64_t>();
+      if (str.empty() || times <= 0) return std::string();
+      if (static_cast<uint64_t>(times) > max_output_ / str.size()) Fail("string repetition too long");
+      std::string out;
+      for (int64_t i = 0; i < times; ++i) out += str;
+      return out;
     }
     if (op == "+" && a.is_string() && b.is_string()) return a.get<std::string>() + b.get<std::string>();
     if (op == "+" && a.is_array() && b.is_array()) {
@@ -901,7 +1456,10 @@ class Renderer {
   size_t max_output_;
   size_t max_steps_;
   size_t steps_ = 0;
+  int macro_depth_ = 0;
   std::vector<Json> scopes_;
+  std::vector<Json> namespaces_;
+  std::map<std::string, const Node*> macros_;
 };
 
 }  // namespace
@@ -927,6 +1485,10 @@ Result<std::string> JinjaTemplate::Render(const Json& context, size_t max_output
     std::string out;
     Renderer(context, max_output, max_steps).Run(*root_, out);
     return out;
+  } catch (const BreakSignal&) {
+    return InvalidArgument("chat template failed: {% break %} outside a loop");
+  } catch (const ContinueSignal&) {
+    return InvalidArgument("chat template failed: {% continue %} outside a loop");
   } catch (const JinjaError& e) {
     return InvalidArgument("chat template failed: " + e.message);
   } catch (const Json::exception& e) {

@@ -1,11 +1,17 @@
 #pragma once
-// A small interpreter for the subset of Jinja that Hugging Face chat templates use: text,
-// {{ expressions }}, {% if/elif/else %}, {% for x in xs %} with `loop.*`, {% set %}, whitespace
-// control ({%- -%}), HF's trim_blocks/lstrip_blocks, comments; expressions with literals,
-// attribute/index/slice access, arithmetic and `~` concatenation, comparisons, and/or/not, in,
-// `is defined/none/string/...` tests, conditional expressions, filters (trim, length, upper,
-// lower, tojson, string, default, first, last, join) and string methods (strip, startswith,
-// endswith, upper, lower, split), plus raise_exception(). Values are JSON values.
+// A small interpreter for the subset of Jinja that Hugging Face chat templates use, with
+// Jinja2's semantics under transformers' settings (trim_blocks, lstrip_blocks, loopcontrols,
+// json.dumps-style tojson): text, {{ expressions }}, {% if/elif/else %}, {% for x in xs [if c] %}
+// with `loop.*` and {% break/continue %}, {% set x = ... %}, {% set ns.attr = ... %} on a
+// namespace(), {% set x %}...{% endset %}, {% macro %} and calls with keyword arguments,
+// {% generation %}, whitespace control ({%- -%}), comments; expressions with literals,
+// attribute/index access, slices with steps (messages[::-1]), arithmetic, `~`, comparisons,
+// and/or/not, in, `is` tests (defined, none, string, mapping, equalto, divisibleby, ...),
+// conditional expressions, filters (trim, length, upper, lower, capitalize, title, tojson(indent),
+// string, default, first, last, join, list, reverse, items, unique, replace, int, float, abs,
+// sum/min/max, map, select/reject, selectattr/rejectattr) and string methods (strip, lstrip,
+// rstrip, startswith, endswith, upper, lower, split, replace, find, title), dict items/keys/
+// values/get, plus raise_exception(). Values are JSON values; objects iterate in key order.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,10 +35,9 @@ class JinjaTemplate {
   // Errors name the line of the template that does not parse.
   static Result<JinjaTemplate> Parse(std::string_view source);
   // Renders with `context`'s keys as variables; errors (unknown filter, raise_exception, output
-  // over `max_output` bytes, more than `max_steps` nodes run and expressions evaluated) are
+  // over `max_output` bytes, more than `max_steps` nodes, loop iterations and macro calls) are
   // values, never exceptions.
-  Result<std::string> Render(const nlohmann::json& context, size_t max_output = 1 << 24,
-                             size_t max_steps = 2'000'000) const;
+  Result<std::string> Render(const nlohmann::json& context, size_t max_output = 1 << 24, size_t max_steps = 1000000) const;
 
  private:
   JinjaTemplate();

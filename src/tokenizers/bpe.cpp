@@ -141,7 +141,10 @@ class BpeModel : public Model, public WordModel {
     thread_local std::vector<Candidate> queue;
     thread_local std::string buf;
     symbols.clear();
-    std::optional<std::pair<int64_t, uint32_t>> unk;
+    // A pending unknown run (id, byte length); a flag, not std::optional, which GCC 12 wrongly
+    // reports as maybe-uninitialized here.
+    bool has_unk = false;
+    std::pair<int64_t, uint32_t> unk{0, 0};
     auto add = [&](int64_t id, uint32_t len) {
       int32_t idx = static_cast<int32_t>(symbols.size());
       symbols.push_back({id, idx - 1, -1, len});
@@ -168,9 +171,9 @@ class BpeModel : public Model, public WordModel {
       }
       i += clen;
       if (id) {
-        if (unk) {
-          add(unk->first, unk->second);
-          unk.reset();
+        if (has_unk) {
+          add(unk.first, unk.second);
+          has_unk = false;
         }
         add(*id, static_cast<uint32_t>(clen));
         continue;
@@ -188,16 +191,17 @@ class BpeModel : public Model, public WordModel {
       }
       if (unk_token) {
         if (!unk_id) return InvalidArgument("BPE: unk_token '" + *unk_token + "' is not in the vocabulary");
-        if (unk && fuse_unk) {
-          unk->second += clen;
+        if (has_unk && fuse_unk) {
+          unk.second += static_cast<uint32_t>(clen);
         } else {
-          if (unk) add(unk->first, unk->second);
+          if (has_unk) add(unk.first, unk.second);
           unk = std::make_pair(*unk_id, static_cast<uint32_t>(clen));
+          has_unk = true;
         }
       }
       // No unk token: the char is dropped, as in HF.
     }
-    if (unk) add(unk->first, unk->second);
+    if (has_unk) add(unk.first, unk.second);
 
     queue.clear();
     for (size_t k = 0; k + 1 < symbols.size(); ++k)

@@ -81,7 +81,7 @@ class SplittingPreTokenizer : public PreTokenizer, public WordSplitter {
     current.assign(1, {0, text.size()});
     for (const auto& stage : stages_) {
       next.clear();
-      for (const auto [start, stop] : current) {
+      for (const auto& [start, stop] : current) {
         if (start == stop) continue;  // empty pieces are dropped after every stage
         pieces.clear();
         ACCEL_RETURN_IF_ERROR(stage->Find(text.substr(start, stop - start), pieces));

@@ -52,5 +52,34 @@ TEST(ApiCli, ChatStreamEmbedStatsAndErrors) {
   EXPECT_NE(bad_url.out.find("must start with http"), std::string::npos) << bad_url.out;
 }
 
+// A hosted API without its key: the variable is named and nothing is sent. A server on this
+// machine (vLLM, TGI, a proxy) may run without auth, so there the request goes out keyless.
+TEST(ApiCli, MissingKeyIsNamedBeforeAnyRequest) {
+  const std::string cli = std::string(ACCEL_CLI_PATH);
+  const std::string env = "--version >/dev/null; env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY ACCEL_API_STATS=/dev/null ";
+  // .invalid never resolves (RFC 2606): had a request been attempted, the error would be a
+  // network error, not the key message.
+  auto openai = test::RunCli(env + cli + " api openai chat --base-url https://api.example.invalid/v1 -m gpt-4o hi");
+  EXPECT_EQ(openai.exit_code, 2);
+  EXPECT_NE(openai.out.find("openai needs an API key: set OPENAI_API_KEY"), std::string::npos) << openai.out;
+  EXPECT_NE(openai.out.find("was not contacted"), std::string::npos) << openai.out;
+  auto claude = test::RunCli(env + cli + " api claude embed hi");
+  EXPECT_NE(claude.out.find("set ANTHROPIC_API_KEY"), std::string::npos) << claude.out;
+  auto empty = test::RunCli("--version >/dev/null; OPENAI_API_KEY=' , ' " + cli + " api openai chat -m m hi");
+  EXPECT_NE(empty.out.find("set OPENAI_API_KEY"), std::string::npos) << empty.out;
+
+  test::MockServer s;
+  int requests = 0;
+  s.Handle("/v1/chat/completions", [&requests](const test::MockRequest& r) {
+    ++requests;
+    EXPECT_EQ(r.Header("Authorization"), "");
+    return test::JsonReply(200, R"({"choices":[{"message":{"content":"local"},"finish_reason":"stop"}]})");
+  });
+  auto local = test::RunCli(env + cli + " api openai chat --base-url " + s.url("/v1") + " -m m hi");
+  EXPECT_EQ(local.exit_code, 0) << local.out;
+  EXPECT_NE(local.out.find("local"), std::string::npos) << local.out;
+  EXPECT_EQ(requests, 1);
+}
+
 }  // namespace
 }  // namespace accel

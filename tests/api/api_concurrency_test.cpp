@@ -13,6 +13,13 @@
 namespace accel::api {
 namespace {
 
+ChatRequest OneMessage() {
+  ChatRequest r;
+  r.model = "m";
+  r.messages = {{"user", "x"}};
+  return r;
+}
+
 TEST(ApiConcurrency, TenThousandRequestsEachEndExactlyOnce) {
   test::MockServer s;
   s.KeepRequests(false);
@@ -59,7 +66,7 @@ TEST(ApiConcurrency, TenThousandRequestsEachEndExactlyOnce) {
     threads.emplace_back([&] {
       std::vector<uint64_t> mine;
       for (int i = 0; i < kPerThread; ++i) {
-        mine.push_back(client->SubmitChat(ChatRequest{"m", {{"user", "x"}}}, static_cast<Priority>(i % 3),
+        mine.push_back(client->SubmitChat(OneMessage(), static_cast<Priority>(i % 3),
                                           [&](uint64_t id, ApiResult<ChatResponse> r) {
           if (id < endings.size()) ++endings[id];
           (r.ok() ? ok : failed)++;

@@ -33,7 +33,13 @@ ClientConfig FastConfig(const MockServer& s) {
   return c;
 }
 
-ChatRequest Hello() { return ChatRequest{"m", {{"user", "hello"}}}; }
+ChatRequest Say(const std::string& text) {
+  ChatRequest r;
+  r.model = "m";
+  r.messages = {{"user", text}};
+  return r;
+}
+ChatRequest Hello() { return Say("hello"); }
 
 std::unique_ptr<ApiClient> Make(ClientConfig c) {
   auto r = ApiClient::Create(std::move(c));
@@ -201,7 +207,7 @@ TEST(ApiResilience, PrioritiesOrderQueuedRequestsWithoutStarvingLow) {
     };
   };
   std::atomic<int> done{0};
-  client->SubmitChat(ChatRequest{"m", {{"user", "blocker"}}}, Priority::kNormal,
+  client->SubmitChat(Say("blocker"), Priority::kNormal,
                      [&](uint64_t, ApiResult<ChatResponse>) { ++done; });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the worker is now busy
   for (int i = 0; i < 3; ++i) client->SubmitChat(Hello(), Priority::kLow, record("L"));

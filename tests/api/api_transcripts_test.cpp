@@ -57,17 +57,18 @@ bool CheckError(const ApiResult<T>& r, const Json& expect) {
   EXPECT_FALSE(r.ok());
   if (r.ok()) return false;
   EXPECT_EQ(ErrorClassName(r.error().cls), expect["error"].get<std::string>()) << r.error().ToString();
-  if (expect.contains("retry_after")) EXPECT_NEAR(r.error().retry_after_s, expect["retry_after"].get<double>(), 1e-6);
-  if (expect.contains("message_contains"))
+  if (expect.contains("retry_after")) { EXPECT_NEAR(r.error().retry_after_s, expect["retry_after"].get<double>(), 1e-6); }
+  if (expect.contains("message_contains")) {
     EXPECT_NE(r.error().message.find(expect["message_contains"].get<std::string>()), std::string::npos) << r.error().message;
+  }
   return false;
 }
 
 void CheckChat(const ChatResponse& r, const Json& e) {
-  if (e.contains("text")) EXPECT_EQ(r.text, e["text"].get<std::string>());
-  if (e.contains("finish_reason")) EXPECT_EQ(r.finish_reason, e["finish_reason"].get<std::string>());
-  if (e.contains("prompt_tokens")) EXPECT_EQ(r.usage.prompt_tokens, e["prompt_tokens"].get<int64_t>());
-  if (e.contains("completion_tokens")) EXPECT_EQ(r.usage.completion_tokens, e["completion_tokens"].get<int64_t>());
+  if (e.contains("text")) { EXPECT_EQ(r.text, e["text"].get<std::string>()); }
+  if (e.contains("finish_reason")) { EXPECT_EQ(r.finish_reason, e["finish_reason"].get<std::string>()); }
+  if (e.contains("prompt_tokens")) { EXPECT_EQ(r.usage.prompt_tokens, e["prompt_tokens"].get<int64_t>()); }
+  if (e.contains("completion_tokens")) { EXPECT_EQ(r.usage.completion_tokens, e["completion_tokens"].get<int64_t>()); }
 }
 
 class ApiTranscript : public ::testing::TestWithParam<size_t> {};
@@ -83,8 +84,9 @@ TEST_P(ApiTranscript, Replays) {
   if (reply_spec.contains("json")) reply.body = reply_spec["json"].dump();
   if (reply_spec.contains("body")) reply.body = reply_spec["body"];
   if (reply_spec.contains("chunks")) reply.chunks = reply_spec["chunks"].get<std::vector<std::string>>();
-  if (reply_spec.contains("headers"))
+  if (reply_spec.contains("headers")) {
     for (auto& [k, v] : reply_spec["headers"].items()) reply.headers.emplace_back(k, v.get<std::string>());
+  }
   // Every path gets the scripted reply: the path check below says whether it was the right one.
   std::string path = spec.contains("expect_http") ? spec["expect_http"]["path"].get<std::string>() : "";
   auto handler = [reply](const test::MockRequest&) { return reply; };
@@ -124,14 +126,14 @@ TEST_P(ApiTranscript, Replays) {
     if (CheckError(r, expect)) {
       CheckChat(r.value(), expect);
       EXPECT_EQ(streamed, r->text);
-      if (expect.contains("chunks")) EXPECT_EQ(chunks, expect["chunks"].get<int>());
+      if (expect.contains("chunks")) { EXPECT_EQ(chunks, expect["chunks"].get<int>()); }
     }
   } else if (op == "embed") {
     auto r = client.Embed(EmbedRequest{req["model"], req["inputs"].get<std::vector<std::string>>()});
     if (CheckError(r, expect)) {
       auto want = expect["embeddings"].get<std::vector<std::vector<float>>>();
       EXPECT_EQ(r->embeddings, want);
-      if (expect.contains("prompt_tokens")) EXPECT_EQ(r->usage.prompt_tokens, expect["prompt_tokens"].get<int64_t>());
+      if (expect.contains("prompt_tokens")) { EXPECT_EQ(r->usage.prompt_tokens, expect["prompt_tokens"].get<int64_t>()); }
     }
   } else if (op == "rerank") {
     auto r = client.Rerank(RerankRequest{req["model"], req["query"], req["texts"].get<std::vector<std::string>>()});
@@ -166,9 +168,10 @@ TEST_P(ApiTranscript, Replays) {
     const auto& got = requests[0];
     EXPECT_EQ(got.method, eh["method"].get<std::string>());
     EXPECT_EQ(got.path, eh["path"].get<std::string>());
-    if (eh.contains("headers"))
+    if (eh.contains("headers")) {
       for (auto& [k, v] : eh["headers"].items()) EXPECT_EQ(got.Header(k), v.get<std::string>()) << k;
-    if (eh.contains("json")) EXPECT_EQ(Json::parse(got.body), eh["json"]) << got.body;
+    }
+    if (eh.contains("json")) { EXPECT_EQ(Json::parse(got.body), eh["json"]) << got.body; }
   }
 }
 

@@ -123,7 +123,11 @@ class MockServer {
         else h = any_handler_;
       }
       if (h) reply = h(r);
-      else reply = MockReply{404, "application/json", {}, R"({"error":{"message":"no route )" + req.path + R"("}})"};
+      else {
+        reply = MockReply{};
+        reply.status = 404;
+        reply.body = R"({"error":{"message":"no route )" + req.path + R"("}})";
+      }
     }
     Respond(reply, res);
   }

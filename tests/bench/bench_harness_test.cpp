@@ -69,8 +69,9 @@ class TestFactory : public WorkloadFactory {
   float alt_error = 0;
   std::vector<BenchPoint> DefaultPoints(const std::string& suite) const override {
     std::vector<BenchPoint> p = {{"sum", "cpu", "f32", 1, 16}, {"sum", "alt", "f32", 1, 16}};
-    if (suite == "full")
+    if (suite == "full") {
       for (const char* f : {"crash", "segv", "hang", "hog"}) p.push_back({f, "cpu", "f32", 1, 16});
+    }
     return p;
   }
   Result<db::ModelRecord> DescribeModel(const std::string& m) const override {
@@ -172,7 +173,7 @@ TEST_F(HarnessTest, MeasuresEveryScenarioAndChecksDevicesAgree) {
     EXPECT_LE(*r.latency_p50_ms, *r.latency_p99_ms);
     EXPECT_GT(*r.throughput, 0);
     EXPECT_GT(r.peak_rss_bytes.value_or(0), 0);
-    if (r.scenario == kServer) EXPECT_TRUE(r.target_qps.has_value());
+    if (r.scenario == kServer) { EXPECT_TRUE(r.target_qps.has_value()); }
   }
   // The alt device's results carry a passed cross-device validation against cpu.
   int agreements = 0;

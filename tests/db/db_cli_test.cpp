@@ -112,7 +112,7 @@ TEST_F(DbCliTest, MalformedImportsGiveOneLineErrors) {
                         Case{"wrong_type.json", "runs[0].results[1].batch_size: expected an integer"},
                         Case{"wrong_format.json", "not an accel results file"},
                         Case{"future_version.json", "results format version 2 is not supported"},
-                        Case{"does_not_exist.json", "cannot open"}}) {
+                        Case{"does_not_exist.json", "no such file (expected a results JSON file written by `accel db export`)"}}) {
     auto r = RunCli("db import " + Fixture(c.file) + " --db " + Db());
     EXPECT_EQ(r.exit_code, 2) << c.file << ": " << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.file << ": " << r.out;

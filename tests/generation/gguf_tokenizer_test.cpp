@@ -66,7 +66,7 @@ size_t ExpectMatchesGoldens(const Tokenizer& tok, const std::string& jsonl) {
     EXPECT_EQ(enc->tokens, rec["tokens"].get<std::vector<std::string>>()) << "text: " << text;
     auto decoded = tok.Decode(enc->ids, true);
     EXPECT_TRUE(decoded.ok());
-    if (decoded.ok()) EXPECT_EQ(*decoded, rec["decoded"].get<std::string>()) << "text: " << text;
+    if (decoded.ok()) { EXPECT_EQ(*decoded, rec["decoded"].get<std::string>()) << "text: " << text; }
     ++compared;
   }
   return compared;

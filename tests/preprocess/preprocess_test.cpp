@@ -104,7 +104,8 @@ TEST(Preprocess, CenterCropUsesFloorDivisionAndPads) {
   preprocess::Image img;
   img.width = 5;
   img.height = 1;
-  for (int i = 0; i < 5; ++i) img.rgb.insert(img.rgb.end(), {static_cast<uint8_t>(i), 0, 0});
+  img.rgb.assign(15, 0);
+  for (int i = 0; i < 5; ++i) img.rgb[3 * i] = static_cast<uint8_t>(i);
   auto c = preprocess::CenterCrop(img, 2, 1);  // (5 - 2) // 2 = 1
   EXPECT_EQ(c.rgb[0], 1);
   auto p = preprocess::CenterCrop(img, 7, 3);  // padded with zeros around

@@ -43,8 +43,8 @@ TEST(Catalog, SupportIsHonest) {
   for (const auto& e : ModelCatalog::Builtin().entries()) {
     const auto* t = models::FindTemplate(e.model_type);
     EXPECT_EQ(e.support == Support::kSupported, t != nullptr) << e.model_type;
-    if (t) EXPECT_EQ(e.template_name, t->name) << e.model_type;
-    if (e.support == Support::kPlanned) EXPECT_FALSE(e.template_name.empty()) << e.model_type;
+    if (t) { EXPECT_EQ(e.template_name, t->name) << e.model_type; }
+    if (e.support == Support::kPlanned) { EXPECT_FALSE(e.template_name.empty()) << e.model_type; }
   }
   for (const auto& t : models::Templates()) {
     for (const auto& mt : t.model_types) {

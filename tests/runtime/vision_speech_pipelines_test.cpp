@@ -233,7 +233,7 @@ TEST(WhisperTranscribe, TimestampsFollowTheRulesAndPrintTimedSegments) {
     if (ts) {
       EXPECT_GE(ids[i], last_ts) << i;
       last_ts = ids[i];
-      if (i >= 2) EXPECT_FALSE(ids[i - 1] >= kWTs && ids[i - 2] >= kWTs) << "three timestamps in a row at " << i;
+      if (i >= 2) { EXPECT_FALSE(ids[i - 1] >= kWTs && ids[i - 2] >= kWTs) << "three timestamps in a row at " << i; }
     } else if (i >= 1 && ids[i - 1] >= kWTs && ids[i] < kWEos) {
       // Text (ids below EOS) after a timestamp only when that timestamp opened a segment.
       EXPECT_TRUE(i == 1 || ids[i - 2] >= kWTs) << "text right after a closing timestamp at " << i;
