@@ -17,6 +17,10 @@ bool EndsWith(const std::string& s, const char* suffix) {
 std::string DescribeFileKind(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return "a folder";
+  // Never open a FIFO, socket or device to sniff it: a FIFO would block until a writer comes.
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return std::filesystem::exists(path, ec) ? "not a regular file (a pipe, socket or device)" : "";
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   char b[16] = {};
