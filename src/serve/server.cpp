@@ -71,6 +71,7 @@ struct Server::Impl {
   Context ctx;
   httplib::Server http;
   int port = 0;
+  std::atomic<bool> exited{false};
 };
 
 namespace {
@@ -215,10 +216,15 @@ Server::~Server() {
 
 int Server::port() const { return impl_->port; }
 
+ModelRegistry& Server::registry() { return impl_->ctx.registry; }
+
 void Server::Start() {
-  thread_ = std::thread([this] { impl_->http.listen_after_bind(); });
-  // Stop() only reaches a server that is running: wait until it is.
-  while (!impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  thread_ = std::thread([this] {
+    impl_->http.listen_after_bind();
+    impl_->exited = true;
+  });
+  // Stop() only reaches a server that is running: wait until it is (or failed to).
+  while (!impl_->http.is_running() && !impl_->exited) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void Server::Run() { impl_->http.listen_after_bind(); }

@@ -11,6 +11,8 @@
 
 namespace accel::serve {
 
+class ModelRegistry;
+
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: an ephemeral port (tests); port() tells which
@@ -39,6 +41,8 @@ class Server {
   // Serves on the caller's thread until Stop() (from another thread or a signal handler thread).
   void Run();
   void Stop();
+  // The served models (tests hold a model's slot through it to fill its queue).
+  ModelRegistry& registry();
 
   struct Impl;
 
