@@ -454,6 +454,51 @@ TEST_F(ServeTest, ApiKeysAreRequiredWhenGiven) {
   EXPECT_EQ(client_->Get("/health")->status, 200);
 }
 
+// The official `openai` npm client (installed by scripts/setup.sh into tools/node; skipped
+// without node or the package) against the server: the same numbers as above.
+TEST_F(ServeTest, OfficialOpenAiNodeClient) {
+  const fs::path root = fs::path(test::DataDir()).parent_path().parent_path();
+  const char* env = std::getenv("ACCEL_NODE_TOOLS");
+  const fs::path module = fs::path(env ? env : (root / "tools/node").string()) / "node_modules/openai";
+  if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "node is not installed";
+  if (!fs::exists(module / "package.json")) GTEST_SKIP() << "no openai npm package at " << module << " (scripts/setup.sh installs it)";
+  ServeOptions o;
+  o.api_keys = {"test-key"};
+  StartServer(o);
+  Reference ref = LoadReference();
+  std::string ids;
+  for (int64_t t : ref.prompts[0]) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+  const std::string script = (root / "tests/serve/openai_client.cjs").string();
+  std::string cmd = "OPENAI_MODULE='" + module.string() + "' node '" + script + "' http://127.0.0.1:" + std::to_string(server_->port()) +
+                    "/v1 chat llama bert '" + Words(ref.prompts[0]) + "' " + std::to_string(ref.new_ids[0].size()) + " " + ids + " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  json j = json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["models"], json({"llama", "chat", "bert"}));
+  const std::string want = Words(ref.new_ids[0]);
+  EXPECT_EQ(j["chat"], want);
+  EXPECT_EQ(j["chat_stream"], want);
+  EXPECT_EQ(j["chat_stream_usage"]["completion_tokens"], ref.new_ids[0].size());
+  EXPECT_EQ(j["completion_ids"].get<std::vector<int64_t>>(), ref.new_ids[0]);
+  auto cli = test::RunCli("embed --model " + *bert_dir_ + " --json 'Hello worlds' 'the cat sat'");
+  ASSERT_EQ(cli.exit_code, 0);
+  json want_emb = json::parse(cli.out)["embeddings"];
+  ASSERT_EQ(j["embeddings"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    std::vector<float> a = j["embeddings"][i], b = want_emb[i]["embedding"];
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
+  }
+  EXPECT_EQ(j["unknown_model"]["status"], 404);
+  EXPECT_EQ(j["unknown_model"]["code"], "model_not_found");
+}
+
 TEST(ServeModelSpec, NamesFromFolderFileOrExplicit) {
   EXPECT_EQ(ParseModelSpec("/a/b/llama-tiny/").value().name, "llama-tiny");
   EXPECT_EQ(ParseModelSpec("/m/qwen.gguf").value().name, "qwen");
