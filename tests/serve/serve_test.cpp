@@ -11,6 +11,11 @@
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -434,6 +439,57 @@ TEST_F(ServeTest, ClientThatLeavesMidStreamFreesTheModel) {
   EXPECT_EQ(m->in_flight(), 0);
   json j = PostJson("/v1/completions", {{"model", "llama"}, {"prompt", {1, 192, 108}}, {"max_tokens", 2}, {"temperature", 0}});
   EXPECT_EQ(j["choices"][0]["token_ids"].size(), 2u);
+}
+
+// A client that sends half a request and then nothing is dropped after --read-timeout, and the
+// server keeps answering others meanwhile.
+TEST_F(ServeTest, SlowClientIsDroppedAfterTheReadTimeout) {
+  ServeOptions o;
+  o.read_timeout_s = 1;
+  o.keep_alive_timeout_s = 1;  // after the failed read httplib answers and waits this long for a next request
+  StartServer(o);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string partial = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\"";
+  ASSERT_EQ(send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  EXPECT_EQ(client_->Get("/health")->status, 200);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto start = std::chrono::steady_clock::now();
+  char buf[4096];
+  ssize_t n;
+  std::string got;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, n);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  close(fd);
+  EXPECT_EQ(n, 0) << "the server should close the connection; got: " << got;
+  std::printf("slow client: dropped after %.1f s, answer: %s\n", waited, got.substr(0, got.find('\r')).c_str());
+  EXPECT_LT(waited, 5.0);
+  EXPECT_EQ(client_->Get("/health")->status, 200);
+}
+
+TEST_F(ServeTest, OllamaAndTeiAnswer429InTheirFormat) {
+  ServeOptions o;
+  o.max_queue = 0;
+  StartServer(o);
+  auto held = server_->registry().Find("bert")->TryAdmit();
+  ASSERT_TRUE(held);
+  auto r = Post("/api/embed", {{"model", "bert"}, {"input", "the cat"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_TRUE(json::parse(r->body)["error"].is_string());
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  r = Post("/embed", {{"inputs", "the cat"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(json::parse(r->body)["error_type"], "overloaded");
+  held.reset();
+  EXPECT_EQ(Post("/embed", {{"inputs", "the cat"}})->status, 200);
 }
 
 TEST_F(ServeTest, ApiKeysAreRequiredWhenGiven) {
