@@ -89,6 +89,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
     std::optional<ServeError> err;
     if (alive) {
       err = RunGeneration(*st->model, st->request, st->prompt, [&](int64_t token, const std::string& text) {
+        if (!ids && text.empty()) return sink.is_writable();  // text held back (a possible stop string): nothing to show yet
         json tid = json::array({token});
         return send(chunk(chat ? json{{"content", text}} : json(text), nullptr, ids ? &tid : nullptr));
       }, &out);
