@@ -1,0 +1,51 @@
+// accel serve: an HTTP server over local models with OpenAI, Ollama and TEI wire formats
+// (src/serve/, docs/SERVE.md). Runs until SIGINT / SIGTERM.
+#include <csignal>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "serve/server.h"
+
+namespace accel::cli {
+namespace {
+
+Action SetupServe(CLI::App& app) {
+  auto o = std::make_shared<serve::ServeOptions>();
+  auto keys = std::make_shared<std::vector<std::string>>();
+  app.add_option("--host", o->host, "address to bind (default 127.0.0.1: loopback only)");
+  app.add_option("--port", o->port, "port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
+  app.add_option("--model,-m", o->models, "model to serve: a folder, an HF id in the local cache or a .gguf; NAME=PATH names it (repeatable)")
+      ->required();
+  app.add_option("--device", o->device, "device to run the models on");
+  app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");
+  app.add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 beyond)");
+  app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running one (429 beyond)")->check(CLI::NonNegativeNumber);
+  app.add_option("--http-threads", o->http_threads, "HTTP worker threads: each open connection holds one")->check(CLI::Range(2, 4096));
+  app.add_option("--max-tokens", o->max_tokens, "cap on a request's max_tokens")->check(CLI::PositiveNumber);
+  app.add_option("--cors-origin", o->cors_origin, "send CORS headers allowing this origin (default: no CORS)");
+  app.add_option("--read-timeout", o->read_timeout_s, "seconds a client may stay silent mid-request")->check(CLI::PositiveNumber);
+  return [o, keys] {
+    o->api_keys = *keys;
+    // SIGINT/SIGTERM are taken by sigwait below: block them before any thread starts.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    auto server = serve::Server::Create(*o);
+    if (!server.ok()) return ReportError(server.status());
+    std::fprintf(stderr, "accel serve: listening on http://%s:%d (%zu model%s%s)\n", o->host.c_str(), (*server)->port(), o->models.size(),
+                 o->models.size() == 1 ? "" : "s", o->api_keys.empty() ? "" : ", API keys required");
+    std::fflush(stderr);
+    (*server)->Start();
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::fprintf(stderr, "accel serve: signal %d, stopping\n", sig);
+    (*server)->Stop();
+    return kExitOk;
+  };
+}
+
+}  // namespace
+ACCEL_REGISTER_COMMAND("serve", "serve local models over HTTP (OpenAI, Ollama, TEI APIs)", SetupServe);
+}  // namespace accel::cli

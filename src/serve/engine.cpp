@@ -1,0 +1,182 @@
+#include "serve/engine.h"
+
+#include <algorithm>
+
+#include "runtime/text_embedding.h"
+
+namespace accel::serve {
+namespace {
+
+ServeError FromStatus(const Status& s, int http = 400) {
+  ServeError e;
+  e.status = s.code() == StatusCode::kInvalidArgument ? 400 : http;
+  if (e.status >= 500) e.type = "server_error";
+  e.message = s.message();
+  return e;
+}
+
+}  // namespace
+
+std::optional<ServeError> PreparePrompt(ServedModel& m, const GenRequest& r, const GenerationLimits& limits, PreparedPrompt* out) {
+  if (m.kind() != ServedModel::Kind::kGenerate)
+    return ServeError{400, "invalid_request_error", "model_not_supported", "model '" + m.name() + "' is an embedding model, not a generator"};
+  Tokenizer* tok = m.tokenizer();
+  if (r.prompt_is_ids) {
+    const int64_t vocab = m.lm()->vocab_size();
+    for (int64_t t : r.prompt_ids)
+      if (t < 0 || t >= vocab)
+        return ServeError{400, "invalid_request_error", "invalid_token", "token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab)};
+    out->ids = r.prompt_ids;
+  } else {
+    if (!tok) return ServeError{400, "invalid_request_error", "no_tokenizer", "model '" + m.name() + "' has no tokenizer: send the prompt as token ids"};
+    std::string text = r.prompt;
+    bool add_special = true;
+    if (r.chat) {
+      if (!m.chat_template()) return ServeError{400, "invalid_request_error", "no_chat_template", "model '" + m.name() + "' has no chat template"};
+      auto rendered = text::RenderChat(*m.chat_template(), r.messages, /*add_generation_prompt=*/true);
+      if (!rendered.ok()) return FromStatus(rendered.status());
+      text = *rendered;
+      add_special = false;  // the template writes BOS itself
+    }
+    auto enc = tok->Encode(text, add_special);
+    if (!enc.ok()) return FromStatus(enc.status());
+    out->ids = enc->ids;
+  }
+  if (out->ids.empty()) return ServeError{400, "invalid_request_error", "empty_prompt", "the prompt has no tokens"};
+  const int64_t context = m.context_length();
+  const int64_t plen = static_cast<int64_t>(out->ids.size());
+  if (plen >= context)
+    return ServeError{400, "invalid_request_error", "context_length_exceeded",
+                      "the prompt has " + std::to_string(plen) + " tokens; model '" + m.name() + "' has a context of " + std::to_string(context)};
+  int64_t room = std::min(context - plen, limits.max_tokens);
+  if (r.max_tokens >= 0) {
+    if (r.max_tokens > limits.max_tokens)
+      return ServeError{400, "invalid_request_error", "max_tokens", "max_tokens is over this server's limit of " + std::to_string(limits.max_tokens)};
+    room = std::min(room, r.max_tokens);
+  }
+  out->max_new_tokens = room;
+  return std::nullopt;
+}
+
+std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, const PreparedPrompt& p,
+                                        const PieceCallback& on_piece, GenOutcome* out) {
+  generation::GenerationOptions o;
+  o.max_new_tokens = p.max_new_tokens;
+  o.sampling.temperature = r.temperature;
+  o.sampling.top_k = r.top_k;
+  o.sampling.top_p = r.top_p;
+  o.sampling.min_p = r.min_p;
+  o.sampling.repetition_penalty = r.repetition_penalty;
+  o.sampling.presence_penalty = r.presence_penalty;
+  o.sampling.frequency_penalty = r.frequency_penalty;
+  if (r.seed) o.sampling.seed = *r.seed;
+  o.eos_token_ids = m.lm()->eos_token_ids();
+  if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
+  Tokenizer* tok = m.tokenizer();
+  generation::TextDecoder decode;
+  if (tok) {
+    decode = [tok](const std::vector<int64_t>& ids) {
+      auto t = tok->Decode(ids, true);
+      return t.ok() ? *t : std::string();
+    };
+    o.stop_strings = r.stop;
+  } else if (!r.stop.empty()) {
+    return ServeError{400, "invalid_request_error", "no_tokenizer", "stop strings need a model with a tokenizer"};
+  }
+  // Text arrives (on_text) after the token that made it showable (on_token); without a decoder
+  // every token goes out with empty text. Pending text is flushed with the next token or at the end.
+  bool alive = true;
+  std::string pending;
+  int64_t last_token = -1;
+  bool have_token = false;
+  auto flush = [&]() {
+    if (!have_token) return;
+    if (alive && !on_piece(last_token, pending)) alive = false;
+    pending.clear();
+    have_token = false;
+  };
+  auto on_token = [&](int64_t, int64_t token) {
+    flush();
+    last_token = token;
+    have_token = true;
+    return alive;
+  };
+  auto on_text = [&](int64_t, const std::string& piece) { pending += piece; };
+  auto res = m.generator().Run({p.ids}, o, on_token, decode, tok ? generation::TextCallback(on_text) : nullptr);
+  if (!res.ok()) return FromStatus(res.status(), 500);
+  // The last token's text (or the tail held back for stop strings) goes out with it.
+  flush();
+  const auto& row = res->rows[0];
+  out->tokens = row.tokens;
+  out->text = row.text;
+  out->finish_reason = (row.finish_reason == "length" || row.finish_reason == "context_limit") ? "length" : "stop";
+  out->prompt_tokens = res->prompt_tokens;
+  out->completion_tokens = static_cast<int64_t>(row.tokens.size());
+  if (!alive) out->finish_reason = "cancelled";
+  return std::nullopt;
+}
+
+std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, EmbedOutcome* out) {
+  if (m.kind() != ServedModel::Kind::kEmbed)
+    return ServeError{400, "invalid_request_error", "model_not_supported", "model '" + m.name() + "' is a generator, not an embedding model"};
+  LoadedModel& model = m.model();
+  const int64_t context = m.context_length();
+  if (!r.texts.empty()) {
+    Tokenizer* tok = m.tokenizer();
+    if (!tok) return ServeError{400, "invalid_request_error", "no_tokenizer", "model '" + m.name() + "' has no tokenizer: send token ids"};
+    TextEmbeddingOptions eo;
+    eo.pooling = m.pooling();
+    eo.normalize = r.normalize;
+    auto emb = EmbedTexts(model, *tok, r.texts, eo);
+    if (!emb.ok()) return FromStatus(emb.status(), 500);
+    const int64_t dim = emb->dim(1);
+    for (size_t i = 0; i < r.texts.size(); ++i) {
+      const float* row = emb->data<float>() + i * dim;
+      out->vectors.emplace_back(row, row + dim);
+      auto enc = tok->Encode(r.texts[i], true);
+      if (enc.ok()) out->prompt_tokens += std::min<int64_t>(static_cast<int64_t>(enc->ids.size()), context);
+    }
+    return std::nullopt;
+  }
+  // Token ids: one padded batch, attention mask over the real tokens.
+  const int64_t vocab = model.config().IntOr("vocab_size", 0);
+  int64_t seq = 0;
+  for (const auto& row : r.token_ids) {
+    if (static_cast<int64_t>(row.size()) > context)
+      return ServeError{400, "invalid_request_error", "context_length_exceeded",
+                        "an input has " + std::to_string(row.size()) + " tokens; model '" + m.name() + "' takes at most " + std::to_string(context)};
+    for (int64_t t : row)
+      if (vocab > 0 && t >= vocab) return ServeError{400, "invalid_request_error", "invalid_token", "token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab)};
+    seq = std::max<int64_t>(seq, static_cast<int64_t>(row.size()));
+  }
+  const int64_t batch = static_cast<int64_t>(r.token_ids.size());
+  auto ids = Tensor::Zeros(DType::kI64, {batch, seq});
+  auto mask = Tensor::Zeros(DType::kI64, {batch, seq});
+  auto types = Tensor::Zeros(DType::kI64, {batch, seq});
+  if (!ids.ok() || !mask.ok() || !types.ok()) return ServeError{500, "server_error", "", "out of memory"};
+  const int64_t pad = model.config().IntOr("pad_token_id", 0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t t = 0; t < seq; ++t) {
+      const bool real = t < static_cast<int64_t>(r.token_ids[b].size());
+      ids->data<int64_t>()[b * seq + t] = real ? r.token_ids[b][t] : pad;
+      mask->data<int64_t>()[b * seq + t] = real ? 1 : 0;
+      if (real) ++out->prompt_tokens;
+    }
+  TensorMap inputs{{"input_ids", *ids}, {"attention_mask", *mask}};
+  auto accepted = model.model().optional_inputs();
+  if (std::find(accepted.begin(), accepted.end(), "token_type_ids") != accepted.end()) inputs["token_type_ids"] = *types;
+  auto res = model.Run(inputs);
+  if (!res.ok()) return FromStatus(res.status(), 500);
+  auto hidden = res->find("last_hidden_state");
+  if (hidden == res->end()) return ServeError{400, "invalid_request_error", "model_not_supported", "the model has no last_hidden_state to pool"};
+  auto pooled = PoolSentences(hidden->second, &*mask, m.pooling(), r.normalize);
+  if (!pooled.ok()) return FromStatus(pooled.status(), 500);
+  const int64_t dim = pooled->dim(1);
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* row = pooled->data<float>() + b * dim;
+    out->vectors.emplace_back(row, row + dim);
+  }
+  return std::nullopt;
+}
+
+}  // namespace accel::serve

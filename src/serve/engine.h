@@ -1,0 +1,56 @@
+#pragma once
+// What the routes run on a served model, whatever the API: a generation request's prompt ids
+// (templated, tokenized, checked against the context), the generation itself with streamed
+// pieces and cancellation, and embeddings of texts or token ids.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "serve/model_registry.h"
+#include "serve/requests.h"
+
+namespace accel::serve {
+
+// An error to answer with: HTTP status, an OpenAI-style type/code, and a message.
+struct ServeError {
+  int status = 400;
+  std::string type = "invalid_request_error";
+  std::string code;
+  std::string message;
+};
+
+struct PreparedPrompt {
+  std::vector<int64_t> ids;
+  int64_t max_new_tokens = 0;
+};
+
+// Server-wide limits on generation.
+struct GenerationLimits {
+  int64_t max_tokens = 4096;  // cap on max_tokens per request
+};
+
+// Renders the chat template / tokenizes / validates ids; checks the prompt fits the context.
+std::optional<ServeError> PreparePrompt(ServedModel& m, const GenRequest& r, const GenerationLimits& limits, PreparedPrompt* out);
+
+struct GenOutcome {
+  std::vector<int64_t> tokens;
+  std::string text;
+  std::string finish_reason;  // OpenAI's: "stop" or "length"
+  int64_t prompt_tokens = 0, completion_tokens = 0;
+};
+
+// Called with each new token and, when the model has a tokenizer, each piece of text that can be
+// shown (possibly empty); returning false cancels the generation (client gone).
+using PieceCallback = std::function<bool(int64_t token, const std::string& text)>;
+
+// Runs on the caller's thread; the caller holds the model (Ticket::Run).
+std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, const PreparedPrompt& p,
+                                        const PieceCallback& on_piece, GenOutcome* out);
+
+struct EmbedOutcome {
+  std::vector<std::vector<float>> vectors;
+  int64_t prompt_tokens = 0;
+};
+std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, EmbedOutcome* out);
+
+}  // namespace accel::serve

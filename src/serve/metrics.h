@@ -1,0 +1,35 @@
+#pragma once
+// Counters for /metrics, in Prometheus text format 0.0.4: requests by route and status, a
+// latency histogram by route (handler time; for streams, until the stream ends), prompt and
+// generated tokens by model, rejected (429) requests by model, and live queue depth / running
+// requests by model (read from the registry when scraped).
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace accel::serve {
+
+class ModelRegistry;
+
+class Metrics {
+ public:
+  void Request(const std::string& route, int status, double seconds);
+  void Tokens(const std::string& model, int64_t prompt, int64_t generated);
+  void Rejected(const std::string& model);
+  std::string Render(const ModelRegistry& registry) const;
+
+ private:
+  struct Histogram {
+    std::vector<uint64_t> buckets;  // cumulative counts are computed when rendering
+    double sum = 0;
+    uint64_t count = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;
+  std::map<std::string, uint64_t> rejected_;
+};
+
+}  // namespace accel::serve

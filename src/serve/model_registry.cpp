@@ -1,0 +1,108 @@
+#include "serve/model_registry.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "formats/gguf_model.h"
+#include "formats/gguf_tokenizer.h"
+
+namespace accel::serve {
+
+Result<ModelSpec> ParseModelSpec(const std::string& arg) {
+  ModelSpec s;
+  auto eq = arg.find('=');
+  if (eq != std::string::npos) {
+    s.name = arg.substr(0, eq);
+    s.path = arg.substr(eq + 1);
+  } else {
+    s.path = arg;
+    std::filesystem::path p(arg);
+    while (!p.empty() && p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
+    s.name = p.filename().string();
+    if (s.name.size() > 5 && s.name.compare(s.name.size() - 5, 5, ".gguf") == 0) s.name.resize(s.name.size() - 5);
+  }
+  if (s.name.empty() || s.path.empty()) return InvalidArgument("-m '" + arg + "': give PATH or NAME=PATH");
+  return s;
+}
+
+Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, const std::string& device, int max_queue) {
+  auto m = std::unique_ptr<ServedModel>(new ServedModel());
+  m->name_ = spec.name;
+  m->max_queue_ = max_queue;
+  m->created_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  LoadOptions options;
+  options.device = device;
+  std::string dir;
+  const bool gguf = spec.path.size() > 5 && spec.path.compare(spec.path.size() - 5, 5, ".gguf") == 0;
+  if (gguf) {
+    ACCEL_ASSIGN_OR_RETURN(m->gguf_, GgufFile::Open(spec.path));
+    ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*m->gguf_));
+    ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
+    dir = std::filesystem::path(spec.path).parent_path().string();
+  } else {
+    ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::Load(spec.path, options));
+    dir = m->model_->dir();
+  }
+  m->lm_ = dynamic_cast<CausalLm*>(&m->model_->model());
+  m->kind_ = m->lm_ ? Kind::kGenerate : Kind::kEmbed;
+  // A tokenizer is optional: without one the model takes and returns token ids only.
+  Result<std::unique_ptr<Tokenizer>> tok = (m->gguf_ && m->gguf_->metadata().contains("tokenizer.ggml.model"))
+                                               ? TokenizerFromGguf(*m->gguf_)
+                                               : Tokenizer::Load(dir);
+  if (tok.ok()) m->tokenizer_ = std::move(*tok);
+  if (m->lm_) {
+    if (m->gguf_) {
+      auto t = ChatTemplateFromGguf(*m->gguf_);
+      if (t.ok() && *t) m->chat_template_ = std::move(**t);
+    }
+    if (!m->chat_template_) {
+      auto t = text::LoadChatTemplate(dir);
+      if (t.ok()) m->chat_template_ = std::move(*t);
+    }
+    m->generator_ = std::make_unique<generation::Generator>(*m->lm_, m->model_->backend());
+  } else {
+    m->pooling_ = PoolingForModelDir(dir);
+  }
+  return m;
+}
+
+int64_t ServedModel::context_length() const {
+  if (lm_) return lm_->max_positions();
+  return model_->config().IntOr("max_position_embeddings", 512);
+}
+
+std::unique_ptr<ServedModel::Ticket> ServedModel::TryAdmit() {
+  int cur = in_flight_.load();
+  do {
+    if (cur >= 1 + max_queue_) return nullptr;
+  } while (!in_flight_.compare_exchange_weak(cur, cur + 1));
+  return std::make_unique<Ticket>(this);
+}
+
+void ServedModel::Ticket::Run() {
+  if (lock_.owns_lock()) return;
+  lock_ = std::unique_lock<std::mutex>(m_->run_mu_);
+  ++m_->running_;
+}
+
+ServedModel::Ticket::~Ticket() {
+  if (lock_.owns_lock()) {
+    --m_->running_;
+    lock_.unlock();
+  }
+  --m_->in_flight_;
+}
+
+Status ModelRegistry::Add(std::unique_ptr<ServedModel> model) {
+  if (Find(model->name())) return InvalidArgument("two models are named '" + model->name() + "': use -m NAME=PATH");
+  models_.push_back(std::move(model));
+  return Status::Ok();
+}
+
+ServedModel* ModelRegistry::Find(const std::string& name) const {
+  for (const auto& m : models_)
+    if (m->name() == name) return m.get();
+  return nullptr;
+}
+
+}  // namespace accel::serve

@@ -1,0 +1,96 @@
+#pragma once
+// The models one `accel serve` holds: each loaded once at start, named by its folder (or
+// `name=path`), either a decoder (generation: chat, completions) or an encoder (embeddings).
+// Each model runs one request at a time: requests take a Ticket (at most 1 running + max_queue
+// waiting, else the caller answers 429) and then the model's lock. This serializes a model's
+// work on the HTTP threads that carry its requests; continuous batching is a later step.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "formats/gguf.h"
+#include "models/causal_lm.h"
+#include "runtime/generation/generator.h"
+#include "runtime/loaded_model.h"
+#include "runtime/sentence_embedding.h"
+#include "text/chat_template.h"
+#include "tokenizers/tokenizer.h"
+
+namespace accel::serve {
+
+struct ModelSpec {
+  std::string name, path;
+};
+// "name=path" or "path" (named by its folder, or its file name without .gguf).
+Result<ModelSpec> ParseModelSpec(const std::string& arg);
+
+class ServedModel {
+ public:
+  enum class Kind { kGenerate, kEmbed };
+
+  static Result<std::unique_ptr<ServedModel>> Load(const ModelSpec& spec, const std::string& device, int max_queue);
+
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+  LoadedModel& model() { return *model_; }
+  CausalLm* lm() { return lm_; }  // decoders only
+  Tokenizer* tokenizer() { return tokenizer_.get(); }  // null when the folder has none (ids only)
+  const std::optional<text::ChatTemplate>& chat_template() const { return chat_template_; }
+  Pooling pooling() const { return pooling_; }
+  int64_t context_length() const;
+  generation::Generator& generator() { return *generator_; }
+  int64_t created() const { return created_; }
+
+  // Admission: at most one running and max_queue waiting. The Ticket is released when destroyed.
+  class Ticket {
+   public:
+    explicit Ticket(ServedModel* m) : m_(m) {}
+    Ticket(const Ticket&) = delete;
+    ~Ticket();
+    // Blocks until this request has the model; it keeps it until the Ticket is destroyed.
+    void Run();
+
+   private:
+    ServedModel* m_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  std::unique_ptr<Ticket> TryAdmit();
+  int in_flight() const { return in_flight_.load(); }
+  int running() const { return running_.load(); }
+  int queued() const { return std::max(0, in_flight_.load() - running_.load()); }
+  int max_queue() const { return max_queue_; }
+
+ private:
+  friend class Ticket;
+  std::string name_;
+  Kind kind_ = Kind::kEmbed;
+  std::unique_ptr<LoadedModel> model_;
+  std::shared_ptr<GgufFile> gguf_;
+  CausalLm* lm_ = nullptr;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::optional<text::ChatTemplate> chat_template_;
+  Pooling pooling_ = Pooling::kMean;
+  std::unique_ptr<generation::Generator> generator_;
+  int64_t created_ = 0;
+  int max_queue_ = 0;
+  std::atomic<int> in_flight_{0}, running_{0};
+  std::mutex run_mu_;
+};
+
+class ModelRegistry {
+ public:
+  Status Add(std::unique_ptr<ServedModel> model);
+  ServedModel* Find(const std::string& name) const;
+  // The only model, when exactly one is served (TEI requests name none).
+  ServedModel* Single() const { return models_.size() == 1 ? models_[0].get() : nullptr; }
+  const std::vector<std::unique_ptr<ServedModel>>& models() const { return models_; }
+
+ private:
+  std::vector<std::unique_ptr<ServedModel>> models_;
+};
+
+}  // namespace accel::serve

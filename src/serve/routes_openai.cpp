@@ -1,0 +1,165 @@
+// OpenAI-compatible routes: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
+// Streams are server-sent events ending in "data: [DONE]".
+#include <memory>
+
+#include "serve/routes.h"
+
+namespace accel::serve {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json Usage(const GenOutcome& o) {
+  return {{"prompt_tokens", o.prompt_tokens}, {"completion_tokens", o.completion_tokens}, {"total_tokens", o.prompt_tokens + o.completion_tokens}};
+}
+
+struct StreamState {
+  std::unique_ptr<ServedModel::Ticket> ticket;
+  GenRequest request;
+  PreparedPrompt prompt;
+  ServedModel* model = nullptr;
+  std::string id, route;
+  int64_t created = 0;
+  std::chrono::steady_clock::time_point start;
+};
+
+void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Response& res, bool chat, const std::string& route) {
+  auto parsed = chat ? ParseOpenAiChat(req.body) : ParseOpenAiCompletion(req.body);
+  if (!parsed.ok()) return SendError(res, Api::kOpenAi, FromParseError(*parsed.error));
+  GenRequest& r = parsed.value;
+  ServedModel* m = ctx.registry.Find(r.model);
+  if (!m) return SendError(res, Api::kOpenAi, UnknownModel(r.model));
+  PreparedPrompt prompt;
+  if (auto e = PreparePrompt(*m, r, ctx.limits, &prompt)) return SendError(res, Api::kOpenAi, *e);
+  auto ticket = m->TryAdmit();
+  if (!ticket) return SendOverloaded(ctx, res, Api::kOpenAi, m->name());
+  const std::string id = RequestId(chat ? "chatcmpl" : "cmpl");
+  const int64_t created = NowSeconds();
+  const bool has_text = m->tokenizer() != nullptr;
+
+  if (!r.stream) {
+    ticket->Run();
+    GenOutcome out;
+    if (auto e = RunGeneration(*m, r, prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kOpenAi, *e);
+    ticket.reset();
+    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    json choice = {{"index", 0}, {"finish_reason", out.finish_reason}, {"logprobs", nullptr}};
+    if (chat) choice["message"] = {{"role", "assistant"}, {"content", out.text}};
+    else choice["text"] = out.text;
+    if (!has_text || r.prompt_is_ids) choice["token_ids"] = out.tokens;  // extension: the generated ids
+    json body = {{"id", id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", created}, {"model", m->name()},
+                 {"choices", json::array({choice})}, {"usage", Usage(out)}};
+    res.set_content(Dump(body), "application/json");
+    return;
+  }
+
+  auto st = std::make_shared<StreamState>();
+  st->ticket = std::move(ticket);
+  st->request = std::move(r);
+  st->prompt = std::move(prompt);
+  st->model = m;
+  st->id = id;
+  st->route = route;
+  st->created = created;
+  st->start = std::chrono::steady_clock::now();
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&ctx, st, chat, has_text](size_t, httplib::DataSink& sink) {
+    auto send = [&sink](const json& j) {
+      std::string frame = "data: " + Dump(j) + "\n\n";
+      return sink.is_writable() && sink.write(frame.data(), frame.size());
+    };
+    const bool usage = st->request.include_usage;
+    auto chunk = [&](json delta_or_text, const json& finish, const json* token_ids) {
+      json choice = {{"index", 0}, {"finish_reason", finish}, {"logprobs", nullptr}};
+      if (chat) choice["delta"] = std::move(delta_or_text);
+      else choice["text"] = std::move(delta_or_text);
+      if (token_ids) choice["token_ids"] = *token_ids;
+      json j = {{"id", st->id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", st->created},
+                {"model", st->model->name()}, {"choices", json::array({choice})}};
+      if (usage) j["usage"] = nullptr;
+      return j;
+    };
+    st->ticket->Run();  // waits in the model's queue
+    bool alive = true;
+    if (chat) alive = send(chunk(json{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+    const bool ids = !has_text || st->request.prompt_is_ids;
+    GenOutcome out;
+    std::optional<ServeError> err;
+    if (alive) {
+      err = RunGeneration(*st->model, st->request, st->prompt, [&](int64_t token, const std::string& text) {
+        if (!ids && text.empty()) return sink.is_writable();  // text held back (a possible stop string): nothing to show yet
+        json tid = json::array({token});
+        return send(chunk(chat ? json{{"content", text}} : json(text), nullptr, ids ? &tid : nullptr));
+      }, &out);
+    }
+    st->ticket.reset();  // the model is free for the next request
+    ctx.metrics.Tokens(st->model->name(), out.prompt_tokens, out.completion_tokens);
+    if (!alive || out.finish_reason == "cancelled") return false;  // client gone: close
+    if (err) {
+      send({{"error", {{"message", err->message}, {"type", err->type}, {"code", err->code.empty() ? json(nullptr) : json(err->code)}}}});
+    } else {
+      send(chunk(chat ? json::object() : json(""), out.finish_reason, nullptr));
+      if (usage) {
+        json u = {{"id", st->id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", st->created},
+                  {"model", st->model->name()}, {"choices", json::array()}, {"usage", Usage(out)}};
+        send(u);
+      }
+    }
+    static const std::string kDone = "data: [DONE]\n\n";
+    sink.write(kDone.data(), kDone.size());
+    sink.done();
+    RecordStream(ctx, st->route, st->start);
+    return true;
+  });
+}
+
+}  // namespace
+
+void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
+  auto model_json = [](const ServedModel& m) {
+    return json{{"id", m.name()}, {"object", "model"}, {"created", m.created()}, {"owned_by", "accel"}};
+  };
+  svr.Get("/v1/models", Timed(ctx, "/v1/models", [&ctx, model_json](const httplib::Request&, httplib::Response& res) {
+    json data = json::array();
+    for (const auto& m : ctx.registry.models()) data.push_back(model_json(*m));
+    res.set_content(Dump({{"object", "list"}, {"data", data}}), "application/json");
+  }));
+  svr.Get(R"(/v1/models/(.+))", Timed(ctx, "/v1/models/{id}", [&ctx, model_json](const httplib::Request& req, httplib::Response& res) {
+    ServedModel* m = ctx.registry.Find(req.matches[1]);
+    if (!m) return SendError(res, Api::kOpenAi, UnknownModel(req.matches[1]));
+    res.set_content(Dump(model_json(*m)), "application/json");
+  }));
+  svr.Post("/v1/chat/completions", Timed(ctx, "/v1/chat/completions", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleGeneration(ctx, req, res, true, "/v1/chat/completions");
+  }));
+  svr.Post("/v1/completions", Timed(ctx, "/v1/completions", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    HandleGeneration(ctx, req, res, false, "/v1/completions");
+  }));
+  svr.Post("/v1/embeddings", Timed(ctx, "/v1/embeddings", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto p = ParseOpenAiEmbedding(req.body);
+    if (!p.ok()) return SendError(res, Api::kOpenAi, FromParseError(*p.error));
+    ServedModel* m = ctx.registry.Find(p.value.model);
+    if (!m) return SendError(res, Api::kOpenAi, UnknownModel(p.value.model));
+    auto ticket = m->TryAdmit();
+    if (!ticket) return SendOverloaded(ctx, res, Api::kOpenAi, m->name());
+    ticket->Run();
+    EmbedOutcome out;
+    if (auto e = RunEmbedding(*m, p.value, &out)) return SendError(res, Api::kOpenAi, *e);
+    ticket.reset();
+    ctx.metrics.Tokens(m->name(), out.prompt_tokens, 0);
+    json data = json::array();
+    for (size_t i = 0; i < out.vectors.size(); ++i) {
+      json e = {{"object", "embedding"}, {"index", i}};
+      if (p.value.base64) e["embedding"] = Base64Floats(out.vectors[i]);
+      else e["embedding"] = out.vectors[i];
+      data.push_back(std::move(e));
+    }
+    json body = {{"object", "list"}, {"data", data}, {"model", m->name()},
+                 {"usage", {{"prompt_tokens", out.prompt_tokens}, {"total_tokens", out.prompt_tokens}}}};
+    res.set_content(Dump(body), "application/json");
+  }));
+}
+
+}  // namespace accel::serve

@@ -1,0 +1,55 @@
+#pragma once
+// `accel serve`: an HTTP/1.1 server (cpp-httplib) over local models, speaking the wire formats
+// clients already use: OpenAI (/v1/...), Ollama (/api/...), TEI (/embed, /info), plus /health
+// and /metrics. See docs/SERVE.md.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+
+namespace accel::serve {
+
+class ModelRegistry;
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: an ephemeral port (tests); port() tells which
+  std::vector<std::string> models;  // -m arguments: PATH or NAME=PATH
+  std::string device = "auto";
+  std::vector<std::string> api_keys;  // empty: no authentication
+  size_t max_body_bytes = 8 << 20;
+  int max_queue = 8;           // per model: requests waiting beyond the running one before 429
+  int http_threads = 32;       // cpp-httplib worker threads (each open connection holds one)
+  int64_t max_tokens = 4096;   // cap on a request's max_tokens
+  int retry_after_s = 1;       // Retry-After on 429
+  std::string cors_origin;     // empty: no CORS headers
+  int read_timeout_s = 30;     // a client that sends nothing for this long is dropped
+  int keep_alive_timeout_s = 5;
+};
+
+class Server {
+ public:
+  // Loads every model, binds; does not serve until Start().
+  static Result<std::unique_ptr<Server>> Create(const ServeOptions& options);
+  ~Server();
+
+  int port() const;
+  // Serves on a background thread.
+  void Start();
+  // Serves on the caller's thread until Stop() (from another thread or a signal handler thread).
+  void Run();
+  void Stop();
+  // The served models (tests hold a model's slot through it to fill its queue).
+  ModelRegistry& registry();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+};
+
+}  // namespace accel::serve
