@@ -107,14 +107,7 @@ class VulkanBackend final : public Backend {
   bool Supports(Op op, DType dtype) const override {
     if (op == Op::kCopy) return true;
     if (dtype != DType::kF32) return false;
-    switch (op) {
-      case Op::kConv1d:
-      case Op::kConv2d:
-      case Op::kTransposeLast2:
-      case Op::kGroupNorm: return false;
-      case Op::kRope: return ctx_->has_f64();
-      default: return true;
-    }
+    return op != Op::kRope || ctx_->has_f64();
   }
 
   Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override {
@@ -425,17 +418,107 @@ class VulkanBackend final : public Backend {
     return ctx_->CopyRegions(*s.buffer, *d.buffer, regions);
   }
 
-  // CPU-only for now: Supports() says no, so Exec runs them on the host.
-  Status Conv1d(const Tensor&, const Tensor&, const Tensor*, int, int, int, Tensor&) override { return NotNative("Conv1d"); }
-  Status Conv2d(const Tensor&, const Tensor&, const Tensor*, int, int, int, Tensor&) override { return NotNative("Conv2d"); }
-  Status TransposeLast2(const Tensor&, Tensor&) override { return NotNative("TransposeLast2"); }
-  Status GroupNorm(const Tensor&, int, const Tensor&, const Tensor*, float, Tensor&) override { return NotNative("GroupNorm"); }
+  Status Conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
+                Tensor& y) override {
+    auto lock = Lock();
+    ACCEL_RETURN_IF_ERROR(CheckConv(x, w, bias, y, 3, stride, padding, groups, "Conv1d"));
+    const int64_t lout = (x.dim(2) + 2 * padding - w.dim(2)) / stride + 1;
+    if (lout <= 0 || y.dim(0) != x.dim(0) || y.dim(1) != w.dim(0) || y.dim(2) != lout) return InvalidArgument("Conv1d output shape");
+    return Conv("Conv1d", x, w, bias, stride, 0, padding, groups, y, 1, x.dim(2), 1, w.dim(2), 1, lout);
+  }
+
+  Status Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups,
+                Tensor& y) override {
+    auto lock = Lock();
+    ACCEL_RETURN_IF_ERROR(CheckConv(x, w, bias, y, 4, stride, padding, groups, "Conv2d"));
+    const int64_t ho = (x.dim(2) + 2 * padding - w.dim(2)) / stride + 1, wo = (x.dim(3) + 2 * padding - w.dim(3)) / stride + 1;
+    if (ho <= 0 || wo <= 0 || y.dim(0) != x.dim(0) || y.dim(1) != w.dim(0) || y.dim(2) != ho || y.dim(3) != wo) {
+      return InvalidArgument("Conv2d output shape");
+    }
+    return Conv("Conv2d", x, w, bias, stride, padding, padding, groups, y, x.dim(2), x.dim(3), w.dim(2), w.dim(3), ho, wo);
+  }
+
+  Status TransposeLast2(const Tensor& x, Tensor& y) override {
+    auto lock = Lock();
+    if (x.dtype() != DType::kF32 || y.dtype() != DType::kF32 || x.rank() < 2 || !x.contiguous() || !y.contiguous()) {
+      return InvalidArgument("TransposeLast2 needs contiguous f32 [B, R, C]");
+    }
+    const int64_t rows = x.dim(-2), cols = x.dim(-1);
+    const int64_t batch = rows * cols != 0 ? static_cast<int64_t>(x.numel()) / (rows * cols) : 0;
+    if (y.numel() != x.numel() || y.dim(-1) != rows || y.dim(-2) != cols) {
+      return InvalidArgument("TransposeLast2 output " + ShapeToString(y.shape()) + " for input " + ShapeToString(x.shape()));
+    }
+    std::array<Binding, 8> b{};
+    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
+    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
+    Push p;
+    p.u[0] = b[0].words(), p.u[3] = b[3].words(), p.u[4] = U32(batch), p.u[5] = U32(rows), p.u[6] = U32(cols);
+    return ctx_->Dispatch1D(Shader::kTranspose, "TransposeLast2", b, p, (x.numel() + 255) / 256);
+  }
+
+  Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override {
+    auto lock = Lock();
+    if (x.rank() != 3 || x.dtype() != DType::kF32 || y.numel() != x.numel() || !x.contiguous() || !y.contiguous()) {
+      return InvalidArgument("GroupNorm needs f32 [B, C, L]");
+    }
+    const int64_t batch = x.dim(0), channels = x.dim(1), len = x.dim(2);
+    if (groups <= 0 || channels % groups != 0) {
+      return InvalidArgument("GroupNorm: " + std::to_string(channels) + " channels in " + std::to_string(groups) + " groups");
+    }
+    if (static_cast<int64_t>(gamma.numel()) != channels || (beta && static_cast<int64_t>(beta->numel()) != channels)) {
+      return InvalidArgument("GroupNorm weight size != channels " + std::to_string(channels));
+    }
+    std::array<Binding, 8> b{};
+    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
+    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(gamma));
+    if (beta) {
+      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*beta));
+    }
+    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
+    Push p;
+    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    p.u[4] = U32(batch), p.u[5] = U32(channels), p.u[6] = U32(len), p.u[7] = U32(groups), p.u[8] = beta != nullptr;
+    p.f(9, eps);
+    return ctx_->Dispatch1D(Shader::kGroupNorm, "GroupNorm", b, p, static_cast<uint64_t>(batch * groups));
+  }
 
  private:
   std::unique_lock<std::recursive_mutex> Lock() { return std::unique_lock(ctx_->mutex()); }
 
-  Status NotNative(const char* op) const {
-    return Unsupported(std::string("vulkan: ") + op + " has no Vulkan kernel yet (it runs on the CPU fallback)");
+  static Status CheckConv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& y, int rank, int stride,
+                          int padding, int groups, const char* op) {
+    if (x.rank() != rank || w.rank() != rank || y.rank() != rank || groups <= 0 || stride <= 0 || padding < 0 ||
+        !x.contiguous() || !w.contiguous() || !y.contiguous()) {
+      return InvalidArgument(std::string(op) + " shapes: x " + ShapeToString(x.shape()) + ", w " + ShapeToString(w.shape()) +
+                             ", y " + ShapeToString(y.shape()));
+    }
+    if (x.dtype() != DType::kF32 || w.dtype() != DType::kF32 || y.dtype() != DType::kF32 ||
+        (bias && bias->dtype() != DType::kF32)) {
+      return InvalidArgument(std::string(op) + " needs f32 tensors");
+    }
+    if (x.dim(1) % groups || w.dim(0) % groups || w.dim(1) * groups != x.dim(1)) {
+      return InvalidArgument(std::string(op) + " channels/groups");
+    }
+    if (bias && static_cast<int64_t>(bias->numel()) != w.dim(0)) return InvalidArgument(std::string(op) + " bias size");
+    return Status::Ok();
+  }
+
+  // Conv1d is the 2-D case with one row (h = kh = ho = 1, no row padding).
+  Status Conv(const char* op, const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int pad_h, int pad_w,
+              int groups, Tensor& y, int64_t h, int64_t wd, int64_t kh, int64_t kw, int64_t ho, int64_t wo) {
+    std::array<Binding, 8> b{};
+    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
+    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(w));
+    if (bias) {
+      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*bias));
+    }
+    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
+    Push p;
+    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    p.u[4] = U32(x.dim(0)), p.u[5] = U32(x.dim(1)), p.u[6] = U32(h), p.u[7] = U32(wd), p.u[8] = U32(w.dim(0));
+    p.u[9] = U32(kh), p.u[10] = U32(kw), p.u[11] = U32(ho), p.u[12] = U32(wo), p.u[13] = U32(stride);
+    p.u[14] = U32(pad_h), p.u[15] = U32(pad_w), p.u[16] = U32(groups), p.u[17] = bias != nullptr;
+    return ctx_->Dispatch1D(Shader::kConv, op, b, p, (y.numel() + 255) / 256);
   }
 
   static Status SameLayout(const Tensor& a, const Tensor& b, const char* what) {

@@ -36,6 +36,15 @@ const unsigned char kRope[] = {
 const unsigned char kAttention[] = {
 #include "vulkan/attention.spv.inc"
 };
+const unsigned char kConv[] = {
+#include "vulkan/conv.spv.inc"
+};
+const unsigned char kGroupNorm[] = {
+#include "vulkan/group_norm.spv.inc"
+};
+const unsigned char kTranspose[] = {
+#include "vulkan/transpose.spv.inc"
+};
 
 struct ShaderCode {
   const unsigned char* data;
@@ -47,6 +56,8 @@ const ShaderCode kShaders[] = {
     {kRmsNorm, sizeof(kRmsNorm), "rms_norm"},      {kSoftmax, sizeof(kSoftmax), "softmax"},
     {kElementwise, sizeof(kElementwise), "elementwise"}, {kEmbedding, sizeof(kEmbedding), "embedding"},
     {kRope, sizeof(kRope), "rope"},                {kAttention, sizeof(kAttention), "attention"},
+    {kConv, sizeof(kConv), "conv"},                {kGroupNorm, sizeof(kGroupNorm), "group_norm"},
+    {kTranspose, sizeof(kTranspose), "transpose"},
 };
 static_assert(std::size(kShaders) == static_cast<size_t>(Shader::kCount));
 

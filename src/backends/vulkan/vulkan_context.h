@@ -41,7 +41,9 @@ struct Api {
 };
 
 // The embedded compute shaders (shaders/*.comp).
-enum class Shader : uint8_t { kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kCount };
+enum class Shader : uint8_t {
+  kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kConv, kGroupNorm, kTranspose, kCount
+};
 
 // One VkBuffer with its own memory, known to the device kernels by its synthetic address range
 // [base, base + size): tensors on the device carry such addresses as their data pointer.
