@@ -32,6 +32,63 @@ class VulkanAllocator final : public BlockAllocator {
   Device device_;
 };
 
+// Small persistent tensors (norm weights, biases, positions, masks) share 4 MiB buffers: one
+// VkDeviceMemory each would run into the driver's allocation-count limit (4096 on some). A
+// chunk is a bump allocator whose memory is reused once every tensor in it is gone.
+class SmallHeap : public std::enable_shared_from_this<SmallHeap> {
+ public:
+  static constexpr size_t kLargest = size_t{256} << 10;
+  static constexpr size_t kChunk = size_t{4} << 20;
+
+  explicit SmallHeap(std::shared_ptr<Context> ctx) : ctx_(std::move(ctx)) {}
+  ~SmallHeap() {
+    if (current_) {
+      ctx_->Release(current_->buffer);
+      delete current_;
+    }
+  }
+
+  // A zero-filled block of `bytes` (<= kLargest) and the handle that frees it.
+  Result<std::shared_ptr<const void>> Allocate(size_t bytes) {
+    std::lock_guard lock(ctx_->mutex());
+    bytes = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+    if (!current_ || current_->used + bytes > current_->buffer->size) {
+      if (current_ && current_->live == 0) {
+        current_->used = 0;
+      } else {
+        ACCEL_ASSIGN_OR_RETURN(Buffer * b, ctx_->CreateBuffer(kChunk));
+        current_ = new Chunk{b, 0, 0};  // the previous chunk goes with its last tensor
+      }
+    }
+    Chunk* c = current_;
+    const size_t offset = c->used;
+    ACCEL_RETURN_IF_ERROR(ctx_->Fill(*c->buffer, offset, bytes));
+    c->used += bytes;
+    ++c->live;
+    std::shared_ptr<SmallHeap> self = shared_from_this();
+    return std::shared_ptr<const void>(reinterpret_cast<void*>(c->buffer->base + offset), [self, c](const void*) { self->Free(c); });
+  }
+
+ private:
+  struct Chunk {
+    Buffer* buffer;
+    size_t used;
+    int64_t live;
+  };
+  void Free(Chunk* c) {
+    std::lock_guard lock(ctx_->mutex());
+    if (--c->live > 0) return;
+    if (c == current_) {
+      c->used = 0;
+    } else {
+      ctx_->Release(c->buffer);
+      delete c;
+    }
+  }
+  std::shared_ptr<Context> ctx_;
+  Chunk* current_ = nullptr;
+};
+
 uint32_t U32(int64_t v) { return static_cast<uint32_t>(v); }
 
 Status RequireF32(const Tensor& t, const char* what) {
@@ -53,7 +110,10 @@ struct VulkanLinear {
 class VulkanBackend final : public Backend {
  public:
   VulkanBackend(std::shared_ptr<Context> ctx, int index)
-      : ctx_(std::move(ctx)), device_{DeviceKind::kVulkan, index}, allocator_(ctx_, device_) {}
+      : ctx_(std::move(ctx)),
+        device_{DeviceKind::kVulkan, index},
+        allocator_(ctx_, device_),
+        small_(std::make_shared<SmallHeap>(ctx_)) {}
   ~VulkanBackend() override {
     (void)ctx_->Flush();
     mirrors_.clear();
@@ -69,6 +129,11 @@ class VulkanBackend final : public Backend {
     if (!n) return InvalidArgument("vulkan: cannot allocate shape " + ShapeToString(shape));
     Tensor probe = Tensor::Wrap(dtype, shape, nullptr, nullptr);
     const size_t bytes = probe.nbytes();
+    if (bytes <= SmallHeap::kLargest) {
+      ACCEL_ASSIGN_OR_RETURN(std::shared_ptr<const void> owner, small_->Allocate(bytes));
+      void* p = const_cast<void*>(owner.get());
+      return Tensor::Wrap(dtype, std::move(shape), p, std::move(owner), device_);
+    }
     ACCEL_ASSIGN_OR_RETURN(Buffer * b, ctx_->CreateBuffer(bytes));
     std::shared_ptr<Context> ctx = ctx_;
     std::shared_ptr<const void> owner(reinterpret_cast<void*>(b->base), [ctx, b](const void*) { ctx->Release(b); });
@@ -391,6 +456,7 @@ class VulkanBackend final : public Backend {
       ACCEL_RETURN_IF_ERROR(Download(src, tmp));
       return Backend::Copy(tmp, dst);
     }
+    if (src.numel() == 0) return Status::Ok();
     ACCEL_ASSIGN_OR_RETURN(Binding s, Bind(src));
     ACCEL_ASSIGN_OR_RETURN(Binding d, Bind(dst));
     const Rows rs = RowsOf(src, s, true), rd = RowsOf(dst, d, true);
@@ -402,18 +468,23 @@ class VulkanBackend final : public Backend {
         if (rs.row_bytes) regions.push_back({rs.device_offset + r * rs.stride, rd.device_offset + r * rd.stride, rs.row_bytes});
       }
     }
-    if (s.buffer == d.buffer) {
-      // Overlapping regions of one buffer are undefined for vkCmdCopyBuffer: go through a temporary.
-      ACCEL_ASSIGN_OR_RETURN(Tensor tmp, Allocate(src.dtype(), src.shape()));
-      ACCEL_RETURN_IF_ERROR(Copy(src, tmp));
-      ACCEL_ASSIGN_OR_RETURN(Binding t, Bind(tmp));
-      const Rows rt = RowsOf(tmp, t, true);
-      regions.clear();
-      for (int64_t r = 0; r < rt.rows; ++r) {
-        if (rt.row_bytes) regions.push_back({rt.device_offset + r * rt.row_bytes, rd.device_offset + r * rd.stride, rt.row_bytes});
+    const auto span = [](const Rows& r) {
+      return std::pair<size_t, size_t>{r.device_offset, r.device_offset + (r.rows - 1) * r.stride + r.row_bytes};
+    };
+    const auto [s0, s1] = span(rs);
+    const auto [d0, d1] = span(rd);
+    if (s.buffer == d.buffer && s0 < d1 && d0 < s1) {
+      // Overlapping ranges of one buffer are undefined for vkCmdCopyBuffer: through a temporary.
+      ACCEL_ASSIGN_OR_RETURN(Buffer * tmp, ctx_->CreateBuffer(src.nbytes()));
+      std::vector<VkBufferCopy> in, out;
+      for (int64_t r = 0; r < rs.rows; ++r) {
+        in.push_back({rs.device_offset + r * rs.stride, r * rs.row_bytes, rs.row_bytes});
+        out.push_back({r * rs.row_bytes, rd.device_offset + r * rd.stride, rs.row_bytes});
       }
-      ACCEL_RETURN_IF_ERROR(ctx_->CopyRegions(*t.buffer, *d.buffer, regions));
-      return ctx_->Flush();  // `tmp` goes when this returns
+      Status st = ctx_->CopyRegions(*s.buffer, *tmp, in);
+      if (st.ok()) st = ctx_->CopyRegions(*tmp, *d.buffer, out);
+      ctx_->Release(tmp);  // after the recorded copies have run
+      return st;
     }
     return ctx_->CopyRegions(*s.buffer, *d.buffer, regions);
   }
@@ -670,6 +741,7 @@ class VulkanBackend final : public Backend {
   std::shared_ptr<Context> ctx_;
   Device device_;
   VulkanAllocator allocator_;
+  std::shared_ptr<SmallHeap> small_;
   std::unordered_map<const void*, MirrorEntry> mirrors_;
 };
 
