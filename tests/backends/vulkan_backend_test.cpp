@@ -74,7 +74,8 @@ TEST_F(VulkanBackendTest, LinearWithBiasAndActivation) {
   for (const Case& c : {Case{1, 7, 5, Activation::kNone, false}, Case{17, 33, 19, Activation::kGeluErf, true},
                         Case{3, 64, 48, Activation::kSilu, true}, Case{40, 16, 1, Activation::kGeluTanh, true},
                         Case{5, 20, 30, Activation::kQuickGelu, false}, Case{2, 9, 11, Activation::kRelu, true},
-                        Case{33, 31, 17, Activation::kTanh, true}}) {
+                        Case{33, 31, 17, Activation::kTanh, true}, Case{8, 300, 7, Activation::kNone, true},
+                        Case{9, 129, 130, Activation::kSilu, false}}) {
     SCOPED_TRACE(std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n));
     Tensor x = Random({c.m, c.k}, 1), w = Random({c.n, c.k}, 2), bias = Random({c.n}, 3);
     Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();

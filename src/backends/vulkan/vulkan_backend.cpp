@@ -221,6 +221,7 @@ class VulkanBackend final : public Backend {
     p.u[4] = U32(m), p.u[5] = U32(w.out_features), p.u[6] = U32(w.in_features);
     p.u[7] = bias != nullptr, p.u[8] = static_cast<uint32_t>(act);
     p.u[9] = U32(x.row_stride()), p.u[10] = U32(y.row_stride());
+    if (m <= 8) return ctx_->Dispatch1D(Shader::kLinearGemv, "Linear", b, p, static_cast<uint64_t>(w.out_features));
     return ctx_->Dispatch(Shader::kLinear, "Linear", b, p, U32((w.out_features + 15) / 16), U32((m + 15) / 16));
   }
 

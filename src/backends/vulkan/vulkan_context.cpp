@@ -45,6 +45,9 @@ const unsigned char kGroupNorm[] = {
 const unsigned char kTranspose[] = {
 #include "vulkan/transpose.spv.inc"
 };
+const unsigned char kLinearGemv[] = {
+#include "vulkan/linear_gemv.spv.inc"
+};
 
 struct ShaderCode {
   const unsigned char* data;
@@ -57,7 +60,7 @@ const ShaderCode kShaders[] = {
     {kElementwise, sizeof(kElementwise), "elementwise"}, {kEmbedding, sizeof(kEmbedding), "embedding"},
     {kRope, sizeof(kRope), "rope"},                {kAttention, sizeof(kAttention), "attention"},
     {kConv, sizeof(kConv), "conv"},                {kGroupNorm, sizeof(kGroupNorm), "group_norm"},
-    {kTranspose, sizeof(kTranspose), "transpose"},
+    {kTranspose, sizeof(kTranspose), "transpose"},     {kLinearGemv, sizeof(kLinearGemv), "linear_gemv"},
 };
 static_assert(std::size(kShaders) == static_cast<size_t>(Shader::kCount));
 
