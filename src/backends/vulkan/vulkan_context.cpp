@@ -343,7 +343,7 @@ Result<Binding> Context::Locate(const void* p) const {
 }
 
 Status Context::Lost(VkResult r, const std::string& what) {
-  if (r == VK_ERROR_DEVICE_LOST) lost_ = true;
+  if (r == VK_ERROR_DEVICE_LOST || r == VK_TIMEOUT) lost_ = true;  // a hung submit: nothing recorded is reusable
   return FromVk(r, what + " on '" + name_ + "'");
 }
 
@@ -388,6 +388,7 @@ Status Context::Flush() {
     si.pCommandBuffers = &cmd_;
     rc = vk_.vkQueueSubmit(queue_, 1, &si, fence_);
     if (rc == VK_SUCCESS) rc = vk_.vkWaitForFences(dev_, 1, &fence_, VK_TRUE, kFenceTimeoutNs);
+    if (rc == VK_TIMEOUT) return Lost(rc, "waiting " + std::to_string(kFenceTimeoutNs / 1000000000) + " s for recorded work");
     vk_.vkResetFences(dev_, 1, &fence_);
   }
   vk_.vkResetCommandPool(dev_, pool_, 0);
