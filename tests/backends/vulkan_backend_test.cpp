@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -25,6 +26,7 @@ Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
 class VulkanBackendTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    setenv("ACCEL_VULKAN_GEMV_ROWS", "8", 1);  // the decode-size Linear kernel too, also on lavapipe
     auto b = CreateBackend("vulkan");
     if (b.ok()) {
       backend_ = std::move(*b).release();
@@ -75,7 +77,7 @@ TEST_F(VulkanBackendTest, LinearWithBiasAndActivation) {
                         Case{3, 64, 48, Activation::kSilu, true}, Case{40, 16, 1, Activation::kGeluTanh, true},
                         Case{5, 20, 30, Activation::kQuickGelu, false}, Case{2, 9, 11, Activation::kRelu, true},
                         Case{33, 31, 17, Activation::kTanh, true}, Case{8, 300, 7, Activation::kNone, true},
-                        Case{9, 129, 130, Activation::kSilu, false}}) {
+                        Case{9, 129, 130, Activation::kSilu, false}, Case{130, 70, 200, Activation::kGeluErf, true}}) {
     SCOPED_TRACE(std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n));
     Tensor x = Random({c.m, c.k}, 1), w = Random({c.n, c.k}, 2), bias = Random({c.n}, 3);
     Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();

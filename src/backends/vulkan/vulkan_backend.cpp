@@ -3,6 +3,7 @@
 // mirrored on the device once, keyed by their host pointer, and kept alive with their owner.
 #include "backends/vulkan/vulkan_backend.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -113,7 +114,13 @@ class VulkanBackend final : public Backend {
       : ctx_(std::move(ctx)),
         device_{DeviceKind::kVulkan, index},
         allocator_(ctx_, device_),
-        small_(std::make_shared<SmallHeap>(ctx_)) {}
+        small_(std::make_shared<SmallHeap>(ctx_)) {
+    // A workgroup per output feature suits GPUs; on a CPU device (lavapipe) the per-workgroup
+    // cost dominates and the tiled kernel is several times faster. ACCEL_VULKAN_GEMV_ROWS
+    // overrides (the op test covers both kernels with it).
+    gemv_rows_ = ctx_->is_cpu() ? 0 : 8;
+    if (const char* env = std::getenv("ACCEL_VULKAN_GEMV_ROWS")) gemv_rows_ = std::min(8, std::atoi(env));
+  }
   ~VulkanBackend() override {
     (void)ctx_->Flush();
     mirrors_.clear();
@@ -221,8 +228,11 @@ class VulkanBackend final : public Backend {
     p.u[4] = U32(m), p.u[5] = U32(w.out_features), p.u[6] = U32(w.in_features);
     p.u[7] = bias != nullptr, p.u[8] = static_cast<uint32_t>(act);
     p.u[9] = U32(x.row_stride()), p.u[10] = U32(y.row_stride());
-    if (m <= 8) return ctx_->Dispatch1D(Shader::kLinearGemv, "Linear", b, p, static_cast<uint64_t>(w.out_features));
-    return ctx_->Dispatch(Shader::kLinear, "Linear", b, p, U32((w.out_features + 15) / 16), U32((m + 15) / 16));
+    if (m <= gemv_rows_) return ctx_->Dispatch1D(Shader::kLinearGemv, "Linear", b, p, static_cast<uint64_t>(w.out_features));
+    if (m < 64 || w.out_features < 64) {
+      return ctx_->Dispatch(Shader::kLinearSmall, "Linear", b, p, U32((w.out_features + 15) / 16), U32((m + 15) / 16));
+    }
+    return ctx_->Dispatch(Shader::kLinear, "Linear", b, p, U32((w.out_features + 63) / 64), U32((m + 63) / 64));
   }
 
   Status LayerNorm(const Tensor& x, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override {
@@ -743,6 +753,7 @@ class VulkanBackend final : public Backend {
   Device device_;
   VulkanAllocator allocator_;
   std::shared_ptr<SmallHeap> small_;
+  int64_t gemv_rows_ = 8;  // Linear with at most this many rows uses linear_gemv.comp
   std::unordered_map<const void*, MirrorEntry> mirrors_;
 };
 

@@ -48,6 +48,9 @@ const unsigned char kTranspose[] = {
 const unsigned char kLinearGemv[] = {
 #include "vulkan/linear_gemv.spv.inc"
 };
+const unsigned char kLinearSmall[] = {
+#include "vulkan/linear_small.spv.inc"
+};
 
 struct ShaderCode {
   const unsigned char* data;
@@ -61,6 +64,7 @@ const ShaderCode kShaders[] = {
     {kRope, sizeof(kRope), "rope"},                {kAttention, sizeof(kAttention), "attention"},
     {kConv, sizeof(kConv), "conv"},                {kGroupNorm, sizeof(kGroupNorm), "group_norm"},
     {kTranspose, sizeof(kTranspose), "transpose"},     {kLinearGemv, sizeof(kLinearGemv), "linear_gemv"},
+    {kLinearSmall, sizeof(kLinearSmall), "linear_small"},
 };
 static_assert(std::size(kShaders) == static_cast<size_t>(Shader::kCount));
 

@@ -42,7 +42,7 @@ struct Api {
 
 // The embedded compute shaders (shaders/*.comp).
 enum class Shader : uint8_t {
-  kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kConv, kGroupNorm, kTranspose, kLinearGemv, kCount
+  kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kConv, kGroupNorm, kTranspose, kLinearGemv, kLinearSmall, kCount
 };
 
 // One VkBuffer with its own memory, known to the device kernels by its synthetic address range
@@ -84,6 +84,8 @@ class Context {
   std::recursive_mutex& mutex() { return mu_; }
   const std::string& device_name() const { return name_; }
   bool has_f64() const { return f64_; }
+  // A Vulkan implementation on the CPU (lavapipe/llvmpipe).
+  bool is_cpu() const { return props_.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU; }
 
   Result<Buffer*> CreateBuffer(size_t bytes, bool staging = false);
   // Frees `b` once the recorded work that may use it has run.
