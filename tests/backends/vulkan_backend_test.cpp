@@ -303,7 +303,7 @@ TEST_F(VulkanBackendTest, AttentionVariants) {
     Tensor k = self ? fused.Columns(qw, qw + kw) : kvf.Columns(0, kw);
     Tensor v = self ? fused.Columns(qw + kw, qw + 2 * kw) : kvf.Columns(kw, 2 * kw);
     Tensor mask = Tensor::Zeros(DType::kI64, {c.batch, c.kv_len}).value();
-    for (int64_t i = 0; i < mask.numel(); ++i) mask.data<int64_t>()[i] = (i % c.kv_len) < c.kv_len - 1 || i < c.kv_len;
+    for (int64_t i = 0; i < static_cast<int64_t>(mask.numel()); ++i) mask.data<int64_t>()[i] = (i % c.kv_len) < c.kv_len - 1 || i < c.kv_len;
     if (c.batch > 1) mask.data<int64_t>()[c.kv_len] = 0;
     AttentionParams p{c.heads, c.kv_heads, c.dim, 1.0f / std::sqrt(static_cast<float>(c.dim)), c.causal, c.window,
                       c.mask ? &mask : nullptr, 0};
