@@ -292,7 +292,8 @@ struct AttnCase {
 TEST_F(VulkanBackendTest, AttentionVariants) {
   for (const AttnCase& c : {AttnCase{1, 1, 1, 1, 1, 4, false, 0, false}, AttnCase{2, 5, 5, 4, 2, 8, true, 0, true},
                             AttnCase{1, 9, 9, 2, 2, 5, true, 3, false}, AttnCase{2, 3, 7, 3, 1, 6, false, 0, true},
-                            AttnCase{1, 17, 17, 4, 4, 16, true, 0, false}}) {
+                            AttnCase{1, 17, 17, 4, 4, 16, true, 0, false}, AttnCase{1, 3, 300, 4, 4, 64, false, 0, true},
+                            AttnCase{2, 70, 70, 3, 1, 40, true, 16, true}}) {
     SCOPED_TRACE(std::to_string(c.batch) + "/" + std::to_string(c.q_len) + "/" + std::to_string(c.kv_len));
     const int64_t qw = c.heads * c.dim, kw = c.kv_heads * c.dim;
     // q, k, v as column slices of one fused projection when the lengths agree.

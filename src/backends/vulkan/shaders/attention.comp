@@ -48,26 +48,32 @@ void main() {
     mx = max(mx, s);
     ++visible;
   }
-  for (uint e = 0u; e < D; ++e) STF(3, ob + e, 0.0);
-  if (visible == 0u) {
-    if (PU(24) != 0u || kv_len == 0u) return;
-    for (uint j = 0u; j < kv_len; ++j)
-      for (uint e = 0u; e < D; ++e) STF(3, ob + e, LDF(3, ob + e) + LDF(2, vb + j * PU(15) + e));
-    for (uint e = 0u; e < D; ++e) STF(3, ob + e, LDF(3, ob + e) / float(kv_len));
-    return;
+  // The output in registers, 32 dimensions per sweep over the keys (scores recomputed per sweep).
+  for (uint e0 = 0u; e0 < D; e0 += 32u) {
+    const uint n = min(32u, D - e0);
+    float acc[32];
+    for (uint e = 0u; e < 32u; ++e) acc[e] = 0.0;
+    float sum = 0.0;
+    if (visible == 0u) {
+      if (PU(24) == 0u) {
+        for (uint j = 0u; j < kv_len; ++j)
+          for (uint e = 0u; e < n; ++e) acc[e] += LDF(2, vb + j * PU(15) + e0 + e);
+        sum = float(kv_len);
+      }
+    } else {
+      for (uint j = key_begin; j < key_end; ++j) {
+        if (!allowed(b, j)) continue;
+        float s = 0.0;
+        for (uint e = 0u; e < D; ++e) s += LDF(0, qb + e) * LDF(1, kb + j * PU(15) + e);
+        s *= scale;
+        if (PU(23) != 0u) s += LDF(5, biasb + j);
+        if (PU(25) != 0u) s += slope * LDF(7, PU(7) + b * PU(26) + j);
+        const float p = exp(s - mx);
+        sum += p;
+        for (uint e = 0u; e < n; ++e) acc[e] += p * LDF(2, vb + j * PU(15) + e0 + e);
+      }
+    }
+    const float inv = sum > 0.0 ? 1.0 / sum : 0.0;
+    for (uint e = 0u; e < n; ++e) STF(3, ob + e0 + e, acc[e] * inv);
   }
-  float sum = 0.0;
-  for (uint j = key_begin; j < key_end; ++j) {
-    if (!allowed(b, j)) continue;
-    float s = 0.0;
-    for (uint e = 0u; e < D; ++e) s += LDF(0, qb + e) * LDF(1, kb + j * PU(15) + e);
-    s *= scale;
-    if (PU(23) != 0u) s += LDF(5, biasb + j);
-    if (PU(25) != 0u) s += slope * LDF(7, PU(7) + b * PU(26) + j);
-    const float p = exp(s - mx);
-    sum += p;
-    for (uint e = 0u; e < D; ++e) STF(3, ob + e, LDF(3, ob + e) + p * LDF(2, vb + j * PU(15) + e));
-  }
-  const float inv = 1.0 / sum;
-  for (uint e = 0u; e < D; ++e) STF(3, ob + e, LDF(3, ob + e) * inv);
 }
