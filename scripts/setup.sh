@@ -20,6 +20,7 @@ PACKAGES=(
   opencl-c-headers ocl-icd-libopencl1  # OpenCL types + ICD loader (probed with dlopen)
   pocl-opencl-icd                      # a CPU OpenCL device the hardware tests find
   libvulkan-dev mesa-vulkan-drivers    # Vulkan loader + lavapipe CPU device for the tests
+  glslc                                # GLSL -> SPIR-V for the Vulkan backend's shaders (issue 16)
   libcurl4-openssl-dev libssl-dev libpugixml-dev  # remote APIs: HTTP, SigV4 hashing, S3 XML
   libcpp-httplib-dev                   # the mock provider server in tests/api and bench/api_overhead
 )

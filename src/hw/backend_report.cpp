@@ -3,7 +3,10 @@
 namespace accel::hw {
 
 bool EngineHasBackend(std::string_view backend) {
-  // Only the CPU backend exists so far; add a name here in the change that adds its kernels.
+  // Add a name here in the change that adds its kernels.
+#if ACCEL_WITH_VULKAN
+  if (backend == "vulkan") return true;
+#endif
   return backend == "cpu";
 }
 

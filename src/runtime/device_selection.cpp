@@ -41,6 +41,7 @@ bool BackendRunsFamily(const std::string& backend, const std::string& family) {
 std::vector<std::string> DTypesFor(const hw::BackendReport& b, const hw::DeviceInfo& d, const hw::HwReport& hw,
                                    bool decoder) {
   std::vector<std::string> out = {"f32"};
+  if (b.name == "vulkan") return out;  // f32 activations; 16-bit and quantized weights are widened (issue 16)
   if (b.name == "cpu") {
     if (hw.cpu.Has("avx512_bf16") || hw.cpu.Has("amx_bf16")) out.push_back("bf16");
   } else {
@@ -219,6 +220,9 @@ Result<Selection> SelectDevice(const ModelProfile& model, const Workload& w, con
         c.budget_bytes = budget;
         if (!b.available) {
           c.why_not = b.name + ": " + b.reason;
+        } else if (b.name != "cpu" && d.type == "cpu") {
+          // lavapipe and the like: the same cores, behind an emulation layer.
+          c.why_not = b.name + ": " + d.name + " is a software device on the CPU; the cpu backend runs the model directly";
         } else if (!BackendRunsFamily(b.name, cls.family)) {
           c.why_not = b.name + " has no kernels for the " + cls.family + " family";
         } else if (Status fits = registry::CheckFits(c.memory, budget, b.name + " (" + d.name + ")"); !fits.ok()) {

@@ -7,6 +7,9 @@
 #if ACCEL_WITH_CUDA
 #include "backends/cuda/cuda_backend.h"
 #endif
+#if ACCEL_WITH_VULKAN
+#include "backends/vulkan/vulkan_backend.h"
+#endif
 
 namespace accel {
 
@@ -37,7 +40,11 @@ Result<std::unique_ptr<Backend>> CreateBackend(const std::string& spec) {
       return Unsupported("device '" + spec + "': this build has no CUDA backend (the CUDA toolkit was not found when it was configured)");
 #endif
     case DeviceKind::kVulkan:
-      return Unsupported("device '" + spec + "': this build has no Vulkan backend");
+#if ACCEL_WITH_VULKAN
+      return vulkan::CreateBackend(device.index);
+#else
+      return Unsupported("device '" + spec + "': this build has no Vulkan backend (the Vulkan headers or glslc were not found when it was configured)");
+#endif
     case DeviceKind::kEmulated:
       return CreateEmulatedBackend(HostBackend());
   }
