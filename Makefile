@@ -3,6 +3,9 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
+# Where ccache is installed (a developer convenience; CMake uses it when found), object files are
+# shared between clones and worktrees: paths under the checkout are hashed relative to it.
+export CCACHE_BASEDIR ?= $(CURDIR)
 
 .PHONY: setup configure build build-cli run test test-fast asan tsan fuzz bench bench-llama clean
 

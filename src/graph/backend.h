@@ -102,7 +102,8 @@ class Backend {
 
   // ---- capabilities ----
   // Whether `op` runs natively here for activations of `dtype`; what does not falls back to the
-  // CPU (graph/exec.h), with the copies counted.
+  // CPU (graph/exec.h), with the copies counted. The attention ops may also decline one call's
+  // shape by returning Unsupported before writing anything; that call falls back too.
   virtual bool Supports(Op op, DType dtype) const { return dtype == DType::kF32; }
 
   // W is [N, K] (HF's nn.Linear layout) in f32/f16/bf16; `compute` picks the arithmetic.

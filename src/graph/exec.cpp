@@ -231,8 +231,8 @@ Result<Tensor> Exec::Attention(const Tensor& q, const Tensor& k, const Tensor& v
   Tensor mask;
   ACCEL_ASSIGN_OR_RETURN(AttentionParams p, MaskOnDevice(*this, p0, mask));
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({q.dim(0), q.dim(1), static_cast<int64_t>(p.num_heads) * p.head_dim}));
-  if (Native(Op::kAttention, q.dtype())) {
-    ACCEL_RETURN_IF_ERROR(backend_.Attention(q, k, v, p, y));
+  if (Native(Op::kAttention, q.dtype()) && !Declined(backend_.Attention(q, k, v, p, y))) {
+    ACCEL_RETURN_IF_ERROR(last_native_);
   } else {
     const Tensor none;
     ACCEL_RETURN_IF_ERROR(OnHost(Op::kAttention, {&q, &k, &v, p.key_padding_mask ? p.key_padding_mask : &none}, {&y},
@@ -250,8 +250,8 @@ Result<Tensor> Exec::AttentionWithBias(const Tensor& q, const Tensor& k, const T
   Tensor mask;
   ACCEL_ASSIGN_OR_RETURN(AttentionParams p, MaskOnDevice(*this, p0, mask));
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({q.dim(0), q.dim(1), static_cast<int64_t>(p.num_heads) * p.head_dim}));
-  if (Native(Op::kAttentionWithBias, q.dtype())) {
-    ACCEL_RETURN_IF_ERROR(backend_.AttentionWithBias(q, k, v, p, score_bias, y));
+  if (Native(Op::kAttentionWithBias, q.dtype()) && !Declined(backend_.AttentionWithBias(q, k, v, p, score_bias, y))) {
+    ACCEL_RETURN_IF_ERROR(last_native_);
   } else {
     const Tensor none;
     ACCEL_RETURN_IF_ERROR(OnHost(Op::kAttentionWithBias,
@@ -267,8 +267,8 @@ Result<Tensor> Exec::AttentionWithBias(const Tensor& q, const Tensor& k, const T
 
 Result<Tensor> Exec::CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p) {
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({a.q.dim(0), a.q.dim(1), static_cast<int64_t>(p.num_heads) * p.head_dim}));
-  if (Native(Op::kCachedAttention, a.q.dtype())) {
-    ACCEL_RETURN_IF_ERROR(backend_.CachedAttention(a, p, y));
+  if (Native(Op::kCachedAttention, a.q.dtype()) && !Declined(backend_.CachedAttention(a, p, y))) {
+    ACCEL_RETURN_IF_ERROR(last_native_);
   } else {
     ACCEL_RETURN_IF_ERROR(OnHost(Op::kCachedAttention, {&a.q, &a.k, &a.v, &a.allowed, &a.alibi_slopes, &a.key_positions},
                                  {&y}, [&](Backend& h, Ins in, Outs out) {

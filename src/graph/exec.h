@@ -87,6 +87,12 @@ class Exec {
  private:
   class HostEdge;
   bool Native(Op op, DType dtype) const { return fallback_ == nullptr || backend_.Supports(op, dtype); }
+  // Attention kernels may decline a shape (an Unsupported status, before writing anything): it
+  // then runs on the host fallback. Keeps any other status in last_native_.
+  bool Declined(Status s) {
+    last_native_ = std::move(s);
+    return last_native_.code() == StatusCode::kUnsupported && fallback_ != nullptr;
+  }
   // Runs `op` on the fallback with host copies of `ins` and `outs`, then uploads `outs`.
   template <typename F>
   Status OnHost(Op op, std::initializer_list<const Tensor*> ins, std::initializer_list<Tensor*> outs, F&& run);
@@ -94,6 +100,7 @@ class Exec {
   Backend& backend_;
   Arena& arena_;
   Backend* fallback_;
+  Status last_native_;
   ExecStats stats_;
 };
 

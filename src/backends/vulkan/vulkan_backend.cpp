@@ -416,6 +416,7 @@ class VulkanBackend final : public Backend {
       return InvalidArgument("CachedAttention: " + std::to_string(a.kv_len) + " keys in a cache of " + ShapeToString(a.k.shape()));
     }
     ACCEL_RETURN_IF_ERROR(CheckHeads(p));
+    ACCEL_RETURN_IF_ERROR(CheckAttentionWork("CachedAttention", a.kv_len, p));
     if (a.kv_len <= 0 || q_len <= 0 || batch <= 0 || p.query_offset + q_len > a.kv_len ||
         (a.allowed.defined() && a.allowed.dim(1) < a.kv_len) || (a.alibi_slopes.defined() && !a.key_positions.defined())) {
       return InvalidArgument("CachedAttention: inconsistent lengths (q " + std::to_string(q_len) + ", kv " +
@@ -690,6 +691,19 @@ class VulkanBackend final : public Backend {
     return ctx_->Dispatch1D(Shader::kElementwise, op, b, p, (n + 255) / 256);
   }
 
+  // The attention shaders walk one query's keys x head dims in single loops; past ~30K
+  // iterations lavapipe returns wrong results (likely Mesa's per-loop iteration cap). Such calls
+  // are declined (Unsupported) and run on the host until a kernel spreads one query's keys over a
+  // workgroup.
+  static Status CheckAttentionWork(const char* op, int64_t kv_len, const AttentionParams& p) {
+    constexpr int64_t kMaxKeysTimesDims = 24 * 1024;
+    if (kv_len * p.head_dim > kMaxKeysTimesDims) {
+      return Unsupported(std::string("vulkan ") + op + " over " + std::to_string(kv_len) + " keys x " +
+                         std::to_string(p.head_dim) + " dims (the kernel takes up to " + std::to_string(kMaxKeysTimesDims) + ")");
+    }
+    return Status::Ok();
+  }
+
   Status SelfAttention(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
                        const Tensor* bias, Tensor& out) {
     if (q.rank() != 3 || k.rank() != 3 || k.shape() != v.shape() || k.row_stride() != v.row_stride() || q.dim(0) != k.dim(0) ||
@@ -699,6 +713,7 @@ class VulkanBackend final : public Backend {
     }
     ACCEL_RETURN_IF_ERROR(CheckHeads(p));
     const int64_t batch = q.dim(0), q_len = q.dim(1), kv_len = k.dim(1);
+    ACCEL_RETURN_IF_ERROR(CheckAttentionWork(op, kv_len, p));
     if (out.numel() != static_cast<size_t>(batch * q_len * p.num_heads * p.head_dim) || out.dtype() != DType::kF32 ||
         !out.contiguous()) {
       return InvalidArgument("attention output shape");
