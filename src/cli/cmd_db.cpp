@@ -19,10 +19,11 @@ struct DbArgs {
 };
 
 int Import(const DbArgs& a) {
-  auto text = ReadRegularFile(a.file, kDefaultMaxInputBytes, "import file");
-  if (!text.ok()) return ReportError(text.status());
+  // The kind first (it never opens a pipe or device): a wrong file is named with what was expected.
   Status kind = ExpectFileKind(a.file, {"a JSON file"}, "a results JSON file written by `accel db export`");
   if (!kind.ok()) return ReportError(kind);
+  auto text = ReadRegularFile(a.file, kDefaultMaxInputBytes, "import file");
+  if (!text.ok()) return ReportError(text.status());
   auto runs = db::ParseExportDocument(*text, a.file);
   if (!runs.ok()) return ReportError(runs.status());
   auto store = OpenStore(a.db, /*must_exist=*/false);

@@ -2,6 +2,10 @@
 // it and exit 2; the emulated device runs a fixture end to end and reports its host fallbacks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "runtime/devices.h"
 #include "test_util.h"
 
@@ -21,9 +25,12 @@ TEST(DeviceCli, UnavailableDeviceIsOneLineAndExit2) {
 TEST(DeviceCli, EmulatedDeviceReportsFallbacksInJson) {
   auto r = test::RunCli("verify --json --device emulated " + test::ModelDir("vit-tiny"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("\"device\":\"emulated\""), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j.value("device", ""), "emulated") << r.out;
   // ViT's patch embedding is a Conv2d, which the emulated device (like CUDA) leaves to the CPU.
-  EXPECT_NE(r.out.find("Conv2d x1"), std::string::npos) << r.out;
+  EXPECT_EQ(j["fallback"].value("by_op", ""), "Conv2d x1") << r.out;
+  EXPECT_GT(j["fallback"].value("copies", 0), 0) << r.out;
 }
 
 }  // namespace

@@ -538,7 +538,7 @@ int DeviceCount(std::string* why) {
 Result<std::unique_ptr<Backend>> CreateBackend(int index) {
   std::string why;
   const int count = DeviceCount(&why);
-  if (count == 0) return Unsupported("device 'cuda': no usable GPU (" + why + ")");
+  if (count == 0) return Unsupported("device 'cuda:" + std::to_string(index) + "': no usable GPU (" + why + ")");
   if (index >= count) {
     return Unsupported("device 'cuda:" + std::to_string(index) + "': this machine has " + std::to_string(count) + " CUDA device(s)");
   }
