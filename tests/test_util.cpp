@@ -9,8 +9,24 @@
 
 namespace accel::test {
 
-CommandResult RunCli(const std::string& args) {
-  std::string cmd = std::string(ACCEL_CLI_PATH) + " " + args + " 2>&1";
+namespace {
+
+// ASan and TSan reserve terabytes of shadow address space at start-up: under them an
+// address-space cap (ulimit -v) kills every process before it runs.
+constexpr bool kSanitized =
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    true;
+#else
+    false;
+#endif
+#else
+    false;
+#endif
+
+CommandResult Run(const std::string& cmd) {
   CommandResult r{-1, ""};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -20,6 +36,15 @@ CommandResult RunCli(const std::string& args) {
   int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+}  // namespace
+
+CommandResult RunCli(const std::string& args) { return Run(std::string(ACCEL_CLI_PATH) + " " + args + " 2>&1"); }
+
+CommandResult RunShell(const std::string& line, int timeout_s) {
+  const std::string limit = kSanitized ? "" : "ulimit -v 4000000; ";
+  return Run(limit + "timeout " + std::to_string(timeout_s) + " sh -c '" + line + "' 2>&1");
 }
 
 std::string MakeTempDir(const std::string& tag) {

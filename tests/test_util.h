@@ -19,6 +19,10 @@ struct CommandResult {
 // Runs `accel <args>` through the shell (args are already quoted by the caller).
 CommandResult RunCli(const std::string& args);
 
+// Runs a shell command line (stdout and stderr captured) under a time limit and, outside
+// sanitizer builds, a 4 GB address-space limit: hostile inputs must fail fast and small.
+CommandResult RunShell(const std::string& line, int timeout_s = 30);
+
 // A fresh empty directory under the system temp dir, removed by the caller if it wishes.
 std::string MakeTempDir(const std::string& tag);
 

@@ -39,23 +39,10 @@ namespace accel {
 namespace {
 
 namespace fs = std::filesystem;
-using test::CommandResult;
 using test::MakeTempDir;
 using test::RandomTensor;
 
-// Runs a shell command line (stdout+stderr captured) under a time and address-space limit.
-CommandResult RunShell(const std::string& line, int timeout_s = 30) {
-  std::string cmd = "ulimit -v 4000000; timeout " + std::to_string(timeout_s) + " sh -c '" + line + "' 2>&1";
-  CommandResult r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
+using test::RunShell;
 
 std::string Cli() { return ACCEL_CLI_PATH; }
 
