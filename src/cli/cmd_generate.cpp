@@ -6,9 +6,11 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
-#include "cli/generate_input.h"
-#include "tokenizers/tokenizer.h"
 #include "runtime/generation/generator.h"
+#include "runtime/loaded_model.h"
+#include "runtime/model_text.h"
+#include "text/chat_template.h"
+#include "tokenizers/tokenizer.h"
 
 namespace accel::cli {
 namespace {
@@ -31,9 +33,13 @@ std::string DecodeOrEmpty(const Tokenizer& codec, const std::vector<int64_t>& id
 }
 
 int RunGenerate(const GenerateArgs& a) {
-  auto loaded = LoadGenerationModel(a.model, a.device);
+  LoadOptions lo;
+  lo.device = a.device;
+  auto loaded = LoadedModel::Load(a.model, lo);
   if (!loaded.ok()) return ReportError(loaded.status());
-  GenerationModel& gm = **loaded;
+  LoadedModel& model = **loaded;
+  CausalLm* lm = model.causal_lm();
+  if (!lm) return ReportError(Unsupported(model.model().architecture() + " is not a decoder-only language model"));
 
   std::unique_ptr<Tokenizer> codec;
   std::vector<std::vector<int64_t>> prompts;
@@ -41,17 +47,19 @@ int RunGenerate(const GenerateArgs& a) {
     auto ids = ParseIdRows(a.prompt_ids, "--prompt-ids");
     if (!ids.ok()) return ReportError(ids.status());
     prompts = *ids;
-    auto c = LoadModelTokenizer(gm);  // optional here: only used to show text
+    auto c = LoadModelTokenizer(model);  // optional here: only used to show text
     if (c.ok()) codec = std::move(*c);
   } else {
     if (a.prompt.empty()) return ReportError(InvalidArgument("give a prompt (-p TEXT, or TEXT) or --prompt-ids"));
-    auto c = LoadModelTokenizer(gm);
+    auto c = LoadModelTokenizer(model);
     if (!c.ok()) return ReportError(c.status());
     codec = std::move(*c);
     std::string text = a.prompt;
     bool add_special = true;
     if (a.chat) {
-      auto rendered = RenderChatPrompt(gm, a.prompt);
+      auto tmpl = LoadModelChatTemplate(model);
+      if (!tmpl.ok()) return ReportError(tmpl.status());
+      auto rendered = text::RenderChat(*tmpl, {{"user", a.prompt}}, /*add_generation_prompt=*/true);
       if (!rendered.ok()) return ReportError(rendered.status());
       text = *rendered;
       add_special = false;  // the template writes BOS itself
@@ -74,7 +82,7 @@ int RunGenerate(const GenerateArgs& a) {
   o.sampling.seed = a.seed;
   o.stop_strings = a.stop;
   o.max_context = a.max_context;
-  if (!a.ignore_eos) o.eos_token_ids = gm.lm->eos_token_ids();
+  if (!a.ignore_eos) o.eos_token_ids = lm->eos_token_ids();
   if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
 
   const bool stream = !a.json && prompts.size() == 1;
@@ -97,7 +105,7 @@ int RunGenerate(const GenerateArgs& a) {
     std::fputs(piece.c_str(), stdout);
     std::fflush(stdout);
   };
-  generation::Generator gen(*gm.lm, gm.model->backend());
+  generation::Generator gen(*lm, model.backend());
   auto r = gen.Run(prompts, o, on_token, decode, on_text);
   if (!r.ok()) {
     if (stream) std::printf("\n");

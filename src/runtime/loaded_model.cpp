@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "formats/gguf_model.h"
 #include "models/registry.h"
 #include "runtime/devices.h"
 
@@ -26,6 +27,14 @@ std::string JoinSome(const std::vector<std::string>& names) {
 }  // namespace
 
 Result<std::unique_ptr<LoadedModel>> LoadedModel::Load(const std::string& spec, const LoadOptions& options) {
+  if (spec.size() > 5 && spec.compare(spec.size() - 5, 5, ".gguf") == 0) {
+    ACCEL_ASSIGN_OR_RETURN(std::shared_ptr<GgufFile> file, GgufFile::Open(spec));
+    ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*file));
+    ACCEL_ASSIGN_OR_RETURN(auto loaded, FromParts(std::move(parts.config), std::move(parts.weights), options));
+    loaded->dir_ = std::filesystem::path(spec).parent_path().string();  // tokenizer files beside the .gguf
+    loaded->gguf_ = std::move(file);
+    return loaded;
+  }
   ACCEL_ASSIGN_OR_RETURN(std::string dir, ResolveModelDir(spec));
   ACCEL_ASSIGN_OR_RETURN(HfConfig config, HfConfig::Load((std::filesystem::path(dir) / "config.json").string()));
   ACCEL_RETURN_IF_ERROR(config.CheckSchema());

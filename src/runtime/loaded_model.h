@@ -1,9 +1,11 @@
 #pragma once
 // A model ready to run: config + weights + backend + model + arena, created from a folder, an
-// HF id in the local cache, or in-memory parts (synthetic benchmark models).
+// HF id in the local cache, a GGUF file, or in-memory parts (synthetic benchmark models).
 #include <memory>
 #include <string>
 
+#include "formats/gguf.h"
+#include "models/causal_lm.h"
 #include "models/model.h"
 
 namespace accel {
@@ -15,6 +17,7 @@ struct LoadOptions {
 
 class LoadedModel {
  public:
+  // `spec`: a model folder, an HF id in the local cache, or a .gguf file.
   static Result<std::unique_ptr<LoadedModel>> Load(const std::string& spec, const LoadOptions& options = {});
   static Result<std::unique_ptr<LoadedModel>> FromParts(HfConfig config, WeightStore weights, const LoadOptions& options);
 
@@ -27,7 +30,12 @@ class LoadedModel {
   const HfConfig& config() const { return config_; }
   Model& model() { return *model_; }
   Backend& backend() { return *backend_; }
+  // The decoder-only generation interface; null for models that do not generate text that way.
+  CausalLm* causal_lm() { return dynamic_cast<CausalLm*>(model_.get()); }
+  // Where tokenizer and chat-template files are looked for (a GGUF file's folder).
   const std::string& dir() const { return dir_; }
+  // The GGUF file the model came from (its metadata may carry the tokenizer); null otherwise.
+  const std::shared_ptr<GgufFile>& gguf() const { return gguf_; }
   size_t arena_bytes() const { return arena_.capacity(); }
   // Fallbacks and edge copies of every run so far.
   const ExecStats& exec_stats() const { return stats_; }
@@ -35,6 +43,7 @@ class LoadedModel {
  private:
   LoadedModel() = default;
   std::string dir_;
+  std::shared_ptr<GgufFile> gguf_;
   HfConfig config_;
   std::unique_ptr<WeightStore> weights_;
   std::unique_ptr<Backend> backend_;

@@ -3,8 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "formats/gguf_model.h"
-#include "formats/gguf_tokenizer.h"
+#include "runtime/model_text.h"
 
 namespace accel::serve {
 
@@ -32,36 +31,16 @@ Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, co
   m->created_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   LoadOptions options;
   options.device = device;
-  std::string dir;
-  const bool gguf = spec.path.size() > 5 && spec.path.compare(spec.path.size() - 5, 5, ".gguf") == 0;
-  if (gguf) {
-    ACCEL_ASSIGN_OR_RETURN(m->gguf_, GgufFile::Open(spec.path));
-    ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*m->gguf_));
-    ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
-    dir = std::filesystem::path(spec.path).parent_path().string();
-  } else {
-    ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::Load(spec.path, options));
-    dir = m->model_->dir();
-  }
-  m->lm_ = dynamic_cast<CausalLm*>(&m->model_->model());
+  ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::Load(spec.path, options));
+  m->lm_ = m->model_->causal_lm();
   m->kind_ = m->lm_ ? Kind::kGenerate : Kind::kEmbed;
   // A tokenizer is optional: without one the model takes and returns token ids only.
-  Result<std::unique_ptr<Tokenizer>> tok = (m->gguf_ && m->gguf_->metadata().contains("tokenizer.ggml.model"))
-                                               ? TokenizerFromGguf(*m->gguf_)
-                                               : Tokenizer::Load(dir);
-  if (tok.ok()) m->tokenizer_ = std::move(*tok);
+  if (auto tok = LoadModelTokenizer(*m->model_); tok.ok()) m->tokenizer_ = std::move(*tok);
   if (m->lm_) {
-    if (m->gguf_) {
-      auto t = ChatTemplateFromGguf(*m->gguf_);
-      if (t.ok() && *t) m->chat_template_ = std::move(**t);
-    }
-    if (!m->chat_template_) {
-      auto t = text::LoadChatTemplate(dir);
-      if (t.ok()) m->chat_template_ = std::move(*t);
-    }
+    if (auto t = LoadModelChatTemplate(*m->model_); t.ok()) m->chat_template_ = std::move(*t);
     m->generator_ = std::make_unique<generation::Generator>(*m->lm_, m->model_->backend());
   } else {
-    m->pooling_ = PoolingForModelDir(dir);
+    m->pooling_ = PoolingForModelDir(m->model_->dir());
   }
   return m;
 }

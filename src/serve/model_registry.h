@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "formats/gguf.h"
 #include "models/causal_lm.h"
 #include "runtime/generation/generator.h"
 #include "runtime/loaded_model.h"
@@ -69,7 +68,6 @@ class ServedModel {
   std::string name_;
   Kind kind_ = Kind::kEmbed;
   std::unique_ptr<LoadedModel> model_;
-  std::shared_ptr<GgufFile> gguf_;
   CausalLm* lm_ = nullptr;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::optional<text::ChatTemplate> chat_template_;
