@@ -53,20 +53,6 @@ HwReport DetectHardware(const HwSources& sources) {
   return r;
 }
 
-std::string FormatBytes(int64_t bytes) {
-  if (bytes < 0) return "unknown";
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024.0 && u < 4) {
-    v /= 1024.0;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 Json ToJson(const HwReport& r) {
   Json cpu = {{"vendor", r.cpu.vendor}, {"model", r.cpu.model}, {"arch", r.cpu.arch},
               {"sockets", r.cpu.sockets}, {"physical_cores", r.cpu.physical_cores}, {"threads", r.cpu.threads},

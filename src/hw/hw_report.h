@@ -2,6 +2,8 @@
 // Everything `accel hw` shows: CPU, memory, NUMA and every backend, as a struct the device
 // selector reads and as text/JSON for people and scripts.
 #include <string>
+
+#include "core/units.h"
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +33,6 @@ HwReport DetectHardware(const HwSources& sources);
 
 nlohmann::json ToJson(const HwReport& report);
 std::string ToText(const HwReport& report);
-std::string FormatBytes(int64_t bytes);
+using accel::FormatBytes;  // core/units.h
 
 }  // namespace accel::hw

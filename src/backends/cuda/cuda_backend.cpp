@@ -7,12 +7,13 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "backends/cuda/cublas_loader.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "graph/constant_mirrors.h"
 #include "core/half.h"
+#include "core/units.h"
 #include "formats/quant.h"
 
 namespace accel::cuda {
@@ -23,17 +24,15 @@ Status CudaError(cudaError_t e, const std::string& what) {
   if (e == cudaErrorMemoryAllocation) return OutOfMemory("cuda: out of GPU memory: " + what);
   return Internal("cuda: " + what + ": " + cudaGetErrorString(e));
 }
+Status OutOfGpuMemory(size_t bytes, const std::string& what) {
+  return OutOfMemory("cuda: out of GPU memory allocating " + FormatBytes(static_cast<int64_t>(bytes)) + " for " + what);
+}
+
 #define ACCEL_CUDA_TRY(expr, what)                     \
   do {                                                 \
     const cudaError_t accel_cuda_e = (expr);           \
     if (accel_cuda_e != cudaSuccess) return CudaError(accel_cuda_e, what); \
   } while (0)
-
-std::string Bytes(size_t n) {
-  if (n >= (size_t{1} << 30)) return std::to_string(n >> 20) + " MiB";
-  if (n >= (size_t{1} << 20)) return std::to_string(n >> 10) + " KiB";
-  return std::to_string(n) + " bytes";
-}
 
 // cudaMalloc'd blocks, cached by size once released: steady-state inference (the arena, KV
 // caches, scratch) allocates nothing. Never managed memory.
@@ -107,9 +106,9 @@ class CudaBackend final : public Backend {
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
-    mirrors_.clear();
-    transient_.clear();
-    scratch_.reset();
+    mirrors_.Clear();
+    half_scratch_ = {};
+    attention_scratch_ = {};
     cublas_->Destroy(handle_);
     cudaStreamDestroy(stream_);
   }
@@ -124,8 +123,7 @@ class CudaBackend final : public Backend {
     if (!bytes) return InvalidArgument("invalid tensor shape " + ShapeToString(shape));
     std::shared_ptr<void> block = pool_->AllocateBlock(*bytes);
     if (!block) {
-      return OutOfMemory("cuda: out of GPU memory allocating " + Bytes(*bytes) + " for a " + std::string(Name(dtype)) + " " +
-                         ShapeToString(shape) + " tensor");
+      return OutOfGpuMemory(*bytes, "a " + std::string(Name(dtype)) + " " + ShapeToString(shape) + " tensor");
     }
     ACCEL_CUDA_TRY(cudaMemsetAsync(block.get(), 0, *bytes, stream_), "zero-filling a new tensor");
     return Tensor::Wrap(dtype, std::move(shape), block.get(), block, device());
@@ -146,7 +144,6 @@ class CudaBackend final : public Backend {
   }
   Status Synchronize() override {
     ACCEL_CUDA_TRY(cudaStreamSynchronize(stream_), "synchronizing the stream");
-    transient_.clear();
     return Status::Ok();
   }
 
@@ -200,7 +197,7 @@ class CudaBackend final : public Backend {
     cublasComputeType_t compute = tf32_ ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     if (w->type != CUDA_R_32F) {
       // 16-bit weights: the activations are rounded to the same format for the tensor cores.
-      ACCEL_ASSIGN_OR_RETURN(void* half, Scratch(static_cast<size_t>(m * k) * 2));
+      ACCEL_ASSIGN_OR_RETURN(void* half, Grow(half_scratch_, static_cast<size_t>(m * k) * 2, "GEMM scratch"));
       if (w->type == CUDA_R_16BF) {
         kernels::F32ToBf16(xp, m * k, static_cast<uint16_t*>(half), stream_);
       } else {
@@ -384,35 +381,20 @@ class CudaBackend final : public Backend {
 
   Result<std::shared_ptr<void>> UploadBytes(const void* host, size_t bytes, const std::string& what) {
     std::shared_ptr<void> block = pool_->AllocateBlock(bytes);
-    if (!block) return OutOfMemory("cuda: out of GPU memory allocating " + Bytes(bytes) + " for " + what);
+    if (!block) return OutOfGpuMemory(bytes, what);
     ACCEL_CUDA_TRY(cudaMemcpyAsync(block.get(), host, bytes, cudaMemcpyHostToDevice, stream_), "uploading " + what);
     return block;
   }
 
-  // An op input's device address. Device tensors are used in place; a host tensor is a
-  // constant (a weight) mirrored once and kept, with its owner held so the host address is
-  // never reused for other data while the mirror lives. Host data without an owner is copied
-  // for this op alone.
+  // An op input's device address: device tensors in place, host constants (weights) through
+  // their device mirror (graph/constant_mirrors.h).
   Result<const void*> InRaw(const Tensor& t) {
     if (!t.on_host()) {
       if (t.device() != device()) return InvalidArgument("cuda: a tensor on " + t.device().ToString() + " given to " + device().ToString());
       return static_cast<const void*>(t.storage<const void>());
     }
-    if (!t.contiguous()) return InvalidArgument("cuda: a strided host view cannot be mirrored");
-    const void* key = t.raw();
-    if (t.owner()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = mirrors_.find(key);
-      if (it != mirrors_.end() && it->second.bytes == t.nbytes()) return static_cast<const void*>(it->second.device.get());
-    }
-    ACCEL_ASSIGN_OR_RETURN(std::shared_ptr<void> block, UploadBytes(t.raw(), t.nbytes(), "a " + ShapeToString(t.shape()) + " weight"));
-    if (!t.owner()) {
-      transient_.push_back(block);
-      return static_cast<const void*>(block.get());
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    mirrors_[key] = Mirror{t.owner(), block, t.nbytes()};
-    return static_cast<const void*>(block.get());
+    ACCEL_ASSIGN_OR_RETURN(Tensor mirror, mirrors_.Get(*this, t));
+    return static_cast<const void*>(mirror.storage<const void>());
   }
   Result<const float*> In(const Tensor& t) {
     if (t.dtype() != DType::kF32) return InvalidArgument("cuda: expected an f32 tensor, got " + std::string(Name(t.dtype())));
@@ -420,15 +402,20 @@ class CudaBackend final : public Backend {
     return static_cast<const float*>(p);
   }
 
-  // Reusable device scratch, grown on demand (work on the stream is ordered, so one suffices).
-  Result<void*> Scratch(size_t bytes) {
-    if (scratch_bytes_ < bytes) {
-      ACCEL_RETURN_IF_ERROR(Synchronize());  // the old scratch may still be read
-      scratch_ = pool_->AllocateBlock(bytes);
-      scratch_bytes_ = scratch_ ? bytes : 0;
-      if (!scratch_) return OutOfMemory("cuda: out of GPU memory allocating " + Bytes(bytes) + " of GEMM scratch");
+  // Reusable device scratch, grown on demand (work on the stream is ordered, so one per use
+  // suffices).
+  struct Scratch {
+    std::shared_ptr<void> block;
+    size_t bytes = 0;
+  };
+  Result<void*> Grow(Scratch& s, size_t bytes, const char* what) {
+    if (s.bytes < bytes) {
+      ACCEL_RETURN_IF_ERROR(Synchronize());  // the old block may still be read
+      s.block = pool_->AllocateBlock(bytes);
+      s.bytes = s.block ? bytes : 0;
+      if (!s.block) return OutOfGpuMemory(bytes, what);
     }
-    return scratch_.get();
+    return s.block.get();
   }
 
   kernels::AttentionArgs Base(const Tensor& q, const AttentionParams& p) {
@@ -481,14 +468,8 @@ class CudaBackend final : public Backend {
       return Unsupported("cuda attention with head_dim " + std::to_string(a.head_dim) + " (the kernels take up to " +
                          std::to_string(kernels::MaxHeadDim()) + ")");
     }
-    const size_t bytes = kernels::AttentionScratchBytes(a);
-    if (attn_scratch_bytes_ < bytes) {
-      ACCEL_RETURN_IF_ERROR(Synchronize());  // the old scratch may still be read
-      attn_scratch_ = pool_->AllocateBlock(bytes);
-      attn_scratch_bytes_ = attn_scratch_ ? bytes : 0;
-      if (!attn_scratch_) return OutOfMemory("cuda: out of GPU memory allocating " + Bytes(bytes) + " of attention scratch");
-    }
-    ACCEL_CUDA_TRY(kernels::Attention(a, static_cast<float*>(attn_scratch_.get()), stream_), "launching attention");
+    ACCEL_ASSIGN_OR_RETURN(void* partial, Grow(attention_scratch_, kernels::AttentionScratchBytes(a), "attention scratch"));
+    ACCEL_CUDA_TRY(kernels::Attention(a, static_cast<float*>(partial), stream_), "launching attention");
     return Status::Ok();
   }
 
@@ -498,25 +479,15 @@ class CudaBackend final : public Backend {
     return Status::Ok();
   }
 
-  struct Mirror {
-    std::shared_ptr<const void> owner;
-    std::shared_ptr<void> device;
-    size_t bytes = 0;
-  };
-
   int index_;
   const Cublas* cublas_;
   cudaStream_t stream_;
   cublasHandle_t handle_;
   std::shared_ptr<DevicePool> pool_;
   bool tf32_ = false;
-  std::mutex mu_;
-  std::unordered_map<const void*, Mirror> mirrors_;
-  std::vector<std::shared_ptr<void>> transient_;  // per-op host copies, freed at the next synchronize
-  std::shared_ptr<void> scratch_;
-  size_t scratch_bytes_ = 0;
-  std::shared_ptr<void> attn_scratch_;  // split-K partial results
-  size_t attn_scratch_bytes_ = 0;
+  ConstantMirrors mirrors_;
+  Scratch half_scratch_;       // 16-bit copies of GEMM inputs
+  Scratch attention_scratch_;  // split-K partial results
   std::vector<float> rope_freq_host_;
   std::shared_ptr<void> rope_freq_;
 };

@@ -1,6 +1,6 @@
 // The Vulkan backend's ops: argument checks as the CPU backend makes them, then one recorded
 // dispatch each (vulkan_context.h). Host tensors handed to ops are constants (weights): they are
-// mirrored on the device once, keyed by their host pointer, and kept alive with their owner.
+// mirrored on the device once (graph/constant_mirrors.h).
 #include "backends/vulkan/vulkan_backend.h"
 
 #include <cstdlib>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/vulkan/vulkan_context.h"
+#include "graph/constant_mirrors.h"
 #include "formats/quant.h"
 
 namespace accel::vulkan {
@@ -123,7 +124,7 @@ class VulkanBackend final : public Backend {
   }
   ~VulkanBackend() override {
     (void)ctx_->Flush();
-    mirrors_.clear();
+    mirrors_.Clear();
   }
 
   std::string_view name() const override { return "vulkan"; }
@@ -150,7 +151,7 @@ class VulkanBackend final : public Backend {
 
   Status Upload(const Tensor& host, Tensor& dst) override {
     auto lock = Lock();
-    ACCEL_RETURN_IF_ERROR(SameLayout(host, dst, "upload"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(host, dst, "vulkan upload"));
     if (!host.on_host() || dst.device() != device_) return InvalidArgument("vulkan: upload from the host into " + dst.device().ToString());
     ACCEL_ASSIGN_OR_RETURN(Binding d, Bind(dst));
     if (host.contiguous()) return ctx_->Write(*d.buffer, RowsOf(dst, d), host.raw());
@@ -165,7 +166,7 @@ class VulkanBackend final : public Backend {
 
   Status Download(const Tensor& src, Tensor& host) override {
     auto lock = Lock();
-    ACCEL_RETURN_IF_ERROR(SameLayout(src, host, "download"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(src, host, "vulkan download"));
     if (!host.on_host() || !host.contiguous()) return InvalidArgument("vulkan: download into a contiguous host tensor");
     ACCEL_ASSIGN_OR_RETURN(Binding s, Bind(src));
     return ctx_->Read(*s.buffer, RowsOf(src, s), host.raw());
@@ -459,7 +460,7 @@ class VulkanBackend final : public Backend {
 
   Status Copy(const Tensor& src, Tensor& dst) override {
     auto lock = Lock();
-    ACCEL_RETURN_IF_ERROR(SameLayout(src, dst, "copy"));
+    ACCEL_RETURN_IF_ERROR(CheckSameLayout(src, dst, "vulkan copy"));
     if (src.on_host() && dst.on_host()) return Backend::Copy(src, dst);
     if (src.on_host()) return Upload(src, dst);
     if (dst.on_host()) {
@@ -604,14 +605,6 @@ class VulkanBackend final : public Backend {
     return ctx_->Dispatch1D(Shader::kConv, op, b, p, (y.numel() + 255) / 256);
   }
 
-  static Status SameLayout(const Tensor& a, const Tensor& b, const char* what) {
-    if (a.dtype() != b.dtype() || a.shape() != b.shape()) {
-      return InvalidArgument(std::string("vulkan ") + what + ": " + std::string(Name(a.dtype())) + " " +
-                             ShapeToString(a.shape()) + " into " + std::string(Name(b.dtype())) + " " + ShapeToString(b.shape()));
-    }
-    return Status::Ok();
-  }
-
   static Status CheckHeads(const AttentionParams& p) {
     if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
       return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
@@ -635,33 +628,10 @@ class VulkanBackend final : public Backend {
     return b;
   }
 
-  // Host constants live on the device once. Small ones keep a host copy and are re-uploaded when
-  // their bytes change (a host buffer reused for new per-call data stays correct).
+  // Host constants live on the device once (graph/constant_mirrors.h).
   Result<Binding> Mirror(const Tensor& t) {
-    if (!t.contiguous()) return InvalidArgument("vulkan: host constants must be contiguous");
-    const void* key = t.storage<const void>();
-    const size_t bytes = t.nbytes();
-    constexpr size_t kCheckedBytes = size_t{1} << 18;
-    auto it = mirrors_.find(key);
-    if (it != mirrors_.end() && it->second.bytes == bytes && it->second.dtype == t.dtype()) {
-      MirrorEntry& m = it->second;
-      if (bytes <= kCheckedBytes && std::memcmp(m.copy.data(), key, bytes) != 0) {
-        std::memcpy(m.copy.data(), key, bytes);
-        ACCEL_ASSIGN_OR_RETURN(Binding d, ctx_->Locate(m.device.storage<void>()));
-        ACCEL_RETURN_IF_ERROR(ctx_->Write(*d.buffer, {d.offset, bytes, 0, 1}, key));
-      }
-      return ctx_->Locate(m.device.storage<void>());
-    }
-    MirrorEntry m;
-    m.bytes = bytes;
-    m.dtype = t.dtype();
-    m.owner = t.owner();
-    ACCEL_ASSIGN_OR_RETURN(m.device, Allocate(t.dtype(), t.shape()));
-    if (bytes <= kCheckedBytes) m.copy.assign(static_cast<const char*>(key), static_cast<const char*>(key) + bytes);
-    ACCEL_ASSIGN_OR_RETURN(Binding d, ctx_->Locate(m.device.storage<void>()));
-    if (bytes) ACCEL_RETURN_IF_ERROR(ctx_->Write(*d.buffer, {d.offset, bytes, 0, 1}, key));
-    mirrors_[key] = std::move(m);
-    return d;
+    ACCEL_ASSIGN_OR_RETURN(Tensor d, mirrors_.Get(*this, t));
+    return ctx_->Locate(d.storage<void>());
   }
 
   // mode: 0 activate x, 1 scale x, 2 add, 3 mul, 4 gated activation (bn = F).
@@ -756,20 +726,12 @@ class VulkanBackend final : public Backend {
     return ctx_->Dispatch1D(Shader::kAttention, op, b, u, (static_cast<uint64_t>(batch) * p.num_heads * q_len + 63) / 64);
   }
 
-  struct MirrorEntry {
-    Tensor device;
-    std::shared_ptr<const void> owner;  // keeps the host bytes (and so the key) alive
-    std::vector<char> copy;
-    size_t bytes = 0;
-    DType dtype = DType::kF32;
-  };
-
   std::shared_ptr<Context> ctx_;
   Device device_;
   VulkanAllocator allocator_;
   std::shared_ptr<SmallHeap> small_;
   int64_t gemv_rows_ = 8;  // Linear with at most this many rows uses linear_gemv.comp
-  std::unordered_map<const void*, MirrorEntry> mirrors_;
+  ConstantMirrors mirrors_;
 };
 
 }  // namespace
