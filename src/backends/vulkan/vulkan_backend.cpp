@@ -218,14 +218,8 @@ class VulkanBackend final : public Backend {
     const auto* packed = static_cast<const VulkanLinear*>(w.data.get());
     if (!packed) return InvalidArgument("vulkan: Linear weight was not packed");
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(packed->weight));
-    if (bias) {
-      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*bias));
-    }
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &packed->weight, bias, &y}, b, p));
     p.u[4] = U32(m), p.u[5] = U32(w.out_features), p.u[6] = U32(w.in_features);
     p.u[7] = bias != nullptr, p.u[8] = static_cast<uint32_t>(act);
     p.u[9] = U32(x.row_stride()), p.u[10] = U32(y.row_stride());
@@ -245,14 +239,8 @@ class VulkanBackend final : public Backend {
     if (y.shape() != x.shape()) return InvalidArgument("LayerNorm output shape " + ShapeToString(y.shape()));
     ACCEL_RETURN_IF_ERROR(RequireF32(x, "LayerNorm input"));
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(gamma));
-    if (beta) {
-      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*beta));
-    }
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &gamma, beta, &y}, b, p));
     p.u[4] = U32(n), p.u[5] = U32(x.rows()), p.u[6] = U32(x.row_stride()), p.u[7] = U32(y.row_stride());
     p.u[8] = beta != nullptr;
     p.f(9, eps);
@@ -268,11 +256,8 @@ class VulkanBackend final : public Backend {
     if (y.shape() != x.shape()) return InvalidArgument("RmsNorm output shape " + ShapeToString(y.shape()));
     ACCEL_RETURN_IF_ERROR(RequireF32(x, "RmsNorm input"));
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(gamma));
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &gamma, nullptr, &y}, b, p));
     p.u[4] = U32(group), p.u[5] = U32(n / group), p.u[6] = U32(x.rows()), p.u[7] = U32(x.row_stride()),
     p.u[8] = U32(y.row_stride());
     p.f(9, eps);
@@ -326,9 +311,9 @@ class VulkanBackend final : public Backend {
     const int64_t n = x.dim(-1);
     if (n == 0) return Status::Ok();
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
     Push p;
-    p.u[0] = b[0].words(), p.u[4] = U32(n), p.u[5] = U32(x.rows());
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x}, b, p));
+    p.u[4] = U32(n), p.u[5] = U32(x.rows());
     return ctx_->Dispatch1D(Shader::kSoftmax, "Softmax", b, p, static_cast<uint64_t>(x.rows()));
   }
 
@@ -353,11 +338,8 @@ class VulkanBackend final : public Backend {
       }
     }
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(table));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(ids));
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(out));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&table, &ids, nullptr, &out}, b, p));
     p.u[4] = U32(n), p.u[5] = U32(width), p.u[6] = ids.dtype() == DType::kI64;
     return ctx_->Dispatch1D(Shader::kEmbedding, "Embedding", b, p, (n * width + 255) / 256);
   }
@@ -378,11 +360,8 @@ class VulkanBackend final : public Backend {
     const int64_t half = rp.rotary_dim / 2;
     const Tensor freq = Tensor::Wrap(DType::kF32, {half}, const_cast<float*>(rp.inv_freq.data()), nullptr);
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(pos));
-    ACCEL_ASSIGN_OR_RETURN(b[2], Bind(freq));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &pos, &freq}, b, p));
     p.u[4] = U32(rows), p.u[5] = U32(x.row_stride()), p.u[6] = U32(rp.num_heads), p.u[7] = U32(rp.head_dim);
     p.u[8] = U32(half), p.u[9] = rp.interleaved;
     p.f(10, rp.attention_factor);
@@ -429,11 +408,8 @@ class VulkanBackend final : public Backend {
       return InvalidArgument("CachedAttention output shape " + ShapeToString(out.shape()));
     }
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(a.q));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(a.k));
-    ACCEL_ASSIGN_OR_RETURN(b[2], Bind(a.v));
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(out));
     Push u;
+    ACCEL_RETURN_IF_ERROR(BindSlots({&a.q, &a.k, &a.v, &out}, b, u));
     if (a.allowed.defined()) {
       ACCEL_ASSIGN_OR_RETURN(b[4], Bind(a.allowed));
       u.u[4] = U32(b[4].offset);  // bytes
@@ -447,7 +423,6 @@ class VulkanBackend final : public Backend {
       u.u[25] = 1;
       u.u[26] = U32(a.key_positions.dim(-1));
     }
-    u.u[0] = b[0].words(), u.u[1] = b[1].words(), u.u[2] = b[2].words(), u.u[3] = b[3].words();
     u.u[8] = U32(batch), u.u[9] = U32(q_len), u.u[10] = U32(a.kv_len), u.u[11] = U32(p.num_heads);
     u.u[12] = U32(p.num_kv_heads), u.u[13] = U32(p.head_dim), u.u[14] = U32(a.q.row_stride());
     u.u[15] = U32(a.k.row_stride()), u.u[16] = U32(a.k.dim(1) * a.k.row_stride());
@@ -533,10 +508,9 @@ class VulkanBackend final : public Backend {
       return InvalidArgument("TransposeLast2 output " + ShapeToString(y.shape()) + " for input " + ShapeToString(x.shape()));
     }
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[3] = b[3].words(), p.u[4] = U32(batch), p.u[5] = U32(rows), p.u[6] = U32(cols);
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, nullptr, nullptr, &y}, b, p));
+    p.u[4] = U32(batch), p.u[5] = U32(rows), p.u[6] = U32(cols);
     return ctx_->Dispatch1D(Shader::kTranspose, "TransposeLast2", b, p, (x.numel() + 255) / 256);
   }
 
@@ -553,14 +527,8 @@ class VulkanBackend final : public Backend {
       return InvalidArgument("GroupNorm weight size != channels " + std::to_string(channels));
     }
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(gamma));
-    if (beta) {
-      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*beta));
-    }
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &gamma, beta, &y}, b, p));
     p.u[4] = U32(batch), p.u[5] = U32(channels), p.u[6] = U32(len), p.u[7] = U32(groups), p.u[8] = beta != nullptr;
     p.f(9, eps);
     return ctx_->Dispatch1D(Shader::kGroupNorm, "GroupNorm", b, p, static_cast<uint64_t>(batch * groups));
@@ -591,14 +559,8 @@ class VulkanBackend final : public Backend {
   Status Conv(const char* op, const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int pad_h, int pad_w,
               int groups, Tensor& y, int64_t h, int64_t wd, int64_t kh, int64_t kw, int64_t ho, int64_t wo) {
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(x));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(w));
-    if (bias) {
-      ACCEL_ASSIGN_OR_RETURN(b[2], Bind(*bias));
-    }
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(y));
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[2] = b[2].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&x, &w, bias, &y}, b, p));
     p.u[4] = U32(x.dim(0)), p.u[5] = U32(x.dim(1)), p.u[6] = U32(h), p.u[7] = U32(wd), p.u[8] = U32(w.dim(0));
     p.u[9] = U32(kh), p.u[10] = U32(kw), p.u[11] = U32(ho), p.u[12] = U32(wo), p.u[13] = U32(stride);
     p.u[14] = U32(pad_h), p.u[15] = U32(pad_w), p.u[16] = U32(groups), p.u[17] = bias != nullptr;
@@ -628,6 +590,18 @@ class VulkanBackend final : public Backend {
     return b;
   }
 
+  // The four-buffer layout most shaders share (shaders/common.glsl): tensors bound to slots 0..3
+  // (null: unbound) and each slot's offset, in words, in push word 0..3.
+  Status BindSlots(std::initializer_list<const Tensor*> tensors, std::array<Binding, 8>& b, Push& p) {
+    size_t slot = 0;
+    for (const Tensor* t : tensors) {
+      if (t) { ACCEL_ASSIGN_OR_RETURN(b[slot], Bind(*t)); }
+      p.u[slot] = b[slot].words();
+      ++slot;
+    }
+    return Status::Ok();
+  }
+
   // Host constants live on the device once (graph/constant_mirrors.h).
   Result<Binding> Mirror(const Tensor& t) {
     ACCEL_ASSIGN_OR_RETURN(Tensor d, mirrors_.Get(*this, t));
@@ -647,15 +621,8 @@ class VulkanBackend final : public Backend {
     if (n == 0) return Status::Ok();
     ACCEL_RETURN_IF_ERROR(RequireWords(n, op));
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(a));
-    if (b2) {
-      ACCEL_ASSIGN_OR_RETURN(b[1], Bind(*b2));
-    }
-    if (y) {
-      ACCEL_ASSIGN_OR_RETURN(b[3], Bind(*y));
-    }
     Push p;
-    p.u[0] = b[0].words(), p.u[1] = b[1].words(), p.u[3] = b[3].words();
+    ACCEL_RETURN_IF_ERROR(BindSlots({&a, b2, nullptr, y}, b, p));
     p.u[4] = U32(n), p.u[5] = U32(bn), p.u[6] = mode, p.u[7] = static_cast<uint32_t>(act);
     p.f(8, s);
     return ctx_->Dispatch1D(Shader::kElementwise, op, b, p, (n + 255) / 256);
@@ -689,11 +656,8 @@ class VulkanBackend final : public Backend {
       return InvalidArgument("attention output shape");
     }
     std::array<Binding, 8> b{};
-    ACCEL_ASSIGN_OR_RETURN(b[0], Bind(q));
-    ACCEL_ASSIGN_OR_RETURN(b[1], Bind(k));
-    ACCEL_ASSIGN_OR_RETURN(b[2], Bind(v));
-    ACCEL_ASSIGN_OR_RETURN(b[3], Bind(out));
     Push u;
+    ACCEL_RETURN_IF_ERROR(BindSlots({&q, &k, &v, &out}, b, u));
     if (p.key_padding_mask) {
       const Tensor& m = *p.key_padding_mask;
       if (m.numel() != static_cast<size_t>(batch * kv_len)) {
@@ -716,7 +680,6 @@ class VulkanBackend final : public Backend {
       u.u[5] = b[5].words();
       u.u[23] = 1;
     }
-    u.u[0] = b[0].words(), u.u[1] = b[1].words(), u.u[2] = b[2].words(), u.u[3] = b[3].words();
     u.u[8] = U32(batch), u.u[9] = U32(q_len), u.u[10] = U32(kv_len), u.u[11] = U32(p.num_heads);
     u.u[12] = U32(p.num_kv_heads), u.u[13] = U32(p.head_dim), u.u[14] = U32(q.row_stride());
     u.u[15] = U32(k.row_stride()), u.u[16] = U32(kv_len * k.row_stride());
