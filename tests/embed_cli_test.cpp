@@ -15,25 +15,10 @@ namespace accel {
 namespace {
 namespace fs = std::filesystem;
 
-// A WordPiece tokenizer.json small enough for bert-tiny's 128-token vocabulary.
-constexpr const char* kTokenizerJson = R"({
-  "version": "1.0", "truncation": null, "padding": null, "added_tokens": [
-    {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
-            "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "world": 5, "##s": 6, "the": 7, "cat": 8, "sat": 9}}
-})";
-
 std::string MakeBertWithTokenizer() {
   std::string dir = test::MakeTempDir("embed");
   for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(test::ModelDir("bert-tiny") + "/" + f, dir + "/" + f);
-  std::ofstream(dir + "/tokenizer.json") << kTokenizerJson;
+  fs::copy_file(test::DataDir() + "/test_tokenizers/bert-tiny-wordpiece.json", dir + "/tokenizer.json");
   return dir;
 }
 

@@ -29,21 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// bert-tiny with a WordPiece tokenizer over its 128-token vocabulary (as in embed_cli_test).
-constexpr const char* kBertTokenizer = R"({
-  "version": "1.0", "truncation": null, "padding": null, "added_tokens": [
-    {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
-            "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "world": 5, "##s": 6, "the": 7, "cat": 8, "sat": 9}}
-})";
-
 std::string CopyModel(const std::string& name, const std::string& tag) {
   std::string dir = test::MakeTempDir(tag) + "/" + name;
   fs::create_directories(dir);
@@ -68,7 +53,7 @@ std::string MakeLlamaWithTokenizer() {
 
 std::string MakeBertWithTokenizer() {
   std::string dir = CopyModel("bert-tiny", "serve_bert");
-  std::ofstream(dir + "/tokenizer.json") << kBertTokenizer;
+  fs::copy_file(test::DataDir() + "/test_tokenizers/bert-tiny-wordpiece.json", dir + "/tokenizer.json");
   return dir;
 }
 
