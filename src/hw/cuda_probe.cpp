@@ -5,7 +5,7 @@
 #include <map>
 
 #include "hw/backend_probes.h"
-#include "hw/dynamic_library.h"
+#include "core/dynamic_library.h"
 
 namespace accel::hw {
 

@@ -4,7 +4,7 @@
 #include <CL/cl.h>
 
 #include "hw/backend_probes.h"
-#include "hw/dynamic_library.h"
+#include "core/dynamic_library.h"
 
 namespace accel::hw {
 

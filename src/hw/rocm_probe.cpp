@@ -2,7 +2,7 @@
 #include <cstddef>
 
 #include "hw/backend_probes.h"
-#include "hw/dynamic_library.h"
+#include "core/dynamic_library.h"
 
 namespace accel::hw {
 

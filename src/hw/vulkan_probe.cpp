@@ -10,7 +10,7 @@
 #include <string>
 
 #include "hw/backend_probes.h"
-#include "hw/dynamic_library.h"
+#include "core/dynamic_library.h"
 
 
 namespace accel::hw {

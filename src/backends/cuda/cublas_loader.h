@@ -3,8 +3,10 @@
 // CUDA runtime, so it starts (and runs on the CPU) where no CUDA libraries are installed.
 #include <cublas_api.h>
 
+#include <memory>
 #include <string>
 
+#include "core/dynamic_library.h"
 #include "core/status.h"
 
 namespace accel::cuda {
@@ -17,11 +19,7 @@ struct Cublas {
   cublasStatus_t (*GemmEx)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
                            cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
                            cublasComputeType_t, cublasGemmAlgo_t) = nullptr;
-  cublasStatus_t (*GemmStridedBatchedEx)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*,
-                                         const void*, cudaDataType, int, long long, const void*, cudaDataType, int,
-                                         long long, const void*, void*, cudaDataType, int, long long, int,
-                                         cublasComputeType_t, cublasGemmAlgo_t) = nullptr;
-  std::string library;  // the file that was loaded
+  std::shared_ptr<DynamicLibrary> library;  // the file that was loaded, kept open
 };
 
 // The process-wide table, or why cuBLAS could not be loaded.

@@ -520,7 +520,7 @@ Result<std::unique_ptr<Backend>> CreateBackend(int index) {
   cublasHandle_t handle = nullptr;
   if (cublas->Create(&handle) != CUBLAS_STATUS_SUCCESS) {
     cudaStreamDestroy(stream);
-    return Internal("cuBLAS could not create a handle (" + cublas->library + ")");
+    return Internal("cuBLAS could not create a handle (" + cublas->library->name() + ")");
   }
   cublas->SetStream(handle, stream);
   cublas->SetMathMode(handle, CUBLAS_DEFAULT_MATH);  // exact f32 unless ACCEL_CUDA_TF32=1 asks for TF32

@@ -1,11 +1,11 @@
 #include "backends/vulkan/vulkan_context.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "core/dynamic_library.h"
 
 namespace accel::vulkan {
 
@@ -100,14 +100,12 @@ Status FromVk(VkResult r, const std::string& what) {
 
 // The loader, opened once and kept (ICDs do not always survive being unloaded).
 Result<Api> LoadApi() {
-  static void* lib = [] {
-    void* h = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
-    return h ? h : dlopen("libvulkan.so", RTLD_NOW | RTLD_LOCAL);
-  }();
-  if (!lib) return Unsupported("no Vulkan loader (libvulkan.so.1) on this machine");
+  static const Result<std::shared_ptr<DynamicLibrary>> lib = DynamicLibrary::OpenFirst({"libvulkan.so.1", "libvulkan.so"});
+  if (!lib.ok()) return Unsupported("no Vulkan loader (libvulkan.so.1) on this machine");
   Api api;
-  api.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(lib, "vkGetInstanceProcAddr"));
-  if (!api.vkGetInstanceProcAddr) return Unsupported("the Vulkan loader has no vkGetInstanceProcAddr");
+  auto get_proc = lib.value()->Symbol<PFN_vkGetInstanceProcAddr>("vkGetInstanceProcAddr");
+  if (!get_proc.ok()) return Unsupported("the Vulkan loader has no vkGetInstanceProcAddr");
+  api.vkGetInstanceProcAddr = *get_proc;
   api.vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(api.vkGetInstanceProcAddr(nullptr, "vkCreateInstance"));
   if (!api.vkCreateInstance) return Unsupported("the Vulkan loader has no vkCreateInstance");
   return api;

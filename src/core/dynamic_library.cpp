@@ -1,9 +1,9 @@
-#include "hw/dynamic_library.h"
+#include "core/dynamic_library.h"
 
 #include <dlfcn.h>
 #include <link.h>
 
-namespace accel::hw {
+namespace accel {
 
 Result<std::shared_ptr<DynamicLibrary>> DynamicLibrary::OpenFirst(const std::vector<std::string>& names) {
   std::string tried;
@@ -41,4 +41,4 @@ DynamicLibrary::~DynamicLibrary() {
 
 void* DynamicLibrary::RawSymbol(const char* symbol) const { return dlsym(handle_, symbol); }
 
-}  // namespace accel::hw
+}  // namespace accel

@@ -1,7 +1,7 @@
 #pragma once
-// A shared library opened with dlopen at run time, so detecting a vendor runtime (CUDA, ROCm,
-// OpenCL, Vulkan, OpenVINO) never needs it at build time. Missing symbols are errors that name
-// the library and the symbol, not crashes.
+// A shared library opened with dlopen at run time, so detecting or using a vendor runtime
+// (CUDA, cuBLAS, ROCm, OpenCL, Vulkan, OpenVINO) never needs it at build time. Missing symbols
+// are errors that name the library and the symbol, not crashes.
 #include <memory>
 #include <set>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "core/status.h"
 
-namespace accel::hw {
+namespace accel {
 
 // Shared objects mapped into this process now (their paths).
 std::set<std::string> LoadedObjects();
@@ -43,4 +43,4 @@ class DynamicLibrary {
   std::string name_;
 };
 
-}  // namespace accel::hw
+}  // namespace accel
