@@ -187,34 +187,23 @@ void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out) {
   }
 }
 
-void DequantizeQ4_K(const BlockQ4_K* b, size_t n, float* y) {
+namespace {
+// y = d * scale_j * q - dmin * min_j for every quant, sub-block by sub-block (Q4_K and Q5_K).
+template <typename Block>
+void DequantizeScaleMin(const Block* b, size_t n, float* y) {
   for (size_t k = 0; k < n / kSuperBlock; ++k) {
     const float d = F16ToF32(b[k].d), dmin = F16ToF32(b[k].dmin);
-    for (int c = 0; c < 4; ++c) {
-      uint8_t s0, m0, s1, m1;
-      ScaleMinK4(2 * c, b[k].scales, &s0, &m0);
-      ScaleMinK4(2 * c + 1, b[k].scales, &s1, &m1);
-      const uint8_t* q = b[k].qs + 32 * c;
-      for (int l = 0; l < 32; ++l) *y++ = d * s0 * (q[l] & 0xF) - dmin * m0;
-      for (int l = 0; l < 32; ++l) *y++ = d * s1 * (q[l] >> 4) - dmin * m1;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      ScaleMinK4(j, b[k].scales, &sc, &m);
+      for (int l = 0; l < 32; ++l) *y++ = d * sc * QuantAt(b[k], j, l) - dmin * m;
     }
   }
 }
+}  // namespace
 
-void DequantizeQ5_K(const BlockQ5_K* b, size_t n, float* y) {
-  for (size_t k = 0; k < n / kSuperBlock; ++k) {
-    const float d = F16ToF32(b[k].d), dmin = F16ToF32(b[k].dmin);
-    for (int c = 0; c < 4; ++c) {
-      uint8_t s0, m0, s1, m1;
-      ScaleMinK4(2 * c, b[k].scales, &s0, &m0);
-      ScaleMinK4(2 * c + 1, b[k].scales, &s1, &m1);
-      const uint8_t* q = b[k].qs + 32 * c;
-      const uint8_t* qh = b[k].qh;
-      for (int l = 0; l < 32; ++l) *y++ = d * s0 * ((q[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4)) - dmin * m0;
-      for (int l = 0; l < 32; ++l) *y++ = d * s1 * ((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) - dmin * m1;
-    }
-  }
-}
+void DequantizeQ4_K(const BlockQ4_K* b, size_t n, float* y) { DequantizeScaleMin(b, n, y); }
+void DequantizeQ5_K(const BlockQ5_K* b, size_t n, float* y) { DequantizeScaleMin(b, n, y); }
 
 void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* y) {
   for (size_t k = 0; k < n / kSuperBlock; ++k) {

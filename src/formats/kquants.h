@@ -71,6 +71,17 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
+// Quant l (0..31) of sub-block j (0..7): sub-blocks 2c and 2c+1 share the 32 bytes qs[32c..],
+// low and high nibbles; Q5_K's fifth bit of sub-block j is bit j of qh[l].
+inline int QuantAt(const BlockQ4_K& b, int j, int l) {
+  const uint8_t byte = b.qs[32 * (j / 2) + l];
+  return j % 2 == 0 ? byte & 0xF : byte >> 4;
+}
+inline int QuantAt(const BlockQ5_K& b, int j, int l) {
+  const uint8_t byte = b.qs[32 * (j / 2) + l];
+  return (j % 2 == 0 ? byte & 0xF : byte >> 4) | (((b.qh[l] >> j) & 1) << 4);
+}
+
 // n is a multiple of 256. The quantizers search each sub-block's scale (and min) for the
 // least squared error, as llama.cpp's k-quants do without an importance matrix, then round the
 // sub-block scales to 6 (Q4_K/Q5_K) or 8 (Q6_K) bits and requantize under the rounded scales.

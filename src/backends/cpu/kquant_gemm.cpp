@@ -25,38 +25,21 @@ using quant::BlockQ8_K;
 
 // One super-block's contribution, in the order every kernel set uses: d_x * d_w * integer
 // sum, minus d_x * dmin * integer min-sum.
-float DotQ4K(const BlockQ4_K& w, const BlockQ8_K& x) {
+template <typename Block>
+float DotScaleMin(const Block& w, const BlockQ8_K& x) {
   int32_t sumi = 0, summ = 0;
   for (int j = 0; j < 8; ++j) {
     uint8_t sc, m;
     quant::ScaleMinK4(j, w.scales, &sc, &m);
     int32_t s = 0;
-    for (int l = 0; l < 32; ++l) {
-      const int q = j % 2 == 0 ? w.qs[32 * (j / 2) + l] & 0xF : w.qs[32 * (j / 2) + l] >> 4;
-      s += q * x.qs[32 * j + l];
-    }
+    for (int l = 0; l < 32; ++l) s += quant::QuantAt(w, j, l) * x.qs[32 * j + l];
     sumi += sc * s;
     summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
   }
   return x.d * F16ToF32(w.d) * static_cast<float>(sumi) - x.d * F16ToF32(w.dmin) * static_cast<float>(summ);
 }
-
-float DotQ5K(const BlockQ5_K& w, const BlockQ8_K& x) {
-  int32_t sumi = 0, summ = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    quant::ScaleMinK4(j, w.scales, &sc, &m);
-    int32_t s = 0;
-    for (int l = 0; l < 32; ++l) {
-      const uint8_t byte = w.qs[32 * (j / 2) + l];
-      const int q = (j % 2 == 0 ? byte & 0xF : byte >> 4) | (((w.qh[l] >> j) & 1) << 4);
-      s += q * x.qs[32 * j + l];
-    }
-    sumi += sc * s;
-    summ += m * (x.bsums[2 * j] + x.bsums[2 * j + 1]);
-  }
-  return x.d * F16ToF32(w.d) * static_cast<float>(sumi) - x.d * F16ToF32(w.dmin) * static_cast<float>(summ);
-}
+float DotQ4K(const BlockQ4_K& w, const BlockQ8_K& x) { return DotScaleMin(w, x); }
+float DotQ5K(const BlockQ5_K& w, const BlockQ8_K& x) { return DotScaleMin(w, x); }
 
 float DotQ6K(const BlockQ6_K& w, const BlockQ8_K& x) {
   int32_t sumi = 0;
