@@ -27,15 +27,6 @@ std::string DefaultDatabaseTarget() {
   return env && *env ? env : "./accel.db";
 }
 
-std::string NowIsoUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Result<std::unique_ptr<BenchStore>> BenchStore::Open(const std::string& target) {
   ACCEL_ASSIGN_OR_RETURN(auto conn, OpenSqlConnection(target));
   ACCEL_RETURN_IF_ERROR(MigrateToLatest(*conn));

@@ -3,6 +3,8 @@
 // their results in transactions, import and export whole runs.
 #include <memory>
 #include <string>
+
+#include "core/clock.h"
 #include <vector>
 
 #include "db/records.h"
@@ -51,7 +53,6 @@ class BenchStore {
   std::unique_ptr<SqlConnection> conn_;
 };
 
-// ISO-8601 UTC timestamp of now, as stored in the database.
-std::string NowIsoUtc();
+using accel::NowIsoUtc;  // core/clock.h: the timestamps the database stores
 
 }  // namespace accel::db

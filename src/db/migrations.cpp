@@ -1,6 +1,6 @@
 #include "db/migrations.h"
 
-#include <ctime>
+#include "core/clock.h"
 
 namespace accel::db {
 namespace {
@@ -92,15 +92,6 @@ std::string ForDialect(std::string sql, SqlDialect dialect) {
   return sql;
 }
 
-std::string NowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Statements are run one by one: libpq's PQexec accepts a batch, but one at a time names
 // the failing statement and behaves the same on both engines.
 std::vector<std::string> SplitStatements(const std::string& sql) {
@@ -130,7 +121,7 @@ Status ApplyMissing(SqlConnection& conn) {
       if (!st.ok()) return st.WithContext("schema migration " + std::to_string(m.version) + " (" + m.description + ")");
     }
     ACCEL_RETURN_IF_ERROR(conn.Execute("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
-                                       {int64_t{m.version}, NowIso()}));
+                                       {int64_t{m.version}, NowIsoUtc()}));
   }
   return Status::Ok();
 }

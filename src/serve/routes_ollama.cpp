@@ -1,8 +1,8 @@
 // Ollama-compatible routes: /api/tags, /api/chat, /api/generate, /api/embed. Streams (the
 // default in Ollama) are NDJSON: one JSON object per line, the last with "done": true.
-#include <ctime>
 #include <memory>
 
+#include "core/clock.h"
 #include "serve/routes.h"
 
 namespace accel::serve {
@@ -12,19 +12,10 @@ using json = nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string Rfc3339Now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int64_t Nanos(std::chrono::steady_clock::duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
 
 json Piece(const std::string& model, bool chat, const std::string& text) {
-  json j = {{"model", model}, {"created_at", Rfc3339Now()}, {"done", false}};
+  json j = {{"model", model}, {"created_at", NowIsoUtc()}, {"done", false}};
   if (chat) j["message"] = {{"role", "assistant"}, {"content", text}};
   else j["response"] = text;
   return j;
@@ -90,7 +81,7 @@ void RegisterOllamaRoutes(httplib::Server& svr, Context& ctx) {
   svr.Get("/api/tags", Timed(ctx, "/api/tags", [&ctx](const httplib::Request&, httplib::Response& res) {
     json models = json::array();
     for (const auto& m : ctx.registry.models()) {
-      models.push_back({{"name", m->name()}, {"model", m->name()}, {"modified_at", Rfc3339Now()}, {"size", 0}, {"digest", ""},
+      models.push_back({{"name", m->name()}, {"model", m->name()}, {"modified_at", NowIsoUtc()}, {"size", 0}, {"digest", ""},
                         {"details", {{"family", m->model().config().model_type()}, {"format", "accel"}}}});
     }
     res.set_content(Dump({{"models", models}}), "application/json");
