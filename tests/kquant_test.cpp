@@ -237,11 +237,7 @@ std::string WriteSynthetic(const std::string& dir, DType t, bool mix) {
 }
 
 Tensor Logits(const std::string& path) {
-  auto file = GgufFile::Open(path);
-  EXPECT_TRUE(file.ok()) << file.status().message();
-  auto parts = GgufToHf(**file);
-  EXPECT_TRUE(parts.ok()) << parts.status().message();
-  auto model = LoadedModel::FromParts(std::move(parts->config), std::move(parts->weights), {});
+  auto model = LoadedModel::Load(path);
   EXPECT_TRUE(model.ok()) << model.status().message();
   const int64_t ids[] = {1, 17, 200, 45, 99, 3, 250, 31, 64, 7, 128, 300};
   const int64_t T = sizeof(ids) / sizeof(ids[0]);

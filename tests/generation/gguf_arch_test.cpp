@@ -1,7 +1,7 @@
 // GGUF architectures beyond llama: the qwen2 (q/k/v biases) and qwen3 (q/k norms, heads wider
 // than hidden / heads, tied head) fixtures written as GGUF the way llama.cpp's converter lays
 // them out (no q/k permutation: llama.cpp runs them with NEOX rope) reproduce their reference
-// logits through GgufToHf.
+// logits through LoadedModel::Load of the .gguf file.
 #include <cmath>
 #include <filesystem>
 
@@ -31,11 +31,9 @@ TEST(GgufArch, QwenFixturesReproduceTheirReferenceLogits) {
     const std::string tmp = test::MakeTempDir("gguf-arch"), path = tmp + "/" + name + ".gguf";
     Status s = WriteLlamaGguf(path, config, weights, GgufExportOptions{});
     ASSERT_TRUE(s.ok()) << name << ": " << s.message();
-    auto file = Must(GgufFile::Open(path));
-    EXPECT_EQ(file->metadata()["general.architecture"], name.substr(0, 5));
-    auto parts = Must(GgufToHf(*file));
-    EXPECT_EQ(parts.config.model_type(), name.substr(0, 5));
-    auto model = Must(LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), {}));
+    auto model = Must(LoadedModel::Load(path));
+    EXPECT_EQ(model->gguf()->metadata()["general.architecture"], name.substr(0, 5));
+    EXPECT_EQ(model->config().model_type(), name.substr(0, 5));
     auto ref = Must(SafetensorsFile::Open(dir + "/reference.safetensors"));
     TensorMap in = {{"input_ids", Must(ref->Get("input.input_ids"))}, {"attention_mask", Must(ref->Get("input.attention_mask"))}};
     auto out = Must(model->Run(in));
