@@ -22,8 +22,8 @@ endif()
 # Compiles every shader to SPIR-V and embeds it as a byte array (generated/vulkan/NAME.spv.inc)
 # in `target`.
 function(accel_add_vulkan_backend target)
-  set(dir ${CMAKE_SOURCE_DIR}/src/backends/vulkan/shaders)
-  set(out ${CMAKE_BINARY_DIR}/generated/vulkan)
+  set(dir ${PROJECT_SOURCE_DIR}/src/backends/vulkan/shaders)
+  set(out ${ACCEL_GENERATED_DIR}/vulkan)
   file(MAKE_DIRECTORY ${out})
   file(GLOB shaders CONFIGURE_DEPENDS ${dir}/*.comp)
   set(incs)
@@ -36,14 +36,14 @@ function(accel_add_vulkan_backend target)
     endif()
     add_custom_command(OUTPUT ${out}/${name}.spv.inc
       COMMAND ${compile}
-      COMMAND ${CMAKE_COMMAND} -DIN=${out}/${name}.spv -DOUT=${out}/${name}.spv.inc -P ${CMAKE_SOURCE_DIR}/cmake/embed_bytes.cmake
-      DEPENDS ${src} ${dir}/common.glsl ${CMAKE_SOURCE_DIR}/cmake/embed_bytes.cmake
+      COMMAND ${CMAKE_COMMAND} -DIN=${out}/${name}.spv -DOUT=${out}/${name}.spv.inc -P ${PROJECT_SOURCE_DIR}/cmake/embed_bytes.cmake
+      DEPENDS ${src} ${dir}/common.glsl ${PROJECT_SOURCE_DIR}/cmake/embed_bytes.cmake
       COMMENT "SPIR-V ${name}" VERBATIM)
     list(APPEND incs ${out}/${name}.spv.inc)
   endforeach()
   add_custom_target(accel_vulkan_shaders DEPENDS ${incs})
   add_dependencies(${target} accel_vulkan_shaders)
-  set_source_files_properties(${CMAKE_SOURCE_DIR}/src/backends/vulkan/vulkan_backend.cpp PROPERTIES OBJECT_DEPENDS "${incs}")
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/backends/vulkan/vulkan_backend.cpp PROPERTIES OBJECT_DEPENDS "${incs}")
   target_include_directories(${target} PRIVATE ${ACCEL_VULKAN_INCLUDE_DIR})
   target_compile_definitions(${target} PUBLIC ACCEL_WITH_VULKAN=1)
 endfunction()

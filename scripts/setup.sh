@@ -23,6 +23,8 @@ PACKAGES=(
   glslc                                # GLSL -> SPIR-V for the Vulkan backend's shaders (issue 16)
   libcurl4-openssl-dev libssl-dev libpugixml-dev  # remote APIs: HTTP, SigV4 hashing, S3 XML
   libcpp-httplib-dev                   # the mock provider server in tests/api and bench/api_overhead
+  pybind11-dev python3-dev             # the Python module (`import accel`)
+  python3-numpy python3-pytest         # its arrays and its tests
 )
 
 missing=()

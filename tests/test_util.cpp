@@ -6,6 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "formats/safetensors.h"
 
 namespace accel::test {
 
@@ -51,6 +56,51 @@ std::string MakeTempDir(const std::string& tag) {
   std::string templ = (std::filesystem::temp_directory_path() / ("accel-" + tag + "-XXXXXX")).string();
   char* p = mkdtemp(templ.data());
   return p ? std::string(p) : std::string();
+}
+
+std::string CopyModel(const std::string& name, const std::string& tag) {
+  namespace fs = std::filesystem;
+  std::string dir = MakeTempDir(tag) + "/" + name;
+  fs::create_directories(dir);
+  for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(ModelDir(name) + "/" + f, dir + "/" + f);
+  return dir;
+}
+
+std::string LlamaTinyWithWordTokenizer(const std::string& tag) {
+  using json = nlohmann::json;
+  std::string dir = CopyModel("llama-tiny", tag);
+  json vocab = json::object();
+  for (int i = 0; i < 256; ++i) vocab["w" + std::to_string(i)] = i;
+  json tok = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", json::array()},
+              {"normalizer", nullptr}, {"pre_tokenizer", {{"type", "WhitespaceSplit"}}}, {"post_processor", nullptr},
+              {"decoder", nullptr}, {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", "w0"}}}};
+  std::ofstream(dir + "/tokenizer.json") << tok.dump();
+  json cfg = {{"chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}"}};
+  std::ofstream(dir + "/tokenizer_config.json") << cfg.dump();
+  return dir;
+}
+
+std::string BertTinyWithTokenizer(const std::string& tag) {
+  std::string dir = CopyModel("bert-tiny", tag);
+  std::filesystem::copy_file(DataDir() + "/test_tokenizers/bert-tiny-wordpiece.json", dir + "/tokenizer.json");
+  return dir;
+}
+
+GreedyReference LoadGreedyReference(const std::string& model) {
+  auto st = SafetensorsFile::Open(ModelDir(model) + "/reference.safetensors").value();
+  Tensor in = st->Get("generate.input_ids").value(), mask = st->Get("generate.attention_mask").value();
+  Tensor out = st->Get("generate.output_ids").value();
+  GreedyReference r;
+  const int64_t rows = in.dim(0), plen = in.dim(1), olen = out.dim(1);
+  for (int64_t b = 0; b < rows; ++b) {
+    std::vector<int64_t> p, n;
+    for (int64_t t = 0; t < plen; ++t)
+      if (mask.data<int64_t>()[b * plen + t]) p.push_back(in.data<int64_t>()[b * plen + t]);
+    for (int64_t t = plen; t < olen; ++t) n.push_back(out.data<int64_t>()[b * olen + t]);
+    r.prompts.push_back(p);
+    r.new_ids.push_back(n);
+  }
+  return r;
 }
 
 }  // namespace accel::test

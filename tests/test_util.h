@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -25,6 +26,21 @@ CommandResult RunShell(const std::string& line, int timeout_s = 30);
 
 // A fresh empty directory under the system temp dir, removed by the caller if it wishes.
 std::string MakeTempDir(const std::string& tag);
+
+// A copy of a bundled fixture's config.json and model.safetensors in a fresh folder (so a test
+// can add tokenizer files beside them).
+std::string CopyModel(const std::string& name, const std::string& tag);
+// llama-tiny with a word-level tokenizer where "wN" is token N (N < 256), and a chat template
+// that writes the messages' contents as they are: "w1 w192" is exactly those ids.
+std::string LlamaTinyWithWordTokenizer(const std::string& tag);
+// bert-tiny with the bert-tiny WordPiece tokenizer of tests/data/test_tokenizers.
+std::string BertTinyWithTokenizer(const std::string& tag);
+
+// A decoder fixture's reference greedy generation: prompts (padding removed) and their new ids.
+struct GreedyReference {
+  std::vector<std::vector<int64_t>> prompts, new_ids;
+};
+GreedyReference LoadGreedyReference(const std::string& model);
 
 // An f32 tensor of values uniform in [-scale, scale), the same for the same seed.
 inline Tensor RandomTensor(Shape shape, uint32_t seed, float scale = 1.0f) {

@@ -2,4 +2,4 @@
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(pugixml REQUIRED)
-target_link_libraries(accel PUBLIC CURL::libcurl OpenSSL::Crypto pugixml::pugixml)
+target_link_libraries(accel_api PRIVATE CURL::libcurl OpenSSL::Crypto pugixml::pugixml)

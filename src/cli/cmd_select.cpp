@@ -6,8 +6,8 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
-#include "runtime/device_selection.h"
-#include "runtime/memory_budget.h"
+#include "placement/device_selection.h"
+#include "placement/memory_budget.h"
 
 namespace accel::cli {
 namespace {
@@ -51,25 +51,8 @@ Action SetupSelect(CLI::App& app) {
     auto sel = SelectDevice(*profile, {o->batch, o->seq}, hardware, history.get(), options);
     if (!sel.ok()) return ReportError(sel.status());
     if (o->json) {
-      nlohmann::json cands = nlohmann::json::array();
-      for (const auto& c : sel->candidates) {
-        nlohmann::json j = {{"rank", c.rank}, {"backend", c.backend}, {"device", c.device}, {"dtype", c.dtype},
-                            {"compatible", c.compatible}, {"memory_bytes", c.memory.total_bytes},
-                            {"budget_bytes", c.budget_bytes}, {"method", c.method},
-                            {"reason", c.compatible ? c.reason : c.why_not}};
-        if (c.predicted_ms >= 0) {
-          j["predicted_ms"] = c.predicted_ms;
-          j["error_ms"] = c.error_ms;
-        }
-        if (c.method == "fit")
-          j["fit"] = {{"samples", c.fit.samples}, {"basis", c.fit.basis}, {"ms_per_gflop", c.fit.ms_per_gflop},
-                      {"ms_per_gb", c.fit.ms_per_gb}, {"intercept_ms", c.fit.intercept_ms},
-                      {"relative_rms_error", c.fit.relative_rms_error}};
-        cands.push_back(j);
-      }
-      nlohmann::json out = {{"model", o->model}, {"family", profile->classification.family},
-                            {"parameters", profile->params.params}, {"batch", o->batch}, {"seq", o->seq},
-                            {"notes", sel->notes}, {"candidates", cands}};
+      nlohmann::json out = ToJson(*sel, *profile, {o->batch, o->seq});
+      out["model"] = o->model;
       std::printf("%s\n", out.dump(2).c_str());
     } else {
       std::printf("model: %s (%s, %lld parameters), batch %lld x seq %lld\n", o->model.c_str(),

@@ -165,4 +165,20 @@ Result<VerifyReport> VerifyFixture(const std::string& dir, const LoadOptions& op
   return report;
 }
 
+nlohmann::json ToJson(const VerifyReport& r) {
+  nlohmann::json j = {{"fixture", r.fixture}, {"architecture", r.architecture}, {"model_type", r.model_type},
+                      {"device", r.device},   {"ok", r.ok()},                   {"load_ms", r.load_ms},
+                      {"run_ms", r.run_ms},   {"outputs", nlohmann::json::array()}};
+  j["fallback"] = {{"ops", r.exec.fallback_ops}, {"copies", r.exec.edge_copies}, {"bytes", r.exec.edge_bytes},
+                   {"by_op", r.exec.FallbackSummary()}};
+  for (const auto& c : r.checks) {
+    nlohmann::json o = {{"name", c.name}, {"ok", c.ok}, {"shape", c.got_shape}, {"expected_shape", c.expected_shape},
+                        {"max_abs_diff", c.max_abs_diff}, {"max_rel_diff", c.max_rel_diff}, {"atol", c.atol},
+                        {"rtol", c.rtol}, {"exact", c.exact}, {"mismatches", c.mismatches}};
+    if (!c.error.empty()) o["error"] = c.error;
+    j["outputs"].push_back(o);
+  }
+  return j;
+}
+
 }  // namespace accel

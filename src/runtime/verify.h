@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/tensor.h"
 #include "runtime/loaded_model.h"
 
@@ -34,5 +36,8 @@ Result<VerifyReport> VerifyFixture(const std::string& dir, const LoadOptions& op
 
 // Elementwise |got - ref| <= atol + rtol * |ref| (exact: equality), filling the check's stats.
 void CompareTensors(const Tensor& got, const Tensor& ref, OutputCheck& check);
+
+// The report as `accel verify --json` prints it (one fixture).
+nlohmann::json ToJson(const VerifyReport& report);
 
 }  // namespace accel

@@ -29,18 +29,11 @@ std::optional<ServeError> PreparePrompt(ServedModel& m, const GenRequest& r, con
     out->ids = r.prompt_ids;
   } else {
     if (!tok) return ServeError{400, "invalid_request_error", "no_tokenizer", "model '" + m.name() + "' has no tokenizer: send the prompt as token ids"};
-    std::string text = r.prompt;
-    bool add_special = true;
-    if (r.chat) {
-      if (!m.chat_template()) return ServeError{400, "invalid_request_error", "no_chat_template", "model '" + m.name() + "' has no chat template"};
-      auto rendered = text::RenderChat(*m.chat_template(), r.messages, /*add_generation_prompt=*/true);
-      if (!rendered.ok()) return FromStatus(rendered.status());
-      text = *rendered;
-      add_special = false;  // the template writes BOS itself
-    }
-    auto enc = tok->Encode(text, add_special);
-    if (!enc.ok()) return FromStatus(enc.status());
-    out->ids = enc->ids;
+    if (r.chat && !m.chat_template())
+      return ServeError{400, "invalid_request_error", "no_chat_template", "model '" + m.name() + "' has no chat template"};
+    auto ids = r.chat ? m.text_model().ChatPromptIds(r.messages) : m.text_model().PromptIds(r.prompt);
+    if (!ids.ok()) return FromStatus(ids.status());
+    out->ids = std::move(*ids);
   }
   if (out->ids.empty()) return ServeError{400, "invalid_request_error", "empty_prompt", "the prompt has no tokens"};
   const int64_t context = m.context_length();
@@ -60,7 +53,7 @@ std::optional<ServeError> PreparePrompt(ServedModel& m, const GenRequest& r, con
 
 std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, const PreparedPrompt& p,
                                         const PieceCallback& on_piece, GenOutcome* out) {
-  generation::GenerationOptions o;
+  generation::GenerationOptions o = m.text_model().DefaultGenerationOptions();
   o.max_new_tokens = p.max_new_tokens;
   o.sampling.temperature = r.temperature;
   o.sampling.top_k = r.top_k;
@@ -70,49 +63,21 @@ std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, con
   o.sampling.presence_penalty = r.presence_penalty;
   o.sampling.frequency_penalty = r.frequency_penalty;
   if (r.seed) o.sampling.seed = *r.seed;
-  o.eos_token_ids = m.lm()->eos_token_ids();
-  if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
-  Tokenizer* tok = m.tokenizer();
-  generation::TextDecoder decode;
-  if (tok) {
-    decode = [tok](const std::vector<int64_t>& ids) {
-      auto t = tok->Decode(ids, true);
-      return t.ok() ? *t : std::string();
-    };
+  if (m.tokenizer()) {
     o.stop_strings = r.stop;
   } else if (!r.stop.empty()) {
     return ServeError{400, "invalid_request_error", "no_tokenizer", "stop strings need a model with a tokenizer"};
   }
-  // Text arrives (on_text) after the token that made it showable (on_token); without a decoder
-  // every token goes out with empty text. Pending text is flushed with the next token or at the end.
-  bool alive = true;
-  std::string pending;
-  int64_t last_token = -1;
-  bool have_token = false;
-  auto flush = [&]() {
-    if (!have_token) return;
-    if (alive && !on_piece(last_token, pending)) alive = false;
-    pending.clear();
-    have_token = false;
-  };
-  auto on_token = [&](int64_t, int64_t token) {
-    flush();
-    last_token = token;
-    have_token = true;
-    return alive;
-  };
-  auto on_text = [&](int64_t, const std::string& piece) { pending += piece; };
-  auto res = m.generator().Run({p.ids}, o, on_token, decode, tok ? generation::TextCallback(on_text) : nullptr);
+  // Without a tokenizer every token goes out with empty text.
+  auto res = m.text_model().Generate(p.ids, o, on_piece);
   if (!res.ok()) return FromStatus(res.status(), 500);
-  // The last token's text (or the tail held back for stop strings) goes out with it.
-  flush();
   const auto& row = res->rows[0];
   out->tokens = row.tokens;
   out->text = row.text;
   out->finish_reason = (row.finish_reason == "length" || row.finish_reason == "context_limit") ? "length" : "stop";
   out->prompt_tokens = res->prompt_tokens;
   out->completion_tokens = static_cast<int64_t>(row.tokens.size());
-  if (!alive) out->finish_reason = "cancelled";
+  if (row.finish_reason == "callback") out->finish_reason = "cancelled";
   return std::nullopt;
 }
 
@@ -124,10 +89,7 @@ std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, Em
   if (!r.texts.empty()) {
     Tokenizer* tok = m.tokenizer();
     if (!tok) return ServeError{400, "invalid_request_error", "no_tokenizer", "model '" + m.name() + "' has no tokenizer: send token ids"};
-    TextEmbeddingOptions eo;
-    eo.pooling = m.pooling();
-    eo.normalize = r.normalize;
-    auto emb = EmbedTexts(model, *tok, r.texts, eo);
+    auto emb = m.text_model().Embed(r.texts, r.normalize);
     if (!emb.ok()) return FromStatus(emb.status(), 500);
     const int64_t dim = emb->dim(1);
     for (size_t i = 0; i < r.texts.size(); ++i) {

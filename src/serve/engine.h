@@ -41,7 +41,7 @@ struct GenOutcome {
 
 // Called with each new token and, when the model has a tokenizer, each piece of text that can be
 // shown (possibly empty); returning false cancels the generation (client gone).
-using PieceCallback = std::function<bool(int64_t token, const std::string& text)>;
+using PieceCallback = TextModel::PieceCallback;
 
 // Runs on the caller's thread; the caller holds the model (Ticket::Run).
 std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, const PreparedPrompt& p,

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 
-#include "runtime/model_text.h"
 
 namespace accel::serve {
 
@@ -31,23 +30,9 @@ Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, co
   m->created_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   LoadOptions options;
   options.device = device;
-  ACCEL_ASSIGN_OR_RETURN(m->model_, LoadedModel::Load(spec.path, options));
-  m->lm_ = m->model_->causal_lm();
-  m->kind_ = m->lm_ ? Kind::kGenerate : Kind::kEmbed;
-  // A tokenizer is optional: without one the model takes and returns token ids only.
-  if (auto tok = LoadModelTokenizer(*m->model_); tok.ok()) m->tokenizer_ = std::move(*tok);
-  if (m->lm_) {
-    if (auto t = LoadModelChatTemplate(*m->model_); t.ok()) m->chat_template_ = std::move(*t);
-    m->generator_ = std::make_unique<generation::Generator>(*m->lm_, m->model_->backend());
-  } else {
-    m->pooling_ = PoolingForModelDir(m->model_->dir());
-  }
+  ACCEL_ASSIGN_OR_RETURN(m->text_, TextModel::Load(spec.path, options));
+  m->kind_ = m->text_->lm() ? Kind::kGenerate : Kind::kEmbed;
   return m;
-}
-
-int64_t ServedModel::context_length() const {
-  if (lm_) return lm_->max_positions();
-  return model_->config().IntOr("max_position_embeddings", 512);
 }
 
 std::unique_ptr<ServedModel::Ticket> ServedModel::TryAdmit() {

@@ -12,12 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "models/causal_lm.h"
-#include "runtime/generation/generator.h"
-#include "runtime/loaded_model.h"
-#include "runtime/sentence_embedding.h"
-#include "text/chat_template.h"
-#include "tokenizers/tokenizer.h"
+#include "runtime/text_model.h"
 
 namespace accel::serve {
 
@@ -35,13 +30,13 @@ class ServedModel {
 
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
-  LoadedModel& model() { return *model_; }
-  CausalLm* lm() { return lm_; }  // decoders only
-  Tokenizer* tokenizer() { return tokenizer_.get(); }  // null when the folder has none (ids only)
-  const std::optional<text::ChatTemplate>& chat_template() const { return chat_template_; }
-  Pooling pooling() const { return pooling_; }
-  int64_t context_length() const;
-  generation::Generator& generator() { return *generator_; }
+  TextModel& text_model() { return *text_; }
+  LoadedModel& model() { return text_->model(); }
+  CausalLm* lm() { return text_->lm(); }  // decoders only
+  Tokenizer* tokenizer() { return text_->tokenizer(); }  // null when the folder has none (ids only)
+  const std::optional<text::ChatTemplate>& chat_template() const { return text_->chat_template(); }
+  Pooling pooling() const { return text_->pooling(); }
+  int64_t context_length() const { return text_->context_length(); }
   int64_t created() const { return created_; }
 
   // Admission: at most one running and max_queue waiting. The Ticket is released when destroyed.
@@ -67,12 +62,7 @@ class ServedModel {
   friend class Ticket;
   std::string name_;
   Kind kind_ = Kind::kEmbed;
-  std::unique_ptr<LoadedModel> model_;
-  CausalLm* lm_ = nullptr;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  std::optional<text::ChatTemplate> chat_template_;
-  Pooling pooling_ = Pooling::kMean;
-  std::unique_ptr<generation::Generator> generator_;
+  std::unique_ptr<TextModel> text_;
   int64_t created_ = 0;
   int max_queue_ = 0;
   std::atomic<int> in_flight_{0}, running_{0};

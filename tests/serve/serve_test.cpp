@@ -29,54 +29,12 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string CopyModel(const std::string& name, const std::string& tag) {
-  std::string dir = test::MakeTempDir(tag) + "/" + name;
-  fs::create_directories(dir);
-  for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(test::ModelDir(name) + "/" + f, dir + "/" + f);
-  return dir;
-}
+using test::CopyModel;
+std::string MakeLlamaWithTokenizer() { return test::LlamaTinyWithWordTokenizer("serve_llama"); }
+std::string MakeBertWithTokenizer() { return test::BertTinyWithTokenizer("serve_bert"); }
 
-// llama-tiny with a word-level tokenizer where "wN" is token N, and a chat template that writes
-// the messages' contents as they are: a chat message "w1 w192 ..." is exactly those ids.
-std::string MakeLlamaWithTokenizer() {
-  std::string dir = CopyModel("llama-tiny", "serve_llama");
-  json vocab = json::object();
-  for (int i = 0; i < 256; ++i) vocab["w" + std::to_string(i)] = i;
-  json tok = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", json::array()},
-              {"normalizer", nullptr}, {"pre_tokenizer", {{"type", "WhitespaceSplit"}}}, {"post_processor", nullptr},
-              {"decoder", nullptr}, {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", "w0"}}}};
-  std::ofstream(dir + "/tokenizer.json") << tok.dump();
-  json cfg = {{"chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}"}};
-  std::ofstream(dir + "/tokenizer_config.json") << cfg.dump();
-  return dir;
-}
-
-std::string MakeBertWithTokenizer() {
-  std::string dir = CopyModel("bert-tiny", "serve_bert");
-  fs::copy_file(test::DataDir() + "/test_tokenizers/bert-tiny-wordpiece.json", dir + "/tokenizer.json");
-  return dir;
-}
-
-// llama-tiny's reference greedy generation: prompts (padding removed) and their new ids.
-struct Reference {
-  std::vector<std::vector<int64_t>> prompts, new_ids;
-};
-Reference LoadReference() {
-  auto st = SafetensorsFile::Open(test::ModelDir("llama-tiny") + "/reference.safetensors").value();
-  Tensor in = st->Get("generate.input_ids").value(), mask = st->Get("generate.attention_mask").value();
-  Tensor out = st->Get("generate.output_ids").value();
-  Reference r;
-  const int64_t rows = in.dim(0), plen = in.dim(1), olen = out.dim(1);
-  for (int64_t b = 0; b < rows; ++b) {
-    std::vector<int64_t> p, n;
-    for (int64_t t = 0; t < plen; ++t)
-      if (mask.data<int64_t>()[b * plen + t]) p.push_back(in.data<int64_t>()[b * plen + t]);
-    for (int64_t t = plen; t < olen; ++t) n.push_back(out.data<int64_t>()[b * olen + t]);
-    r.prompts.push_back(p);
-    r.new_ids.push_back(n);
-  }
-  return r;
-}
+using Reference = test::GreedyReference;
+Reference LoadReference() { return test::LoadGreedyReference("llama-tiny"); }
 
 std::string Words(const std::vector<int64_t>& ids) {
   std::string s;

@@ -1,4 +1,4 @@
-#include "runtime/engine_workloads.h"
+#include "bench/engine_workloads.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -23,7 +23,15 @@ namespace fs = std::filesystem;
 
 std::string BundledModelsDir() {
   if (const char* d = std::getenv("ACCEL_MODELS_DIR"); d && *d) return d;
-  return (fs::path(kSourceDir) / "tests" / "data" / "models").string();
+  // Found from the running binary: an installed one (<prefix>/bin/accel) next to
+  // <prefix>/share/accel/models, a build tree (<checkout>/build/accel) under the checkout.
+  std::error_code ec;
+  const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    for (const fs::path& candidate : {exe_dir / ".." / "share" / "accel" / "models", exe_dir / ".." / "tests" / "data" / "models"})
+      if (fs::is_directory(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  }
+  return "tests/data/models";  // relative to the working directory, as a last resort
 }
 
 namespace {

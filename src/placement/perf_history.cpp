@@ -1,4 +1,4 @@
-#include "runtime/perf_history.h"
+#include "placement/perf_history.h"
 
 #include <sstream>
 

@@ -9,7 +9,8 @@
 
 namespace accel {
 
-// Folder of bundled reference models: $ACCEL_MODELS_DIR, else tests/data/models of the source tree.
+// Folder of bundled reference models: $ACCEL_MODELS_DIR, else share/accel/models beside an
+// installed binary, else tests/data/models of the checkout a build-tree binary sits in.
 std::string BundledModelsDir();
 
 std::unique_ptr<bench::WorkloadFactory> MakeEngineWorkloadFactory();

@@ -1,4 +1,4 @@
-#include "runtime/resource_pool.h"
+#include "placement/resource_pool.h"
 
 #include <algorithm>
 

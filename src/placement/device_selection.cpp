@@ -1,4 +1,4 @@
-#include "runtime/device_selection.h"
+#include "placement/device_selection.h"
 
 #include <algorithm>
 #include <cmath>
@@ -251,6 +251,29 @@ Result<Selection> SelectDevice(const ModelProfile& model, const Workload& w, con
     if (c.compatible) c.rank = ++rank;
   if (rank == 0) sel.notes.push_back("no device can run this model for this workload");
   return sel;
+}
+
+nlohmann::json ToJson(const Selection& selection, const ModelProfile& profile, const Workload& workload) {
+  nlohmann::json cands = nlohmann::json::array();
+  for (const auto& c : selection.candidates) {
+    nlohmann::json j = {{"rank", c.rank}, {"backend", c.backend}, {"device", c.device}, {"dtype", c.dtype},
+                        {"compatible", c.compatible}, {"memory_bytes", c.memory.total_bytes},
+                        {"budget_bytes", c.budget_bytes}, {"method", c.method},
+                        {"reason", c.compatible ? c.reason : c.why_not}};
+    if (c.predicted_ms >= 0) {
+      j["predicted_ms"] = c.predicted_ms;
+      j["error_ms"] = c.error_ms;
+    }
+    if (c.method == "fit")
+      j["fit"] = {{"samples", c.fit.samples}, {"basis", c.fit.basis}, {"ms_per_gflop", c.fit.ms_per_gflop},
+                  {"ms_per_gb", c.fit.ms_per_gb}, {"intercept_ms", c.fit.intercept_ms},
+                  {"relative_rms_error", c.fit.relative_rms_error}};
+    cands.push_back(j);
+  }
+  nlohmann::json out = {{"family", profile.classification.family},
+                        {"parameters", profile.params.params}, {"batch", workload.batch}, {"seq", workload.seq},
+                        {"notes", selection.notes}, {"candidates", cands}};
+  return out;
 }
 
 }  // namespace accel

@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hw/hw_report.h"
 #include "registry/classifier.h"
 #include "registry/memory_estimator.h"
-#include "runtime/perf_history.h"
+#include "placement/perf_history.h"
 
 namespace accel {
 
@@ -72,5 +74,8 @@ Result<Selection> SelectDevice(const ModelProfile& model, const Workload& worklo
 // singular system. Exposed for tests.
 LatencyFit FitLatency(const std::vector<PerfSample>& samples, std::string basis);
 double PredictMs(const LatencyFit& fit, double flops, double bytes);
+
+// The ranking as `accel select --json` prints it (the caller adds "model").
+nlohmann::json ToJson(const Selection& selection, const ModelProfile& profile, const Workload& workload);
 
 }  // namespace accel

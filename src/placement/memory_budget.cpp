@@ -1,4 +1,4 @@
-#include "runtime/memory_budget.h"
+#include "placement/memory_budget.h"
 
 #include <cmath>
 #include <cstdlib>

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/device_selection.h"
+#include "placement/device_selection.h"
 #include "test_util.h"
 
 namespace accel {

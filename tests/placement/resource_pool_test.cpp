@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/memory_budget.h"
-#include "runtime/resource_pool.h"
+#include "placement/memory_budget.h"
+#include "placement/resource_pool.h"
 
 namespace accel {
 namespace {
