@@ -213,8 +213,9 @@ class PyModel {
     return out;
   }
 
-  std::string Generate(const py::object& prompt, int64_t max_new_tokens, float temperature, float top_p, int64_t top_k,
-                       uint64_t seed, bool chat, const std::vector<std::string>& stop) {
+  // The generated text, or with `return_ids` the new token ids.
+  py::object Generate(const py::object& prompt, int64_t max_new_tokens, float temperature, float top_p, int64_t top_k,
+                      uint64_t seed, bool chat, const std::vector<std::string>& stop, bool return_ids) {
     auto ids = PromptIds(prompt, chat);
     auto options = Options(max_new_tokens, temperature, top_p, top_k, seed, stop);
     Result<generation::GenerationResult> r = [&] {
@@ -222,7 +223,9 @@ class PyModel {
       std::lock_guard<std::mutex> lock(*mu_);
       return model_->Generate(ids, options, nullptr);
     }();
-    return Unwrap(std::move(r)).rows[0].text;
+    auto row = Unwrap(std::move(r)).rows[0];
+    if (return_ids) return py::cast(row.tokens);
+    return py::str(row.text);
   }
 
   std::unique_ptr<Stream> StreamText(const py::object& prompt, int64_t max_new_tokens, float temperature, float top_p,
@@ -324,7 +327,7 @@ PYBIND11_MODULE(accel, m) {
       .def("run", &PyModel::Run, py::arg("inputs"))
       .def("generate", &PyModel::Generate, py::arg("prompt"), py::arg("max_new_tokens") = 128,
            py::arg("temperature") = 0.0f, py::arg("top_p") = 1.0f, py::arg("top_k") = 0, py::arg("seed") = 0,
-           py::arg("chat") = false, py::arg("stop") = std::vector<std::string>{})
+           py::arg("chat") = false, py::arg("stop") = std::vector<std::string>{}, py::arg("return_ids") = false)
       .def("stream", &PyModel::StreamText, py::arg("prompt"), py::arg("max_new_tokens") = 128,
            py::arg("temperature") = 0.0f, py::arg("top_p") = 1.0f, py::arg("top_k") = 0, py::arg("seed") = 0,
            py::arg("chat") = false, py::arg("stop") = std::vector<std::string>{});
