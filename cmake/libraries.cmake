@@ -108,7 +108,7 @@ if(NOT ACCEL_ENGINE_ONLY)
   # --- accel_serve ------------------------------------------------------------------------
   accel_layer_sources(ACCEL_SERVE_SOURCES serve)
   accel_add_library(accel_serve serve ${ACCEL_SERVE_SOURCES})
-  target_link_libraries(accel_serve PUBLIC accel_engine)
+  target_link_libraries(accel_serve PUBLIC accel_engine accel_hw)  # hw: memory admission
   include(src/serve/deps.cmake)
 
   # --- accel: the C API -------------------------------------------------------------------

@@ -23,6 +23,7 @@
 
 #include "core/version.h"
 #include "hw/hw_report.h"
+#include "placement/admission.h"
 #include "placement/device_selection.h"
 #include "placement/memory_budget.h"
 #include "registry/model_evidence.h"
@@ -147,7 +148,8 @@ class Stream {
 // One loaded model. Calls on it are serialized (the engine runs one request per model at a time).
 class PyModel {
  public:
-  PyModel(const std::string& path, const std::string& device, bool bf16) {
+  PyModel(const std::string& path, const std::string& device, bool bf16, const std::string& memory_limit) {
+    if (Status fits = AdmitModel({path, memory_limit}); !fits.ok()) Raise(fits);
     LoadOptions o;
     o.device = device;
     if (bf16) o.compute = DType::kBF16;
@@ -318,8 +320,8 @@ PYBIND11_MODULE(accel, m) {
       .def("__next__", &Stream::Next);
 
   py::class_<PyModel>(m, "Model")
-      .def(py::init<const std::string&, const std::string&, bool>(), py::arg("path"), py::arg("device") = "cpu",
-           py::arg("bf16") = false)
+      .def(py::init<const std::string&, const std::string&, bool, const std::string&>(), py::arg("path"),
+           py::arg("device") = "cpu", py::arg("bf16") = false, py::arg("memory_limit") = "")
       .def_property_readonly("info", &PyModel::Info)
       .def("tokenize", &PyModel::Tokenize, py::arg("text"), py::arg("add_special_tokens") = true)
       .def("detokenize", &PyModel::Detokenize, py::arg("ids"), py::arg("skip_special_tokens") = true)
@@ -332,8 +334,10 @@ PYBIND11_MODULE(accel, m) {
            py::arg("temperature") = 0.0f, py::arg("top_p") = 1.0f, py::arg("top_k") = 0, py::arg("seed") = 0,
            py::arg("chat") = false, py::arg("stop") = std::vector<std::string>{});
 
-  m.def("load", [](const std::string& path, const std::string& device, bool bf16) { return std::make_unique<PyModel>(path, device, bf16); },
-        py::arg("path"), py::arg("device") = "cpu", py::arg("bf16") = false,
+  m.def("load", [](const std::string& path, const std::string& device, bool bf16, const std::string& memory_limit) {
+          return std::make_unique<PyModel>(path, device, bf16, memory_limit);
+        },
+        py::arg("path"), py::arg("device") = "cpu", py::arg("bf16") = false, py::arg("memory_limit") = "",
         "Loads a model folder, an HF id from the local cache, or a .gguf file");
   m.def("hw", &Hardware, "This machine's hardware report (as `accel hw --json`)");
   m.def("verify", &Verify, py::arg("fixture"), py::arg("device") = "cpu",

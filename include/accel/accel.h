@@ -88,6 +88,8 @@ typedef struct accel_load_options {
   size_t struct_size;
   const char* device; /* "cpu" (default), "cuda", "cuda:1", "vulkan", "emulated", "auto" */
   int compute_bf16;   /* nonzero: linear layers in bf16 arithmetic (faster, not bit-exact) */
+  const char* memory_limit; /* budget the model must fit before loading, e.g. "8G"; NULL: the
+                               ACCEL_MEMORY_LIMIT variable, else 90% of available memory */
 } accel_load_options;
 
 ACCEL_API void accel_load_options_init(accel_load_options* options);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capi/c_api_support.h"
+#include "placement/admission.h"
 
 using namespace accel;
 using namespace accel::capi;
@@ -97,8 +98,14 @@ accel_status accel_model_load(const char* path, const accel_load_options* option
       if (options->struct_size < sizeof(size_t) + sizeof(const char*))
         return Fail(ACCEL_ERR_INVALID_ARGUMENT, "accel_model_load: options.struct_size is not set (call accel_load_options_init)");
       if (options->device && *options->device) lo.device = options->device;
-      if (options->struct_size >= sizeof(accel_load_options) && options->compute_bf16) lo.compute = DType::kBF16;
+      if (options->struct_size >= offsetof(accel_load_options, compute_bf16) + sizeof(int) && options->compute_bf16)
+        lo.compute = DType::kBF16;
     }
+    AdmissionRequest admission{path};
+    if (options && options->struct_size >= offsetof(accel_load_options, memory_limit) + sizeof(const char*) &&
+        options->memory_limit)
+      admission.memory_limit = options->memory_limit;
+    if (Status fits = AdmitModel(admission); !fits.ok()) return Fail(fits);
     auto text = TextModel::Load(path, lo);
     if (!text.ok()) return Fail(text.status());
     auto m = std::make_unique<accel_model>();

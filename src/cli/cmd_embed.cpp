@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
+#include "placement/admission.h"
 #include "runtime/clip_pipeline.h"
 #include "runtime/text_embedding.h"
 
@@ -18,6 +20,7 @@ struct EmbedOptions {
   std::string pooling;  // empty: from the folder (1_Pooling/config.json), else mean
   std::string device = "auto";
   std::string dtype = "f32";
+  std::string memory_limit;
   bool no_normalize = false;
   bool json = false;
 };
@@ -33,6 +36,8 @@ Result<std::vector<Embedded>> Run(const EmbedOptions& o) {
   lo.device = o.device;
   if (o.dtype == "bf16") lo.compute = DType::kBF16;
   else if (o.dtype != "f32") return InvalidArgument("--dtype must be f32 or bf16");
+  const auto batch = static_cast<int64_t>(std::max(o.texts.size(), o.images.size()));
+  ACCEL_RETURN_IF_ERROR(AdmitModel({o.model, o.memory_limit, batch, 0}));
   ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::Load(o.model, lo));
   std::vector<Embedded> out;
   if (model->config().model_type() == "clip") {
@@ -74,6 +79,7 @@ Action SetupEmbed(CLI::App& app) {
   app.add_flag("--no-normalize", o->no_normalize, "skip L2 normalisation");
   app.add_option("-d,--device", o->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
   app.add_option("--dtype", o->dtype, "linear-layer arithmetic: f32 or bf16");
+  AddMemoryLimitOption(app, o->memory_limit);
   app.add_flag("--json", o->json, "print JSON");
   return [o] {
     auto result = Run(*o);

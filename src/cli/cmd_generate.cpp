@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "placement/admission.h"
 #include "runtime/generation/generator.h"
 #include "runtime/loaded_model.h"
 #include "runtime/model_text.h"
@@ -21,6 +22,7 @@ constexpr int64_t kNoTokenLimit = int64_t{1} << 40;
 struct GenerateArgs {
   std::string model, prompt, prompt_ids, device = "auto";
   int64_t max_tokens = 128, top_k = 0, max_context = 0;
+  std::string memory_limit;
   float temperature = 0.0f, top_p = 1.0f, min_p = 0.0f, repetition_penalty = 1.0f, presence = 0.0f, frequency = 0.0f;
   uint64_t seed = 0;
   std::vector<std::string> stop;
@@ -33,6 +35,7 @@ std::string DecodeOrEmpty(const Tokenizer& codec, const std::vector<int64_t>& id
 }
 
 int RunGenerate(const GenerateArgs& a) {
+  if (Status fits = AdmitModel({a.model, a.memory_limit, 1, a.max_context}); !fits.ok()) return ReportError(fits);
   LoadOptions lo;
   lo.device = a.device;
   auto loaded = LoadedModel::Load(a.model, lo);
@@ -167,6 +170,7 @@ Action SetupGenerate(CLI::App& app) {
   app.add_option("-s,--seed", a->seed, "random seed: the same seed gives the same tokens");
   app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
   app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddMemoryLimitOption(app, a->memory_limit);
   app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");
   app.add_flag("--json", a->json, "print one JSON object instead of streaming");
   app.add_flag("--ignore-eos", a->ignore_eos, "keep generating past EOS");

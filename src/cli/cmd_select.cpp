@@ -24,7 +24,7 @@ Action SetupSelect(CLI::App& app) {
   app.add_option("MODEL", o->model, "the same as -m");
   app.add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 1 << 20));
   app.add_option("--seq", o->seq, "sequence length (tokens; for decoders, prompt + generated)")->check(CLI::Range(1, 1 << 24));
-  app.add_option("--memory-limit", o->memory_limit, "cap on memory per device, e.g. 8G (default: ACCEL_MEMORY_LIMIT or 90% of available)");
+  AddMemoryLimitOption(app, o->memory_limit);
   app.add_option("--history", o->history, "benchmark results as JSON lines (until the benchmark database is connected)");
   app.add_flag("--json", o->json, "print JSON");
   return [o] {

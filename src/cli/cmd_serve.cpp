@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/common_flags.h"
 #include "serve/server.h"
 
 namespace accel::cli {
@@ -17,6 +18,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--model,-m", o->models, "model to serve: a folder, an HF id in the local cache or a .gguf; NAME=PATH names it (repeatable)")
       ->required();
   app.add_option("--device", o->device, "device to run the models on");
+  AddMemoryLimitOption(app, o->memory_limit);
   app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");
   app.add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 beyond)");
   app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running one (429 beyond)")->check(CLI::NonNegativeNumber);

@@ -76,6 +76,12 @@ CLI::Option* AddModelOption(CLI::App& app, std::string& model, const std::string
   return app.add_option("-m,--model", model, help);
 }
 
+CLI::Option* AddMemoryLimitOption(CLI::App& app, std::string& limit) {
+  return app.add_option("--memory-limit", limit,
+                        "memory budget, e.g. 8G; a model estimated not to fit is refused before loading "
+                        "(default: ACCEL_MEMORY_LIMIT or 90% of available memory)");
+}
+
 size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;

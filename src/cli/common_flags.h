@@ -30,6 +30,8 @@ std::string EnvironmentHelp();
 
 // -m/--model: the model a command runs (a folder, an HF id in the local cache, or a file).
 CLI::Option* AddModelOption(CLI::App& app, std::string& model, const std::string& help);
+// --memory-limit: the budget a model must fit before it is loaded (placement/admission.h).
+CLI::Option* AddMemoryLimitOption(CLI::App& app, std::string& limit);
 
 // Levenshtein distance (insertions, deletions, substitutions).
 size_t EditDistance(const std::string& a, const std::string& b);

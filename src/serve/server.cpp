@@ -1,5 +1,7 @@
 #include "serve/server.h"
 
+#include "placement/admission.h"
+
 #include <atomic>
 #include <random>
 
@@ -149,6 +151,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   if (options.http_threads < 2) return InvalidArgument("serve: --http-threads must be >= 2");
   for (const auto& arg : options.models) {
     ACCEL_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(arg));
+    ACCEL_RETURN_IF_ERROR(AdmitModel({spec.path, options.memory_limit}));
     ACCEL_ASSIGN_OR_RETURN(auto model, ServedModel::Load(spec, options.device, options.max_queue));
     ACCEL_RETURN_IF_ERROR(ctx.registry.Add(std::move(model)));
   }

@@ -18,6 +18,7 @@ struct ServeOptions {
   int port = 8080;  // 0: an ephemeral port (tests); port() tells which
   std::vector<std::string> models;  // -m arguments: PATH or NAME=PATH
   std::string device = "auto";
+  std::string memory_limit;  // each model must fit this budget before it loads (placement/admission.h)
   std::vector<std::string> api_keys;  // empty: no authentication
   size_t max_body_bytes = 8 << 20;
   int max_queue = 8;           // per model: requests waiting beyond the running one before 429

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <random>
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,6 +61,10 @@ TEST(CApi, NullFreedAndMissingAreStatusesWithMessages) {
 
   accel_load_options o;
   accel_load_options_init(&o);
+  o.memory_limit = "1K";  // memory admission: refused before loading, with the numbers
+  EXPECT_EQ(accel_model_load(ModelDir("bert-tiny").c_str(), &o, &m), ACCEL_ERR_OUT_OF_MEMORY);
+  EXPECT_NE(std::string(accel_last_error()).find("1.0 KiB"), std::string::npos) << accel_last_error();
+  o.memory_limit = nullptr;
   o.device = "tpu";
   EXPECT_NE(accel_model_load(ModelDir("bert-tiny").c_str(), &o, &m), ACCEL_OK);
   EXPECT_NE(std::string(accel_last_error()).find("tpu"), std::string::npos) << accel_last_error();
@@ -290,6 +296,48 @@ TEST(CApi, VerifyHardwareAndSelection) {
   ASSERT_FALSE(s["candidates"].empty());
   EXPECT_EQ(s["candidates"][0]["rank"], 1);
   EXPECT_EQ(accel_select_device(ModelDir("bert-tiny").c_str(), 0, 32, &sel), ACCEL_ERR_INVALID_ARGUMENT);
+}
+
+// Random bytes as text and random tensor descriptions into the entry points that parse input:
+// every call returns a status (the ASan/UBSan build of CI runs this too). Seeded: reproducible.
+TEST(CApi, RandomInputsGiveStatusesNotCrashes) {
+  ModelHandle h;
+  const std::string dir = accel::test::BertTinyWithTokenizer("capi_random");
+  ASSERT_EQ(accel_model_load(dir.c_str(), nullptr, &h.m), ACCEL_OK) << accel_last_error();
+  std::mt19937 rng(1234);
+  auto byte = [&] { return static_cast<char>(rng() & 0xFF); };
+  for (int i = 0; i < 2000; ++i) {
+    std::string text(rng() % 64, ' ');
+    for (char& c : text) c = (rng() % 4) ? static_cast<char>('a' + rng() % 26) : byte();
+    std::replace(text.begin(), text.end(), '\0', 'x');
+    int64_t* ids = nullptr;
+    size_t n = 0;
+    const accel_status s = accel_tokenize(h.m, text.c_str(), 1, &ids, &n);
+    ASSERT_TRUE(s == ACCEL_OK || s == ACCEL_ERR_INVALID_ARGUMENT) << accel_status_name(s) << " " << accel_last_error();
+    if (s == ACCEL_OK) {
+      char* back = nullptr;
+      ASSERT_EQ(accel_detokenize(h.m, ids, n, 0, &back), ACCEL_OK) << accel_last_error();
+      accel_string_free(back);
+    }
+    accel_ids_free(ids);
+  }
+  std::vector<int64_t> data(4096);
+  for (int i = 0; i < 500; ++i) {
+    const int32_t rank = static_cast<int32_t>(rng() % 5);
+    std::vector<int64_t> shape(rank);
+    for (auto& d : shape) d = static_cast<int64_t>(rng() % 9) - 1;  // -1 .. 7
+    int64_t numel = 1;
+    for (int64_t d : shape) numel *= std::max<int64_t>(d, 0);
+    for (int64_t k = 0; k < std::min<int64_t>(numel, 4096); ++k) data[k] = static_cast<int64_t>(rng() % 200) - 20;
+    const char* names[] = {"input_ids", "attention_mask", "token_type_ids", "pixel_values"};
+    accel_tensor_view v = {names[rng() % 4], static_cast<accel_dtype>(rng() % 6), rank, shape.data(), data.data()};
+    accel_tensors* out = nullptr;
+    const accel_status s = accel_model_run(h.m, &v, 1, &out);
+    EXPECT_TRUE(s == ACCEL_OK || s == ACCEL_ERR_INVALID_ARGUMENT || s == ACCEL_ERR_UNSUPPORTED)
+        << accel_status_name(s) << " " << accel_last_error();
+    EXPECT_NE(s == ACCEL_OK, out == nullptr);
+    accel_tensors_free(out);
+  }
 }
 
 }  // namespace

@@ -91,6 +91,8 @@ def test_bad_inputs_raise_the_engine_message():
         accel.load("/nonexistent/model")
     with pytest.raises(accel.Error, match="tokenizer"):
         m.tokenize("no tokenizer here")
+    with pytest.raises(accel.Error, match="needs .* but this machine has 1.0 KiB"):
+        accel.load(os.path.join(MODELS, "bert-tiny"), memory_limit="1K")
 
 
 def test_embed_and_tokenize(bert_with_tokenizer):
