@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "formats/safetensors.h"
 #include "models/llava/anyres.h"
 #include "models/llava/config_defaults.h"
+#include "runtime/image_text_pipeline.h"
 #include "runtime/loaded_model.h"
 #include "test_util.h"
 
@@ -206,6 +210,98 @@ TEST(LlavaInputs, NextNeedsImageSizes) {
   out = (*model)->Run(inputs);
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("do not match"), std::string::npos) << out.status().message();
+}
+
+TEST(LlavaImagePrompt, ExpandImageTokens) {
+  auto ids = runtime::ExpandImageTokens({1, 5, 9, 6}, 9, 3, 1);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<int64_t>{1, 5, 9, 9, 9, 6}));
+  ids = runtime::ExpandImageTokens({1, 5, 6}, 9, 2, 1);  // no placeholder: after BOS
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<int64_t>{1, 9, 9, 5, 6}));
+  ids = runtime::ExpandImageTokens({5, 6}, 9, 2, 1);  // no BOS: at the start
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<int64_t>{9, 9, 5, 6}));
+  EXPECT_FALSE(runtime::ExpandImageTokens({1, 9, 5, 9}, 9, 2, 1).ok());
+}
+
+const std::string kImage = test::DataDir() + "/preprocess/clip-image-314x207/image.png";
+
+// A copy of llava-next-tiny with a LlavaNextImageProcessor config (the fixture ships none).
+std::string NextWithProcessor() {
+  const std::string dir = test::MakeTempDir("llava-next-cli");
+  fs::copy(test::ModelDir("llava-next-tiny"), dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  std::ifstream in(test::ModelDir("llava-tiny") + "/preprocessor_config.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  j["image_processor_type"] = "LlavaNextImageProcessor";
+  j["image_grid_pinpoints"] = nlohmann::json::parse("[[32, 64], [64, 32], [64, 64], [32, 96], [96, 32]]");
+  j["do_pad"] = true;
+  std::ofstream(dir + "/preprocessor_config.json") << j.dump();
+  return dir;
+}
+
+// `accel generate --image` (the generation loop over ImagePromptLm) gives the ids of the
+// model's own greedy path (what verify checks) for the same preprocessed image and prompt.
+void ExpectCliMatchesGreedy(const std::string& dir, size_t image_tokens) {
+  auto r = test::RunCli("generate -m " + dir + " --image " + kImage + " --prompt-ids 1,86,233,254,100 -n 6 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto out = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  const std::vector<int64_t> prompt = out["outputs"][0]["prompt_ids"].get<std::vector<int64_t>>();
+  const std::vector<int64_t> got = out["outputs"][0]["ids"].get<std::vector<int64_t>>();
+  EXPECT_EQ(prompt.size(), 4 + image_tokens);
+  EXPECT_EQ(got.size(), 6u);
+
+  auto model = LoadedModel::Load(dir);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto image = runtime::PrepareImage(**model, kImage);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  GenerateRequest req;
+  req.inputs = image->tensors;
+  Tensor ids = Tensor::Zeros(DType::kI64, {1, static_cast<int64_t>(prompt.size())}).value();
+  std::copy(prompt.begin(), prompt.end(), ids.data<int64_t>());
+  req.inputs["input_ids"] = ids;
+  req.max_new_tokens = 6;
+  auto greedy = (*model)->Generate(req);
+  ASSERT_TRUE(greedy.ok()) << greedy.status().message();
+  std::vector<int64_t> expected(greedy->data<int64_t>() + prompt.size(), greedy->data<int64_t>() + greedy->numel());
+  EXPECT_EQ(got, expected);
+}
+
+TEST(LlavaImagePrompt, GenerateCliMatchesGreedy) { ExpectCliMatchesGreedy(test::ModelDir("llava-tiny"), 16); }
+
+TEST(LlavaImagePrompt, NextGenerateCliMatchesGreedy) {
+  const std::string dir = NextWithProcessor();
+  // 207x314 (h, w) -> the 64x64 pinpoint, 2x2 tiles; 8x8 grid unpadded to 6 rows: 16 + 6 * 9.
+  ExpectCliMatchesGreedy(dir, 70);
+  fs::remove_all(dir);
+}
+
+TEST(LlavaImagePrompt, NextImageTilesFollowTheProcessor) {
+  const std::string dir = NextWithProcessor();
+  auto model = LoadedModel::Load(dir);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto image = runtime::PrepareImage(**model, kImage);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  const Tensor& px = image->tensors.at("pixel_values");
+  EXPECT_EQ(px.shape(), (Shape{1, 5, 3, 32, 32}));
+  const Tensor& sizes = image->tensors.at("image_sizes");
+  EXPECT_EQ(sizes.data<int64_t>()[0], 207);
+  EXPECT_EQ(sizes.data<int64_t>()[1], 314);
+  // Resized to 64x43 inside 64x64, pasted 10 rows down: tile 1's first rows are the zero padding.
+  const float pad = (0.0f - 0.48145466f) / 0.26862954f;
+  const int64_t tile = 3 * 32 * 32;
+  EXPECT_FLOAT_EQ(px.data<float>()[1 * tile + 9 * 32 + 5], pad);
+  EXPECT_NE(px.data<float>()[1 * tile + 10 * 32 + 5], pad);
+  // Bottom tiles: rows 53.. of the 64 (tile rows 21..) are padding again.
+  EXPECT_FLOAT_EQ(px.data<float>()[3 * tile + 21 * 32 + 5], pad);
+  EXPECT_NE(px.data<float>()[3 * tile + 20 * 32 + 5], pad);
+  fs::remove_all(dir);
+}
+
+TEST(LlavaImagePrompt, ImageNeedsAVisionLanguageModel) {
+  auto r = test::RunCli("generate -m " + test::ModelDir("llama-tiny") + " --image " + kImage + " --prompt-ids 1,2");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--image"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "models/clip.h"
 #include "models/decoder/causal_lm_model.h"
 #include "models/decoder/templates.h"
+#include "models/image_text_lm.h"
 #include "models/llava/anyres.h"
 #include "models/llava/config_defaults.h"
 #include "models/registry.h"
@@ -38,7 +39,7 @@ Layout DetectLayout(const WeightStore& w) {
           "model.image_newline"};
 }
 
-class LlavaModel final : public Model, public TextGenerator {
+class LlavaModel final : public Model, public TextGenerator, public ImageTextLm {
  public:
   static Result<std::unique_ptr<Model>> Load(ModelLoadContext& ctx) {
     auto m = std::unique_ptr<LlavaModel>(new LlavaModel());
@@ -127,6 +128,31 @@ class LlavaModel final : public Model, public TextGenerator {
     text.inputs.erase("pixel_values");
     text.inputs.erase("image_sizes");
     return lm_->GenerateGreedyFrom(ex, text, &embeds);
+  }
+
+  CausalLm& language_model() override { return *lm_; }
+  int64_t image_token_id() const override { return image_token_; }
+
+  Result<int64_t> ImageTokenCount(int64_t height, int64_t width) const override {
+    const int64_t side = tower_.image_size() / tower_.patch_size();
+    if (!next_) return side * side + (drop_cls_ ? 0 : 1);
+    const llava::Resolution size{height, width};
+    ACCEL_ASSIGN_OR_RETURN(llava::AnyresGrid grid, llava::GridFor(size, pinpoints_, tower_.image_size()));
+    return static_cast<int64_t>(llava::PackedRows(size, grid, side, side * side + 1, 0, 0).size());
+  }
+
+  std::vector<std::pair<int64_t, int64_t>> grid_pinpoints() const override {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const auto& p : pinpoints_) out.emplace_back(p.height, p.width);
+    return out;
+  }
+
+  Result<Tensor> StepWithImages(Exec& ex, decoder::KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
+                                const TensorMap& images) override {
+    TensorMap inputs = images;
+    inputs["input_ids"] = ids;
+    ACCEL_ASSIGN_OR_RETURN(Tensor embeds, MergedEmbeddings(ex, inputs));
+    return lm_->StepEmbeds(ex, cache, embeds, mask, /*all_logits=*/false, /*positions_from_mask=*/true);
   }
 
  private:
