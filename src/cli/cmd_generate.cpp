@@ -39,10 +39,8 @@ int RunGenerate(const GenerateArgs& a) {
   auto loaded = LoadedModel::Load(a.model, lo);
   if (!loaded.ok()) return ReportError(loaded.status());
   LoadedModel& model = **loaded;
-  CausalLm* lm = model.causal_lm();
-  // A vision-language model generates from text alone through its language model.
+  CausalLm* lm = model.causal_lm();  // a vision-language model's language model for text alone
   auto* vl = dynamic_cast<ImageTextLm*>(&model.model());
-  if (!lm && vl) lm = &vl->language_model();
   if (!lm) return ReportError(Unsupported(model.model().architecture() + " is not a decoder-only language model"));
   if (!a.image.empty() && !vl) return ReportError(InvalidArgument(model.model().architecture() + " does not take an --image"));
 

@@ -193,6 +193,9 @@ TEST(LlavaInputs, TextOnlyPromptRuns) {
   auto out = (*model)->Run({{"input_ids", ids}});
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(out->at("logits").shape(), (Shape{1, 4, 256}));
+  // Text-only generation (accel generate, serve) runs on the language model.
+  ASSERT_NE((*model)->causal_lm(), nullptr);
+  EXPECT_EQ((*model)->causal_lm()->vocab_size(), 256);
 }
 
 TEST(LlavaInputs, NextNeedsImageSizes) {
