@@ -8,8 +8,9 @@
 namespace accel::llava {
 
 Result<Resolution> SelectBestResolution(Resolution size, const std::vector<Resolution>& pinpoints) {
-  if (size.height <= 0 || size.width <= 0) {
-    return InvalidArgument("image size " + std::to_string(size.height) + "x" + std::to_string(size.width) + " is not positive");
+  constexpr int64_t kMaxSide = int64_t{1} << 20;  // far past any image; keeps the areas below in range
+  if (size.height <= 0 || size.width <= 0 || size.height > kMaxSide || size.width > kMaxSide) {
+    return InvalidArgument("image size " + std::to_string(size.height) + "x" + std::to_string(size.width) + " is not a positive size up to " + std::to_string(kMaxSide));
   }
   if (pinpoints.empty()) return InvalidArgument("image_grid_pinpoints is empty");
   Resolution best;

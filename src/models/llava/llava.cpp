@@ -90,8 +90,10 @@ class LlavaModel final : public Model, public TextGenerator, public ImageTextLm 
         return Corrupt(c.label() + ": image_grid_pinpoints must be a non-empty list of [height, width]");
       }
       for (const auto& p : *pins) {
-        if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer() || p[0].get<int64_t>() <= 0 ||
-            p[1].get<int64_t>() <= 0) {
+        auto side_ok = [](const nlohmann::json& v) {
+          return v.is_number_integer() && v.get<int64_t>() > 0 && v.get<int64_t>() <= (int64_t{1} << 20);
+        };
+        if (!p.is_array() || p.size() != 2 || !side_ok(p[0]) || !side_ok(p[1])) {
           return Corrupt(c.label() + ": image_grid_pinpoints entries must be [height, width] of positive integers");
         }
         m->pinpoints_.push_back({p[0].get<int64_t>(), p[1].get<int64_t>()});
