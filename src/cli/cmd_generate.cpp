@@ -8,6 +8,7 @@
 #include "cli/common_flags.h"
 #include "placement/admission.h"
 #include "runtime/generation/generator.h"
+#include "runtime/image_text_pipeline.h"
 #include "runtime/loaded_model.h"
 #include "runtime/model_text.h"
 #include "text/chat_template.h"
@@ -20,7 +21,7 @@ namespace {
 constexpr int64_t kNoTokenLimit = int64_t{1} << 40;
 
 struct GenerateArgs {
-  std::string model, prompt, prompt_ids, device = "auto";
+  std::string model, prompt, prompt_ids, image, device = "auto";
   int64_t max_tokens = 128, top_k = 0, max_context = 0;
   std::string memory_limit;
   float temperature = 0.0f, top_p = 1.0f, min_p = 0.0f, repetition_penalty = 1.0f, presence = 0.0f, frequency = 0.0f;
@@ -41,8 +42,10 @@ int RunGenerate(const GenerateArgs& a) {
   auto loaded = LoadedModel::Load(a.model, lo);
   if (!loaded.ok()) return ReportError(loaded.status());
   LoadedModel& model = **loaded;
-  CausalLm* lm = model.causal_lm();
+  CausalLm* lm = model.causal_lm();  // a vision-language model's language model for text alone
+  auto* vl = dynamic_cast<ImageTextLm*>(&model.model());
   if (!lm) return ReportError(Unsupported(model.model().architecture() + " is not a decoder-only language model"));
+  if (!a.image.empty() && !vl) return ReportError(InvalidArgument(model.model().architecture() + " does not take an --image"));
 
   std::unique_ptr<Tokenizer> codec;
   std::vector<std::vector<int64_t>> prompts;
@@ -70,6 +73,23 @@ int RunGenerate(const GenerateArgs& a) {
     auto ids = codec->Encode(text, add_special);
     if (!ids.ok()) return ReportError(ids.status());
     prompts.push_back(ids->ids);
+  }
+
+  // --image: the prompt's "<image>" placeholder (added after BOS when absent) becomes the
+  // model's image tokens, and the prefill carries the image.
+  std::unique_ptr<runtime::ImagePromptLm> image_lm;
+  if (!a.image.empty()) {
+    if (prompts.size() != 1) return ReportError(InvalidArgument("--image takes one prompt"));
+    auto image = runtime::PrepareImage(model, a.image);
+    if (!image.ok()) return ReportError(image.status());
+    auto count = vl->ImageTokenCount(image->height, image->width);
+    if (!count.ok()) return ReportError(count.status());
+    const int64_t bos = model.config().Sub("text_config").IntOr("bos_token_id", 1);
+    auto expanded = runtime::ExpandImageTokens(prompts[0], vl->image_token_id(), *count, bos);
+    if (!expanded.ok()) return ReportError(expanded.status());
+    prompts[0] = std::move(*expanded);
+    image_lm = std::make_unique<runtime::ImagePromptLm>(*vl, std::move(image->tensors));
+    lm = image_lm.get();
   }
 
   generation::GenerationOptions o;
@@ -155,6 +175,7 @@ Action SetupGenerate(CLI::App& app) {
   AddModelOption(app, a->model, "model folder, HF id in the local cache (gpt2, org/name), or a .gguf file")->required();
   app.add_option("-p,--prompt", a->prompt, "prompt text");
   app.add_option("PROMPT", a->prompt, "prompt text (the same as -p)");
+  app.add_option("--image", a->image, "an image (PNG or JPEG) for a vision-language model (LLaVA); the prompt's <image> marks its place");
   app.add_option("--prompt-ids", a->prompt_ids, "prompt as token ids: \"1,2,3\" or \"1 2 3\" (';' between rows for a batch)");
   app.add_option("-n,--n-predict,--max-tokens", a->max_tokens, "most new tokens; -1: until EOS or the context is full")
       ->check(CountOrUnlimited());

@@ -56,6 +56,58 @@ void L2Normalize(Tensor& x) {
   }
 }
 
+}  // namespace
+
+Result<ClipVisionTower> ClipVisionTower::Load(ModelLoadContext& ctx, const HfConfig& vc, const std::string& prefix) {
+  ClipVisionTower t;
+  ACCEL_ASSIGN_OR_RETURN(TowerSpec s, TowerFromConfig(vc));
+  t.hidden_ = s.hidden;
+  t.heads_ = s.heads;
+  t.eps_ = s.eps;
+  t.act_ = s.act;
+  ACCEL_ASSIGN_OR_RETURN(t.image_, vc.Int({"image_size"}));
+  ACCEL_ASSIGN_OR_RETURN(t.patch_, vc.Int({"patch_size"}));
+  t.channels_ = vc.IntOr("num_channels", 3);
+  if (t.patch_ <= 0 || t.image_ % t.patch_ || t.channels_ <= 0) return Corrupt(vc.label() + ": inconsistent CLIP vision sizes");
+  const int64_t vh = t.hidden_;
+  ACCEL_ASSIGN_OR_RETURN(t.class_emb_, ctx.F32(prefix + "embeddings.class_embedding", {vh}));
+  ACCEL_ASSIGN_OR_RETURN(t.patch_w_, ctx.F32(prefix + "embeddings.patch_embedding.weight", {vh, t.channels_, t.patch_, t.patch_}));
+  ACCEL_ASSIGN_OR_RETURN(t.pos_, ctx.F32(prefix + "embeddings.position_embedding.weight", {t.tokens(), vh}));
+  ACCEL_ASSIGN_OR_RETURN(t.pre_ln_w_, ctx.F32(prefix + "pre_layrnorm.weight", {vh}));
+  ACCEL_ASSIGN_OR_RETURN(t.pre_ln_b_, ctx.F32(prefix + "pre_layrnorm.bias", {vh}));
+  ACCEL_ASSIGN_OR_RETURN(t.layers_, LoadTower(ctx, prefix, s));
+  ACCEL_ASSIGN_OR_RETURN(t.post_ln_w_, ctx.F32(prefix + "post_layernorm.weight", {vh}));
+  ACCEL_ASSIGN_OR_RETURN(t.post_ln_b_, ctx.F32(prefix + "post_layernorm.bias", {vh}));
+  return t;
+}
+
+Result<Tensor> ClipVisionTower::HiddenState(Exec& ex, const Tensor& pixels, int64_t index) const {
+  const int64_t n = layers();
+  const int64_t run = index < 0 ? n + 1 + index : index;
+  if (run < 0 || run > n) {
+    return InvalidArgument("vision hidden state " + std::to_string(index) + " is outside the tower's " + std::to_string(n + 1));
+  }
+  ACCEL_ASSIGN_OR_RETURN(Tensor patches, blocks::PatchEmbed(ex, pixels, patch_w_, nullptr, patch_, image_));
+  ACCEL_ASSIGN_OR_RETURN(Tensor x, blocks::PrependAndPosition(ex, {&class_emb_}, patches, pos_));
+  ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(x, pre_ln_w_, &pre_ln_b_, eps_));
+  blocks::LayerOptions o;
+  o.eps = eps_;
+  o.act = act_;
+  o.attention = blocks::MultiHead(hidden_, heads_);
+  for (int64_t i = 0; i < run; ++i) {
+    ACCEL_ASSIGN_OR_RETURN(x, blocks::PreLnForward(ex, layers_[static_cast<size_t>(i)], x, o));
+  }
+  return x;
+}
+
+Result<Tensor> ClipVisionTower::Pooled(Exec& ex, const Tensor& pixels) const {
+  ACCEL_ASSIGN_OR_RETURN(Tensor x, HiddenState(ex, pixels, layers()));
+  ACCEL_ASSIGN_OR_RETURN(Tensor first, blocks::GatherRows(ex, x, std::vector<int64_t>(x.dim(0), 0)));
+  return ex.LayerNorm(first, post_ln_w_, &post_ln_b_, eps_);
+}
+
+namespace {
+
 class ClipModel final : public Model {
  public:
   static Result<std::unique_ptr<Model>> Load(ModelLoadContext& ctx) {
@@ -65,31 +117,21 @@ class ClipModel final : public Model {
     if (m->architecture_ != "CLIPModel") return Unsupported(c.label() + ": architecture '" + m->architecture_ + "' (CLIPModel only)");
     const HfConfig tc = c.Sub("text_config"), vc = c.Sub("vision_config");
     ACCEL_ASSIGN_OR_RETURN(m->text_, TowerFromConfig(tc));
-    ACCEL_ASSIGN_OR_RETURN(m->vision_, TowerFromConfig(vc));
     ACCEL_ASSIGN_OR_RETURN(m->vocab_, tc.Int({"vocab_size"}));
     ACCEL_ASSIGN_OR_RETURN(m->max_positions_, tc.Int({"max_position_embeddings"}));
     m->eos_id_ = tc.IntOr("eos_token_id", 2);
-    ACCEL_ASSIGN_OR_RETURN(m->image_, vc.Int({"image_size"}));
-    ACCEL_ASSIGN_OR_RETURN(m->patch_, vc.Int({"patch_size"}));
-    m->channels_ = vc.IntOr("num_channels", 3);
     m->projection_ = c.IntOr("projection_dim", 512);
-    if (m->patch_ <= 0 || m->image_ % m->patch_ || m->projection_ <= 0 || m->vocab_ <= 0 || m->max_positions_ <= 0) {
+    if (m->projection_ <= 0 || m->vocab_ <= 0 || m->max_positions_ <= 0) {
       return Corrupt(c.label() + ": inconsistent CLIP sizes");
     }
-    const int64_t th = m->text_.hidden, vh = m->vision_.hidden, grid = m->image_ / m->patch_;
+    const int64_t th = m->text_.hidden;
     ACCEL_ASSIGN_OR_RETURN(m->token_emb_, ctx.F32("text_model.embeddings.token_embedding.weight", {m->vocab_, th}));
     ACCEL_ASSIGN_OR_RETURN(m->text_pos_, ctx.F32("text_model.embeddings.position_embedding.weight", {m->max_positions_, th}));
     ACCEL_ASSIGN_OR_RETURN(m->text_layers_, LoadTower(ctx, "text_model.", m->text_));
     ACCEL_ASSIGN_OR_RETURN(m->text_ln_w_, ctx.F32("text_model.final_layer_norm.weight", {th}));
     ACCEL_ASSIGN_OR_RETURN(m->text_ln_b_, ctx.F32("text_model.final_layer_norm.bias", {th}));
-    ACCEL_ASSIGN_OR_RETURN(m->class_emb_, ctx.F32("vision_model.embeddings.class_embedding", {vh}));
-    ACCEL_ASSIGN_OR_RETURN(m->patch_w_, ctx.F32("vision_model.embeddings.patch_embedding.weight", {vh, m->channels_, m->patch_, m->patch_}));
-    ACCEL_ASSIGN_OR_RETURN(m->vision_pos_, ctx.F32("vision_model.embeddings.position_embedding.weight", {grid * grid + 1, vh}));
-    ACCEL_ASSIGN_OR_RETURN(m->pre_ln_w_, ctx.F32("vision_model.pre_layrnorm.weight", {vh}));
-    ACCEL_ASSIGN_OR_RETURN(m->pre_ln_b_, ctx.F32("vision_model.pre_layrnorm.bias", {vh}));
-    ACCEL_ASSIGN_OR_RETURN(m->vision_layers_, LoadTower(ctx, "vision_model.", m->vision_));
-    ACCEL_ASSIGN_OR_RETURN(m->post_ln_w_, ctx.F32("vision_model.post_layernorm.weight", {vh}));
-    ACCEL_ASSIGN_OR_RETURN(m->post_ln_b_, ctx.F32("vision_model.post_layernorm.bias", {vh}));
+    ACCEL_ASSIGN_OR_RETURN(m->vision_, ClipVisionTower::Load(ctx, vc, "vision_model."));
+    const int64_t vh = m->vision_.hidden();
     ACCEL_ASSIGN_OR_RETURN(m->text_proj_, ctx.Linear("text_projection", m->projection_, th, false));
     ACCEL_ASSIGN_OR_RETURN(m->visual_proj_, ctx.Linear("visual_projection", m->projection_, vh, false));
     ACCEL_ASSIGN_OR_RETURN(Tensor raw_scale, ctx.weights.Get("logit_scale"));
@@ -180,18 +222,7 @@ class ClipModel final : public Model {
   }
 
   Result<Tensor> ImageEmbeds(Exec& ex, const Tensor& pixels) {
-    ACCEL_ASSIGN_OR_RETURN(Tensor patches, blocks::PatchEmbed(ex, pixels, patch_w_, nullptr, patch_, image_));
-    ACCEL_ASSIGN_OR_RETURN(Tensor x, blocks::PrependAndPosition(ex, {&class_emb_}, patches, vision_pos_));
-    ACCEL_ASSIGN_OR_RETURN(x, ex.LayerNorm(x, pre_ln_w_, &pre_ln_b_, vision_.eps));
-    blocks::LayerOptions o;
-    o.eps = vision_.eps;
-    o.act = vision_.act;
-    o.attention = blocks::MultiHead(vision_.hidden, vision_.heads);
-    for (const auto& l : vision_layers_) {
-      ACCEL_ASSIGN_OR_RETURN(x, blocks::PreLnForward(ex, l, x, o));
-    }
-    ACCEL_ASSIGN_OR_RETURN(Tensor first, blocks::GatherRows(ex, x, std::vector<int64_t>(x.dim(0), 0)));
-    ACCEL_ASSIGN_OR_RETURN(Tensor pooled, ex.LayerNorm(first, post_ln_w_, &post_ln_b_, vision_.eps));
+    ACCEL_ASSIGN_OR_RETURN(Tensor pooled, vision_.Pooled(ex, pixels));
     ACCEL_ASSIGN_OR_RETURN(Tensor proj, ex.Linear(pooled, visual_proj_));
     ACCEL_ASSIGN_OR_RETURN(Tensor embeds, ex.Download(proj));
     L2Normalize(embeds);
@@ -199,13 +230,13 @@ class ClipModel final : public Model {
   }
 
   std::string architecture_;
-  TowerSpec text_, vision_;
-  int64_t vocab_ = 0, max_positions_ = 0, eos_id_ = 2, image_ = 0, patch_ = 0, channels_ = 3, projection_ = 0;
+  TowerSpec text_;
+  ClipVisionTower vision_;
+  int64_t vocab_ = 0, max_positions_ = 0, eos_id_ = 2, projection_ = 0;
   float logit_scale_ = 0;
   Tensor token_emb_, text_pos_, text_ln_w_, text_ln_b_;
-  Tensor class_emb_, patch_w_, vision_pos_, pre_ln_w_, pre_ln_b_, post_ln_w_, post_ln_b_;
   LinearLayer text_proj_, visual_proj_;
-  std::vector<blocks::TransformerLayer> text_layers_, vision_layers_;
+  std::vector<blocks::TransformerLayer> text_layers_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "models/wav2vec2.h"
 #include "models/whisper.h"
 #include "models/decoder/templates.h"
+#include "models/llava/llava.h"
 
 namespace accel::models {
 
@@ -19,6 +20,7 @@ const std::vector<ModelTemplate>& Templates() {
       {"whisper", {"whisper"}, LoadWhisper},
       {"t5", {"t5", "mt5"}, LoadT5},
       {"llama", {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3"}, decoder::LoadLlamaDecoder},
+      {"llava", {"llava", "llava_next"}, LoadLlava},
       {"gpt2", {"gpt2", "gpt_neox", "opt", "gptj", "bloom", "falcon"}, decoder::LoadGptDecoder},
   };
   return templates;

@@ -6,6 +6,7 @@
 
 #include "formats/gguf.h"
 #include "models/causal_lm.h"
+#include "models/image_text_lm.h"
 #include "models/model.h"
 
 namespace accel {
@@ -30,8 +31,13 @@ class LoadedModel {
   const HfConfig& config() const { return config_; }
   Model& model() { return *model_; }
   Backend& backend() { return *backend_; }
-  // The decoder-only generation interface; null for models that do not generate text that way.
-  CausalLm* causal_lm() { return dynamic_cast<CausalLm*>(model_.get()); }
+  // The decoder-only generation interface (a vision-language model's language model, for
+  // text-only prompts); null for models that do not generate text that way.
+  CausalLm* causal_lm() {
+    if (auto* lm = dynamic_cast<CausalLm*>(model_.get())) return lm;
+    if (auto* vl = dynamic_cast<ImageTextLm*>(model_.get())) return &vl->language_model();
+    return nullptr;
+  }
   // Where tokenizer and chat-template files are looked for (a GGUF file's folder).
   const std::string& dir() const { return dir_; }
   // The GGUF file the model came from (its metadata may carry the tokenizer); null otherwise.

@@ -125,10 +125,31 @@ Result<Tensor> DecoderModel::Mlp(Exec& ex, const DecoderLayerWeights& l, const T
   return ex.Linear(inner, l.down);
 }
 
+Result<Tensor> DecoderModel::Embed(Exec& ex, const Tensor& ids) {
+  ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
+  ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(w_.embed, ids));
+  if (spec_.embed_scale != 1.0f) ACCEL_RETURN_IF_ERROR(ex.Scale(x, spec_.embed_scale));
+  return x;
+}
+
 Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
                                  bool all_logits, bool positions_from_mask) {
-  ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
-  const int64_t batch = ids.dim(0), n = ids.dim(1), past = cache.length();
+  ACCEL_ASSIGN_OR_RETURN(Tensor x, Embed(ex, ids));
+  return RunEmbedded(ex, cache, std::move(x), mask, all_logits, positions_from_mask);
+}
+
+Result<Tensor> DecoderModel::StepEmbeds(Exec& ex, KvCache& cache, const Tensor& embeds, const std::vector<uint8_t>& mask,
+                                        bool all_logits, bool positions_from_mask) {
+  if (embeds.rank() != 3 || embeds.dim(2) != spec_.hidden || embeds.dtype() != DType::kF32) {
+    return InvalidArgument("input embeddings must be f32 [batch, n, " + std::to_string(spec_.hidden) + "], got " +
+                           ShapeToString(embeds.shape()));
+  }
+  return RunEmbedded(ex, cache, embeds, mask, all_logits, positions_from_mask);
+}
+
+Result<Tensor> DecoderModel::RunEmbedded(Exec& ex, KvCache& cache, Tensor x, const std::vector<uint8_t>& mask,
+                                         bool all_logits, bool positions_from_mask) {
+  const int64_t batch = x.dim(0), n = x.dim(1), past = cache.length();
   if (batch != cache.batch()) {
     return InvalidArgument("batch of " + std::to_string(batch) + " rows fed to a KV cache of " + std::to_string(cache.batch()));
   }
@@ -147,8 +168,6 @@ Result<Tensor> DecoderModel::Run(Exec& ex, KvCache& cache, const Tensor& ids, co
                                                                     const_cast<float*>(cache.key_positions()), nullptr)));
   }
 
-  ACCEL_ASSIGN_OR_RETURN(Tensor x, ex.Embedding(w_.embed, ids));
-  if (spec_.embed_scale != 1.0f) ACCEL_RETURN_IF_ERROR(ex.Scale(x, spec_.embed_scale));
   if (spec_.positions == PositionKind::kLearned) {
     ACCEL_ASSIGN_OR_RETURN(Tensor pos_ids, Tensor::Zeros(DType::kI64, {batch, n}));
     const int64_t rows = w_.position_table.dim(0);
@@ -223,7 +242,26 @@ Result<TensorMap> DecoderModel::Forward(Exec& ex, const TensorMap& inputs) {
   return out;
 }
 
+Result<TensorMap> DecoderModel::ForwardEmbeds(Exec& ex, const Tensor& ids, const Tensor* attention_mask, const Tensor& embeds) {
+  ACCEL_RETURN_IF_ERROR(CheckIds(ids, "input_ids"));
+  TensorMap masks;
+  if (attention_mask) masks["attention_mask"] = *attention_mask;
+  ACCEL_ASSIGN_OR_RETURN(std::vector<uint8_t> mask, MaskBytes(masks, "attention_mask", ids));
+  if (embeds.rank() != 3 || embeds.dim(0) != ids.dim(0) || embeds.dim(1) != ids.dim(1)) {
+    return InvalidArgument("input embeddings " + ShapeToString(embeds.shape()) + " do not match input_ids " + ShapeToString(ids.shape()));
+  }
+  ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ex, ids.dim(0), ids.dim(1)));
+  ACCEL_ASSIGN_OR_RETURN(Tensor logits, StepEmbeds(ex, *cache, embeds, mask, true, spec_.forward_positions_from_mask));
+  TensorMap out;
+  ACCEL_ASSIGN_OR_RETURN(out["logits"], logits.Reshape({ids.dim(0), ids.dim(1), spec_.vocab}));
+  return out;
+}
+
 Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& request) {
+  return GenerateGreedyFrom(ex, request, nullptr);
+}
+
+Result<Tensor> DecoderModel::GenerateGreedyFrom(Exec& ex, const GenerateRequest& request, const Tensor* prompt_embeds) {
   auto it = request.inputs.find("input_ids");
   if (it == request.inputs.end()) return InvalidArgument("generation needs 'input_ids'");
   const Tensor& prompt = it->second;
@@ -237,6 +275,10 @@ Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& req
   const int64_t total = plen + request.max_new_tokens;
   if (plen > spec_.max_positions) {
     return InvalidArgument("prompt of " + std::to_string(plen) + " tokens exceeds the context of " + std::to_string(spec_.max_positions));
+  }
+  if (prompt_embeds && (prompt_embeds->rank() != 3 || prompt_embeds->dim(0) != batch || prompt_embeds->dim(1) != plen)) {
+    return InvalidArgument("prompt embeddings " + ShapeToString(prompt_embeds->shape()) + " do not match input_ids " +
+                           ShapeToString(prompt.shape()));
   }
   ACCEL_ASSIGN_OR_RETURN(auto cache, NewCache(ex, batch, std::min(total, spec_.max_positions)));
   // HF: with no pad_token_id, finished rows are padded with the (first) EOS id.
@@ -254,7 +296,10 @@ Result<Tensor> DecoderModel::GenerateGreedy(Exec& ex, const GenerateRequest& req
     if (cache->length() + feed.dim(1) > cache->capacity()) {
       return InvalidArgument("generation reached the model's context of " + std::to_string(spec_.max_positions) + " tokens");
     }
-    ACCEL_ASSIGN_OR_RETURN(Tensor logits, Step(ex, *cache, feed, feed_mask));
+    Result<Tensor> stepped = step == 0 && prompt_embeds != nullptr
+                                 ? StepEmbeds(ex, *cache, *prompt_embeds, feed_mask, false, /*positions_from_mask=*/true)
+                                 : Step(ex, *cache, feed, feed_mask);
+    ACCEL_ASSIGN_OR_RETURN(Tensor logits, std::move(stepped));
     ex.arena().Reset();
     ACCEL_ASSIGN_OR_RETURN(feed, Tensor::Zeros(DType::kI64, {batch, 1}));
     feed_mask.assign(static_cast<size_t>(batch), 1);

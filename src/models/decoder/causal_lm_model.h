@@ -29,9 +29,24 @@ class DecoderModel final : public Model, public TextGenerator, public CausalLm {
 
   const DecoderSpec& spec() const { return spec_; }
 
+  // Token embeddings of ids [batch, n] on the device (scaled as the spec says): the
+  // inputs_embeds a multimodal model edits before StepEmbeds.
+  Result<Tensor> Embed(Exec& ex, const Tensor& ids);
+  // Step() from embeddings [batch, n, hidden] instead of ids; positions from the mask as in
+  // generation, or the slot index when !positions_from_mask (HF's forward()).
+  Result<Tensor> StepEmbeds(Exec& ex, KvCache& cache, const Tensor& embeds, const std::vector<uint8_t>& mask,
+                            bool all_logits, bool positions_from_mask);
+  // Forward() whose prompt embeddings are given (`embeds` [batch, n, hidden] for ids [batch, n]).
+  Result<TensorMap> ForwardEmbeds(Exec& ex, const Tensor& ids, const Tensor* attention_mask, const Tensor& embeds);
+  // GenerateGreedy() whose prompt is prefilled from `prompt_embeds` (null: from input_ids);
+  // input_ids still gives the prompt ids that start the output.
+  Result<Tensor> GenerateGreedyFrom(Exec& ex, const GenerateRequest& request, const Tensor* prompt_embeds);
+
  private:
   Result<Tensor> Run(Exec& ex, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask, bool all_logits,
                      bool positions_from_mask);
+  Result<Tensor> RunEmbedded(Exec& ex, KvCache& cache, Tensor x, const std::vector<uint8_t>& mask, bool all_logits,
+                             bool positions_from_mask);
   // Per-step data every layer reads, uploaded once: positions i64 [batch * n], the cache's
   // mask u8 [batch, capacity], and (ALiBi) key positions f32 [batch, capacity].
   struct StepInputs {

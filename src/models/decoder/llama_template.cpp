@@ -117,24 +117,31 @@ Result<DecoderLayerWeights> LoadLlamaLayer(ModelLoadContext& ctx, const DecoderS
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> LoadLlamaDecoder(ModelLoadContext& ctx) {
+Result<std::unique_ptr<DecoderModel>> LoadLlamaLanguageModel(ModelLoadContext& ctx, const std::string& model_prefix,
+                                                             const std::string& lm_head) {
   LlamaFlags f;
   ACCEL_ASSIGN_OR_RETURN(DecoderSpec s, LlamaSpec(ctx.config, f));
   DecoderWeights w;
-  ACCEL_ASSIGN_OR_RETURN(w.embed, ctx.F32("model.embed_tokens.weight", {s.vocab, s.hidden}));
+  const std::string embed = model_prefix + "embed_tokens";
+  ACCEL_ASSIGN_OR_RETURN(w.embed, ctx.F32(embed + ".weight", {s.vocab, s.hidden}));
   for (int64_t i = 0; i < s.layers; ++i) {
-    ACCEL_ASSIGN_OR_RETURN(DecoderLayerWeights l, LoadLlamaLayer(ctx, s, f, "model.layers." + std::to_string(i) + "."));
+    ACCEL_ASSIGN_OR_RETURN(DecoderLayerWeights l, LoadLlamaLayer(ctx, s, f, model_prefix + "layers." + std::to_string(i) + "."));
     w.layers.push_back(std::move(l));
   }
-  ACCEL_ASSIGN_OR_RETURN(w.final_norm, LoadNorm(ctx, "model.norm", s.hidden, false, f.norm_add));
-  if (f.tied || !ctx.weights.Has("lm_head.weight")) {
-    if (!f.tied) return Corrupt(ctx.weights.label() + ": 'lm_head.weight' is missing and tie_word_embeddings is false");
+  ACCEL_ASSIGN_OR_RETURN(w.final_norm, LoadNorm(ctx, model_prefix + "norm", s.hidden, false, f.norm_add));
+  if (f.tied || !ctx.weights.Has(lm_head + ".weight")) {
+    if (!f.tied) return Corrupt(ctx.weights.label() + ": '" + lm_head + ".weight' is missing and tie_word_embeddings is false");
     // Packed from the stored tensor, not the f32 embedding copy: f16 / bf16 stay 16-bit.
-    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear("model.embed_tokens", s.vocab, s.hidden, false));
+    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear(embed, s.vocab, s.hidden, false));
   } else {
-    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear("lm_head", s.vocab, s.hidden, false));
+    ACCEL_ASSIGN_OR_RETURN(w.lm_head, ctx.Linear(lm_head, s.vocab, s.hidden, false));
   }
-  return std::unique_ptr<Model>(new DecoderModel(std::move(s), std::move(w)));
+  return std::make_unique<DecoderModel>(std::move(s), std::move(w));
+}
+
+Result<std::unique_ptr<Model>> LoadLlamaDecoder(ModelLoadContext& ctx) {
+  ACCEL_ASSIGN_OR_RETURN(std::unique_ptr<DecoderModel> m, LoadLlamaLanguageModel(ctx, "model.", "lm_head"));
+  return std::unique_ptr<Model>(std::move(m));
 }
 
 }  // namespace accel::decoder
