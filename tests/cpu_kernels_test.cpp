@@ -2,6 +2,7 @@
 // kernels' edges (partial row blocks, partial panels, K not a multiple of the block).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -164,6 +165,31 @@ TEST_F(CpuOps, Conv1dAndConv2dMatchNaive) {
             for (int64_t kw = 0; kw < 4; ++kw) acc += double(x2.data<float>()[(ci * 10 + oh * 4 + kh) * 9 + ow * 4 + kw]) * w2.data<float>()[((co * 3 + ci) * 4 + kh) * 4 + kw];
         ASSERT_NEAR(y2.data<float>()[(co * 2 + oh) * 2 + ow], acc, 1e-5);
       }
+}
+
+TEST_F(CpuOps, MaxPool2dMatchesNaive) {
+  // ResNet's stem pool (3x3, stride 2, padding 1) on odd and even sizes, and one without padding.
+  struct C { int64_t h, w; int kernel, stride, pad; };
+  for (C c : {C{9, 8, 3, 2, 1}, C{7, 7, 2, 2, 0}, C{5, 6, 3, 1, 1}}) {
+    Tensor x = Random({2, 3, c.h, c.w}, 16);
+    const int64_t ho = (c.h + 2 * c.pad - c.kernel) / c.stride + 1, wo = (c.w + 2 * c.pad - c.kernel) / c.stride + 1;
+    Tensor y = Tensor::Zeros(DType::kF32, {2, 3, ho, wo}).value();
+    ASSERT_TRUE(cpu.MaxPool2d(x, c.kernel, c.stride, c.pad, y).ok());
+    for (int64_t p = 0; p < 6; ++p)
+      for (int64_t oh = 0; oh < ho; ++oh)
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          float want = -INFINITY;  // padding never wins: torch pads with -inf
+          for (int i = 0; i < c.kernel; ++i)
+            for (int j = 0; j < c.kernel; ++j) {
+              const int64_t ih = oh * c.stride - c.pad + i, iw = ow * c.stride - c.pad + j;
+              if (ih >= 0 && ih < c.h && iw >= 0 && iw < c.w) want = std::max(want, x.data<float>()[(p * c.h + ih) * c.w + iw]);
+            }
+          ASSERT_EQ(y.data<float>()[(p * ho + oh) * wo + ow], want) << c.h << "x" << c.w << " plane " << p;
+        }
+  }
+  Tensor x = Random({1, 1, 4, 4}, 17), wrong = Tensor::Zeros(DType::kF32, {1, 1, 3, 3}).value();
+  EXPECT_FALSE(cpu.MaxPool2d(x, 3, 2, 1, wrong).ok());  // the output is 2x2
+  EXPECT_FALSE(cpu.MaxPool2d(x, 3, 2, 2, wrong).ok());  // padding over half the kernel
 }
 
 TEST_F(CpuOps, EmbeddingRejectsOutOfRangeIds) {

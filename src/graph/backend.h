@@ -74,7 +74,7 @@ struct AttentionParams {
 // Every operator, for capability queries and the fallback/copy statistics.
 enum class Op : uint8_t {
   kLinear, kLayerNorm, kRmsNorm, kActivate, kSoftmax, kAdd, kMul, kScale, kAttention, kAttentionWithBias,
-  kCachedAttention, kRope, kGatedActivation, kEmbedding, kConv1d, kConv2d, kTransposeLast2, kGroupNorm, kCopy,
+  kCachedAttention, kRope, kGatedActivation, kEmbedding, kConv1d, kConv2d, kTransposeLast2, kGroupNorm, kMaxPool2d, kCopy,
   kCount
 };
 std::string_view OpName(Op op);
@@ -140,6 +140,9 @@ class Backend {
   // x [B, C, L]: normalise each of `groups` channel groups over (C / groups, L), then scale and
   // shift per channel (torch.nn.GroupNorm). `beta` may be null.
   virtual Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) = 0;
+  // x [B, C, H, W] -> y [B, C, Ho, Wo], Ho = (H + 2 * padding - kernel) / stride + 1: the maximum
+  // over each kernel x kernel window, padding never chosen (torch.nn.MaxPool2d, ResNet's stem).
+  virtual Status MaxPool2d(const Tensor& x, int kernel, int stride, int padding, Tensor& y) = 0;
   // Attention as above plus an additive score bias [num_heads, q_len, kv_len] shared by the
   // batch, added after scaling and before masking/softmax (T5's relative position bias).
   virtual Status AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,

@@ -11,7 +11,7 @@ std::string_view OpName(Op op) {
   static constexpr std::string_view kNames[] = {
       "Linear",         "LayerNorm",      "RmsNorm", "Activate",        "Softmax", "Add",       "Mul",
       "Scale",          "Attention",      "AttentionWithBias", "CachedAttention", "Rope", "GatedActivation",
-      "Embedding",      "Conv1d",         "Conv2d",  "TransposeLast2",  "GroupNorm", "Copy"};
+      "Embedding",      "Conv1d",         "Conv2d",  "TransposeLast2",  "GroupNorm", "MaxPool2d", "Copy"};
   static_assert(std::size(kNames) == static_cast<size_t>(Op::kCount));
   return op < Op::kCount ? kNames[static_cast<size_t>(op)] : "?";
 }

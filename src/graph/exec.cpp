@@ -361,4 +361,23 @@ Result<Tensor> Exec::GroupNorm(const Tensor& x, int groups, const Tensor& gamma,
   return y;
 }
 
+Result<Tensor> Exec::MaxPool2d(const Tensor& x, int kernel, int stride, int padding) {
+  ACCEL_RETURN_IF_ERROR(RequireDense(x, Op::kMaxPool2d));
+  if (x.rank() != 4 || kernel <= 0 || stride <= 0 || padding < 0 || 2 * padding > kernel ||
+      x.dim(2) + 2 * padding < kernel || x.dim(3) + 2 * padding < kernel) {
+    return InvalidArgument("MaxPool2d of " + ShapeToString(x.shape()) + " with kernel " + std::to_string(kernel) + ", stride " +
+                           std::to_string(stride) + ", padding " + std::to_string(padding));
+  }
+  ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({x.dim(0), x.dim(1), ConvOut(x.dim(2), kernel, stride, padding),
+                                          ConvOut(x.dim(3), kernel, stride, padding)}));
+  if (Native(Op::kMaxPool2d, x.dtype()) && !Declined(backend_.MaxPool2d(x, kernel, stride, padding, y))) {
+    ACCEL_RETURN_IF_ERROR(last_native_);
+  } else {
+    ACCEL_RETURN_IF_ERROR(OnHost(Op::kMaxPool2d, {&x}, {&y}, [&](Backend& h, Ins in, Outs out) {
+      return h.MaxPool2d(in[0], kernel, stride, padding, out[0]);
+    }));
+  }
+  return y;
+}
+
 }  // namespace accel

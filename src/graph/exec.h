@@ -74,6 +74,7 @@ class Exec {
   Result<Tensor> Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, int groups);
   Result<Tensor> TransposeLast2(const Tensor& x);
   Result<Tensor> GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps);
+  Result<Tensor> MaxPool2d(const Tensor& x, int kernel, int stride, int padding);
 
   // ---- ops into a given output (which may alias an input) ----
   Status AddInto(const Tensor& a, const Tensor& b, Tensor& y);
@@ -87,8 +88,8 @@ class Exec {
  private:
   class HostEdge;
   bool Native(Op op, DType dtype) const { return fallback_ == nullptr || backend_.Supports(op, dtype); }
-  // Attention kernels may decline a shape (an Unsupported status, before writing anything): it
-  // then runs on the host fallback. Keeps any other status in last_native_.
+  // Attention kernels (and MaxPool2d) may decline a shape (an Unsupported status, before writing
+  // anything): it then runs on the host fallback. Keeps any other status in last_native_.
   bool Declined(Status s) {
     last_native_ = std::move(s);
     return last_native_.code() == StatusCode::kUnsupported && fallback_ != nullptr;

@@ -2,6 +2,7 @@
 
 #include "models/bert.h"
 #include "models/clip.h"
+#include "models/detr.h"
 #include "models/t5.h"
 #include "models/vit.h"
 #include "models/wav2vec2.h"
@@ -16,6 +17,7 @@ const std::vector<ModelTemplate>& Templates() {
       {"bert", {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "albert"}, LoadBertEncoder},
       {"vit", {"vit", "deit"}, LoadVit},
       {"clip", {"clip"}, LoadClip},
+      {"detr", {"detr"}, LoadDetr},
       {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
       {"whisper", {"whisper"}, LoadWhisper},
       {"t5", {"t5", "mt5"}, LoadT5},

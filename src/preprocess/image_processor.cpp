@@ -1,5 +1,9 @@
 #include "preprocess/image_processor.h"
 
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
 #include "core/mapped_file.h"
 #include "preprocess/image_ops.h"
 
@@ -39,9 +43,16 @@ Result<ImageProcessorConfig> ImageProcessorConfig::FromJson(const Json& j, const
   if (c.do_resize) {
     if (!j.contains("size")) return Corrupt(label + ": do_resize without 'size'");
     const Json& s = j["size"];
+    const bool detr = type.find("Detr") != std::string::npos;
     if (s.is_number_integer()) {
-      // Legacy integer sizes: CLIP-style processors read it as the shortest edge, others as square.
-      if (type.find("CLIP") != std::string::npos) {
+      // Legacy integer sizes: CLIP-style processors read it as the shortest edge, others as square;
+      // DETR's feature extractor as the shortest edge with `max_size` capping the longest.
+      if (detr) {
+        ACCEL_ASSIGN_OR_RETURN(c.shortest_edge, PositiveInt(j, "size", label));
+        if (j.contains("max_size") && !j["max_size"].is_null()) {
+          ACCEL_ASSIGN_OR_RETURN(c.longest_edge, PositiveInt(j, "max_size", label));
+        }
+      } else if (type.find("CLIP") != std::string::npos) {
         ACCEL_ASSIGN_OR_RETURN(c.shortest_edge, PositiveInt(j, "size", label));
       } else {
         ACCEL_ASSIGN_OR_RETURN(c.resize_height, PositiveInt(j, "size", label));
@@ -49,6 +60,9 @@ Result<ImageProcessorConfig> ImageProcessorConfig::FromJson(const Json& j, const
       }
     } else if (s.is_object() && s.contains("shortest_edge")) {
       ACCEL_ASSIGN_OR_RETURN(c.shortest_edge, PositiveInt(s, "shortest_edge", label + " size"));
+      if (s.contains("longest_edge") && !s["longest_edge"].is_null()) {
+        ACCEL_ASSIGN_OR_RETURN(c.longest_edge, PositiveInt(s, "longest_edge", label + " size"));
+      }
     } else if (s.is_object() && s.contains("height") && s.contains("width")) {
       ACCEL_ASSIGN_OR_RETURN(c.resize_height, PositiveInt(s, "height", label + " size"));
       ACCEL_ASSIGN_OR_RETURN(c.resize_width, PositiveInt(s, "width", label + " size"));
@@ -100,7 +114,9 @@ Result<ImagePipelineOutput> RunImagePipeline(const Image& image, const ImageProc
   out.resized = image;
   if (c.do_resize) {
     int w = c.resize_width, h = c.resize_height;
-    if (c.shortest_edge > 0) {
+    if (c.shortest_edge > 0 && c.longest_edge > 0) {
+      std::tie(h, w) = DetrResizeOutputSize(image.height, image.width, c.shortest_edge, c.longest_edge);
+    } else if (c.shortest_edge > 0) {
       // HF get_resize_output_image_size: the long edge is truncated, not rounded.
       const bool portrait = image.height > image.width;
       const int64_t shorter = portrait ? image.width : image.height, longer = portrait ? image.height : image.width;
@@ -126,6 +142,20 @@ Result<ImagePipelineOutput> RunImagePipeline(const Image& image, const ImageProc
     }
   }
   return out;
+}
+
+std::pair<int, int> DetrResizeOutputSize(int height, int width, int shortest_edge, int longest_edge) {
+  double size = shortest_edge, raw = -1;
+  const double lo = std::min(height, width), hi = std::max(height, width);
+  if (longest_edge > 0 && hi / lo * size > longest_edge) {
+    raw = longest_edge * lo / hi;
+    size = std::nearbyint(raw);  // the default rounding mode: half to even, as Python's round()
+  }
+  const int s = static_cast<int>(size);
+  if ((height <= width && height == s) || (width <= height && width == s)) return {height, width};
+  const double base = raw >= 0 ? raw : size;
+  if (width < height) return {static_cast<int>(base * height / width), s};
+  return {s, static_cast<int>(base * width / height)};
 }
 
 }  // namespace accel::preprocess

@@ -1,7 +1,9 @@
 #pragma once
-// HF image processors (ViTImageProcessor, CLIPImageProcessor, DeiT, ...) driven by
-// preprocessor_config.json: convert to RGB, resize, centre crop, rescale, normalise, CHW.
+// HF image processors (ViTImageProcessor, CLIPImageProcessor, DeiT, DetrImageProcessor for one
+// image, ...) driven by preprocessor_config.json: convert to RGB, resize, centre crop, rescale,
+// normalise, CHW.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,8 @@ namespace accel::preprocess {
 struct ImageProcessorConfig {
   bool do_resize = true;
   int shortest_edge = 0;            // size {"shortest_edge": N}: keep aspect ratio
+  int longest_edge = 0;             // with shortest_edge (DETR's {shortest_edge, longest_edge} or size + max_size):
+                                    // the long side is capped, HF get_size_with_aspect_ratio
   int resize_height = 0, resize_width = 0;  // size {"height", "width"}: exact
   int resample = 2;                 // PIL filter id
   bool do_center_crop = false;
@@ -33,5 +37,11 @@ struct ImagePipelineOutput {
 };
 
 Result<ImagePipelineOutput> RunImagePipeline(const Image& image, const ImageProcessorConfig& config);
+
+// DETR's output size for an image (HF get_size_with_aspect_ratio): the short side becomes
+// `shortest_edge` unless that makes the long side exceed `longest_edge`, in which case the short
+// side is round(longest_edge * short / long) (half to even, as Python's round) and the long side
+// is truncated from the unrounded value. Returns {height, width}.
+std::pair<int, int> DetrResizeOutputSize(int height, int width, int shortest_edge, int longest_edge);
 
 }  // namespace accel::preprocess

@@ -257,8 +257,13 @@ TEST_P(BackendOps, ConvolutionsAndGroupNormRunWhereverTheyAre) {
   Tensor feats = RandomTensor({2, 4, 9}, 31);
   ExpectClose(Down(ex_->GroupNorm(Up(feats), 2, g, &b, 1e-5f).value()), host_ex_->GroupNorm(feats, 2, g, &b, 1e-5f).value(), kTol,
               "GroupNorm");
+  // ResNet's stem: a strided, padded 7x7 convolution, then a 3x3/2 max pool with padding 1.
+  Tensor pix = RandomTensor({2, 3, 13, 12}, 33), k7 = RandomTensor({4, 3, 7, 7}, 34);
+  Tensor stem = Down(ex_->Conv2d(Up(pix), k7, &b, 2, 3, 1).value());
+  ExpectClose(stem, host_ex_->Conv2d(pix, k7, &b, 2, 3, 1).value(), 1e-4, "Conv2d 7x7/2 pad 3");
+  ExpectClose(Down(ex_->MaxPool2d(Up(stem), 3, 2, 1).value()), host_ex_->MaxPool2d(stem, 3, 2, 1).value(), 0, "MaxPool2d");
   // Whatever fell back was counted.
-  for (Op op : {Op::kConv1d, Op::kConv2d, Op::kGroupNorm}) {
+  for (Op op : {Op::kConv1d, Op::kConv2d, Op::kGroupNorm, Op::kMaxPool2d}) {
     if (!device_->Supports(op, DType::kF32)) EXPECT_GT(ex_->stats().fallbacks_by_op[size_t(op)], 0) << OpName(op);
   }
 }

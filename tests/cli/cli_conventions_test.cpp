@@ -130,8 +130,8 @@ TEST(CliConventions, HelpShowsDefaultsEnvironmentAndGlobalOptions) {
   auto claude = RunCli("api claude chat --help");
   EXPECT_TRUE(Has(claude.out, "ANTHROPIC_API_KEY")) << claude.out;
   // -m/--model on every command that takes a model.
-  for (const char* cmd : {"generate", "embed", "classify", "select", "classify-image", "transcribe", "verify", "tokenize", "query",
-                          "api openai chat"}) {
+  for (const char* cmd : {"generate", "embed", "classify", "select", "classify-image", "detect", "transcribe", "verify", "tokenize",
+                          "query", "api openai chat"}) {
     const std::string help = RunCli(std::string(cmd) + " --help").out;
     EXPECT_TRUE(std::regex_search(help, std::regex("-m,[-a-z,]*--model"))) << cmd << "\n" << help;
   }

@@ -32,6 +32,7 @@ class CpuBackend : public Backend {
   // vision / audio / encoder-decoder ops (issue 5): cpu_seq_ops.cpp; AttentionWithBias in cpu_backend.cpp
   Status TransposeLast2(const Tensor& x, Tensor& y) override;
   Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override;
+  Status MaxPool2d(const Tensor& x, int kernel, int stride, int padding, Tensor& y) override;  // cpu_conv.cpp
   Status AttentionWithBias(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& p,
                            const Tensor& score_bias, Tensor& out) override;
 

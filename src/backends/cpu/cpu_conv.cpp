@@ -12,6 +12,8 @@
 // Both produce [positions, Cout] with the bias fused into the GEMM, then transpose to the
 // contract's channels-first output in parallel tiles. Scratch buffers persist per calling
 // thread, so steady-state inference does not allocate or fault pages in.
+// MaxPool2d: a direct loop, parallel over the (batch, channel) planes; windows are clipped to
+// the image, so padding is never the maximum (as torch pads with -inf).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -140,6 +142,40 @@ Status CpuBackend::Conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, 
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor maps, y.Reshape({batch, cout, positions}));
   return TransposeLast2(View(out, {batch, positions, cout}), maps);
+}
+
+Status CpuBackend::MaxPool2d(const Tensor& x, int kernel, int stride, int padding, Tensor& y) {
+  if (x.rank() != 4 || y.rank() != 4 || x.dtype() != DType::kF32 || y.dtype() != DType::kF32 || kernel <= 0 || stride <= 0 ||
+      padding < 0 || 2 * padding > kernel) {
+    return InvalidArgument("MaxPool2d: x " + ShapeToString(x.shape()) + ", y " + ShapeToString(y.shape()) + ", kernel " +
+                           std::to_string(kernel) + ", stride " + std::to_string(stride) + ", padding " + std::to_string(padding));
+  }
+  const int64_t planes = x.dim(0) * x.dim(1), height = x.dim(2), width = x.dim(3);
+  const int64_t ho = height + 2 * padding >= kernel ? (height + 2 * padding - kernel) / stride + 1 : 0;
+  const int64_t wo = width + 2 * padding >= kernel ? (width + 2 * padding - kernel) / stride + 1 : 0;
+  if (ho <= 0 || wo <= 0 || y.dim(0) != x.dim(0) || y.dim(1) != x.dim(1) || y.dim(2) != ho || y.dim(3) != wo) {
+    return InvalidArgument("MaxPool2d output shape " + ShapeToString(y.shape()) + " for input " + ShapeToString(x.shape()));
+  }
+  const float* xp = x.data<float>();
+  float* yp = y.data<float>();
+  pool_.ParallelFor(planes, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* plane = xp + p * height * width;
+      float* out = yp + p * ho * wo;
+      for (int64_t oh = 0; oh < ho; ++oh) {
+        // 2 * padding <= kernel keeps every window's clipped range non-empty.
+        const int64_t h0 = std::max<int64_t>(oh * stride - padding, 0), h1 = std::min(oh * stride - padding + kernel, height);
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          const int64_t w0 = std::max<int64_t>(ow * stride - padding, 0), w1 = std::min(ow * stride - padding + kernel, width);
+          float m = plane[h0 * width + w0];
+          for (int64_t i = h0; i < h1; ++i)
+            for (int64_t j = w0; j < w1; ++j) m = std::max(m, plane[i * width + j]);
+          out[oh * wo + ow] = m;
+        }
+      }
+    }
+  });
+  return Status::Ok();
 }
 
 }  // namespace accel

@@ -152,7 +152,8 @@ class CudaBackend final : public Backend {
     switch (op) {
       case Op::kConv1d:
       case Op::kConv2d:
-      case Op::kGroupNorm: return false;  // run on the CPU (few calls, at the model's input)
+      case Op::kGroupNorm:
+      case Op::kMaxPool2d: return false;  // run on the CPU (few calls, at the model's input)
       default: return true;
     }
   }
@@ -296,6 +297,9 @@ class CudaBackend final : public Backend {
   }
   Status GroupNorm(const Tensor&, int, const Tensor&, const Tensor*, float, Tensor&) override {
     return Unsupported("cuda backend has no GroupNorm (Exec runs it on the CPU)");
+  }
+  Status MaxPool2d(const Tensor&, int, int, int, Tensor&) override {
+    return Unsupported("cuda backend has no MaxPool2d (Exec runs it on the CPU)");
   }
 
   Status TransposeLast2(const Tensor& x, Tensor& y) override {

@@ -38,9 +38,9 @@ class EmulatedBackend final : public Backend {
     Tensor d = H(dst);
     return host_.Copy(H(src), d);
   }
-  // Like a GPU backend: convolutions and GroupNorm run on the host through Exec's fallback.
+  // Like a GPU backend: convolutions, GroupNorm and pooling run on the host through Exec's fallback.
   bool Supports(Op op, DType dtype) const override {
-    return dtype == DType::kF32 && op != Op::kConv1d && op != Op::kConv2d && op != Op::kGroupNorm;
+    return dtype == DType::kF32 && op != Op::kConv1d && op != Op::kConv2d && op != Op::kGroupNorm && op != Op::kMaxPool2d;
   }
 
   Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override { return host_.PackLinear(w, compute); }
@@ -119,6 +119,7 @@ class EmulatedBackend final : public Backend {
   Status GroupNorm(const Tensor&, int, const Tensor&, const Tensor*, float, Tensor&) override {
     return Unsupported("emulated device has no GroupNorm");
   }
+  Status MaxPool2d(const Tensor&, int, int, int, Tensor&) override { return Unsupported("emulated device has no MaxPool2d"); }
 
  private:
   Backend& host_;

@@ -180,6 +180,7 @@ class VulkanBackend final : public Backend {
   bool Supports(Op op, DType dtype) const override {
     if (op == Op::kCopy) return true;
     if (dtype != DType::kF32) return false;
+    if (op == Op::kMaxPool2d) return false;  // no shader yet: Exec runs it on the CPU
     return op != Op::kRope || ctx_->has_f64();
   }
 
@@ -512,6 +513,10 @@ class VulkanBackend final : public Backend {
     ACCEL_RETURN_IF_ERROR(BindSlots({&x, nullptr, nullptr, &y}, b, p));
     p.u[4] = U32(batch), p.u[5] = U32(rows), p.u[6] = U32(cols);
     return ctx_->Dispatch1D(Shader::kTranspose, "TransposeLast2", b, p, (x.numel() + 255) / 256);
+  }
+
+  Status MaxPool2d(const Tensor&, int, int, int, Tensor&) override {
+    return Unsupported("vulkan backend has no MaxPool2d (Exec runs it on the CPU)");
   }
 
   Status GroupNorm(const Tensor& x, int groups, const Tensor& gamma, const Tensor* beta, float eps, Tensor& y) override {
