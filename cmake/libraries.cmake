@@ -26,17 +26,17 @@ endfunction()
 
 # Kernels compiled for several ISAs and chosen at run time: a file named *_avx512.cpp,
 # *_avx512vnni.cpp or *_avx2.cpp gets that target's flags, everything else stays baseline x86-64.
-# (GCC 12's AVX-512 headers seed intrinsics with _mm512_undefined_*() and then warn "maybe
+# (GCC 12's AVX-512 headers seed intrinsics with _mm512_undefined_*() and then warn "(maybe)
 # uninitialized" wherever they are inlined, GCC bug 105593: silenced for those files only.)
 function(accel_isa_flags)
   foreach(src ${ARGN})
     if(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
-        "-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512bf16;-mfma;-mf16c;-mavx2;-Wno-maybe-uninitialized")
+        "-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512bf16;-mfma;-mf16c;-mavx2;-Wno-maybe-uninitialized;-Wno-uninitialized")
     elseif(src MATCHES "_avx512vnni\\.cpp$")
       # Kept apart from the plain AVX-512 files: AVX-512 CPUs without VNNI (Skylake-SP) exist.
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
-        "-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512vnni;-mfma;-mf16c;-mavx2;-Wno-maybe-uninitialized")
+        "-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512vnni;-mfma;-mf16c;-mavx2;-Wno-maybe-uninitialized;-Wno-uninitialized")
     elseif(src MATCHES "_avx2\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
     endif()

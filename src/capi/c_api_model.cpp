@@ -101,7 +101,8 @@ accel_status accel_model_load(const char* path, const accel_load_options* option
       if (options->struct_size >= offsetof(accel_load_options, compute_bf16) + sizeof(int) && options->compute_bf16)
         lo.compute = DType::kBF16;
     }
-    AdmissionRequest admission{path};
+    AdmissionRequest admission;
+    admission.model = path;
     if (options && options->struct_size >= offsetof(accel_load_options, memory_limit) + sizeof(const char*) &&
         options->memory_limit)
       admission.memory_limit = options->memory_limit;

@@ -264,7 +264,9 @@ TEST_P(BackendOps, ConvolutionsAndGroupNormRunWhereverTheyAre) {
   ExpectClose(Down(ex_->MaxPool2d(Up(stem), 3, 2, 1).value()), host_ex_->MaxPool2d(stem, 3, 2, 1).value(), 0, "MaxPool2d");
   // Whatever fell back was counted.
   for (Op op : {Op::kConv1d, Op::kConv2d, Op::kGroupNorm, Op::kMaxPool2d}) {
-    if (!device_->Supports(op, DType::kF32)) EXPECT_GT(ex_->stats().fallbacks_by_op[size_t(op)], 0) << OpName(op);
+    if (!device_->Supports(op, DType::kF32)) {
+      EXPECT_GT(ex_->stats().fallbacks_by_op[size_t(op)], 0) << OpName(op);
+    }
   }
 }
 
