@@ -17,3 +17,11 @@ set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPEN
 file(READ ${ACCEL_CATALOG_JSON} ACCEL_CATALOG_TEXT)
 configure_file(${CMAKE_SOURCE_DIR}/src/registry/catalog_data.h.in
                ${CMAKE_BINARY_DIR}/generated/registry/catalog_data.h @ONLY)
+
+# The defaults of Hugging Face's config classes (src/formats/config_defaults.json), filled into
+# every config.json that omits them; embedded the same way as the catalog.
+set(ACCEL_CONFIG_DEFAULTS_JSON ${CMAKE_SOURCE_DIR}/src/formats/config_defaults.json)
+set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${ACCEL_CONFIG_DEFAULTS_JSON})
+file(READ ${ACCEL_CONFIG_DEFAULTS_JSON} ACCEL_CONFIG_DEFAULTS_TEXT)
+configure_file(${CMAKE_SOURCE_DIR}/src/formats/config_defaults_data.h.in
+               ${CMAKE_BINARY_DIR}/generated/formats/config_defaults_data.h @ONLY)
