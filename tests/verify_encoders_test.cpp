@@ -30,7 +30,7 @@ TEST_P(EncoderFixture, JsonReportIsParsableAndOk) {
 
 INSTANTIATE_TEST_SUITE_P(All, EncoderFixture,
                          ::testing::Values("bert-tiny", "bert-tiny-pad", "roberta-tiny", "xlm-roberta-tiny", "camembert-tiny",
-                                           "distilbert-tiny", "electra-tiny", "albert-tiny"));
+                                           "distilbert-tiny", "electra-tiny", "albert-tiny", "albert-tiny-groups"));
 
 // Copies a fixture so a test can damage it.
 std::string CopyFixture(const std::string& name, const std::string& tag) {
