@@ -15,6 +15,7 @@ namespace {
 struct TypeDefaults {
   Json defaults = Json::object();
   Json sub_configs = Json::object();  // slot -> {"type": ..., "when_absent": {...}}
+  Json aliases = Json::object();      // key -> [other names HF accepts for it]
 };
 
 // The table with every "like" chain resolved. The JSON is ours and checked by a test, so a
@@ -39,6 +40,7 @@ const std::map<std::string, TypeDefaults, std::less<>>& Table() {
       for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
         if (auto d = (*e)->find("defaults"); d != (*e)->end() && d->is_object()) td.defaults.update(*d);
         if (auto s = (*e)->find("sub_configs"); s != (*e)->end() && s->is_object()) td.sub_configs.update(*s);
+        if (auto a = (*e)->find("aliases"); a != (*e)->end() && a->is_object()) td.aliases.update(*a);
       }
       out[it.key()] = std::move(td);
     }
@@ -64,8 +66,16 @@ void Fill(Json& config, std::string_view fallback_type, Json& filled, int depth)
   if (td) {
     for (auto it = td->defaults.begin(); it != td->defaults.end(); ++it) {
       if (config.contains(it.key())) continue;
-      config[it.key()] = it.value();
-      filled[it.key()] = true;
+      // A file that spells the key another way HF accepts (GPT-2's hidden_size for n_embd) sets it.
+      std::string alias;
+      if (auto a = td->aliases.find(it.key()); a != td->aliases.end() && a->is_array())
+        for (const Json& name : *a)
+          if (name.is_string() && config.contains(name.get<std::string>()) && !config[name.get<std::string>()].is_null()) {
+            alias = name.get<std::string>();
+            break;
+          }
+      config[it.key()] = alias.empty() ? it.value() : config[alias];
+      filled[it.key()] = alias.empty() ? Json(true) : Json(alias);
     }
   }
   // Nested configs: the slots the type declares (created when absent, as HF does), then any other

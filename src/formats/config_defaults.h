@@ -15,8 +15,9 @@ const nlohmann::json* ConfigClassDefaults(std::string_view model_type);
 // Fills the keys `config` omits from its model_type's class defaults, then its nested configs
 // (text_config, vision_config, audio_config, ...) from the nested model_type or the one HF gives
 // that slot, creating a nested config HF would create. Keys present in the file, null included,
-// always win. Returns the same shape as `config` holding `true` for every key that was filled
-// (objects for nested configs); an empty object when nothing was.
+// always win; a key the file spells another way HF accepts (the type's "aliases") takes that
+// value. Returns the same shape as `config` holding `true` for every key filled from a default,
+// the alias's name for a key copied from one, objects for nested configs; {} when nothing was.
 nlohmann::json ApplyConfigClassDefaults(nlohmann::json& config);
 
 }  // namespace accel

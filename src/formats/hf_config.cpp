@@ -192,7 +192,15 @@ std::string HfConfig::Describe(std::string_view key) const {
   if (v.size() > 40) v = v.substr(0, 40) + "...";
   out += " = " + v;
   if (IsDefault(key)) out += " (the " + model_type() + " default)";
+  auto d = defaulted_.find(key);
+  if (d != defaulted_.end() && d->is_string()) out += " (from '" + d->get<std::string>() + "')";
   return out;
+}
+
+std::string HfConfig::KeyOf(std::initializer_list<std::string_view> keys) const {
+  for (std::string_view k : keys)
+    if (Has(k)) return std::string(k);
+  return keys.size() ? std::string(*keys.begin()) : std::string();
 }
 
 Status HfConfig::Contradiction(std::string_view a, std::string_view relation, std::string_view b) const {

@@ -50,6 +50,8 @@ class HfConfig {
   // An error naming both keys of a pair that contradict each other: "label: 'hidden_size' = 50
   // is not divisible by 'num_attention_heads' = 4 (the bert default)".
   Status Contradiction(std::string_view a, std::string_view relation, std::string_view b) const;
+  // The first of `keys` the config sets (the alias a value was read from), else the first.
+  std::string KeyOf(std::initializer_list<std::string_view> keys) const;
 
  private:
   const nlohmann::json* Find(std::initializer_list<std::string_view> keys, std::string_view* found) const;
