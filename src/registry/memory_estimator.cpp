@@ -146,6 +146,8 @@ Result<ModelDims> ReadDims(const HfConfig& c) {
     ACCEL_ASSIGN_OR_RETURN(int64_t groups, Dim(c, {"num_hidden_groups"}, kMaxLayers, 1));
     ACCEL_ASSIGN_OR_RETURN(int64_t inner, Dim(c, {"inner_group_num"}, kMaxLayers, 1));
     if (d.layers > 0) d.layers = std::min(d.layers, groups * inner);
+  }
+  if (d.stages.empty()) {  // ALBERT, ELECTRA: a factorised embedding (ResNet's embedding_size is its stem)
     ACCEL_ASSIGN_OR_RETURN(d.embedding, Dim(c, {"embedding_size"}, kMaxHidden, 0));
   }
   if (c.BoolOr("is_encoder_decoder", false) && d.encoder_layers == 0 && d.layers > 0) {
