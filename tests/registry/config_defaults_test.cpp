@@ -191,6 +191,44 @@ TEST(ConfigDefaults, LlavaKvCacheUsesTheDefaultedTextStack) {
   EXPECT_EQ(m->kv_cache_bytes, int64_t{32} * 32 * 128 * 2 * 2 * 1000);
 }
 
+// Loaders see the filled-in values: every engine fixture still verifies after its config.json
+// loses every key (nested ones too) that equals its class's default, as a hub file written
+// with only the differences would.
+void DropDefaultValuedKeys(nlohmann::json& j, int& dropped) {
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string()) return;
+  const nlohmann::json* defaults = ConfigClassDefaults(j["model_type"].get<std::string>());
+  for (auto it = j.begin(); it != j.end();) {
+    if (it->is_object()) DropDefaultValuedKeys(*it, dropped);
+    if (defaults && it.key() != "model_type" && defaults->contains(it.key()) && defaults->at(it.key()) == *it) {
+      it = j.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+}
+
+TEST(ConfigDefaults, FixturesVerifyWithoutTheirDefaultValuedKeys) {
+  int fixtures = 0, dropped = 0;
+  for (const auto& entry : fs::directory_iterator(test::DataDir() + "/models")) {
+    std::ifstream in(entry.path() / "config.json");
+    if (!in) continue;
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object() || !models::IsSupportedModelType(j.value("model_type", ""))) continue;
+    const std::string dir = test::MakeTempDir("sparse-" + entry.path().filename().string());
+    fs::copy(entry.path(), dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    int before = dropped;
+    DropDefaultValuedKeys(j, dropped);
+    std::ofstream(dir + "/config.json", std::ios::trunc) << j.dump(2);
+    auto r = test::RunCli("verify " + dir);
+    EXPECT_EQ(r.exit_code, 0) << entry.path().filename() << " without " << dropped - before << " keys:\n" << r.out;
+    fs::remove_all(dir);
+    ++fixtures;
+  }
+  EXPECT_GE(fixtures, 30);
+  EXPECT_GE(dropped, 100);
+}
+
 TEST(ConfigDefaults, ClassifyCliAcceptsSparseConfigs) {
   for (const char* name : {"llava-1.5-7b-hf", "swin-tiny-patch4-window7-224", "convnext-tiny-224"}) {
     auto r = test::RunCli(std::string("classify ") + SparseConfig(name));
