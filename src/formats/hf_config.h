@@ -42,6 +42,9 @@ class HfConfig {
   // A nested config (e.g. "text_config"); missing → empty object.
   HfConfig Sub(std::string_view key) const;
 
+  // What Load/Parse filled in: json_'s shape, `true` for a key from the class defaults, the alias
+  // name for a key copied from an alias, objects for nested configs.
+  const nlohmann::json& defaulted() const { return defaulted_; }
   // Whether `key` came from the config class's defaults rather than the file.
   bool IsDefault(std::string_view key) const;
   // "'key' = value" plus " (the <model_type> default)" when the file did not set it: how error

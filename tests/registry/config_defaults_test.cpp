@@ -121,6 +121,14 @@ TEST(ConfigDefaults, SwinAndConvNextCountLayersFromDepths) {
   EXPECT_EQ(deeper->layers, 24);
   EXPECT_EQ(deeper->hidden, 1024);
 
+  // Hostile depths are range errors naming the key, never overflows.
+  for (const char* bad : {R"({"model_type":"swin","depths":[9000,9000]})", R"({"model_type":"swin","depths":[2,-1]})",
+                          R"({"model_type":"swin","depths":[2,"x"]})"}) {
+    auto d = ReadDims(Config(bad));
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_NE(d.status().message().find("'depths'"), std::string::npos) << d.status().message();
+  }
+
   auto mismatch = ReadDims(Config(R"({"model_type":"convnext","depths":[3,3,9]})"));
   ASSERT_FALSE(mismatch.ok());
   EXPECT_NE(mismatch.status().message().find("'depths'"), std::string::npos) << mismatch.status().message();
@@ -234,6 +242,7 @@ TEST(ConfigDefaults, ClassifyCliAcceptsSparseConfigs) {
     auto r = test::RunCli(std::string("classify ") + SparseConfig(name));
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out;
     EXPECT_EQ(r.out.find("missing required key"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("filled from the"), std::string::npos) << r.out;
   }
 }
 
