@@ -68,6 +68,13 @@ else()
 endif()
 list(FILTER ACCEL_ENGINE_SOURCES EXCLUDE REGEX "/src/backends/cuda/")
 set(ACCEL_SOURCES ${ACCEL_ENGINE_SOURCES})
+# The defaults of Hugging Face's config classes (src/formats/config_defaults.json), filled into
+# every config.json that omits them; compiled in like the catalog, re-read when the JSON changes.
+set(ACCEL_CONFIG_DEFAULTS_JSON ${PROJECT_SOURCE_DIR}/src/formats/config_defaults.json)
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${ACCEL_CONFIG_DEFAULTS_JSON})
+file(READ ${ACCEL_CONFIG_DEFAULTS_JSON} ACCEL_CONFIG_DEFAULTS_TEXT)
+configure_file(${PROJECT_SOURCE_DIR}/src/formats/config_defaults_data.h.in
+               ${ACCEL_GENERATED_DIR}/formats/config_defaults_data.h @ONLY)
 include(cmake/vulkan.cmake)  # filters src/backends/vulkan out of ACCEL_SOURCES when it is off
 set(ACCEL_ENGINE_SOURCES ${ACCEL_SOURCES})
 accel_isa_flags(${ACCEL_ENGINE_SOURCES})

@@ -1,4 +1,5 @@
-// config.json parsing and typed access never crash on arbitrary input.
+// config.json parsing (with HF's class defaults filled in) and typed access never crash on
+// arbitrary input.
 #include <cstdint>
 #include <string_view>
 
@@ -13,5 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)r->Float({"layer_norm_eps"});
   (void)r->IntOr("num_hidden_layers", 1);
   (void)r->Sub("text_config").StringOr("model_type", "");
+  (void)r->Sub("vision_config").Describe("hidden_size");
+  (void)r->Contradiction("hidden_size", "is not divisible by", "num_attention_heads");
   return 0;
 }

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+
+#include <nlohmann/json.hpp>
 
 #include "formats/safetensors.h"
 #include "test_util.h"
@@ -30,7 +33,7 @@ TEST_P(EncoderFixture, JsonReportIsParsableAndOk) {
 
 INSTANTIATE_TEST_SUITE_P(All, EncoderFixture,
                          ::testing::Values("bert-tiny", "bert-tiny-pad", "roberta-tiny", "xlm-roberta-tiny", "camembert-tiny",
-                                           "distilbert-tiny", "electra-tiny", "albert-tiny"));
+                                           "distilbert-tiny", "electra-tiny", "albert-tiny", "albert-tiny-groups"));
 
 // Copies a fixture so a test can damage it.
 std::string CopyFixture(const std::string& name, const std::string& tag) {
@@ -130,6 +133,67 @@ TEST(VerifyContract, BadInputGivesOneLineErrorAndExit2) {
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.name << ": " << r.out;
     fs::remove_all(dir);
   }
+}
+
+// Rewrites a fixture copy's config.json through `edit`.
+void EditConfig(const std::string& dir, const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(dir + "/config.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  in.close();
+  edit(j);
+  std::ofstream(dir + "/config.json", std::ios::binary | std::ios::trunc) << j.dump(2);
+}
+
+// Issue 19: a config.json without the keys that equal HF's class defaults loads with those
+// defaults (bert-tiny's eps, activation, token types and position scheme are BertConfig's).
+TEST(VerifyContract, ConfigWithoutDefaultValuedKeysVerifies) {
+  std::string dir = CopyFixture("bert-tiny", "sparse");
+  EditConfig(dir, [](nlohmann::json& j) {
+    for (const char* k : {"hidden_act", "layer_norm_eps", "type_vocab_size", "position_embedding_type", "pad_token_id",
+                          "initializer_range", "use_cache"})
+      j.erase(k);
+  });
+  auto r = RunCli("verify " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  fs::remove_all(dir);
+}
+
+// Keys that contradict each other: the error names both, and says which one is HF's default.
+TEST(VerifyContract, ContradictoryKeysAreNamedTogether) {
+  struct Case {
+    const char* fixture;
+    std::function<void(nlohmann::json&)> edit;
+    std::vector<const char*> needles;
+  } cases[] = {
+      {"bert-tiny", [](nlohmann::json& j) { j.erase("num_attention_heads"); },
+       {"'hidden_size' = 32", "is not divisible by", "'num_attention_heads' = 12 (the bert default)"}},
+      {"distilbert-tiny", [](nlohmann::json& j) { j["n_heads"] = 5; }, {"'dim' =", "'n_heads' = 5"}},
+      {"albert-tiny-groups", [](nlohmann::json& j) { j["num_hidden_groups"] = 9; },
+       {"'num_hidden_groups' = 9", "is more than", "'num_hidden_layers' = 5"}},
+      {"llama-tiny-gqa", [](nlohmann::json& j) { j["num_key_value_heads"] = 3; },
+       {"'num_attention_heads' = 4", "is not a multiple of", "'num_key_value_heads' = 3"}},
+      {"vit-tiny", [](nlohmann::json& j) { j["num_attention_heads"] = 7; },
+       {"'hidden_size' =", "'num_attention_heads' = 7"}},
+  };
+  for (const auto& c : cases) {
+    std::string dir = CopyFixture(c.fixture, "contradiction");
+    EditConfig(dir, c.edit);
+    auto r = RunCli("verify " + dir);
+    EXPECT_EQ(r.exit_code, 2) << c.fixture << ": " << r.out;
+    for (const char* n : c.needles) EXPECT_NE(r.out.find(n), std::string::npos) << c.fixture << ": " << n << "\n" << r.out;
+    fs::remove_all(dir);
+  }
+}
+
+// ALBERT groups: a change to the second layer of the second group is seen (every group's every
+// inner layer runs).
+TEST(VerifyContract, AlbertSecondGroupsSecondLayerRuns) {
+  std::string dir = CopyFixture("albert-tiny-groups", "albert-groups");
+  EditTensor(dir, "encoder.albert_layer_groups.1.albert_layers.1.ffn_output.weight",
+             [](float* p, size_t n) { p[n / 3] += 0.05f; });
+  auto r = RunCli("verify " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  fs::remove_all(dir);
 }
 
 TEST(VerifyContract, ExtraTensorIsRejected) {

@@ -4,6 +4,7 @@
 
 #include "core/json_depth.h"
 #include "core/mapped_file.h"
+#include "formats/config_defaults.h"
 
 namespace accel {
 
@@ -91,7 +92,10 @@ Result<HfConfig> HfConfig::Parse(std::string_view text, const std::string& label
   if (j.is_discarded()) return Corrupt(label + ": not valid JSON");
   if (!j.is_object()) return Corrupt(label + ": top level is not a JSON object");
   if (JsonDeeperThan(j)) return Corrupt(label + ": nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  return FromJson(std::move(j), label);
+  Json defaulted = ApplyConfigClassDefaults(j);
+  HfConfig c = FromJson(std::move(j), label);
+  c.defaulted_ = std::move(defaulted);
+  return c;
 }
 
 HfConfig HfConfig::FromJson(Json j, std::string label) {
@@ -169,7 +173,38 @@ std::string HfConfig::StringOr(std::string_view key, std::string fallback) const
 HfConfig HfConfig::Sub(std::string_view key) const {
   auto it = json_.find(key);
   Json sub = it != json_.end() && it->is_object() ? *it : Json::object();
-  return FromJson(std::move(sub), label_ + ":" + std::string(key));
+  HfConfig c = FromJson(std::move(sub), label_ + ":" + std::string(key));
+  auto d = defaulted_.find(key);
+  if (d != defaulted_.end() && d->is_object()) c.defaulted_ = *d;
+  return c;
+}
+
+bool HfConfig::IsDefault(std::string_view key) const {
+  auto d = defaulted_.find(key);
+  return d != defaulted_.end() && d->is_boolean();
+}
+
+std::string HfConfig::Describe(std::string_view key) const {
+  std::string out = "'" + std::string(key) + "'";
+  auto it = json_.find(key);
+  if (it == json_.end()) return out + " (not set)";
+  std::string v = it->dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (v.size() > 40) v = v.substr(0, 40) + "...";
+  out += " = " + v;
+  if (IsDefault(key)) out += " (the " + model_type() + " default)";
+  auto d = defaulted_.find(key);
+  if (d != defaulted_.end() && d->is_string()) out += " (from '" + d->get<std::string>() + "')";
+  return out;
+}
+
+std::string HfConfig::KeyOf(std::initializer_list<std::string_view> keys) const {
+  for (std::string_view k : keys)
+    if (Has(k)) return std::string(k);
+  return keys.size() ? std::string(*keys.begin()) : std::string();
+}
+
+Status HfConfig::Contradiction(std::string_view a, std::string_view relation, std::string_view b) const {
+  return Corrupt(label_ + ": " + Describe(a) + " " + std::string(relation) + " " + Describe(b));
 }
 
 }  // namespace accel

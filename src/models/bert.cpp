@@ -1,7 +1,8 @@
 // The BERT encoder template: BertModel, RobertaModel, XLMRobertaModel, CamembertModel,
 // DistilBertModel, ElectraModel, AlbertModel. They differ only in data read from config.json
-// (EncoderSpec): weight names, position scheme, factorised embeddings, shared layers, pooler.
+// (EncoderSpec): weight names, position scheme, factorised embeddings, shared layer groups, pooler.
 #include <cstring>
+#include <vector>
 
 #include "models/bert.h"
 
@@ -22,13 +23,36 @@ struct EncoderSpec {
   bool pooler = false;
   std::string pooler_name;  // "pooler.dense" or "pooler" (ALBERT)
   std::string embed_project;  // Linear E -> H after the embeddings, when E != H
+  // ALBERT: num_hidden_groups groups of inner_group_num distinct layers; the others have one
+  // group of one layer per hidden layer.
+  int64_t groups = 0, inner = 1;
 };
+
+// Which distinct layer runs at each step of the forward pass. BERT: layer i. ALBERT: layer i runs
+// group int(i / (num_hidden_layers / num_hidden_groups)) (HF's float division), and a group runs
+// its inner_group_num layers in order.
+std::vector<int64_t> LayerSchedule(const EncoderSpec& s) {
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < s.layers; ++i) {
+    if (s.naming != Naming::kAlbert) {
+      order.push_back(i);
+      continue;
+    }
+    const auto g = static_cast<int64_t>(static_cast<double>(i) / (static_cast<double>(s.layers) / static_cast<double>(s.groups)));
+    for (int64_t j = 0; j < s.inner; ++j) order.push_back(g * s.inner + j);
+  }
+  return order;
+}
 
 Result<EncoderSpec> SpecFromConfig(const HfConfig& c) {
   EncoderSpec s;
   const std::string type = c.model_type();
   s.architecture = c.architecture();
+  // The keys the sizes came from, for errors that name them.
+  std::string hidden_key = "hidden_size", heads_key = "num_attention_heads";
   if (type == "distilbert") {
+    hidden_key = c.Has("dim") ? "dim" : "hidden_size";
+    heads_key = c.Has("n_heads") ? "n_heads" : "num_attention_heads";
     s.naming = Naming::kDistilBert;
     ACCEL_ASSIGN_OR_RETURN(s.hidden, c.Int({"dim", "hidden_size"}));
     ACCEL_ASSIGN_OR_RETURN(s.layers, c.Int({"n_layers", "num_hidden_layers"}));
@@ -52,8 +76,14 @@ Result<EncoderSpec> SpecFromConfig(const HfConfig& c) {
       return Unsupported(c.label() + ": position_embedding_type '" + c.StringOr("position_embedding_type", "") + "'");
     }
     if (s.naming == Naming::kAlbert) {
-      if (c.IntOr("num_hidden_groups", 1) != 1 || c.IntOr("inner_group_num", 1) != 1) {
-        return Unsupported(c.label() + ": ALBERT with several layer groups");
+      s.groups = c.IntOr("num_hidden_groups", 1);
+      s.inner = c.IntOr("inner_group_num", 1);
+      if (s.groups < 1 || s.inner < 1 || s.inner > 1000) {
+        return Corrupt(c.label() + ": " + c.Describe("num_hidden_groups") + " and " + c.Describe("inner_group_num") +
+                       " must be positive");
+      }
+      if (s.layers > 0 && s.groups > s.layers) {
+        return c.Contradiction("num_hidden_groups", "is more than", "num_hidden_layers");
       }
       s.embedding = c.IntOr("embedding_size", 128);
       s.embed_project = "encoder.embedding_hidden_mapping_in";
@@ -66,11 +96,15 @@ Result<EncoderSpec> SpecFromConfig(const HfConfig& c) {
   ACCEL_ASSIGN_OR_RETURN(s.vocab, c.Int({"vocab_size"}));
   ACCEL_ASSIGN_OR_RETURN(s.max_positions, c.Int({"max_position_embeddings"}));
   s.pad_id = c.IntOr("pad_token_id", 0);
-  if (s.hidden <= 0 || s.heads <= 0 || s.hidden % s.heads != 0 || s.layers <= 0 || s.layers > 1000 || s.intermediate <= 0 ||
+  if (s.hidden > 0 && s.heads > 0 && s.hidden % s.heads != 0) {
+    return c.Contradiction(hidden_key, "is not divisible by", heads_key);
+  }
+  if (s.hidden <= 0 || s.heads <= 0 || s.layers <= 0 || s.layers > 1000 || s.intermediate <= 0 ||
       s.vocab <= 0 || s.max_positions <= 0 || s.embedding <= 0) {
     return Corrupt(c.label() + ": inconsistent sizes (hidden " + std::to_string(s.hidden) + ", heads " +
                    std::to_string(s.heads) + ", layers " + std::to_string(s.layers) + ")");
   }
+  if (s.naming != Naming::kAlbert) s.groups = s.layers;
   return s;
 }
 
@@ -137,6 +171,7 @@ class BertEncoder final : public Model {
     ctx.weights.StripBasePrefix(base_prefix);
     auto m = std::unique_ptr<BertEncoder>(new BertEncoder());
     m->spec_ = s;
+    m->schedule_ = LayerSchedule(s);
     const int64_t e = s.embedding;
     ACCEL_ASSIGN_OR_RETURN(m->word_, ctx.F32("embeddings.word_embeddings.weight", {s.vocab, e}));
     ACCEL_ASSIGN_OR_RETURN(m->position_, ctx.F32("embeddings.position_embeddings.weight", {s.max_positions, e}));
@@ -148,11 +183,12 @@ class BertEncoder final : public Model {
     if (!s.embed_project.empty()) {
       ACCEL_ASSIGN_OR_RETURN(m->project_, ctx.Linear(s.embed_project, s.hidden, e));
     }
-    const int64_t distinct_layers = s.naming == Naming::kAlbert ? 1 : s.layers;
+    const int64_t distinct_layers = s.groups * s.inner;
     for (int64_t i = 0; i < distinct_layers; ++i) {
       std::string prefix = s.naming == Naming::kBert         ? "encoder.layer." + std::to_string(i) + "."
                            : s.naming == Naming::kDistilBert ? "transformer.layer." + std::to_string(i) + "."
-                                                             : "encoder.albert_layer_groups.0.albert_layers.0.";
+                                                             : "encoder.albert_layer_groups." + std::to_string(i / s.inner) +
+                                                                   ".albert_layers." + std::to_string(i % s.inner) + ".";
       ACCEL_ASSIGN_OR_RETURN(EncoderLayer layer, LoadLayer(ctx, s, prefix));
       m->layers_.push_back(std::move(layer));
     }
@@ -238,8 +274,8 @@ class BertEncoder final : public Model {
       ap.key_padding_mask = &device_mask;
     }
     const int64_t h = s.hidden;
-    for (int64_t i = 0; i < s.layers; ++i) {
-      const EncoderLayer& l = layers_[s.naming == Naming::kAlbert ? 0 : i];
+    for (int64_t index : schedule_) {
+      const EncoderLayer& l = layers_[static_cast<size_t>(index)];
       ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(x, l.qkv));
       ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.Attention(qkv.Columns(0, h), qkv.Columns(h, 2 * h), qkv.Columns(2 * h, 3 * h), ap));
       ACCEL_ASSIGN_OR_RETURN(Tensor attn, ex.Linear(ctx, l.attn_out));
@@ -269,6 +305,7 @@ class BertEncoder final : public Model {
   Tensor word_, position_, token_type_, emb_ln_w_, emb_ln_b_;
   LinearLayer project_, pooler_;
   std::vector<EncoderLayer> layers_;
+  std::vector<int64_t> schedule_;  // LayerSchedule(spec_)
 };
 
 }  // namespace

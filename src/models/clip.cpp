@@ -26,7 +26,10 @@ Result<TowerSpec> TowerFromConfig(const HfConfig& c) {
   ACCEL_ASSIGN_OR_RETURN(s.ffn, c.Int({"intermediate_size"}));
   s.eps = static_cast<float>(c.FloatOr("layer_norm_eps", 1e-5));
   ACCEL_ASSIGN_OR_RETURN(s.act, ActivationFromHf(c.StringOr("hidden_act", "quick_gelu")));
-  if (s.hidden <= 0 || s.heads <= 0 || s.hidden % s.heads || s.layers <= 0 || s.layers > 1000 || s.ffn <= 0) {
+  if (s.hidden > 0 && s.heads > 0 && s.hidden % s.heads) {
+    return c.Contradiction("hidden_size", "is not divisible by", "num_attention_heads");
+  }
+  if (s.hidden <= 0 || s.heads <= 0 || s.layers <= 0 || s.layers > 1000 || s.ffn <= 0) {
     return Corrupt(c.label() + ": inconsistent CLIP tower sizes");
   }
   return s;

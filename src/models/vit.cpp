@@ -38,7 +38,11 @@ Result<VitSpec> SpecFromConfig(const HfConfig& c, const WeightStore& w) {
   }
   s.distillation = deit;
   s.pooler = w.Has(s.prefix + "pooler.dense.weight");
-  if (s.hidden <= 0 || s.heads <= 0 || s.hidden % s.heads || s.layers <= 0 || s.layers > 1000 || s.ffn <= 0 ||
+  if (s.hidden > 0 && s.heads > 0 && s.hidden % s.heads) {
+    return c.Contradiction("hidden_size", "is not divisible by", "num_attention_heads");
+  }
+  if (s.image > 0 && s.patch > 0 && s.image % s.patch) return c.Contradiction("image_size", "is not divisible by", "patch_size");
+  if (s.hidden <= 0 || s.heads <= 0 || s.layers <= 0 || s.layers > 1000 || s.ffn <= 0 ||
       s.patch <= 0 || s.image <= 0 || s.image % s.patch || s.channels <= 0) {
     return Corrupt(c.label() + ": inconsistent ViT sizes");
   }

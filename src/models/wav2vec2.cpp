@@ -49,7 +49,10 @@ class Wav2Vec2 final : public Model {
         doc["conv_dim"].size() != doc["conv_kernel"].size() || doc["conv_dim"].empty() || doc["conv_dim"].size() > 64) {
       return Corrupt(c.label() + ": conv_dim / conv_stride / conv_kernel must be arrays of one length");
     }
-    if (m->hidden_ <= 0 || m->heads_ <= 0 || m->hidden_ % m->heads_ || layers <= 0 || layers > 1000 || ffn <= 0) {
+    if (m->hidden_ > 0 && m->heads_ > 0 && m->hidden_ % m->heads_) {
+      return c.Contradiction("hidden_size", "is not divisible by", "num_attention_heads");
+    }
+    if (m->hidden_ <= 0 || m->heads_ <= 0 || layers <= 0 || layers > 1000 || ffn <= 0) {
       return Corrupt(c.label() + ": inconsistent Wav2Vec2 sizes");
     }
     int64_t in_ch = 1;

@@ -39,6 +39,12 @@ class Whisper final : public Model, public TextGenerator {
     m->decoder_start_ = c.IntOr("decoder_start_token_id", 50257);
     if (c.BoolOr("scale_embedding", false)) return Unsupported(c.label() + ": scale_embedding is not supported");
     const int64_t d = m->d_;
+    if (d > 0 && m->enc_heads_ > 0 && d % m->enc_heads_) {
+      return c.Contradiction("d_model", "is not divisible by", "encoder_attention_heads");
+    }
+    if (d > 0 && m->dec_heads_ > 0 && d % m->dec_heads_) {
+      return c.Contradiction("d_model", "is not divisible by", "decoder_attention_heads");
+    }
     if (d <= 0 || m->enc_heads_ <= 0 || d % m->enc_heads_ || m->dec_heads_ <= 0 || d % m->dec_heads_ || enc_layers <= 0 ||
         dec_layers <= 0 || enc_layers > 1000 || dec_layers > 1000 || enc_ffn <= 0 || dec_ffn <= 0 || m->vocab_ <= 0 ||
         m->source_positions_ <= 0 || m->target_positions_ <= 0 || m->mels_ <= 0) {

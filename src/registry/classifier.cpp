@@ -165,6 +165,13 @@ void ApplyHeadTask(const HeadRule& rule, Classification& out) {
   out.tasks.insert(out.tasks.begin(), task);
 }
 
+// How many keys (nested ones included) came from the config class's defaults.
+int CountFilled(const nlohmann::json& filled) {
+  int n = 0;
+  for (const auto& v : filled) n += v.is_object() ? CountFilled(v) : 1;
+  return n;
+}
+
 }  // namespace
 
 Classification Classify(const ModelEvidence& ev, const ModelCatalog& catalog) {
@@ -185,6 +192,9 @@ Classification Classify(const ModelEvidence& ev, const ModelCatalog& catalog) {
     out.confidence = 0.95;
     out.evidence.push_back("model_type '" + out.model_type + "' is in the catalog as " + entry->family + "/" +
                            entry->subfamily);
+    if (int filled = CountFilled(ev.config.defaulted()); filled > 0)
+      out.evidence.push_back(std::to_string(filled) + " keys config.json omits filled from the " + out.model_type +
+                             " config class's defaults");
     if (head) {
       ApplyHeadTask(*head, out);
       out.confidence = 0.99;

@@ -35,6 +35,22 @@ Result<int64_t> Dim(const HfConfig& c, std::initializer_list<std::string_view> k
   return fallback;
 }
 
+// A list of positive integers under `key` (Swin's `depths`, ConvNeXt's `hidden_sizes`); absent or
+// empty -> empty. Each element is range-checked like a single dimension.
+Result<std::vector<int64_t>> DimList(const HfConfig& c, std::string_view key, int64_t max) {
+  std::vector<int64_t> out;
+  if (!c.Has(key)) return out;
+  const auto& v = c.doc()[std::string(key)];
+  if (!v.is_array()) return out;
+  if (v.size() > 64) return Corrupt(c.label() + ": '" + std::string(key) + "' has " + std::to_string(v.size()) + " entries");
+  for (const auto& x : v) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 1 || x.get<int64_t>() > max)
+      return Corrupt(c.label() + ": '" + std::string(key) + "' must be a list of integers in 1.." + std::to_string(max));
+    out.push_back(x.get<int64_t>());
+  }
+  return out;
+}
+
 double AttentionParams(const ModelDims& d) {
   double q = static_cast<double>(d.hidden) * d.heads * d.head_dim;
   double kv = 2.0 * d.hidden * d.kv_heads * d.head_dim;
@@ -45,7 +61,29 @@ double MlpParams(const ModelDims& d) {
   return (d.gated_mlp ? 3.0 : 2.0) * d.hidden * d.intermediate * d.experts;
 }
 
+// Parameters of one block of a staged backbone at width w.
+double StageBlockParams(ModelDims::Block block, double w) {
+  switch (block) {
+    case ModelDims::Block::kTransformer: return 12.0 * w * w + 13.0 * w;  // attention + 4x MLP + norms
+    case ModelDims::Block::kConvNext: return 8.0 * w * w + 49.0 * w + 7.0 * w;  // 7x7 depthwise + 4x MLP
+    case ModelDims::Block::kBottleneck: return w * w / 4.0 + 9.0 * (w / 4.0) * (w / 4.0) + w * w / 4.0;
+    case ModelDims::Block::kBasic: return 18.0 * w * w;  // two 3x3 convolutions
+  }
+  return 0;
+}
+
 double StackParams(const ModelDims& d) {
+  if (!d.stages.empty()) {
+    double params = 0, prev = 0;
+    for (const auto& st : d.stages) {
+      const double w = static_cast<double>(st.width);
+      params += static_cast<double>(st.depth) * StageBlockParams(d.block, w);
+      if (prev > 0) params += 4.0 * prev * w;  // the 2x2 merge / downsample between stages
+      prev = w;
+    }
+    params += static_cast<double>(d.vocab) * d.hidden;
+    return params;
+  }
   double per_layer = AttentionParams(d) + MlpParams(d) + 4.0 * d.hidden;  // + 2 norms (weight, bias)
   double params = 0;
   if (d.encoder_layers > 0 || d.decoder_layers > 0) {
@@ -54,7 +92,9 @@ double StackParams(const ModelDims& d) {
   } else {
     params += d.layers * per_layer;
   }
-  params += static_cast<double>(d.vocab) * d.hidden;
+  const double embedding = d.embedding > 0 ? static_cast<double>(d.embedding) : static_cast<double>(d.hidden);
+  params += static_cast<double>(d.vocab) * embedding;
+  if (d.embedding > 0 && d.embedding != d.hidden) params += embedding * d.hidden;  // the projection
   if (!d.tied_embeddings && d.vocab > 0) params += static_cast<double>(d.vocab) * d.hidden;
   if (d.learned_positions) params += static_cast<double>(d.max_positions) * d.hidden;
   return params;
@@ -64,19 +104,70 @@ double StackParams(const ModelDims& d) {
 
 Result<ModelDims> ReadDims(const HfConfig& c) {
   ModelDims d;
+  ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> depths, DimList(c, "depths", kMaxLayers));
+  ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> widths, DimList(c, "hidden_sizes", kMaxHidden));
   ACCEL_ASSIGN_OR_RETURN(d.hidden, Dim(c, {"hidden_size", "d_model", "n_embd", "dim", "embed_dim"}, kMaxHidden, 0));
+  if (!depths.empty()) {
+    // Stage widths: hidden_sizes (ConvNeXt, ResNet), else embed_dim doubling per stage (Swin;
+    // CLAP's audio tower says patch_embeds_hidden_size), else hidden_size halved back.
+    if (!widths.empty() && widths.size() != depths.size())
+      return c.Contradiction("depths", "has a different number of stages than", "hidden_sizes");
+    int64_t base = 0;
+    if (widths.empty()) {
+      ACCEL_ASSIGN_OR_RETURN(base, Dim(c, {"embed_dim", "patch_embeds_hidden_size"}, kMaxHidden, 0));
+      if (base == 0 && d.hidden > 0) base = d.hidden >> std::min<size_t>(depths.size() - 1, 20);
+      if (base == 0) return Corrupt(c.label() + ": missing required key 'embed_dim' (or hidden_sizes) for its depths");
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < depths.size(); ++i) {
+      const int64_t w = widths.empty() ? std::min<int64_t>(base << std::min<size_t>(i, 20), kMaxHidden) : widths[i];
+      d.stages.push_back({depths[i], w});
+      total += depths[i];
+    }
+    if (total > kMaxLayers) return Corrupt(c.label() + ": 'depths' add up to " + std::to_string(total) + " layers");
+    d.layers = total;
+    d.hidden = d.stages.back().width;
+    const std::string layer_type = c.StringOr("layer_type", "");
+    d.block = layer_type == "bottleneck" ? ModelDims::Block::kBottleneck
+              : layer_type == "basic"    ? ModelDims::Block::kBasic
+              : (c.Has("num_heads") || c.Has("num_attention_heads") || c.Has("window_size"))
+                  ? ModelDims::Block::kTransformer
+                  : ModelDims::Block::kConvNext;
+  }
   if (d.hidden == 0) return Corrupt(c.label() + ": missing required key 'hidden_size' (or d_model/n_embd/dim)");
-  ACCEL_ASSIGN_OR_RETURN(d.layers, Dim(c, {"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, kMaxLayers, 0));
+  if (d.stages.empty()) {
+    ACCEL_ASSIGN_OR_RETURN(d.layers, Dim(c, {"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, kMaxLayers, 0));
+  }
   ACCEL_ASSIGN_OR_RETURN(d.encoder_layers, Dim(c, {"encoder_layers"}, kMaxLayers, 0));
   ACCEL_ASSIGN_OR_RETURN(d.decoder_layers, Dim(c, {"decoder_layers", "num_decoder_layers"}, kMaxLayers, 0));
+  if (c.model_type() == "albert") {
+    // ALBERT shares its layers: num_hidden_groups groups of inner_group_num distinct layers,
+    // reached through a factorised embedding of embedding_size.
+    ACCEL_ASSIGN_OR_RETURN(int64_t groups, Dim(c, {"num_hidden_groups"}, kMaxLayers, 1));
+    ACCEL_ASSIGN_OR_RETURN(int64_t inner, Dim(c, {"inner_group_num"}, kMaxLayers, 1));
+    if (d.layers > 0) d.layers = std::min(d.layers, groups * inner);
+  }
+  if (d.stages.empty()) {  // ALBERT, ELECTRA: a factorised embedding (ResNet's embedding_size is its stem)
+    ACCEL_ASSIGN_OR_RETURN(d.embedding, Dim(c, {"embedding_size"}, kMaxHidden, 0));
+  }
   if (c.BoolOr("is_encoder_decoder", false) && d.encoder_layers == 0 && d.layers > 0) {
     d.encoder_layers = d.layers;  // T5: num_layers is the encoder, num_decoder_layers the decoder
     if (d.decoder_layers == 0) d.decoder_layers = d.layers;
   }
   if (d.layers == 0 && d.encoder_layers == 0)
     return Corrupt(c.label() + ": missing required key 'num_hidden_layers' (or n_layer/num_layers/encoder_layers)");
-  ACCEL_ASSIGN_OR_RETURN(d.heads, Dim(c, {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads"},
-                                      kMaxHeads, 0));
+  // Staged backbones give one head count per stage: the last stage's is the widest.
+  for (const char* k : {"num_attention_heads", "num_heads"}) {
+    ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> per_stage, DimList(c, k, kMaxHeads));
+    if (!per_stage.empty()) {
+      d.heads = per_stage.back();
+      break;
+    }
+  }
+  if (d.heads == 0) {
+    ACCEL_ASSIGN_OR_RETURN(d.heads, Dim(c, {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads"},
+                                        kMaxHeads, 0));
+  }
   if (d.heads == 0) d.heads = std::max<int64_t>(1, d.hidden / 64);
   ACCEL_ASSIGN_OR_RETURN(d.head_dim, Dim(c, {"head_dim", "d_kv"}, kMaxHidden, d.hidden / d.heads));
   if (c.BoolOr("multi_query", false)) d.kv_heads = 1;
@@ -109,7 +200,7 @@ Result<ParamCount> ParamsFromConfig(const HfConfig& config) {
   for (const char* sub : {"text_config", "vision_config", "audio_config"}) {
     if (!config.Has(sub)) continue;
     if (!config.doc()[sub].is_object()) return Corrupt(config.label() + ": '" + sub + "' must be an object");
-    HfConfig part = HfConfig::FromJson(config.doc()[sub], config.label() + " " + sub);
+    HfConfig part = config.Sub(sub);
     auto dims = ReadDims(part);
     if (!dims.ok()) {
       // Sub-configs may rely on HF's class defaults (an empty text_config): skip them, say so.

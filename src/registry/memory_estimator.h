@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/status.h"
@@ -20,7 +21,17 @@ struct ModelDims {
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0;
   int64_t vocab = 0, max_positions = 0, experts = 1;
   int64_t encoder_layers = 0, decoder_layers = 0;  // encoder-decoder models
+  int64_t embedding = 0;  // a factorised embedding's width (ALBERT), 0 = hidden
   bool gated_mlp = false, tied_embeddings = true, learned_positions = false;
+  // Hierarchical vision backbones (Swin, ConvNeXt, ResNet, CLAP's audio Swin) say `depths`, one
+  // block count per stage, instead of num_hidden_layers: `layers` is their sum and each stage
+  // has its own width.
+  enum class Block { kTransformer, kConvNext, kBottleneck, kBasic };
+  struct Stage {
+    int64_t depth = 0, width = 0;
+  };
+  std::vector<Stage> stages;
+  Block block = Block::kTransformer;
 };
 
 // Reads dims from a config (or a sub-config such as text_config); errors name file and key.

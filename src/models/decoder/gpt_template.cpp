@@ -35,6 +35,10 @@ struct GptLayout {
 };
 
 Status CheckSizes(const HfConfig& c, const DecoderSpec& s) {
+  if (s.hidden > 0 && s.heads > 0 && s.hidden % s.heads != 0) {
+    return c.Contradiction(c.KeyOf({"hidden_size", "n_embd"}), "is not divisible by",
+                           c.KeyOf({"num_attention_heads", "n_head"}));
+  }
   if (s.hidden <= 0 || s.heads <= 0 || s.hidden % s.heads != 0 || s.layers <= 0 || s.layers > 1000 || s.intermediate <= 0 ||
       s.vocab <= 0 || s.max_positions <= 0) {
     return Corrupt(c.label() + ": inconsistent sizes (hidden " + std::to_string(s.hidden) + ", heads " +

@@ -47,6 +47,12 @@ Result<DecoderSpec> LlamaSpec(const HfConfig& c, LlamaFlags& f) {
   s.gated_mlp = true;
   s.eos_token_ids = EosIds(c);
   s.bos_token_id = c.IntOr("bos_token_id", -1);
+  if (!c.Has("head_dim") && s.hidden > 0 && s.heads > 0 && s.hidden % s.heads != 0) {
+    return c.Contradiction("hidden_size", "is not divisible by", "num_attention_heads");
+  }
+  if (s.heads > 0 && s.kv_heads > 0 && s.heads % s.kv_heads != 0) {
+    return c.Contradiction("num_attention_heads", "is not a multiple of", "num_key_value_heads");
+  }
   if (s.hidden <= 0 || s.heads <= 0 || s.kv_heads <= 0 || s.heads % s.kv_heads != 0 || s.head_dim <= 0 ||
       s.layers <= 0 || s.layers > 1000 || s.intermediate <= 0 || s.vocab <= 0 || s.max_positions <= 0) {
     return Corrupt(c.label() + ": inconsistent sizes (hidden " + std::to_string(s.hidden) + ", heads " +
