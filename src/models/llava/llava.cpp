@@ -20,7 +20,6 @@
 #include "models/decoder/templates.h"
 #include "models/image_text_lm.h"
 #include "models/llava/anyres.h"
-#include "models/llava/config_defaults.h"
 #include "models/registry.h"
 
 namespace accel {
@@ -43,7 +42,7 @@ class LlavaModel final : public Model, public TextGenerator, public ImageTextLm 
  public:
   static Result<std::unique_ptr<Model>> Load(ModelLoadContext& ctx) {
     auto m = std::unique_ptr<LlavaModel>(new LlavaModel());
-    const HfConfig c = llava::WithHfDefaults(ctx.config);
+    const HfConfig& c = ctx.config;  // HF defaults already filled in (formats/config_defaults.json)
     m->next_ = c.model_type() == "llava_next";
     m->architecture_ = c.architecture().empty()
                            ? (m->next_ ? "LlavaNextForConditionalGeneration" : "LlavaForConditionalGeneration")
