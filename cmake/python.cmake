@@ -15,8 +15,11 @@ if(NOT (Python3_FOUND AND pybind11_FOUND))
   return()
 endif()
 message(STATUS "accel: Python module for ${Python3_EXECUTABLE}")
-pybind11_add_module(accel_python MODULE ${PROJECT_SOURCE_DIR}/python/accel_module.cpp)
-set_target_properties(accel_python PROPERTIES OUTPUT_NAME accel LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python)
+# NO_EXTRAS: no link-time optimisation of the module (it would re-optimise the static engine
+# serially on every build); symbols stay hidden as pybind11 recommends.
+pybind11_add_module(accel_python MODULE NO_EXTRAS ${PROJECT_SOURCE_DIR}/python/accel_module.cpp)
+set_target_properties(accel_python PROPERTIES OUTPUT_NAME accel LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/python
+                      CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_link_libraries(accel_python PRIVATE accel_engine accel_hw)
 set(ACCEL_PYTHON_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/python3/dist-packages CACHE PATH "Where `cmake --install` puts the Python module")
 install(TARGETS accel_python LIBRARY DESTINATION ${ACCEL_PYTHON_INSTALL_DIR})

@@ -183,7 +183,9 @@ TEST(ConfigDefaults, EverySparseConfigClassifiesAndEstimates) {
     const bool decoder = c.family == "text-generation" || c.subfamily == "vision-language-generation";
     auto m = EstimateMemory(ev->config, *params, DType::kBF16, 1, 512, decoder);
     ASSERT_TRUE(m.ok()) << name << ": " << m.status().message();
-    if (decoder) EXPECT_GT(m->kv_cache_bytes, 0) << name;
+    if (decoder) {
+      EXPECT_GT(m->kv_cache_bytes, 0) << name;
+    }
   }
   EXPECT_GE(files, 26);
 }
