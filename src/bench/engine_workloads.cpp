@@ -10,6 +10,8 @@
 #include "core/cpu_features.h"
 #include "core/mapped_file.h"
 #include "core/version.h"
+#include "formats/gguf.h"
+#include "formats/model_source.h"
 #include "formats/safetensors.h"
 #include "models/registry.h"
 #include "models/synthetic/synthetic.h"
@@ -83,7 +85,7 @@ class ModelWorkload final : public bench::Workload {
 
   Result<db::ValidationRecord> Validate() override {
     if (fixture_.empty()) {
-      return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "synthetic weights: no reference outputs"};
+      return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "no reference outputs for this model (it runs on synthetic inputs)"};
     }
     LoadOptions options{"cpu", compute_};
     auto report = VerifyFixture(fixture_, options);
@@ -140,6 +142,46 @@ std::string FamilyOf(const std::string& model_type) {
   return t ? t->name : model_type;
 }
 
+// A model of the user's: a folder, an HF id in the local cache, or a .gguf file. It runs on
+// synthetic inputs of the point's shape; a folder with reference.json (a fixture) is also
+// checked against its reference outputs.
+struct UserModel {
+  std::string path;  // the folder or the .gguf file
+  bool gguf = false;
+};
+
+std::optional<UserModel> FindUserModel(const std::string& spec) {
+  std::error_code ec;
+  if (spec.size() > 5 && spec.compare(spec.size() - 5, 5, ".gguf") == 0) {
+    if (fs::is_regular_file(spec, ec)) return UserModel{spec, true};
+    return std::nullopt;
+  }
+  auto dir = ResolveModelDir(spec);
+  if (!dir.ok() || !fs::is_regular_file(fs::path(*dir) / "config.json", ec)) return std::nullopt;
+  return UserModel{*dir, false};
+}
+
+Result<db::ModelRecord> DescribeUserModel(const std::string& spec, const UserModel& m) {
+  int64_t params = 0;
+  std::string model_type, architecture;
+  if (m.gguf) {
+    ACCEL_ASSIGN_OR_RETURN(auto file, GgufFile::Open(m.path));
+    for (const auto& [name, info] : file->tensors()) params += static_cast<int64_t>(NumElements(info.shape).value_or(0));
+    model_type = file->metadata().value("general.architecture", "gguf");
+    architecture = file->metadata().value("general.name", model_type);
+  } else {
+    ACCEL_ASSIGN_OR_RETURN(HfConfig cfg, HfConfig::Load(m.path + "/config.json"));
+    model_type = cfg.model_type();
+    architecture = cfg.architecture();
+    if (auto weights = WeightStore::Open(m.path); weights.ok()) {
+      for (const auto& name : weights->Names()) {
+        if (auto t = weights->Get(name); t.ok()) params += static_cast<int64_t>(t->numel());
+      }
+    }
+  }
+  return db::ModelRecord{spec, FamilyOf(model_type), architecture, m.path, false, params};
+}
+
 class EngineFactory final : public bench::WorkloadFactory {
  public:
   std::vector<bench::BenchPoint> DefaultPoints(const std::string& suite) const override {
@@ -173,7 +215,9 @@ class EngineFactory final : public bench::WorkloadFactory {
       }
       return db::ModelRecord{model, FamilyOf(cfg.ok() ? cfg->model_type() : ""), cfg.ok() ? cfg->architecture() : "", m.dir, false, params};
     }
-    return NotFound("no bundled or synthetic model named '" + model + "'");
+    if (auto user = FindUserModel(model)) return DescribeUserModel(model, *user);
+    return NotFound("no bundled or synthetic model named '" + model +
+                    "', and no model folder, HF id in the local cache or .gguf file by that name");
   }
 
   Result<db::DeviceRecord> DescribeDevice(const std::string& device) const override {
@@ -207,6 +251,15 @@ class EngineFactory final : public bench::WorkloadFactory {
       }
       ACCEL_ASSIGN_OR_RETURN(TensorMap batch_inputs, RepeatToBatch(inputs, point.batch));
       return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(batch_inputs), point.batch, m.dir, compute));
+    }
+    if (auto user = FindUserModel(point.model)) {
+      ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::Load(user->path, options));
+      ACCEL_ASSIGN_OR_RETURN(TensorMap inputs, synthetic::MakeInputs(model->config(), synthetic::InputNames(model->model()),
+                                                                     point.batch, point.seq_len));
+      std::error_code ec;
+      const bool fixture = !user->gguf && fs::is_regular_file(fs::path(user->path) / "reference.json", ec);
+      return std::unique_ptr<bench::Workload>(
+          new ModelWorkload(std::move(model), std::move(inputs), point.batch, fixture ? user->path : "", compute));
     }
     return NotFound("no bundled or synthetic model named '" + point.model + "'");
   }

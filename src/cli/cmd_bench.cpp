@@ -23,7 +23,7 @@ Action SetupBench(CLI::App& app) {
   AddDbOption(app, a->db);
   app.add_option("--factory", a->factory, "what to benchmark: a registered workload factory (default: the engine's)");
   app.add_option("--suite", o.suite, "quick or full")->check(CLI::IsMember({"quick", "full"}));
-  app.add_option("--models", o.models, "only these models (comma-separated)")->delimiter(',');
+  app.add_option("--models,-m", o.models, "models to run (comma-separated): bundled or synthetic names, or your own: a folder, an HF id in the local cache, or a .gguf file")->delimiter(',');
   app.add_option("--devices", o.devices, "only these devices")->delimiter(',');
   app.add_option("--dtypes", o.dtypes, "only these dtypes")->delimiter(',');
   app.add_option("--batch-sizes", o.batch_sizes, "batch sizes to run")->delimiter(',');

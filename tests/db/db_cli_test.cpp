@@ -51,6 +51,30 @@ TEST_F(DbCliTest, BenchPrintsWhereResultsAreAndQueriesAnswer) {
   }
 }
 
+// A user's own model (issue 20): a folder given to -m runs on synthetic inputs of the chosen
+// shapes, is stored under its path with its family, and is verified when it is a fixture.
+TEST_F(DbCliTest, BenchRunsTheUsersOwnModelFolders) {
+  const std::string mine = test::CopyModel("bert-tiny", "bench_user");  // no reference.json
+  const std::string fixture = test::ModelDir("llama-tiny");            // a fixture folder by path
+  auto r = RunCli("bench -m " + mine + "," + fixture + " --batch-sizes 1,2 --seq-lens 16 --iterations 2 "
+                  "--time-budget 0.05 --warmup 0 --scenarios single-stream --db " + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 points, 4 results ok, 0 failed"), std::string::npos) << r.out;
+  auto models = RunCli("query models --format json --db " + Db());
+  ASSERT_EQ(models.exit_code, 0) << models.out;
+  auto rows = nlohmann::json::parse(models.out);
+  std::map<std::string, std::string> family;
+  for (const auto& row : rows) family[row["model"].get<std::string>()] = row.value("family", "");
+  EXPECT_EQ(family[mine], "bert") << models.out;
+  EXPECT_EQ(family[fixture], "llama") << models.out;
+  EXPECT_NE(r.out.find(fixture + " cpu f32 b1 s16: single-stream ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reference passed"), std::string::npos) << r.out;  // the fixture is verified too
+
+  auto missing = RunCli("bench -m /nonexistent/model --db " + Db());
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.out.find("/nonexistent/model"), std::string::npos) << missing.out;
+}
+
 TEST_F(DbCliTest, FailedPointsAreRecordedAndTheRunGoesOn) {
   auto r = RunCli("bench --factory selftest --models fault-crash,matmul-64,fault-error --iterations 2 "
                   "--time-budget 0.05 --scenarios single-stream --point-timeout 20 --db " + Db());
