@@ -16,6 +16,7 @@
 #include "models/registry.h"
 #include "models/synthetic/synthetic.h"
 #include "runtime/devices.h"
+#include "runtime/generation/generator.h"
 #include "runtime/loaded_model.h"
 #include "runtime/verify.h"
 
@@ -69,6 +70,62 @@ std::vector<float> Sample(const TensorMap& outputs) {
   return std::vector<float>(t.data<float>(), t.data<float>() + std::min<size_t>(16, t.numel()));
 }
 
+// A fixture folder's verify report as the benchmark's validation record; skipped without one.
+db::ValidationRecord ValidateAgainstFixture(const std::string& fixture, DType compute) {
+  if (fixture.empty()) {
+    return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "no reference outputs for this model (it runs on synthetic inputs)"};
+  }
+  LoadOptions options{"cpu", compute};
+  auto report = VerifyFixture(fixture, options);
+  if (!report.ok()) return db::ValidationRecord{"reference", "failed", std::nullopt, fixture, report.status().message()};
+  double max_abs = 0;
+  std::string detail;
+  for (const auto& c : report->checks) {
+    max_abs = std::max(max_abs, c.max_abs_diff);
+    if (!c.ok) detail += c.name + (c.error.empty() ? " out of tolerance; " : ": " + c.error + "; ");
+  }
+  return db::ValidationRecord{"reference", report->ok() ? "passed" : "failed", max_abs,
+                              fixture + "/reference.safetensors", detail.empty() ? "all outputs within tolerance" : detail};
+}
+
+// Tokens generated per run by a decoder's benchmark point, after a prompt of the point's
+// sequence length: llama-bench's prompt-processing / token-generation split (-p S -n 32).
+constexpr int64_t kBenchNewTokens = 32;
+
+// A decoder benchmarked as people use it: greedy generation (EOS ignored) of kBenchNewTokens
+// after `seq_len` prompt tokens per row, timed as prefill and decode tokens/s.
+class GenerationWorkload final : public bench::Workload {
+ public:
+  GenerationWorkload(std::unique_ptr<LoadedModel> model, std::vector<std::vector<int64_t>> prompts, std::string fixture_dir,
+                     DType compute)
+      : model_(std::move(model)), generator_(*model_->causal_lm(), model_->backend()), prompts_(std::move(prompts)),
+        fixture_(std::move(fixture_dir)), compute_(compute) {
+    options_.max_new_tokens = kBenchNewTokens;
+    options_.max_context = static_cast<int64_t>(prompts_.front().size()) + kBenchNewTokens;
+  }
+
+  Status RunOnce() override {
+    ACCEL_ASSIGN_OR_RETURN(generation::GenerationResult r, generator_.Run(prompts_, options_));
+    // The first new token comes out of the prefill; decode makes the rest.
+    const int64_t rows = static_cast<int64_t>(prompts_.size());
+    timing_ = bench::GenerationTiming{r.prefill_ms, r.decode_ms, r.prompt_tokens, std::max<int64_t>(0, r.generated_tokens - rows)};
+    return Status::Ok();
+  }
+  double ItemsPerRun() const override { return static_cast<double>(prompts_.size() * kBenchNewTokens); }
+  std::string ThroughputUnit() const override { return "tokens/s"; }
+  std::optional<bench::GenerationTiming> LastGenerationTiming() const override { return timing_; }
+  Result<db::ValidationRecord> Validate() override { return ValidateAgainstFixture(fixture_, compute_); }
+
+ private:
+  std::unique_ptr<LoadedModel> model_;
+  generation::Generator generator_;
+  std::vector<std::vector<int64_t>> prompts_;
+  generation::GenerationOptions options_;
+  std::string fixture_;
+  DType compute_;
+  bench::GenerationTiming timing_;
+};
+
 class ModelWorkload final : public bench::Workload {
  public:
   ModelWorkload(std::unique_ptr<LoadedModel> model, TensorMap inputs, int batch, std::string fixture_dir, DType compute)
@@ -83,22 +140,7 @@ class ModelWorkload final : public bench::Workload {
   double ItemsPerRun() const override { return batch_; }
   std::vector<float> OutputSample() const override { return Sample(last_); }
 
-  Result<db::ValidationRecord> Validate() override {
-    if (fixture_.empty()) {
-      return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "no reference outputs for this model (it runs on synthetic inputs)"};
-    }
-    LoadOptions options{"cpu", compute_};
-    auto report = VerifyFixture(fixture_, options);
-    if (!report.ok()) return db::ValidationRecord{"reference", "failed", std::nullopt, fixture_, report.status().message()};
-    double max_abs = 0;
-    std::string detail;
-    for (const auto& c : report->checks) {
-      max_abs = std::max(max_abs, c.max_abs_diff);
-      if (!c.ok) detail += c.name + (c.error.empty() ? " out of tolerance; " : ": " + c.error + "; ");
-    }
-    return db::ValidationRecord{"reference", report->ok() ? "passed" : "failed", max_abs,
-                                fixture_ + "/reference.safetensors", detail.empty() ? "all outputs within tolerance" : detail};
-  }
+  Result<db::ValidationRecord> Validate() override { return ValidateAgainstFixture(fixture_, compute_); }
 
  private:
   std::unique_ptr<LoadedModel> model_;
@@ -254,12 +296,23 @@ class EngineFactory final : public bench::WorkloadFactory {
     }
     if (auto user = FindUserModel(point.model)) {
       ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::Load(user->path, options));
+      std::error_code ec;
+      const bool is_fixture = !user->gguf && fs::is_regular_file(fs::path(user->path) / "reference.json", ec);
+      const std::string fixture = is_fixture ? user->path : "";
+      if (CausalLm* lm = model->causal_lm()) {
+        if (point.seq_len < 1 || point.seq_len + kBenchNewTokens > lm->max_positions())
+          return InvalidArgument("a prompt of " + std::to_string(point.seq_len) + " tokens plus " + std::to_string(kBenchNewTokens) +
+                                 " new ones does not fit the model's " + std::to_string(lm->max_positions()) + " positions");
+        ACCEL_ASSIGN_OR_RETURN(TensorMap ids, synthetic::MakeInputs(model->config(), {"input_ids"}, point.batch, point.seq_len));
+        const Tensor& t = ids.at("input_ids");
+        std::vector<std::vector<int64_t>> prompts(point.batch);
+        for (int b = 0; b < point.batch; ++b)
+          prompts[b].assign(t.data<int64_t>() + b * point.seq_len, t.data<int64_t>() + (b + 1) * point.seq_len);
+        return std::unique_ptr<bench::Workload>(new GenerationWorkload(std::move(model), std::move(prompts), fixture, compute));
+      }
       ACCEL_ASSIGN_OR_RETURN(TensorMap inputs, synthetic::MakeInputs(model->config(), synthetic::InputNames(model->model()),
                                                                      point.batch, point.seq_len));
-      std::error_code ec;
-      const bool fixture = !user->gguf && fs::is_regular_file(fs::path(user->path) / "reference.json", ec);
-      return std::unique_ptr<bench::Workload>(
-          new ModelWorkload(std::move(model), std::move(inputs), point.batch, fixture ? user->path : "", compute));
+      return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(inputs), point.batch, fixture, compute));
     }
     return NotFound("no bundled or synthetic model named '" + point.model + "'");
   }

@@ -14,6 +14,8 @@ std::string OneLineSummary(const db::ResultRecord& r) {
   if (r.latency_p50_ms) s += ", p50 " + db::FormatNumber(*r.latency_p50_ms) + " ms";
   if (r.latency_p99_ms) s += ", p99 " + db::FormatNumber(*r.latency_p99_ms) + " ms";
   if (r.throughput) s += ", " + db::FormatNumber(*r.throughput) + " " + r.throughput_unit;
+  if (r.prefill_tokens_per_s) s += ", prefill " + db::FormatNumber(*r.prefill_tokens_per_s) + " tok/s";
+  if (r.decode_tokens_per_s) s += ", decode " + db::FormatNumber(*r.decode_tokens_per_s) + " tok/s";
   for (const auto& v : r.validations)
     if (v.status != "skipped") s += ", " + v.kind + " " + v.status;
   return s;

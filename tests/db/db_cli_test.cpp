@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "generation/llama_tiny_gguf.h"
 #include "test_util.h"
 
 namespace accel {
@@ -69,6 +70,25 @@ TEST_F(DbCliTest, BenchRunsTheUsersOwnModelFolders) {
   EXPECT_EQ(family[fixture], "llama") << models.out;
   EXPECT_NE(r.out.find(fixture + " cpu f32 b1 s16: single-stream ok"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("reference passed"), std::string::npos) << r.out;  // the fixture is verified too
+  // The decoder is timed as generation: 32 new tokens after the 16-token prompt.
+  EXPECT_NE(r.out.find("tokens/s, prefill "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" tok/s, decode "), std::string::npos) << r.out;
+
+  // A GGUF file (llama-tiny quantized to Q8_0 by the engine's exporter) and an HF id in a cache.
+  const std::string gguf = test_gguf::WriteLlamaTinyGguf(DType::kQ8_0);
+  const std::string cache = dir_ + "/hub";
+  const std::string snapshot = cache + "/models--acme--tiny-bert/snapshots/abc123";
+  std::filesystem::create_directories(snapshot);
+  std::filesystem::create_directories(cache + "/models--acme--tiny-bert/refs");
+  std::ofstream(cache + "/models--acme--tiny-bert/refs/main") << "abc123";
+  for (const char* f : {"config.json", "model.safetensors"})
+    std::filesystem::copy_file(test::ModelDir("bert-tiny") + "/" + f, snapshot + "/" + f);
+  auto more = test::RunShell("HF_HUB_CACHE=" + cache + " " ACCEL_CLI_PATH " bench -m " + gguf +
+                                 ",acme/tiny-bert --batch-sizes 1 --seq-lens 8 --iterations 2 --time-budget 0.05 "
+                                 "--warmup 0 --scenarios single-stream --db " + Db(), 120);
+  ASSERT_EQ(more.exit_code, 0) << more.out;
+  EXPECT_NE(more.out.find("2 points, 2 results ok, 0 failed"), std::string::npos) << more.out;
+  EXPECT_NE(more.out.find("acme/tiny-bert cpu f32 b1 s8: single-stream ok"), std::string::npos) << more.out;
 
   auto missing = RunCli("bench -m /nonexistent/model --db " + Db());
   EXPECT_NE(missing.exit_code, 0);
