@@ -43,12 +43,13 @@ asan: setup
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE slow
 
-# ThreadSanitizer build of the concurrency tests (the model pool); CI runs it after asan.
+# ThreadSanitizer build of the concurrency tests (the model pool, the thread pool, the C API's
+# per-model serialisation and cancel from another thread); CI runs it after asan.
 tsan: setup
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACCEL_SANITIZE=thread -DACCEL_BUILD_BENCH=OFF
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test cpu_kernels_test
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test cpu_kernels_test capi_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '^(ResourcePool|MemoryBudget|ThreadPool)\.'
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '^(ResourcePool|MemoryBudget|ThreadPool|CApi)\.'
 
 bench: build
 	bash bench/run_bert_bench.sh
