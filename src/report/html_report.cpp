@@ -22,7 +22,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24p
 h1{font-size:1.6em;margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:1em;margin:16px 0 4px}
 .meta{color:#666;font-size:.9em}
-.scroll{overflow:auto;max-width:100%;width:fit-content;max-height:75vh;border:1px solid #ddd;margin:8px 0}
+.scroll{overflow:auto;max-width:100%;width:fit-content;max-height:60vh;border:1px solid #ddd;margin:8px 0}
 table{border-collapse:separate;border-spacing:0;font-size:.85em}
 th,td{border-right:1px solid #eee;border-bottom:1px solid #eee;padding:4px 8px;text-align:left;white-space:nowrap}
 thead th{position:sticky;top:0;background:#f4f4f4;z-index:1;white-space:nowrap}
@@ -149,14 +149,17 @@ const char* ChangeClass(const Change& c) {
   return c.trend == Trend::kSlower ? "regression" : c.trend == Trend::kFaster ? "improvement" : "";
 }
 
-// The latest run against each point's previous result: regressions first.
+// The latest run against each point's previous result: regressions first, then improvements;
+// points within the threshold are only counted.
 std::string ComparisonSection(const ReportData& d) {
   std::vector<std::pair<Change, const PointRow*>> changes;
+  size_t compared = 0;
   for (const auto& p : d.points) {
     Change c = CompareToPrevious(p);
-    if (c.trend != Trend::kNone) changes.push_back({c, &p});
+    compared += c.trend != Trend::kNone;
+    if (c.trend == Trend::kSlower || c.trend == Trend::kFaster) changes.push_back({c, &p});
   }
-  if (changes.empty()) return "<p>No point of the latest run has an earlier result to compare with.</p>";
+  if (compared == 0) return "<p>No point of the latest run has an earlier result to compare with.</p>";
   std::stable_sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) { return a.first.ratio > b.first.ratio; });
   int slower = 0, faster = 0;
   std::string rows;
@@ -170,11 +173,13 @@ std::string ComparisonSection(const ReportData& d) {
   }
   char pct[16];
   std::snprintf(pct, sizeof pct, "%.0f%%", kRegressionThreshold * 100);
-  std::string h = "<p id=\"change-summary\">" + std::to_string(changes.size()) + " points compared: <span class=\"" +
+  std::string h = "<p id=\"change-summary\">" + std::to_string(compared) +
+                  " points of the latest run compared with their previous result: <span class=\"" +
                   std::string(slower ? "regression" : "") + "\">" + std::to_string(slower) +
                   " regressions</span> (more than " + pct + " slower), <span class=\"" +
-                  std::string(faster ? "improvement" : "") + "\">" + std::to_string(faster) +
-                  " improvements</span>.</p>";
+                  std::string(faster ? "improvement" : "") + "\">" + std::to_string(faster) + " improvements</span>, " +
+                  std::to_string(compared - changes.size()) + " within " + pct + ".</p>";
+  if (changes.empty()) return h;
   return h + ScrollTable("id=\"comparison\"",
                          {"model", "device dtype", "point", "prev p50 ms", "p50 ms", "prev throughput", "throughput",
                           "change"},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace accel::report {
 namespace {
@@ -81,14 +82,27 @@ std::string HtmlEscape(const std::string& s) {
   return out;
 }
 
+namespace {
+// The byte offset where each UTF-8 character of s starts.
+std::vector<size_t> CharStarts(const std::string& s) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  return starts;
+}
+}  // namespace
+
 std::string Truncate(const std::string& s, size_t max_chars) {
-  size_t chars = 0, cut = std::string::npos;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // continuation byte
-    if (chars == max_chars - 1) cut = i;
-    if (++chars > max_chars) return s.substr(0, cut) + "\u2026";
-  }
-  return s;
+  auto starts = CharStarts(s);
+  if (starts.size() <= max_chars || max_chars < 2) return s;
+  return s.substr(0, starts[max_chars - 1]) + "\u2026";
+}
+
+std::string TruncateMiddle(const std::string& s, size_t max_chars) {
+  auto starts = CharStarts(s);
+  if (starts.size() <= max_chars || max_chars < 3) return Truncate(s, max_chars);
+  size_t head = (max_chars - 1) / 2, tail = max_chars - 1 - head;
+  return s.substr(0, starts[head]) + "\u2026" + s.substr(starts[starts.size() - tail]);
 }
 
 // Rows: [label 0..kLabelW] [bar kLabelW+8..kW-kValueW] [value]; ticks along the bottom.
@@ -110,7 +124,7 @@ std::string HBarChart(const HBarChartData& d) {
     const HBar& b = d.bars[i];
     double y = kTop + kRowH * double(i), bw = std::max(1.0, plot_w * axis.Frac(b.value));
     std::string tip = b.label + ": " + Label(b.value) + " " + d.unit;
-    s += Text(kLabelW, y + 13, "tick", "end", Truncate(b.label, kLabelChars), tip);
+    s += Text(kLabelW, y + 13, "tick", "end", TruncateMiddle(b.label, kLabelChars), tip);
     s += "<rect class=\"bar\" x=\"" + Num(x0) + "\" y=\"" + Num(y + 3) + "\" width=\"" + Num(bw) + "\" height=\"" +
          Num(kRowH - 6) + "\" fill=\"" + SeriesColor(b.series) + "\"><title>" + HtmlEscape(tip) + "</title></rect>";
     s += Text(kW - 2, y + 13, "tick value", "end", Label(b.value), tip);

@@ -35,6 +35,8 @@ std::string LineChart(const LineChartData& data);
 std::string HtmlEscape(const std::string& s);
 // s cut to at most `max_chars` characters (UTF-8 aware), with an ellipsis when cut.
 std::string Truncate(const std::string& s, size_t max_chars);
+// s with its middle cut out to fit `max_chars` (keeps both ends: "bert-ver…cuda:0 f16").
+std::string TruncateMiddle(const std::string& s, size_t max_chars);
 // The colour of series i, shared by charts and legends.
 const char* SeriesColor(size_t i);
 

@@ -12,6 +12,7 @@
 
 #include "report/html_report.h"
 #include "report/report_summary.h"
+#include "report/svg_charts.h"
 #include "test_util.h"
 
 namespace accel {
@@ -306,6 +307,13 @@ TEST(ReportSummary, MachineRowsReadTheHardwareJson) {
   EXPECT_EQ(rows["commit"], "abc1234");
   run.hardware_json = "not json";
   EXPECT_EQ(report::MachineRows(run)[1].second, "not json");
+}
+
+TEST(ReportCharts, TruncatesLabelsByCharacters) {
+  EXPECT_EQ(report::Truncate("short", 10), "short");
+  EXPECT_EQ(report::Truncate("abcdefghij", 5), "abcd\u2026");
+  EXPECT_EQ(report::TruncateMiddle("abcdefghij", 5), "ab\u2026ij");
+  EXPECT_EQ(report::TruncateMiddle("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", 5), "\u00e9\u00e9\u2026\u00e9\u00e9");
 }
 
 TEST(ReportHtml, EscapesWhatTheDatabaseHolds) {
