@@ -213,7 +213,7 @@ std::optional<double> SingleStreamP50(const PointRow& p) {
 std::optional<double> PeakMemory(const PointRow& p) { return p.peak_rss_mib; }
 
 // Small multiples: one chart per model with at least two batch sizes, a line per device and dtype.
-std::string ThroughputCharts(const ReportData& d) {
+std::string ThroughputCharts(const ReportData& d, const std::vector<std::string>& all_series) {
   std::map<std::string, std::map<std::string, std::map<int, double>>> by_model;  // model -> series -> batch -> y
   std::map<std::string, std::string> units;
   std::set<std::string> has_offline;
@@ -235,7 +235,7 @@ std::string ThroughputCharts(const ReportData& d) {
     if (batches.size() < 2) continue;
     LineChartData c{model, "batch size", units[model].empty() ? "items/s" : units[model], {}};
     for (const auto& [name, pts] : series_map) {
-      LineSeries s{name, {}};
+      LineSeries s{name, {}, SeriesIndex(all_series, name)};
       for (const auto& [b, y] : pts) s.points.push_back({double(b), y});
       c.series.push_back(std::move(s));
     }
@@ -372,7 +372,7 @@ std::string RenderHtmlReport(const ReportData& d, const std::string& generated_a
   h += "\n<h2 id=\"latency\">Latency by device</h2>\n<p class=\"meta\">p50, single-stream, one chart per family; "
        "hover a label for the full name.</p>" +
        Legend(series) + FamilyBarCharts(d, series, "ms", SingleStreamP50, "p50 latency");
-  h += "\n<h2 id=\"throughput\">Throughput against batch size</h2>\n" + ThroughputCharts(d);
+  h += "\n<h2 id=\"throughput\">Throughput against batch size</h2>\n" + ThroughputCharts(d, series);
   h += "\n<h2 id=\"memory\">Memory</h2>\n" + Legend(series) + FamilyBarCharts(d, series, "MiB", PeakMemory, "peak RSS");
   h += "\n<h2 id=\"validation\">Validation matrix (correctness)</h2>\n" + ValidationMatrix(d);
   h += "\n<h2 id=\"all-results\">Latest results</h2>\n<p class=\"downloads\"><a id=\"download-csv\" "

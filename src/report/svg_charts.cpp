@@ -36,8 +36,17 @@ struct LogAxis {
     if (hi <= lo) hi = lo + 1;
   }
   double Frac(double v) const { return (std::log10(std::max(v, 1e-12)) - lo) / (hi - lo); }
-  // Decades to label: at most 5, so labels keep their distance.
-  int Step() const { return std::max(1, static_cast<int>(std::ceil((hi - lo) / 5))); }
+  // Values to label: at most 5 decades, so labels keep their distance; 2x and 5x as well when
+  // the axis spans a single decade.
+  std::vector<double> Ticks() const {
+    std::vector<double> ticks;
+    int step = std::max(1, static_cast<int>(std::ceil((hi - lo) / 5)));
+    for (int e = static_cast<int>(lo); e <= hi; e += step) {
+      ticks.push_back(std::pow(10.0, e));
+      if (hi - lo == 1 && e < hi) ticks.push_back(2 * std::pow(10.0, e)), ticks.push_back(5 * std::pow(10.0, e));
+    }
+    return ticks;
+  }
 };
 
 std::string Text(double x, double y, const std::string& cls, const std::string& anchor, const std::string& body,
@@ -116,9 +125,9 @@ std::string HBarChart(const HBarChartData& d) {
   double x0 = kLabelW + 8, plot_w = kW - kValueW - x0, plot_h = kRowH * double(d.bars.size());
   double h = kTop + plot_h + kAxisH;
   std::string s = OpenSvg(kW, h, d.title) + Text(4, 16, "chart-title", "start", Truncate(d.title, 48), d.title);
-  for (int e = static_cast<int>(axis.lo); e <= axis.hi; e += axis.Step()) {
-    double x = x0 + plot_w * axis.Frac(std::pow(10.0, e));
-    s += Line(x, kTop, x, kTop + plot_h, "grid") + Text(x, kTop + plot_h + 14, "tick", "middle", Label(std::pow(10.0, e)));
+  for (double v : axis.Ticks()) {
+    double x = x0 + plot_w * axis.Frac(v);
+    s += Line(x, kTop, x, kTop + plot_h, "grid") + Text(x, kTop + plot_h + 14, "tick", "middle", Label(v));
   }
   for (size_t i = 0; i < d.bars.size(); ++i) {
     const HBar& b = d.bars[i];
@@ -151,9 +160,9 @@ std::string LineChart(const LineChartData& d) {
   auto px = [&](double x) { return kLeft + plot_w * (std::log2(x) - xmin) / (xmax - xmin); };
   auto py = [&](double y) { return kTop + plot_h - plot_h * yaxis.Frac(y); };
   std::string s = OpenSvg(kW, kH, d.title) + Text(4, 16, "chart-title", "start", Truncate(d.title, 42), d.title);
-  for (int e = static_cast<int>(yaxis.lo); e <= yaxis.hi; e += yaxis.Step()) {
-    double y = py(std::pow(10.0, e));
-    s += Line(kLeft, y, kW - kRight, y, "grid") + Text(kLeft - 4, y + 4, "tick", "end", Label(std::pow(10.0, e)));
+  for (double v : yaxis.Ticks()) {
+    double y = py(v);
+    s += Line(kLeft, y, kW - kRight, y, "grid") + Text(kLeft - 4, y + 4, "tick", "end", Label(v));
   }
   // Batch ticks at powers of two, thinned so at most 8 are labelled.
   int xstep = std::max(1, static_cast<int>(std::ceil((xmax - xmin + 1) / 8)));
@@ -165,12 +174,12 @@ std::string LineChart(const LineChartData& d) {
     const auto& ser = d.series[i];
     std::string pts;
     for (auto [x, y] : ser.points) pts += Num(px(x)) + "," + Num(py(y)) + " ";
-    s += "<polyline class=\"line\" fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(SeriesColor(i)) +
+    s += "<polyline class=\"line\" fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(SeriesColor(ser.color)) +
          "\" points=\"" + pts + "\"/>";
     for (auto [x, y] : ser.points)
-      s += "<circle cx=\"" + Num(px(x)) + "\" cy=\"" + Num(py(y)) + "\" r=\"3\" fill=\"" + SeriesColor(i) + "\"><title>" +
+      s += "<circle cx=\"" + Num(px(x)) + "\" cy=\"" + Num(py(y)) + "\" r=\"3\" fill=\"" + SeriesColor(ser.color) + "\"><title>" +
            HtmlEscape(ser.name + ", batch " + Label(x) + ": " + Label(y) + " " + d.y_label) + "</title></circle>";
-    legend += "<span title=\"" + HtmlEscape(ser.name) + "\"><i style=\"background:" + SeriesColor(i) + "\"></i>" +
+    legend += "<span title=\"" + HtmlEscape(ser.name) + "\"><i style=\"background:" + SeriesColor(ser.color) + "\"></i>" +
               HtmlEscape(Truncate(ser.name, 32)) + "</span>";
   }
   return "<figure class=\"small\">" + s + "</svg>" + legend + "</div></figure>";

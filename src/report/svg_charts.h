@@ -25,6 +25,7 @@ std::string HBarChart(const HBarChartData& data);
 struct LineSeries {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y), x > 0, y > 0
+  size_t color = 0;                               // SeriesColor index
 };
 struct LineChartData {
   std::string title, x_label, y_label;
