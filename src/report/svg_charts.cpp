@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace accel::report {
 namespace {
-
-constexpr double kWidth = 760, kHeight = 320, kLeft = 70, kRight = 20, kTop = 34, kBottom = 70;
 
 std::string Num(double v) {
   char buf[32];
@@ -15,57 +14,58 @@ std::string Num(double v) {
   return buf;
 }
 
+// A short tick or value label: 3 significant digits, powers of ten from 1e4 up as "1e4".
 std::string Label(double v) {
   char buf[32];
-  if (std::fabs(v) >= 100 || v == std::floor(v)) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else if (std::fabs(v) >= 1) std::snprintf(buf, sizeof buf, "%.2f", v);
+  double a = std::fabs(v);
+  if (a >= 1e4 || (a > 0 && a < 1e-3)) std::snprintf(buf, sizeof buf, "%.2g", v);
   else std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-// A "nice" axis maximum: 1, 2 or 5 times a power of ten at or above v.
-double NiceMax(double v) {
-  if (v <= 0) return 1;
-  double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-std::string Open(const std::string& title, const std::string& y_label) {
-  std::string s = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(kWidth) + " " +
-                  Num(kHeight) + "\" role=\"img\" aria-label=\"" + HtmlEscape(title) + "\">";
-  s += "<text x=\"" + Num(kWidth / 2) + "\" y=\"20\" text-anchor=\"middle\" class=\"chart-title\">" + HtmlEscape(title) +
-       "</text>";
-  s += "<text transform=\"translate(16," + Num(kTop + (kHeight - kTop - kBottom) / 2) +
-       ") rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">" + HtmlEscape(y_label) + "</text>";
+  std::string s = buf;
+  auto e = s.find("e+0");
+  if (e != std::string::npos) s.erase(e + 1, 2);
+  else if ((e = s.find("e+")) != std::string::npos) s.erase(e + 1, 1);
   return s;
 }
 
-std::string YAxis(double ymax) {
-  std::string s;
-  double plot_h = kHeight - kTop - kBottom;
-  for (int i = 0; i <= 4; ++i) {
-    double v = ymax * i / 4, y = kTop + plot_h - plot_h * i / 4;
-    s += "<line x1=\"" + Num(kLeft) + "\" x2=\"" + Num(kWidth - kRight) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
-         "\" class=\"grid\"/>";
-    s += "<text x=\"" + Num(kLeft - 6) + "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\" class=\"tick\">" + Label(v) +
-         "</text>";
+// A log10 axis from the decade at or below lo to the decade at or above hi (at least one decade).
+struct LogAxis {
+  double lo, hi;  // exponents
+  LogAxis(double vmin, double vmax) {
+    lo = std::floor(std::log10(std::max(vmin, 1e-12)));
+    hi = std::ceil(std::log10(std::max(vmax, 1e-12)));
+    if (hi <= lo) hi = lo + 1;
   }
-  return s;
+  double Frac(double v) const { return (std::log10(std::max(v, 1e-12)) - lo) / (hi - lo); }
+  // Values to label: at most 5 decades, so labels keep their distance; 2x and 5x as well when
+  // the axis spans a single decade.
+  std::vector<double> Ticks() const {
+    std::vector<double> ticks;
+    int step = std::max(1, static_cast<int>(std::ceil((hi - lo) / 5)));
+    for (int e = static_cast<int>(lo); e <= hi; e += step) {
+      ticks.push_back(std::pow(10.0, e));
+      if (hi - lo == 1 && e < hi) ticks.push_back(2 * std::pow(10.0, e)), ticks.push_back(5 * std::pow(10.0, e));
+    }
+    return ticks;
+  }
+};
+
+std::string Text(double x, double y, const std::string& cls, const std::string& anchor, const std::string& body,
+                 const std::string& tooltip = "") {
+  std::string s = "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" class=\"" + cls + "\"";
+  if (anchor != "start") s += " text-anchor=\"" + anchor + "\"";
+  s += ">";
+  if (!tooltip.empty()) s += "<title>" + HtmlEscape(tooltip) + "</title>";
+  return s + HtmlEscape(body) + "</text>";
 }
 
-std::string Legend(const std::vector<std::string>& names) {
-  std::string s;
-  double x = kLeft;
-  for (size_t i = 0; i < names.size(); ++i) {
-    s += "<rect x=\"" + Num(x) + "\" y=\"" + Num(kHeight - 18) + "\" width=\"10\" height=\"10\" fill=\"" +
-         SeriesColor(i) + "\"/>";
-    s += "<text x=\"" + Num(x + 14) + "\" y=\"" + Num(kHeight - 9) + "\" class=\"tick\">" + HtmlEscape(names[i]) +
-         "</text>";
-    x += 24 + 7.0 * double(names[i].size());
-  }
-  return s;
+std::string Line(double x1, double y1, double x2, double y2, const std::string& cls) {
+  return "<line x1=\"" + Num(x1) + "\" y1=\"" + Num(y1) + "\" x2=\"" + Num(x2) + "\" y2=\"" + Num(y2) + "\" class=\"" +
+         cls + "\"/>";
+}
+
+std::string OpenSvg(double w, double h, const std::string& title) {
+  return "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
+         "\" role=\"img\" aria-label=\"" + HtmlEscape(title) + "\">";
 }
 
 }  // namespace
@@ -91,71 +91,98 @@ std::string HtmlEscape(const std::string& s) {
   return out;
 }
 
-std::string GroupedBarChart(const BarChartData& d) {
-  double vmax = 0;
-  for (const auto& g : d.values)
-    for (const auto& v : g)
-      if (v) vmax = std::max(vmax, *v);
-  double ymax = NiceMax(vmax);
-  std::string s = Open(d.title, d.y_label) + YAxis(ymax);
-  double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
-  size_t ng = std::max<size_t>(1, d.groups.size()), ns = std::max<size_t>(1, d.series.size());
-  double group_w = plot_w / double(ng), bar_w = group_w * 0.8 / double(ns);
-  for (size_t g = 0; g < d.groups.size(); ++g) {
-    double gx = kLeft + group_w * double(g);
-    for (size_t k = 0; k < d.series.size() && g < d.values.size() && k < d.values[g].size(); ++k) {
-      if (!d.values[g][k]) continue;
-      double v = *d.values[g][k], h = plot_h * v / ymax;
-      double x = gx + group_w * 0.1 + bar_w * double(k), y = kTop + plot_h - h;
-      s += "<rect class=\"bar\" x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" width=\"" + Num(bar_w * 0.92) +
-           "\" height=\"" + Num(h) + "\" fill=\"" + SeriesColor(k) + "\"><title>" +
-           HtmlEscape(d.groups[g] + " on " + d.series[k] + ": " + Label(v) + " " + d.y_label) + "</title></rect>";
-    }
-    s += "<text x=\"" + Num(gx + group_w / 2) + "\" y=\"" + Num(kTop + plot_h + 16) +
-         "\" text-anchor=\"middle\" class=\"tick\">" + HtmlEscape(d.groups[g]) + "</text>";
+namespace {
+// The byte offset where each UTF-8 character of s starts.
+std::vector<size_t> CharStarts(const std::string& s) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  return starts;
+}
+}  // namespace
+
+std::string Truncate(const std::string& s, size_t max_chars) {
+  auto starts = CharStarts(s);
+  if (starts.size() <= max_chars || max_chars < 2) return s;
+  return s.substr(0, starts[max_chars - 1]) + "\u2026";
+}
+
+std::string TruncateMiddle(const std::string& s, size_t max_chars) {
+  auto starts = CharStarts(s);
+  if (starts.size() <= max_chars || max_chars < 3) return Truncate(s, max_chars);
+  size_t head = (max_chars - 1) / 2, tail = max_chars - 1 - head;
+  return s.substr(0, starts[head]) + "\u2026" + s.substr(starts[starts.size() - tail]);
+}
+
+// Rows: [label 0..kLabelW] [bar kLabelW+8..kW-kValueW] [value]; ticks along the bottom.
+std::string HBarChart(const HBarChartData& d) {
+  constexpr double kW = 400, kLabelW = 150, kValueW = 52, kRowH = 18, kTop = 26, kAxisH = 38;
+  constexpr size_t kLabelChars = 22;
+  if (d.bars.empty()) return "";
+  double vmin = d.bars[0].value, vmax = vmin;
+  for (const auto& b : d.bars) vmin = std::min(vmin, b.value), vmax = std::max(vmax, b.value);
+  LogAxis axis(vmin, vmax);
+  double x0 = kLabelW + 8, plot_w = kW - kValueW - x0, plot_h = kRowH * double(d.bars.size());
+  double h = kTop + plot_h + kAxisH;
+  std::string s = OpenSvg(kW, h, d.title) + Text(4, 16, "chart-title", "start", Truncate(d.title, 48), d.title);
+  for (double v : axis.Ticks()) {
+    double x = x0 + plot_w * axis.Frac(v);
+    s += Line(x, kTop, x, kTop + plot_h, "grid") + Text(x, kTop + plot_h + 14, "tick", "middle", Label(v));
   }
-  return s + Legend(d.series) + "</svg>";
+  for (size_t i = 0; i < d.bars.size(); ++i) {
+    const HBar& b = d.bars[i];
+    double y = kTop + kRowH * double(i), bw = std::max(1.0, plot_w * axis.Frac(b.value));
+    std::string tip = b.label + ": " + Label(b.value) + " " + d.unit;
+    s += Text(kLabelW, y + 13, "tick", "end", TruncateMiddle(b.label, kLabelChars), tip);
+    s += "<rect class=\"bar\" x=\"" + Num(x0) + "\" y=\"" + Num(y + 3) + "\" width=\"" + Num(bw) + "\" height=\"" +
+         Num(kRowH - 6) + "\" fill=\"" + SeriesColor(b.series) + "\"><title>" + HtmlEscape(tip) + "</title></rect>";
+    s += Text(kW - 2, y + 13, "tick value", "end", Label(b.value), tip);
+  }
+  s += Text(x0 + plot_w / 2, h - 2, "axis-label", "middle", d.unit + " (log scale)");
+  return s + "</svg>";
 }
 
 std::string LineChart(const LineChartData& d) {
-  double xmin = 0, xmax = 0, ymax_raw = 0;
+  constexpr double kW = 360, kH = 230, kLeft = 46, kRight = 12, kTop = 28, kBottom = 40;
+  double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
   bool first = true;
   for (const auto& ser : d.series)
     for (auto [x, y] : ser.points) {
       double lx = std::log2(std::max(x, 1e-9));
-      if (first) xmin = xmax = lx;
-      xmin = std::min(xmin, lx);
-      xmax = std::max(xmax, lx);
-      ymax_raw = std::max(ymax_raw, y);
+      if (first) xmin = xmax = lx, ymin = ymax = y;
+      xmin = std::min(xmin, lx), xmax = std::max(xmax, lx);
+      ymin = std::min(ymin, y), ymax = std::max(ymax, y);
       first = false;
     }
   if (xmax <= xmin) xmax = xmin + 1;
-  double ymax = NiceMax(ymax_raw);
-  double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  LogAxis yaxis(ymin, ymax);
+  double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
   auto px = [&](double x) { return kLeft + plot_w * (std::log2(x) - xmin) / (xmax - xmin); };
-  auto py = [&](double y) { return kTop + plot_h - plot_h * y / ymax; };
-  std::string s = Open(d.title, d.y_label) + YAxis(ymax);
-  for (double lx = std::ceil(xmin); lx <= xmax + 1e-9; lx += 1) {
-    double x = std::pow(2.0, lx);
-    s += "<text x=\"" + Num(px(x)) + "\" y=\"" + Num(kTop + plot_h + 16) + "\" text-anchor=\"middle\" class=\"tick\">" +
-         Label(x) + "</text>";
+  auto py = [&](double y) { return kTop + plot_h - plot_h * yaxis.Frac(y); };
+  std::string s = OpenSvg(kW, kH, d.title) + Text(4, 16, "chart-title", "start", Truncate(d.title, 42), d.title);
+  for (double v : yaxis.Ticks()) {
+    double y = py(v);
+    s += Line(kLeft, y, kW - kRight, y, "grid") + Text(kLeft - 4, y + 4, "tick", "end", Label(v));
   }
-  s += "<text x=\"" + Num(kLeft + plot_w / 2) + "\" y=\"" + Num(kTop + plot_h + 34) +
-       "\" text-anchor=\"middle\" class=\"axis-label\">" + HtmlEscape(d.x_label) + "</text>";
-  std::vector<std::string> names;
+  // Batch ticks at powers of two, thinned so at most 8 are labelled.
+  int xstep = std::max(1, static_cast<int>(std::ceil((xmax - xmin + 1) / 8)));
+  for (double lx = std::ceil(xmin); lx <= xmax + 1e-9; lx += xstep)
+    s += Text(px(std::pow(2.0, lx)), kTop + plot_h + 14, "tick", "middle", Label(std::pow(2.0, lx)));
+  s += Text(kLeft + plot_w / 2, kH - 6, "axis-label", "middle", d.x_label + "; " + d.y_label + " (log)");
+  std::string legend = "<div class=\"legend\">";
   for (size_t i = 0; i < d.series.size(); ++i) {
     const auto& ser = d.series[i];
-    names.push_back(ser.name);
     std::string pts;
     for (auto [x, y] : ser.points) pts += Num(px(x)) + "," + Num(py(y)) + " ";
-    s += "<polyline class=\"line\" fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(SeriesColor(i)) +
+    s += "<polyline class=\"line\" fill=\"none\" stroke-width=\"2\" stroke=\"" + std::string(SeriesColor(ser.color)) +
          "\" points=\"" + pts + "\"/>";
     for (auto [x, y] : ser.points)
-      s += "<circle cx=\"" + Num(px(x)) + "\" cy=\"" + Num(py(y)) + "\" r=\"3.5\" fill=\"" + SeriesColor(i) +
-           "\"><title>" + HtmlEscape(ser.name + ", batch " + Label(x) + ": " + Label(y) + " " + d.y_label) +
-           "</title></circle>";
+      s += "<circle cx=\"" + Num(px(x)) + "\" cy=\"" + Num(py(y)) + "\" r=\"3\" fill=\"" + SeriesColor(ser.color) + "\"><title>" +
+           HtmlEscape(ser.name + ", batch " + Label(x) + ": " + Label(y) + " " + d.y_label) + "</title></circle>";
+    legend += "<span title=\"" + HtmlEscape(ser.name) + "\"><i style=\"background:" + SeriesColor(ser.color) + "\"></i>" +
+              HtmlEscape(Truncate(ser.name, 32)) + "</span>";
   }
-  return s + Legend(names) + "</svg>";
+  return "<figure class=\"small\">" + s + "</svg>" + legend + "</div></figure>";
 }
 
 }  // namespace accel::report
