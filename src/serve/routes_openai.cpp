@@ -20,21 +20,15 @@ struct StreamState {
   GenRequest request;
   PreparedPrompt prompt;
   ServedModel* model = nullptr;
+  std::string shown;  // the model name in answers: the served model's, or the route's
   std::string id, route;
   int64_t created = 0;
   std::chrono::steady_clock::time_point start;
 };
 
-void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Response& res, bool chat, const std::string& route) {
-  auto parsed = chat ? ParseOpenAiChat(req.body) : ParseOpenAiCompletion(req.body);
-  if (!parsed.ok()) return SendError(res, Api::kOpenAi, FromParseError(*parsed.error));
-  GenRequest& r = parsed.value;
-  ServedModel* m = ctx.registry.Find(r.model);
-  if (!m) return SendError(res, Api::kOpenAi, UnknownModel(r.model));
-  PreparedPrompt prompt;
-  if (auto e = PreparePrompt(*m, r, ctx.limits, &prompt)) return SendError(res, Api::kOpenAi, *e);
-  auto ticket = m->TryAdmit();
-  if (!ticket) return SendOverloaded(ctx, res, Api::kOpenAi, m->name());
+// Runs an admitted request on a local model; answers name the model `shown`.
+void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::string& route, ServedModel* m, const std::string& shown,
+                GenRequest r, PreparedPrompt prompt, std::unique_ptr<ServedModel::Ticket> ticket) {
   const std::string id = RequestId(chat ? "chatcmpl" : "cmpl");
   const int64_t created = NowSeconds();
   const bool has_text = m->tokenizer() != nullptr;
@@ -49,7 +43,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
     if (chat) choice["message"] = {{"role", "assistant"}, {"content", out.text}};
     else choice["text"] = out.text;
     if (!has_text || r.prompt_is_ids) choice["token_ids"] = out.tokens;  // extension: the generated ids
-    json body = {{"id", id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", created}, {"model", m->name()},
+    json body = {{"id", id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", created}, {"model", shown},
                  {"choices", json::array({choice})}, {"usage", Usage(out)}};
     res.set_content(Dump(body), "application/json");
     return;
@@ -60,6 +54,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
   st->request = std::move(r);
   st->prompt = std::move(prompt);
   st->model = m;
+  st->shown = shown;
   st->id = id;
   st->route = route;
   st->created = created;
@@ -77,7 +72,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
       else choice["text"] = std::move(delta_or_text);
       if (token_ids) choice["token_ids"] = *token_ids;
       json j = {{"id", st->id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", st->created},
-                {"model", st->model->name()}, {"choices", json::array({choice})}};
+                {"model", st->shown}, {"choices", json::array({choice})}};
       if (usage) j["usage"] = nullptr;
       return j;
     };
@@ -103,7 +98,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
       send(chunk(chat ? json::object() : json(""), out.finish_reason, nullptr));
       if (usage) {
         json u = {{"id", st->id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", st->created},
-                  {"model", st->model->name()}, {"choices", json::array()}, {"usage", Usage(out)}};
+                  {"model", st->shown}, {"choices", json::array()}, {"usage", Usage(out)}};
         send(u);
       }
     }
@@ -115,6 +110,117 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
   });
 }
 
+
+// A remote endpoint's answer, in the OpenAI format. A streaming request gets the whole answer
+// as one content chunk (the remote is called without streaming), then the finish and [DONE].
+void SendRemote(Context& ctx, httplib::Response& res, bool chat, const std::string& shown, const GenRequest& r,
+                const api::ChatResponse& a) {
+  const std::string id = RequestId(chat ? "chatcmpl" : "cmpl");
+  const int64_t created = NowSeconds();
+  const std::string finish = a.finish_reason.empty() ? "stop" : a.finish_reason;
+  json usage = {{"prompt_tokens", a.usage.prompt_tokens}, {"completion_tokens", a.usage.completion_tokens},
+                {"total_tokens", a.usage.prompt_tokens + a.usage.completion_tokens}};
+  ctx.metrics.Tokens(shown, a.usage.prompt_tokens, a.usage.completion_tokens);
+  const char* object = chat ? (r.stream ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+  auto choice = [&](json content, const json& finish_reason) {
+    json c = {{"index", 0}, {"finish_reason", finish_reason}, {"logprobs", nullptr}};
+    if (!chat) c["text"] = std::move(content);
+    else if (r.stream) c["delta"] = std::move(content);
+    else c["message"] = std::move(content);
+    return json{{"id", id}, {"object", object}, {"created", created}, {"model", shown}, {"choices", json::array({std::move(c)})}};
+  };
+  if (!r.stream) {
+    json body = choice(chat ? json{{"role", "assistant"}, {"content", a.text}} : json(a.text), finish);
+    body["usage"] = usage;
+    res.set_content(Dump(body), "application/json");
+    return;
+  }
+  std::string body;
+  auto frame = [&body](const json& j) { body += "data: " + Dump(j) + "\n\n"; };
+  frame(choice(chat ? json{{"role", "assistant"}, {"content", a.text}} : json(a.text), nullptr));
+  frame(choice(chat ? json::object() : json(""), finish));
+  if (r.include_usage) frame(json{{"id", id}, {"object", object}, {"created", created}, {"model", shown}, {"choices", json::array()}, {"usage", usage}});
+  body += "data: [DONE]\n\n";
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(body, "text/event-stream");
+}
+
+ServeError FromApiError(const api::ApiError& e) {
+  ServeError out;
+  out.status = e.http_status >= 400 && e.http_status < 600 ? e.http_status : 502;
+  out.type = out.status >= 500 ? "server_error" : "invalid_request_error";
+  out.code = api::ErrorClassName(e.cls);
+  out.message = "remote endpoint: " + e.message;
+  return out;
+}
+
+api::ChatRequest ToChatRequest(const GenRequest& r, const std::string& model) {
+  api::ChatRequest c;
+  c.model = model;
+  if (r.chat) {
+    for (const auto& m : r.messages) c.messages.push_back({m.role, m.content});
+  } else {
+    c.messages.push_back({"user", r.prompt});
+    c.raw_completion = true;
+  }
+  if (r.max_tokens >= 0) c.max_tokens = static_cast<int>(r.max_tokens);
+  c.temperature = r.temperature;
+  c.top_p = r.top_p;
+  c.stop = r.stop;
+  return c;
+}
+
+// A routed model: its endpoints in order, moving on when one is overloaded or unreachable.
+void HandleRouted(Context& ctx, httplib::Response& res, bool chat, const std::string& route, GenRequest r) {
+  const std::string name = r.model;
+  std::optional<ServeError> last;
+  bool overloaded = false;
+  for (Endpoint* e : ctx.router->Plan(name)) {
+    if (e->local()) {
+      ServedModel* m = e->local_model();
+      PreparedPrompt prompt;
+      if (auto err = PreparePrompt(*m, r, ctx.limits, &prompt)) return SendError(res, Api::kOpenAi, *err);  // the request's own fault
+      auto ticket = m->TryAdmit();
+      if (!ticket) {
+        ctx.metrics.Failover(name, FailoverReasonName(FailoverReason::kOverload));
+        last = Overloaded(name);
+        overloaded = true;
+        continue;
+      }
+      return ServeLocal(ctx, res, chat, route, m, name, std::move(r), std::move(prompt), std::move(ticket));
+    }
+    if (r.prompt_is_ids) {  // the API layer carries text only
+      if (!last) last = ServeError{400, "invalid_request_error", "invalid_prompt", "route '" + name + "': remote endpoints take text prompts, not token ids"};
+      continue;
+    }
+    auto answer = e->Chat(ToChatRequest(r, e->spec().model));
+    if (answer.ok()) return SendRemote(ctx, res, chat, name, r, answer.value());
+    auto reason = FailoverFor(answer.error());
+    if (!reason) return SendError(res, Api::kOpenAi, FromApiError(answer.error()));  // the remote's verdict on the request
+    ctx.metrics.Failover(name, FailoverReasonName(*reason));
+    if (*reason == FailoverReason::kRateLimit || *reason == FailoverReason::kOverload || *reason == FailoverReason::kCircuitOpen) overloaded = true;
+    last = FromApiError(answer.error());
+  }
+  if (overloaded) return SendOverloaded(ctx, res, Api::kOpenAi, name);
+  ServeError e = last ? *last : ServeError{502, "server_error", "no_endpoint", "route '" + name + "' has no endpoint"};
+  if (e.status < 500 && e.status != 400) e.status = 502;
+  SendError(res, Api::kOpenAi, e);
+}
+
+void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Response& res, bool chat, const std::string& route) {
+  auto parsed = chat ? ParseOpenAiChat(req.body) : ParseOpenAiCompletion(req.body);
+  if (!parsed.ok()) return SendError(res, Api::kOpenAi, FromParseError(*parsed.error));
+  GenRequest& r = parsed.value;
+  if (ctx.router && ctx.router->Has(r.model)) return HandleRouted(ctx, res, chat, route, std::move(r));
+  ServedModel* m = ctx.registry.Find(r.model);
+  if (!m) return SendError(res, Api::kOpenAi, UnknownModel(r.model));
+  PreparedPrompt prompt;
+  if (auto e = PreparePrompt(*m, r, ctx.limits, &prompt)) return SendError(res, Api::kOpenAi, *e);
+  auto ticket = m->TryAdmit();
+  if (!ticket) return SendOverloaded(ctx, res, Api::kOpenAi, m->name());
+  ServeLocal(ctx, res, chat, route, m, m->name(), std::move(r), std::move(prompt), std::move(ticket));
+}
+
 }  // namespace
 
 void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
@@ -124,6 +230,8 @@ void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
   svr.Get("/v1/models", Timed(ctx, "/v1/models", [&ctx, model_json](const httplib::Request&, httplib::Response& res) {
     json data = json::array();
     for (const auto& m : ctx.registry.models()) data.push_back(model_json(*m));
+    if (ctx.router)
+      for (const auto& name : ctx.router->Names()) data.push_back(json{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "accel-route"}});
     res.set_content(Dump({{"object", "list"}, {"data", data}}), "application/json");
   }));
   svr.Get(R"(/v1/models/(.+))", Timed(ctx, "/v1/models/{id}", [&ctx, model_json](const httplib::Request& req, httplib::Response& res) {
