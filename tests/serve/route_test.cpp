@@ -100,6 +100,13 @@ TEST_F(RouteTest, DeadRemoteFailsOverToTheLocalModel) {
   EXPECT_EQ(j["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
   EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"connection\"} 1\n"), std::string::npos) << Metrics();
 
+  // Five consecutive failures open the endpoint's circuit breaker: the sixth request does not
+  // try to connect, and the failover says why.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(PostJson("/v1/chat/completions", ReferenceChat("r"))["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
+  std::string m = Metrics();
+  EXPECT_NE(m.find("accel_serve_failovers_total{model=\"r\",reason=\"connection\"} 5\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("accel_serve_failovers_total{model=\"r\",reason=\"circuit_open\"} 1\n"), std::string::npos) << m;
+
   // Token-id prompts skip remote endpoints (the API layer carries text): the local model answers.
   json c = PostJson("/v1/completions", {{"model", "r"}, {"prompt", ref_.prompts[1]}, {"max_tokens", ref_.new_ids[1].size()}, {"temperature", 0}});
   EXPECT_EQ(c["choices"][0]["token_ids"], json(ref_.new_ids[1]));
@@ -174,6 +181,27 @@ TEST_F(RouteTest, RemoteRateLimitMovesToTheNextEndpoint) {
   EXPECT_NE(m.find("accel_serve_failovers_total{model=\"r\",reason=\"server_error\"} 1\n"), std::string::npos) << m;
   EXPECT_EQ(limited.Requests().size(), 1u);
   EXPECT_EQ(second.Requests().size(), 2u);
+}
+
+TEST_F(RouteTest, SlowRemoteTimesOutToTheNextEndpoint) {
+  auto slow = test::JsonReply(200, kRemoteAnswer);
+  slow.delay_ms = 3000;
+  remote_.Queue("/v1/chat/completions", slow);
+  const fs::path config = fs::temp_directory_path() / ("route_test_slow_" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream out(config);
+    out << json{{"routes", {{"r", {{{"provider", "openai"}, {"target", remote_.url("/v1")}, {"timeout_s", 0.5}},
+                                   {{"provider", "local"}, {"target", "chat"}}}}}}}.dump();
+  }
+  ServeOptions o;
+  o.config_path = config.string();
+  StartServer(o);
+  fs::remove(config);
+  auto t0 = std::chrono::steady_clock::now();
+  json j = PostJson("/v1/chat/completions", ReferenceChat("r"));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.5);
+  EXPECT_EQ(j["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
+  EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"timeout\"} 1\n"), std::string::npos) << Metrics();
 }
 
 TEST_F(RouteTest, RemoteClientErrorIsTheAnswerNotAFailover) {
