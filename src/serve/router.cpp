@@ -103,19 +103,79 @@ Result<std::vector<RouteSpec>> ParseRouteConfig(const std::string& json_text, co
 
 int Endpoint::load() const { return local_ ? local_->in_flight() : in_flight_.load(); }
 
+bool RemoteStream::WaitStarted() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !chunks_.empty() || result_.has_value(); });
+  return !chunks_.empty();
+}
+
+bool RemoteStream::Next(api::ChatChunk* chunk) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !chunks_.empty() || result_.has_value(); });
+  if (chunks_.empty()) return false;
+  *chunk = std::move(chunks_.front());
+  chunks_.pop_front();
+  return true;
+}
+
+void RemoteStream::Push(const api::ChatChunk& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  chunks_.push_back(c);
+  cv_.notify_all();
+}
+
+void RemoteStream::Finish(api::ApiResult<api::ChatResponse> r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  result_.emplace(std::move(r));
+  cv_.notify_all();
+}
+
+namespace {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+api::ApiError CoolingError(const std::string& target) {
+  return api::MakeError(api::ErrorClass::kRateLimited, target + " is cooling down after a rate limit", 429);
+}
+}  // namespace
+
+bool Endpoint::CoolingDown(int64_t* now_ns) const {
+  *now_ns = NowNs();
+  return *now_ns < cooldown_until_ns_.load();
+}
+
+void Endpoint::NoteResult(const api::ApiResult<api::ChatResponse>& r, int64_t started_ns) {
+  if (r.ok() || r.error().cls != api::ErrorClass::kRateLimited) return;
+  const double wait_s = r.error().retry_after_s > 0 ? r.error().retry_after_s : 1.0;
+  cooldown_until_ns_ = started_ns + static_cast<int64_t>(wait_s * 1e9);
+}
+
 api::ApiResult<api::ChatResponse> Endpoint::Chat(api::ChatRequest req) {
-  using Clock = std::chrono::steady_clock;
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-  if (now < cooldown_until_ns_.load())
-    return api::MakeError(api::ErrorClass::kRateLimited, spec_.target + " is cooling down after a rate limit", 429);
+  int64_t now = 0;
+  if (CoolingDown(&now)) return CoolingError(spec_.target);
   ++in_flight_;
   auto res = client_->Chat(std::move(req));
   --in_flight_;
-  if (!res.ok() && res.error().cls == api::ErrorClass::kRateLimited) {
-    const double wait_s = res.error().retry_after_s > 0 ? res.error().retry_after_s : 1.0;
-    cooldown_until_ns_ = now + static_cast<int64_t>(wait_s * 1e9);
-  }
+  NoteResult(res, now);
   return res;
+}
+
+std::shared_ptr<RemoteStream> Endpoint::ChatStream(api::ChatRequest req) {
+  auto stream = std::make_shared<RemoteStream>();
+  int64_t now = 0;
+  if (CoolingDown(&now)) {
+    stream->Finish(CoolingError(spec_.target));
+    return stream;
+  }
+  ++in_flight_;
+  client_->SubmitChatStream(
+      std::move(req), api::Priority::kNormal, [stream](const api::ChatChunk& c) { stream->Push(c); },
+      [this, stream, now](uint64_t, api::ApiResult<api::ChatResponse> r) {
+        --in_flight_;
+        NoteResult(r, now);
+        stream->Finish(std::move(r));
+      });
+  return stream;
 }
 
 Result<std::unique_ptr<Router>> Router::Create(const std::vector<RouteSpec>& routes, const ModelRegistry& registry) {

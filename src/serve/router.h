@@ -7,6 +7,10 @@
 // (local queue full), rate limit (remote 429), timeout, connection failure, an open circuit
 // breaker or a remote 5xx; each move is counted by reason. See docs/SERVE.md "Routing".
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +51,28 @@ const char* FailoverReasonName(FailoverReason r);
 // The reason to fail over on this remote error, or none when the error is the answer (4xx).
 std::optional<FailoverReason> FailoverFor(const api::ApiError& e);
 
+// A remote answer streamed by an API client worker, read by the HTTP thread: chunks in arrival
+// order, then the end (the assembled response or the error).
+class RemoteStream {
+ public:
+  // Blocks until the first chunk or the end; true when a chunk came first (the stream started,
+  // so no failover any more), false when it ended first (see result()).
+  bool WaitStarted();
+  // The next chunk (blocking); false once the stream has ended and every chunk was read.
+  bool Next(api::ChatChunk* chunk);
+  // After the end: the response assembled from the stream, or the error.
+  const api::ApiResult<api::ChatResponse>& result() const { return *result_; }
+
+ private:
+  friend class Endpoint;
+  void Push(const api::ChatChunk& c);
+  void Finish(api::ApiResult<api::ChatResponse> r);
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<api::ChatChunk> chunks_;
+  std::optional<api::ApiResult<api::ChatResponse>> result_;
+};
+
 class Endpoint {
  public:
   const EndpointSpec& spec() const { return spec_; }
@@ -59,14 +85,18 @@ class Endpoint {
   // cools down (the answer's Retry-After, else 1 s): calls then fail at once as rate limited,
   // so requests move to the next endpoint instead of waiting in the API client's queue.
   api::ApiResult<api::ChatResponse> Chat(api::ChatRequest req);
+  // The same, streamed: starts the request and returns at once.
+  std::shared_ptr<RemoteStream> ChatStream(api::ChatRequest req);
 
  private:
   friend class Router;
   EndpointSpec spec_;
   ServedModel* local_ = nullptr;
-  std::unique_ptr<api::ApiClient> client_;
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> cooldown_until_ns_{0};  // steady clock
+  std::unique_ptr<api::ApiClient> client_;  // last: destroyed first, its callbacks touch the fields above
+  bool CoolingDown(int64_t* now_ns) const;
+  void NoteResult(const api::ApiResult<api::ChatResponse>& r, int64_t started_ns);
 };
 
 class Router {

@@ -111,8 +111,8 @@ void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::stri
 }
 
 
-// A remote endpoint's answer, in the OpenAI format. A streaming request gets the whole answer
-// as one content chunk (the remote is called without streaming), then the finish and [DONE].
+// A remote endpoint's complete answer, in the OpenAI format. For a streaming request (a remote
+// stream that ended before any chunk) it is one content chunk, then the finish and [DONE].
 void SendRemote(Context& ctx, httplib::Response& res, bool chat, const std::string& shown, const GenRequest& r,
                 const api::ChatResponse& a) {
   const std::string id = RequestId(chat ? "chatcmpl" : "cmpl");
@@ -143,6 +143,55 @@ void SendRemote(Context& ctx, httplib::Response& res, bool chat, const std::stri
   body += "data: [DONE]\n\n";
   res.set_header("Cache-Control", "no-cache");
   res.set_content(body, "text/event-stream");
+}
+
+// A remote stream that has started, relayed chunk by chunk as SSE in the OpenAI format.
+void RelayRemoteStream(Context& ctx, httplib::Response& res, bool chat, const std::string& route, const std::string& shown,
+                       const GenRequest& r, std::shared_ptr<RemoteStream> stream) {
+  const std::string id = RequestId(chat ? "chatcmpl" : "cmpl");
+  const int64_t created = NowSeconds();
+  const bool include_usage = r.include_usage;
+  const auto start = std::chrono::steady_clock::now();
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&ctx, chat, route, shown, id, created, include_usage, start, stream](size_t, httplib::DataSink& sink) {
+    auto send = [&sink](const json& j) {
+      std::string frame = "data: " + Dump(j) + "\n\n";
+      return sink.is_writable() && sink.write(frame.data(), frame.size());
+    };
+    const char* object = chat ? "chat.completion.chunk" : "text_completion";
+    auto chunk = [&](json content, const json& finish) {
+      json c = {{"index", 0}, {"finish_reason", finish}, {"logprobs", nullptr}};
+      if (chat) c["delta"] = std::move(content);
+      else c["text"] = std::move(content);
+      json j = {{"id", id}, {"object", object}, {"created", created}, {"model", shown}, {"choices", json::array({std::move(c)})}};
+      if (include_usage) j["usage"] = nullptr;
+      return j;
+    };
+    bool alive = !chat || send(chunk(json{{"role", "assistant"}, {"content", ""}}, nullptr));
+    api::ChatChunk c;
+    while (alive && stream->Next(&c))
+      if (!c.text.empty()) alive = send(chunk(chat ? json{{"content", c.text}} : json(c.text), nullptr));
+    if (!alive) return false;  // client gone; the remote call finishes on its worker
+    while (stream->Next(&c)) {
+    }
+    const auto& result = stream->result();
+    if (!result.ok()) {
+      send({{"error", {{"message", "remote endpoint: " + result.error().message}, {"type", "server_error"}, {"code", api::ErrorClassName(result.error().cls)}}}});
+    } else {
+      const api::ChatResponse& a = result.value();
+      ctx.metrics.Tokens(shown, a.usage.prompt_tokens, a.usage.completion_tokens);
+      send(chunk(chat ? json::object() : json(""), a.finish_reason.empty() ? "stop" : a.finish_reason));
+      if (include_usage)
+        send(json{{"id", id}, {"object", object}, {"created", created}, {"model", shown}, {"choices", json::array()},
+                  {"usage", {{"prompt_tokens", a.usage.prompt_tokens}, {"completion_tokens", a.usage.completion_tokens},
+                             {"total_tokens", a.usage.prompt_tokens + a.usage.completion_tokens}}}});
+    }
+    static const std::string kDone = "data: [DONE]\n\n";
+    sink.write(kDone.data(), kDone.size());
+    sink.done();
+    RecordStream(ctx, route, start);
+    return true;
+  });
 }
 
 ServeError FromApiError(const api::ApiError& e) {
@@ -193,7 +242,16 @@ void HandleRouted(Context& ctx, httplib::Response& res, bool chat, const std::st
       if (!last) last = ServeError{400, "invalid_request_error", "invalid_prompt", "route '" + name + "': remote endpoints take text prompts, not token ids"};
       continue;
     }
-    auto answer = e->Chat(ToChatRequest(r, e->spec().model));
+    std::optional<api::ApiResult<api::ChatResponse>> ended;
+    if (r.stream) {
+      // Failover is possible until the first chunk; after it the stream is relayed as it comes.
+      auto stream = e->ChatStream(ToChatRequest(r, e->spec().model));
+      if (stream->WaitStarted()) return RelayRemoteStream(ctx, res, chat, route, name, r, std::move(stream));
+      ended.emplace(stream->result());
+    } else {
+      ended.emplace(e->Chat(ToChatRequest(r, e->spec().model)));
+    }
+    const auto& answer = *ended;
     if (answer.ok()) return SendRemote(ctx, res, chat, name, r, answer.value());
     auto reason = FailoverFor(answer.error());
     if (!reason) return SendError(res, Api::kOpenAi, FromApiError(answer.error()));  // the remote's verdict on the request

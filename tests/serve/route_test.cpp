@@ -121,7 +121,11 @@ TEST_F(RouteTest, DeadRemoteFailsOverToTheLocalModel) {
 TEST_F(RouteTest, BusyLocalModelFailsOverToTheRemote) {
   test::MockServer& remote = remote_;
   remote.Queue("/v1/chat/completions", test::JsonReply(200, kRemoteAnswer));
-  remote.Queue("/v1/chat/completions", test::JsonReply(200, kRemoteAnswer));
+  auto sse = test::SseReply({"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hello \"}}]}\n\n",
+                             "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"streamed\"},\"finish_reason\":\"stop\"}]}\n\n",
+                             "data: [DONE]\n\n"});
+  sse.chunk_delay_ms = 20;
+  remote.Queue("/v1/chat/completions", sse);
   ServeOptions o;
   o.max_queue = 0;
   o.routes = {"r=local:chat,openai:" + remote.url("/v1")};
@@ -137,15 +141,28 @@ TEST_F(RouteTest, BusyLocalModelFailsOverToTheRemote) {
   EXPECT_EQ(sent["model"], "r");  // the upstream model is the route's name by default
   EXPECT_EQ(sent["messages"][0]["content"], Words(ref_.prompts[0]));
 
-  // A streamed request through a remote endpoint: the whole answer as one chunk, then [DONE].
+  // A streamed request through a remote endpoint: the remote's chunks relayed as they come.
   json req = ReferenceChat("r");
   req["stream"] = true;
   auto r = client_->Post("/v1/chat/completions", req.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find("\"content\":\"hello from remote\""), std::string::npos) << r->body;
-  EXPECT_NE(r->body.find("\"finish_reason\":\"stop\""), std::string::npos) << r->body;
-  EXPECT_EQ(r->body.size() >= 14 ? r->body.substr(r->body.size() - 14) : "", "data: [DONE]\n\n");
+  EXPECT_EQ(json::parse(remote.Requests()[1].body)["stream"], true);
+  std::vector<json> frames;
+  size_t pos = 0;
+  bool done = false;
+  for (size_t end; (end = r->body.find("\n\n", pos)) != std::string::npos; pos = end + 2) {
+    std::string data = r->body.substr(pos + 6, end - pos - 6);
+    if (data == "[DONE]") done = true;
+    else frames.push_back(json::parse(data));
+  }
+  EXPECT_TRUE(done) << r->body;
+  ASSERT_EQ(frames.size(), 4u) << r->body;  // role, "hello ", "streamed", finish
+  EXPECT_EQ(frames[0]["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_EQ(frames[1]["choices"][0]["delta"]["content"], "hello ");
+  EXPECT_EQ(frames[2]["choices"][0]["delta"]["content"], "streamed");
+  EXPECT_EQ(frames[3]["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(frames[3]["model"], "r");
   EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"overload\"} 2\n"), std::string::npos) << Metrics();
 
   // Once the local model is free, it answers again (it comes first).
@@ -153,6 +170,16 @@ TEST_F(RouteTest, BusyLocalModelFailsOverToTheRemote) {
   json k = PostJson("/v1/chat/completions", ReferenceChat("r"));
   EXPECT_EQ(k["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
   EXPECT_EQ(remote.Requests().size(), 2u);
+
+  // A remote stream that fails before its first chunk still fails over: the local model held
+  // again and the remote answering 503, every endpoint is out: 429 (one was overloaded).
+  held = server_->registry().Find("chat")->TryAdmit();
+  remote.Queue("/v1/chat/completions", test::JsonReply(503, R"({"error":{"message":"warming up"}})"));
+  auto bad = client_->Post("/v1/chat/completions", req.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 429) << bad->body;
+  EXPECT_EQ(bad->get_header_value("Retry-After"), "1");
+  EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"server_error\"} 1\n"), std::string::npos) << Metrics();
 }
 
 TEST_F(RouteTest, RemoteRateLimitMovesToTheNextEndpoint) {
