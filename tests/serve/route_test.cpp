@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -266,6 +267,38 @@ TEST_F(RouteTest, EqualPriorityPicksTheLeastBusyFromAJsonConfig) {
   ASSERT_EQ(remote.Requests().size(), 1u);
   EXPECT_EQ(json::parse(remote.Requests()[0].body)["model"], "upstream");
   EXPECT_EQ(Metrics().find("accel_serve_failovers_total{"), std::string::npos);  // a choice, not a failover
+}
+
+TEST_F(RouteTest, EqualPriorityRemotesPickTheOneWithFewerRequestsInFlight) {
+  auto slow = test::JsonReply(200, std::string(kRemoteAnswer));
+  slow.delay_ms = 800;
+  remote_.Queue("/v1/chat/completions", slow);
+  second_.Queue("/v1/chat/completions", test::JsonReply(200, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"from the second"},"finish_reason":"stop"}]})"));
+  const fs::path config = fs::temp_directory_path() / ("route_test_busy_" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream out(config);
+    out << json{{"routes", {{"r", {{{"provider", "openai"}, {"target", remote_.url("/v1")}, {"priority", 0}},
+                                   {{"provider", "openai"}, {"target", second_.url("/v1")}, {"priority", 0}}}}}}}.dump();
+  }
+  ServeOptions o;
+  o.config_path = config.string();
+  StartServer(o);
+  fs::remove(config);
+  json first;
+  std::thread t([&] {
+    httplib::Client c("127.0.0.1", server_->port());
+    auto r = c.Post("/v1/chat/completions", ReferenceChat("r").dump(), "application/json");
+    if (r) first = json::parse(r->body, nullptr, false);
+  });
+  // The first request is in flight at the first remote (both idle, it came first in the list).
+  for (int i = 0; i < 200 && remote_.RequestCount() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(remote_.RequestCount(), 1u);
+  json j = PostJson("/v1/chat/completions", ReferenceChat("r"));
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "from the second");
+  t.join();
+  EXPECT_EQ(first["choices"][0]["message"]["content"], "hello from remote");
+  EXPECT_EQ(remote_.RequestCount(), 1u);
+  EXPECT_EQ(second_.RequestCount(), 1u);
 }
 
 TEST(RouteSpec, FlagsAndConfigsParseOrSayWhatIsWrong) {
