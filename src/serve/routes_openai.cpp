@@ -196,7 +196,7 @@ void RelayRemoteStream(Context& ctx, httplib::Response& res, bool chat, const st
 
 ServeError FromApiError(const api::ApiError& e) {
   ServeError out;
-  out.status = e.http_status >= 400 && e.http_status < 600 ? e.http_status : 502;
+  out.status = e.http_status >= 400 && e.http_status < 600 ? e.http_status : e.cls == api::ErrorClass::kTimeout ? 504 : 502;
   out.type = out.status >= 500 ? "server_error" : "invalid_request_error";
   out.code = api::ErrorClassName(e.cls);
   out.message = "remote endpoint: " + e.message;
@@ -222,13 +222,16 @@ api::ChatRequest ToChatRequest(const GenRequest& r, const std::string& model) {
 // A routed model: its endpoints in order, moving on when one is overloaded or unreachable.
 void HandleRouted(Context& ctx, httplib::Response& res, bool chat, const std::string& route, GenRequest r) {
   const std::string name = r.model;
-  std::optional<ServeError> last;
+  std::optional<ServeError> refused, last;  // the first endpoint that could not take the request; the last failure
   bool overloaded = false;
   for (Endpoint* e : ctx.router->Plan(name)) {
     if (e->local()) {
       ServedModel* m = e->local_model();
       PreparedPrompt prompt;
-      if (auto err = PreparePrompt(*m, r, ctx.limits, &prompt)) return SendError(res, Api::kOpenAi, *err);  // the request's own fault
+      if (auto err = PreparePrompt(*m, r, ctx.limits, &prompt)) {  // this model cannot take it (no tokenizer, context): maybe the next
+        if (!refused) refused = *err;
+        continue;
+      }
       auto ticket = m->TryAdmit();
       if (!ticket) {
         ctx.metrics.Failover(name, FailoverReasonName(FailoverReason::kOverload));
@@ -239,7 +242,7 @@ void HandleRouted(Context& ctx, httplib::Response& res, bool chat, const std::st
       return ServeLocal(ctx, res, chat, route, m, name, std::move(r), std::move(prompt), std::move(ticket));
     }
     if (r.prompt_is_ids) {  // the API layer carries text only
-      if (!last) last = ServeError{400, "invalid_request_error", "invalid_prompt", "route '" + name + "': remote endpoints take text prompts, not token ids"};
+      if (!refused) refused = ServeError{400, "invalid_request_error", "invalid_prompt", "route '" + name + "': remote endpoints take text prompts, not token ids"};
       continue;
     }
     std::optional<api::ApiResult<api::ChatResponse>> ended;
@@ -260,9 +263,8 @@ void HandleRouted(Context& ctx, httplib::Response& res, bool chat, const std::st
     last = FromApiError(answer.error());
   }
   if (overloaded) return SendOverloaded(ctx, res, Api::kOpenAi, name);
-  ServeError e = last ? *last : ServeError{502, "server_error", "no_endpoint", "route '" + name + "' has no endpoint"};
-  if (e.status < 500 && e.status != 400) e.status = 502;
-  SendError(res, Api::kOpenAi, e);
+  if (refused) return SendError(res, Api::kOpenAi, *refused);
+  SendError(res, Api::kOpenAi, last ? *last : ServeError{502, "server_error", "no_endpoint", "route '" + name + "' has no endpoint"});
 }
 
 void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Response& res, bool chat, const std::string& route) {

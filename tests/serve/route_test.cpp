@@ -57,7 +57,7 @@ class RouteTest : public ::testing::Test {
   void StartServer(ServeOptions o) {
     o.port = 0;
     o.device = "cpu";
-    o.models = {"chat=" + *llama_dir_};
+    o.models = {"chat=" + *llama_dir_, "ids=" + test::ModelDir("llama-tiny")};  // ids: no tokenizer
     auto s = Server::Create(o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(*s);
@@ -230,6 +230,20 @@ TEST_F(RouteTest, SlowRemoteTimesOutToTheNextEndpoint) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.5);
   EXPECT_EQ(j["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
   EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"timeout\"} 1\n"), std::string::npos) << Metrics();
+}
+
+TEST_F(RouteTest, LocalModelThatCannotTakeThePromptPassesItOn) {
+  remote_.Queue("/v1/chat/completions", test::JsonReply(200, kRemoteAnswer));
+  ServeOptions o;
+  o.routes = {"r=local:ids,openai:" + remote_.url("/v1"), "only=local:ids"};
+  StartServer(o);
+  // Text to a model without a tokenizer: the remote answers, and that is no failover.
+  json j = PostJson("/v1/chat/completions", ReferenceChat("r"));
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "hello from remote");
+  EXPECT_EQ(Metrics().find("accel_serve_failovers_total{"), std::string::npos);
+  // With nothing after it, the local model's refusal is the answer.
+  json k = PostJson("/v1/chat/completions", ReferenceChat("only"), 400);
+  EXPECT_EQ(k["error"]["code"], "no_tokenizer") << k.dump();
 }
 
 TEST_F(RouteTest, RemoteClientErrorIsTheAnswerNotAFailover) {
