@@ -144,9 +144,9 @@ bool Endpoint::CoolingDown(int64_t* now_ns) const {
   return *now_ns < cooldown_until_ns_.load();
 }
 
-void Endpoint::NoteResult(const api::ApiResult<api::ChatResponse>& r, int64_t started_ns) {
-  if (r.ok() || r.error().cls != api::ErrorClass::kRateLimited) return;
-  const double wait_s = r.error().retry_after_s > 0 ? r.error().retry_after_s : 1.0;
+void Endpoint::NoteError(const api::ApiError& e, int64_t started_ns) {
+  if (e.cls != api::ErrorClass::kRateLimited) return;
+  const double wait_s = e.retry_after_s > 0 ? e.retry_after_s : 1.0;
   cooldown_until_ns_ = started_ns + static_cast<int64_t>(wait_s * 1e9);
 }
 
@@ -156,7 +156,17 @@ api::ApiResult<api::ChatResponse> Endpoint::Chat(api::ChatRequest req) {
   ++in_flight_;
   auto res = client_->Chat(std::move(req));
   --in_flight_;
-  NoteResult(res, now);
+  if (!res.ok()) NoteError(res.error(), now);
+  return res;
+}
+
+api::ApiResult<api::EmbedResponse> Endpoint::Embed(api::EmbedRequest req) {
+  int64_t now = 0;
+  if (CoolingDown(&now)) return CoolingError(spec_.target);
+  ++in_flight_;
+  auto res = client_->Embed(std::move(req));
+  --in_flight_;
+  if (!res.ok()) NoteError(res.error(), now);
   return res;
 }
 
@@ -172,7 +182,7 @@ std::shared_ptr<RemoteStream> Endpoint::ChatStream(api::ChatRequest req) {
       std::move(req), api::Priority::kNormal, [stream](const api::ChatChunk& c) { stream->Push(c); },
       [this, stream, now](uint64_t, api::ApiResult<api::ChatResponse> r) {
         --in_flight_;
-        NoteResult(r, now);
+        if (!r.ok()) NoteError(r.error(), now);
         stream->Finish(std::move(r));
       });
   return stream;

@@ -85,6 +85,8 @@ class Endpoint {
   // cools down (the answer's Retry-After, else 1 s): calls then fail at once as rate limited,
   // so requests move to the next endpoint instead of waiting in the API client's queue.
   api::ApiResult<api::ChatResponse> Chat(api::ChatRequest req);
+  // A blocking remote embedding, counted and cooled down the same way.
+  api::ApiResult<api::EmbedResponse> Embed(api::EmbedRequest req);
   // The same, streamed: starts the request and returns at once.
   std::shared_ptr<RemoteStream> ChatStream(api::ChatRequest req);
 
@@ -96,7 +98,7 @@ class Endpoint {
   std::atomic<int64_t> cooldown_until_ns_{0};  // steady clock
   std::unique_ptr<api::ApiClient> client_;  // last: destroyed first, its callbacks touch the fields above
   bool CoolingDown(int64_t* now_ns) const;
-  void NoteResult(const api::ApiResult<api::ChatResponse>& r, int64_t started_ns);
+  void NoteError(const api::ApiError& e, int64_t started_ns);
 };
 
 class Router {

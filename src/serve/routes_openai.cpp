@@ -281,6 +281,70 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
   ServeLocal(ctx, res, chat, route, m, m->name(), std::move(r), std::move(prompt), std::move(ticket));
 }
 
+void SendEmbeddings(httplib::Response& res, const std::string& shown, bool base64, const EmbedOutcome& out) {
+  json data = json::array();
+  for (size_t i = 0; i < out.vectors.size(); ++i) {
+    json e = {{"object", "embedding"}, {"index", i}};
+    if (base64) e["embedding"] = Base64Floats(out.vectors[i]);
+    else e["embedding"] = out.vectors[i];
+    data.push_back(std::move(e));
+  }
+  json body = {{"object", "list"}, {"data", data}, {"model", shown},
+               {"usage", {{"prompt_tokens", out.prompt_tokens}, {"total_tokens", out.prompt_tokens}}}};
+  res.set_content(Dump(body), "application/json");
+}
+
+// A routed embedding model: the same order and failover as generation.
+void HandleRoutedEmbedding(Context& ctx, httplib::Response& res, const EmbedRequest& r) {
+  const std::string& name = r.model;
+  std::optional<ServeError> refused, last;
+  bool overloaded = false;
+  for (Endpoint* e : ctx.router->Plan(name)) {
+    EmbedOutcome out;
+    if (e->local()) {
+      ServedModel* m = e->local_model();
+      auto ticket = m->TryAdmit();
+      if (!ticket) {
+        ctx.metrics.Failover(name, FailoverReasonName(FailoverReason::kOverload));
+        overloaded = true;
+        continue;
+      }
+      ticket->Run();
+      if (auto err = RunEmbedding(*m, r, &out)) {
+        if (err->status >= 500) return SendError(res, Api::kOpenAi, *err);
+        if (!refused) refused = *err;
+        continue;
+      }
+      ticket.reset();
+    } else {
+      if (r.texts.empty()) {  // the API layer carries text only
+        if (!refused) refused = ServeError{400, "invalid_request_error", "invalid_input", "route '" + name + "': remote endpoints take text inputs, not token ids"};
+        continue;
+      }
+      api::EmbedRequest q;
+      q.model = e->spec().model;
+      q.inputs = r.texts;
+      q.normalize = r.normalize;
+      auto answer = e->Embed(std::move(q));
+      if (!answer.ok()) {
+        auto reason = FailoverFor(answer.error());
+        if (!reason) return SendError(res, Api::kOpenAi, FromApiError(answer.error()));
+        ctx.metrics.Failover(name, FailoverReasonName(*reason));
+        if (*reason == FailoverReason::kRateLimit || *reason == FailoverReason::kOverload || *reason == FailoverReason::kCircuitOpen) overloaded = true;
+        last = FromApiError(answer.error());
+        continue;
+      }
+      out.vectors = std::move(answer.value().embeddings);
+      out.prompt_tokens = answer.value().usage.prompt_tokens;
+    }
+    ctx.metrics.Tokens(name, out.prompt_tokens, 0);
+    return SendEmbeddings(res, name, r.base64, out);
+  }
+  if (overloaded) return SendOverloaded(ctx, res, Api::kOpenAi, name);
+  if (refused) return SendError(res, Api::kOpenAi, *refused);
+  SendError(res, Api::kOpenAi, last ? *last : ServeError{502, "server_error", "no_endpoint", "route '" + name + "' has no endpoint"});
+}
+
 }  // namespace
 
 void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
@@ -308,6 +372,7 @@ void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
   svr.Post("/v1/embeddings", Timed(ctx, "/v1/embeddings", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto p = ParseOpenAiEmbedding(req.body);
     if (!p.ok()) return SendError(res, Api::kOpenAi, FromParseError(*p.error));
+    if (ctx.router && ctx.router->Has(p.value.model)) return HandleRoutedEmbedding(ctx, res, p.value);
     ServedModel* m = ctx.registry.Find(p.value.model);
     if (!m) return SendError(res, Api::kOpenAi, UnknownModel(p.value.model));
     auto ticket = m->TryAdmit();
@@ -317,16 +382,7 @@ void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
     if (auto e = RunEmbedding(*m, p.value, &out)) return SendError(res, Api::kOpenAi, *e);
     ticket.reset();
     ctx.metrics.Tokens(m->name(), out.prompt_tokens, 0);
-    json data = json::array();
-    for (size_t i = 0; i < out.vectors.size(); ++i) {
-      json e = {{"object", "embedding"}, {"index", i}};
-      if (p.value.base64) e["embedding"] = Base64Floats(out.vectors[i]);
-      else e["embedding"] = out.vectors[i];
-      data.push_back(std::move(e));
-    }
-    json body = {{"object", "list"}, {"data", data}, {"model", m->name()},
-                 {"usage", {{"prompt_tokens", out.prompt_tokens}, {"total_tokens", out.prompt_tokens}}}};
-    res.set_content(Dump(body), "application/json");
+    SendEmbeddings(res, m->name(), p.value.base64, out);
   }));
 }
 

@@ -53,11 +53,14 @@ const char* kRemoteAnswer = R"({"id":"chatcmpl-remote","object":"chat.completion
 
 class RouteTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { llama_dir_ = new std::string(test::LlamaTinyWithWordTokenizer("route_llama")); }
+  static void SetUpTestSuite() {
+    llama_dir_ = new std::string(test::LlamaTinyWithWordTokenizer("route_llama"));
+    bert_dir_ = new std::string(test::BertTinyWithTokenizer("route_bert"));
+  }
   void StartServer(ServeOptions o) {
     o.port = 0;
     o.device = "cpu";
-    o.models = {"chat=" + *llama_dir_, "ids=" + test::ModelDir("llama-tiny")};  // ids: no tokenizer
+    o.models = {"chat=" + *llama_dir_, "ids=" + test::ModelDir("llama-tiny"), "bert=" + *bert_dir_};  // ids: no tokenizer
     auto s = Server::Create(o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     server_ = std::move(*s);
@@ -83,6 +86,7 @@ class RouteTest : public ::testing::Test {
   }
 
   static std::string* llama_dir_;
+  static std::string* bert_dir_;
   // Remote endpoints; declared before the server so that the server (and the keep-alive
   // connections of its API clients) goes first.
   test::MockServer remote_, second_;
@@ -91,6 +95,7 @@ class RouteTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 std::string* RouteTest::llama_dir_ = nullptr;
+std::string* RouteTest::bert_dir_ = nullptr;
 
 TEST_F(RouteTest, DeadRemoteFailsOverToTheLocalModel) {
   ServeOptions o;
@@ -313,6 +318,31 @@ TEST_F(RouteTest, EqualPriorityRemotesPickTheOneWithFewerRequestsInFlight) {
   EXPECT_EQ(first["choices"][0]["message"]["content"], "hello from remote");
   EXPECT_EQ(remote_.RequestCount(), 1u);
   EXPECT_EQ(second_.RequestCount(), 1u);
+}
+
+TEST_F(RouteTest, EmbeddingsFailOverBothWays) {
+  const int dead = ClosedPort();
+  remote_.Queue("/v1/embeddings", test::JsonReply(200, R"({"object":"list","model":"up","data":[{"object":"embedding","index":0,"embedding":[0.5,0.25]}],
+    "usage":{"prompt_tokens":3,"total_tokens":3}})"));
+  ServeOptions o;
+  o.max_queue = 0;
+  o.routes = {"e=openai:http://127.0.0.1:" + std::to_string(dead) + "/v1,local:bert", "f=local:bert,openai:" + remote_.url("/v1")};
+  StartServer(o);
+  const json input = {{"input", {"Hello worlds", "the cat sat"}}};
+  json want = PostJson("/v1/embeddings", {{"model", "bert"}, {"input", input["input"]}});
+  // A dead remote first: the local model's vectors, equal to asking it directly.
+  json j = PostJson("/v1/embeddings", {{"model", "e"}, {"input", input["input"]}});
+  EXPECT_EQ(j["model"], "e");
+  ASSERT_EQ(j["data"].size(), 2u);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(j["data"][i]["embedding"], want["data"][i]["embedding"]);
+  EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"e\",reason=\"connection\"} 1\n"), std::string::npos) << Metrics();
+  // The local model busy: the remote's vector.
+  auto held = server_->registry().Find("bert")->TryAdmit();
+  json k = PostJson("/v1/embeddings", {{"model", "f"}, {"input", "Hello worlds"}});
+  ASSERT_EQ(k["data"].size(), 1u);
+  EXPECT_EQ(k["data"][0]["embedding"], json({0.5, 0.25}));
+  EXPECT_EQ(json::parse(remote_.Requests()[0].body)["input"], json({"Hello worlds"}));
+  EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"f\",reason=\"overload\"} 1\n"), std::string::npos) << Metrics();
 }
 
 TEST(RouteSpec, FlagsAndConfigsParseOrSayWhatIsWrong) {
