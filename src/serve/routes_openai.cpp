@@ -359,8 +359,11 @@ void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
     res.set_content(Dump({{"object", "list"}, {"data", data}}), "application/json");
   }));
   svr.Get(R"(/v1/models/(.+))", Timed(ctx, "/v1/models/{id}", [&ctx, model_json](const httplib::Request& req, httplib::Response& res) {
-    ServedModel* m = ctx.registry.Find(req.matches[1]);
-    if (!m) return SendError(res, Api::kOpenAi, UnknownModel(req.matches[1]));
+    const std::string id = req.matches[1];
+    if (ctx.router && ctx.router->Has(id))
+      return res.set_content(Dump({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "accel-route"}}), "application/json");
+    ServedModel* m = ctx.registry.Find(id);
+    if (!m) return SendError(res, Api::kOpenAi, UnknownModel(id));
     res.set_content(Dump(model_json(*m)), "application/json");
   }));
   svr.Post("/v1/chat/completions", Timed(ctx, "/v1/chat/completions", [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -122,6 +122,7 @@ TEST_F(RouteTest, DeadRemoteFailsOverToTheLocalModel) {
   bool listed = false;
   for (const auto& m : models["data"]) listed |= m["id"] == "r";
   EXPECT_TRUE(listed) << models.dump();
+  EXPECT_EQ(json::parse(client_->Get("/v1/models/r")->body)["owned_by"], "accel-route");
 }
 
 TEST_F(RouteTest, BusyLocalModelFailsOverToTheRemote) {
