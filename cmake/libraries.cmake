@@ -115,7 +115,7 @@ if(NOT ACCEL_ENGINE_ONLY)
   # --- accel_serve ------------------------------------------------------------------------
   accel_layer_sources(ACCEL_SERVE_SOURCES serve)
   accel_add_library(accel_serve serve ${ACCEL_SERVE_SOURCES})
-  target_link_libraries(accel_serve PUBLIC accel_engine accel_hw)  # hw: memory admission
+  target_link_libraries(accel_serve PUBLIC accel_engine accel_hw accel_api)  # hw: memory admission; api: remote endpoints of routes
   include(src/serve/deps.cmake)
 
   # --- accel: the C API -------------------------------------------------------------------

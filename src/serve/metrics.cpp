@@ -49,6 +49,11 @@ void Metrics::Rejected(const std::string& model) {
   ++rejected_[model];
 }
 
+void Metrics::Failover(const std::string& model, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++failovers_[{model, reason}];
+}
+
 std::string Metrics::Render(const ModelRegistry& registry) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -74,6 +79,10 @@ std::string Metrics::Render(const ModelRegistry& registry) const {
   o << "# HELP accel_rejected_total Requests refused with 429 because the model's queue was full.\n"
        "# TYPE accel_rejected_total counter\n";
   for (const auto& [m, v] : rejected_) o << "accel_rejected_total{model=\"" << Escape(m) << "\"} " << v << "\n";
+  o << "# HELP accel_serve_failovers_total Routed requests moved to the next endpoint, by route and reason.\n"
+       "# TYPE accel_serve_failovers_total counter\n";
+  for (const auto& [k, v] : failovers_)
+    o << "accel_serve_failovers_total{model=\"" << Escape(k.first) << "\",reason=\"" << Escape(k.second) << "\"} " << v << "\n";
   o << "# HELP accel_queue_depth Requests waiting for the model.\n# TYPE accel_queue_depth gauge\n";
   for (const auto& m : registry.models()) o << "accel_queue_depth{model=\"" << Escape(m->name()) << "\"} " << m->queued() << "\n";
   o << "# HELP accel_running Requests running on the model.\n# TYPE accel_running gauge\n";

@@ -17,6 +17,8 @@ class Metrics {
   void Request(const std::string& route, int status, double seconds);
   void Tokens(const std::string& model, int64_t prompt, int64_t generated);
   void Rejected(const std::string& model);
+  // A routed request left an endpoint for the next one (reason: overload, rate_limit, ...).
+  void Failover(const std::string& model, const std::string& reason);
   std::string Render(const ModelRegistry& registry) const;
 
  private:
@@ -30,6 +32,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;
   std::map<std::string, uint64_t> rejected_;
+  std::map<std::pair<std::string, std::string>, uint64_t> failovers_;
 };
 
 }  // namespace accel::serve

@@ -10,6 +10,7 @@
 #include "serve/engine.h"
 #include "serve/metrics.h"
 #include "serve/model_registry.h"
+#include "serve/router.h"
 #include "serve/server.h"
 
 namespace accel::serve {
@@ -19,6 +20,7 @@ struct Context {
   ModelRegistry registry;
   Metrics metrics;
   GenerationLimits limits;
+  std::unique_ptr<Router> router;  // null without routes
 };
 
 enum class Api { kOpenAi, kOllama, kTei };

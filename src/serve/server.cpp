@@ -3,6 +3,8 @@
 #include "placement/admission.h"
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <random>
 
 #include "serve/routes.h"
@@ -146,7 +148,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   Context& ctx = impl->ctx;
   ctx.options = options;
   ctx.limits.max_tokens = options.max_tokens;
-  if (options.models.empty()) return InvalidArgument("serve: give at least one model with -m PATH (or NAME=PATH)");
+  if (options.models.empty() && options.routes.empty() && options.config_path.empty())
+    return InvalidArgument("serve: give at least one model with -m PATH (or NAME=PATH), or routes with --route / --config");
   if (options.max_queue < 0) return InvalidArgument("serve: --max-queue must be >= 0");
   if (options.http_threads < 2) return InvalidArgument("serve: --http-threads must be >= 2");
   for (const auto& arg : options.models) {
@@ -154,6 +157,21 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
     ACCEL_RETURN_IF_ERROR(AdmitModel({spec.path, options.memory_limit}));
     ACCEL_ASSIGN_OR_RETURN(auto model, ServedModel::Load(spec, options.device, options.max_queue));
     ACCEL_RETURN_IF_ERROR(ctx.registry.Add(std::move(model)));
+  }
+  std::vector<RouteSpec> routes;
+  if (!options.config_path.empty()) {
+    std::ifstream in(options.config_path);
+    if (!in) return IoError("serve: cannot read --config " + options.config_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    ACCEL_ASSIGN_OR_RETURN(routes, ParseRouteConfig(text.str(), options.config_path));
+  }
+  for (const auto& arg : options.routes) {
+    ACCEL_ASSIGN_OR_RETURN(RouteSpec r, ParseRouteFlag(arg));
+    routes.push_back(std::move(r));
+  }
+  if (!routes.empty()) {
+    ACCEL_ASSIGN_OR_RETURN(ctx.router, Router::Create(routes, ctx.registry));
   }
   httplib::Server& svr = impl->http;
   const int threads = options.http_threads;

@@ -28,6 +28,8 @@ struct ServeOptions {
   std::string cors_origin;     // empty: no CORS headers
   int read_timeout_s = 30;     // a client that sends nothing for this long is dropped
   int keep_alive_timeout_s = 5;
+  std::vector<std::string> routes;  // --route NAME=PROVIDER:TARGET,... (docs/SERVE.md "Routing")
+  std::string config_path;          // --config serve.json: {"routes": {...}}
 };
 
 class Server {
