@@ -37,10 +37,14 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the whole suite (CI runs it).
+# GCC 12's LeakSanitizer crashes at exit ("Tracer caught signal 11") scanning the dynamic TLS of
+# pocl, the CPU OpenCL driver, in a process that loaded it: the CLI runs of this suite probe
+# OpenCL through a library path that does not exist (the in-process pocl probe test still loads it).
 asan: setup
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACCEL_SANITIZE=address,undefined -DACCEL_BUILD_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ACCEL_HW_OPENCL_LIB=/nonexistent/libOpenCL.so \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE slow
 
 # ThreadSanitizer build of the concurrency tests (the model pool, the thread pool, the C API's
