@@ -22,6 +22,7 @@
 #include "formats/gguf_writer.h"
 #include "formats/kquants.h"
 #include "formats/quant.h"
+#include "generation/llama_tiny_gguf.h"
 #include "runtime/loaded_model.h"
 #include "test_util.h"
 
@@ -346,6 +347,19 @@ TEST(LowBitQuant, QuantizedDecoderStaysCloseToF32) {
     }
   }
   std::filesystem::remove_all(dir);
+}
+
+// llama-tiny's rows (64, 128) are not whole 256s: exported as Q3_K / Q2_K / IQ4_NL its
+// projections fall back to Q8_0 (as llama-quantize falls back for such rows), and it generates.
+TEST(LowBitQuant, LlamaTinyExportsAndGenerates) {
+  for (DType t : kTypes) {
+    const std::string path = test_gguf::WriteLlamaTinyGguf(t);
+    auto f = GgufFile::Open(path);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    EXPECT_EQ((*f)->tensors().at("blk.0.attn_q.weight").dtype, DType::kQ8_0) << Name(t);
+    auto r = test::RunCli("generate -m " + path + " --prompt-ids 1,17,20,45 -n 4");
+    EXPECT_EQ(r.exit_code, 0) << Name(t) << ": " << r.out;
+  }
 }
 
 }  // namespace
