@@ -349,6 +349,38 @@ TEST(LowBitQuant, QuantizedDecoderStaysCloseToF32) {
   std::filesystem::remove_all(dir);
 }
 
+// A file mixing types the way llama-quantize's Q3_K_M does (Q3_K projections, Q4_K/Q5_K attn_v
+// and ffn_down, Q6_K output) with a Q3_K token embedding table (dequantized at load) runs.
+TEST(LowBitQuant, MixedQ3KMFileLoadsAndRuns) {
+  const std::string dir = test::MakeTempDir("lowbit-mix");
+  const Tensor ref = Logits(WriteSynthetic(dir, DType::kF32, false));
+  auto file = GgufFile::Open(WriteSynthetic(dir, DType::kQ3_K, false)).value();
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const auto& [name, info] : file->tensors()) {
+    Tensor t = file->Get(name).value();
+    DType to = t.dtype();
+    if (name == "token_embd.weight") to = DType::kQ3_K;
+    if (name.find("attn_v.") != std::string::npos) to = DType::kQ4_K;
+    if (name.find("ffn_down.") != std::string::npos) to = DType::kQ5_K;
+    if (name == "output.weight") to = DType::kQ6_K;
+    if (to != t.dtype()) t = quant::Quantize(quant::ToF32(t).value(), to).value();
+    tensors.emplace_back(name, t);
+  }
+  std::vector<std::pair<std::string, nlohmann::json>> md;
+  for (const auto& [key, value] : file->metadata().items()) md.emplace_back(key, value);
+  const std::string path = dir + "/q3_k_m.gguf";
+  ASSERT_TRUE(WriteGguf(path, md, tensors, {"general.alignment"}).ok());
+  auto f = GgufFile::Open(path);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ((*f)->tensors().at("token_embd.weight").dtype, DType::kQ3_K);
+  EXPECT_EQ((*f)->tensors().at("blk.0.attn_v.weight").dtype, DType::kQ4_K);
+  const Tensor got = Logits(path);
+  ASSERT_EQ(got.shape(), ref.shape());
+  std::printf("Q3_K_M-style mix: cosine to f32 %.4f\n", Cosine(got, ref));
+  EXPECT_GT(Cosine(got, ref), 0.93);
+  std::filesystem::remove_all(dir);
+}
+
 // llama-tiny's rows (64, 128) are not whole 256s: exported as Q3_K / Q2_K / IQ4_NL its
 // projections fall back to Q8_0 (as llama-quantize falls back for such rows), and it generates.
 TEST(LowBitQuant, LlamaTinyExportsAndGenerates) {
