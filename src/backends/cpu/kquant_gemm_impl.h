@@ -265,14 +265,16 @@ inline __m256i PairScales(int a, int b) { return _mm256_setr_m128i(_mm_set1_epi1
 // Q3_K and Q2_K: 2 low bits of weight 128h + 32c + l at bits 2c of qs[32h + l]; one 32-byte load
 // per half gives the four groups by shifts. Q3_K adds the high bit from hmask (bit 4h + c), so
 // its unsigned operand is v = q + 4 in 0..7 (the -4 comes back through the bsums); Q2_K's is q.
-// 256-bit in both builds: the 512-bit one gets vpdpwssd through MulAddPairs.
+// The 512-bit build takes two groups per step (vpsrlvw, vpermw for the scales, vpdpwssd).
 template <bool kThree, int R>
 void TileLowBit(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
   using Block = std::conditional_t<kThree, quant::BlockQ3_K, quant::BlockQ2_K>;
   const Block* w = reinterpret_cast<const Block*>(wrow);
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#if !KQ_512
   const __m256i low2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+#endif
   for (int64_t b = 0; b < nb; ++b) {
     const Block& blk = w[b];
     PrefetchAhead<R>(blk);
@@ -295,6 +297,39 @@ void TileLowBit(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, i
       offs16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15)));
     }
     __m256i sumi[R];
+#if KQ_512
+    // 64 weights per step: groups 2p and 2p + 1 of a half, one in each 256-bit lane (their
+    // activations are contiguous), with Q6_K's per-lane scale permutation.
+    const __m512i sc512 = _mm512_zextsi256_si512(_mm256_load_si256(reinterpret_cast<const __m256i*>(sc)));
+    const __m512i low2x = _mm512_set1_epi8(3), onex = _mm512_set1_epi8(1);
+    __m512i sumi512[R];
+    for (int r = 0; r < R; ++r) sumi512[r] = _mm512_setzero_si512();
+    __m512i hm512;
+    if constexpr (kThree) hm512 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask)));
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * h)));
+#pragma GCC unroll 2
+      for (int part = 0; part < 2; ++part) {
+        const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(4 * part)), _mm256_set1_epi16(static_cast<short>(4 * part + 2)), 1);
+        __m512i v = _mm512_and_si512(_mm512_srlv_epi16(qs, shift), low2x);
+        if constexpr (kThree) {
+          const __m512i hshift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(4 * h + 2 * part)),
+                                                    _mm256_set1_epi16(static_cast<short>(4 * h + 2 * part + 1)), 1);
+          v = _mm512_or_si512(v, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hm512, hshift), onex), 2));
+        }
+        const __m512i idx = _mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(8 * h + 4 * part)),
+                                             _mm512_srli_epi16(_mm512_loadu_si512(kLanes16), 3));
+        const __m512i scv = _mm512_permutexvar_epi16(idx, sc512);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 128 * h + 64 * part));
+          sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, scv);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_add_epi32(_mm512_castsi512_si256(sumi512[r]), _mm512_extracti64x4_epi64(sumi512[r], 1));
+#else
     for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
     __m256i hm;
     if constexpr (kThree) hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask));
@@ -317,6 +352,7 @@ void TileLowBit(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, i
         }
       }
     }
+#endif
     const float d = _cvtsh_ss(blk.d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
