@@ -6,7 +6,7 @@
 namespace accel {
 
 namespace {
-constexpr std::array<DTypeInfo, 15> kInfos = {{
+constexpr std::array<DTypeInfo, 18> kInfos = {{
     {"f32", 1, 4, true, false},
     {"f16", 1, 2, true, false},
     {"bf16", 1, 2, true, false},
@@ -22,6 +22,9 @@ constexpr std::array<DTypeInfo, 15> kInfos = {{
     {"q4_k", 256, 144, true, true},
     {"q5_k", 256, 176, true, true},
     {"q6_k", 256, 210, true, true},
+    {"q3_k", 256, 110, true, true},
+    {"q2_k", 256, 84, true, true},
+    {"iq4_nl", 32, 18, true, true},
 }};
 }  // namespace
 

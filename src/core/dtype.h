@@ -26,6 +26,9 @@ enum class DType : uint8_t {
   kQ4_K,  // 4-bit, 8 sub-blocks of 32 with 6-bit scales and mins (144 bytes)
   kQ5_K,  // 5-bit, as Q4_K plus one high bit per weight          (176 bytes)
   kQ6_K,  // 6-bit, 16 sub-blocks of 16 with int8 scales           (210 bytes)
+  kQ3_K,  // 3-bit, 16 sub-blocks of 16 with 6-bit scales          (110 bytes)
+  kQ2_K,  // 2-bit, 16 sub-blocks of 16 with 4-bit scales and mins (84 bytes)
+  kIQ4_NL,  // blocks of 32: fp16 scale + 16 bytes of indices into a non-linear 4-bit grid (18 bytes)
 };
 
 struct DTypeInfo {

@@ -107,6 +107,9 @@ std::optional<DType> DTypeFromGgml(uint32_t type) {
     case 12: return DType::kQ4_K;
     case 13: return DType::kQ5_K;
     case 14: return DType::kQ6_K;
+    case 10: return DType::kQ2_K;
+    case 11: return DType::kQ3_K;
+    case 20: return DType::kIQ4_NL;
     case 30: return DType::kBF16;
     default: return std::nullopt;
   }
@@ -121,6 +124,9 @@ std::optional<uint32_t> GgmlTypeOf(DType t) {
     case DType::kQ4_K: return 12;
     case DType::kQ5_K: return 13;
     case DType::kQ6_K: return 14;
+    case DType::kQ2_K: return 10;
+    case DType::kQ3_K: return 11;
+    case DType::kIQ4_NL: return 20;
     case DType::kBF16: return 30;
     default: return std::nullopt;
   }
@@ -184,7 +190,7 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
       const auto type_name = quant::GgmlTypeName(type);
       return Unsupported(label + ": tensor '" + name + "' has " +
                          (type_name ? "type " + *type_name : "unknown ggml type " + std::to_string(type)) +
-                         " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+                         " (supported: F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL)");
     }
     ACCEL_ASSIGN_OR_RETURN(uint64_t offset, r.Read<uint64_t>("tensor offset"));
     if (shape.back() % static_cast<int64_t>(Info(*dtype).block_elems) != 0) {

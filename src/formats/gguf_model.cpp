@@ -6,6 +6,7 @@
 
 #include "core/half.h"
 #include "formats/gguf_writer.h"
+#include "formats/kquants.h"
 #include "formats/quant.h"
 
 namespace accel {
@@ -143,7 +144,10 @@ Result<Tensor> ConvertTo(const Tensor& t, DType to) {
     case DType::kQ4_0:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: return quant::Quantize(f, to);
+    case DType::kQ6_K:
+    case DType::kQ3_K:
+    case DType::kQ2_K:
+    case DType::kIQ4_NL: return quant::Quantize(f, to);
     case DType::kF16:
     case DType::kBF16: {
       ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
@@ -182,6 +186,9 @@ uint32_t FileType(DType t) {
     case DType::kQ4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
     case DType::kQ5_K: return 17;  // LLAMA_FTYPE_MOSTLY_Q5_K_M
     case DType::kQ6_K: return 18;
+    case DType::kQ3_K: return 12;    // LLAMA_FTYPE_MOSTLY_Q3_K_M
+    case DType::kQ2_K: return 10;    // LLAMA_FTYPE_MOSTLY_Q2_K
+    case DType::kIQ4_NL: return 25;  // LLAMA_FTYPE_MOSTLY_IQ4_NL
     case DType::kBF16: return 32;
     default: return 0;
   }
@@ -254,7 +261,7 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   }
   switch (o.weight_dtype) {
     case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0:
-    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: break;
+    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: case DType::kQ3_K: case DType::kQ2_K: case DType::kIQ4_NL: break;
     default: return Unsupported("GGUF export to " + std::string(Name(o.weight_dtype)) + " weights");
   }
 
@@ -295,7 +302,8 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   // of the layers and every third between, attn_v and ffn_down get Q6_K (use_more_bits).
   // Rows that are not whole 256-blocks fall back to Q8_0, as llama-quantize falls back to a
   // 32-block type.
-  const bool kquant = Info(o.weight_dtype).block_elems == 256;
+  // IQ4_NL's Linear takes Q8_K activations too, so it needs the same whole 256s.
+  const bool kquant = quant::IsKQuant(o.weight_dtype);
   auto more_bits = [&](int64_t l) { return l < layers / 8 || l >= 7 * layers / 8 || (l - layers / 8) % 3 == 2; };
   auto type_for = [&](const std::string& gguf, const Shape& shape) {
     if (!kquant) return o.weight_dtype;

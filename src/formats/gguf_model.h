@@ -28,8 +28,9 @@ Result<GgufModelParts> GgufToHf(const GgufFile& file);
 // permuted to adjacent rotary pairs for llama as llama.cpp's converter does, hyper-parameters
 // as <arch>.* keys of the types llama.cpp reads. GgufToHf of the result is the same model.
 struct GgufExportOptions {
-  // Projections and the output head: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k; embeddings
-  // and norms stay f32. K-quant rows that are not whole 256-blocks are written as q8_0.
+  // Projections and the output head: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q3_k, q2_k or
+  // iq4_nl; embeddings and norms stay f32. K-quant (and iq4_nl) rows that are not whole
+  // 256-blocks are written as q8_0.
   DType weight_dtype = DType::kF32;
   // With a K-quant weight_dtype: llama-quantize's _M mix (Q4_K_M, Q5_K_M): the output head and
   // some layers' attn_v / ffn_down in Q6_K.

@@ -224,6 +224,158 @@ void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* y) {
   }
 }
 
+void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out) {
+  int8_t L[kSuperBlock];
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    BlockQ3_K& o = out[b];
+    float sc[16], amax = 0, max = 0;
+    for (int j = 0; j < 16; ++j) {
+      sc[j] = FitScaleSymmetric(x + 16 * j, 16, 4, L + 16 * j);
+      if (std::fabs(sc[j]) > amax) amax = std::fabs(sc[j]), max = sc[j];
+    }
+    // The largest sub-block scale maps to -32 (the stored 6-bit value 0).
+    const float iscale = amax > 0 ? -32.0f / max : 0.0f;
+    std::memset(o.scales, 0, sizeof o.scales);
+    for (int j = 0; j < 16; ++j) {
+      const int l = std::clamp(Nearest(iscale * sc[j]), -32, 31) + 32;
+      if (j < 8) {
+        o.scales[j] = static_cast<uint8_t>(l & 15);
+      } else {
+        o.scales[j - 8] |= static_cast<uint8_t>((l & 15) << 4);
+      }
+      o.scales[8 + j % 4] |= static_cast<uint8_t>((l >> 4) << (2 * (j / 4)));
+    }
+    o.d = F32ToF16(amax > 0 ? 1 / iscale : 0.0f);
+    const float d = F16ToF32(o.d);
+    for (int j = 0; j < 16; ++j) {
+      const float ds = d * ScaleQ3K(o.scales, j);
+      for (int i = 0; i < 16; ++i) {
+        L[16 * j + i] = static_cast<int8_t>(ds == 0.0f ? 4 : std::clamp(Nearest(x[16 * j + i] / ds), -4, 3) + 4);
+      }
+    }
+    std::memset(o.hmask, 0, sizeof o.hmask);
+    std::memset(o.qs, 0, sizeof o.qs);
+    for (int i = 0; i < kSuperBlock; ++i) {
+      const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+      o.qs[32 * h + l] |= static_cast<uint8_t>((L[i] & 3) << (2 * c));
+      o.hmask[l] |= static_cast<uint8_t>(((L[i] >> 2) & 1) << (4 * h + c));
+    }
+  }
+}
+
+void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out) {
+  uint8_t L[kSuperBlock];
+  for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
+    BlockQ2_K& o = out[b];
+    float sc[16], mins[16], max_sc = 0, max_min = 0;
+    for (int j = 0; j < 16; ++j) {
+      sc[j] = FitScaleMin(x + 16 * j, 16, 3, L + 16 * j, &mins[j]);
+      max_sc = std::max(max_sc, sc[j]), max_min = std::max(max_min, mins[j]);
+    }
+    const float inv_sc = max_sc > 0 ? 15.0f / max_sc : 0.0f, inv_min = max_min > 0 ? 15.0f / max_min : 0.0f;
+    for (int j = 0; j < 16; ++j) {
+      const int ls = std::min(15, Nearest(inv_sc * sc[j])), lm = std::min(15, Nearest(inv_min * mins[j]));
+      o.scales[j] = static_cast<uint8_t>(ls | (lm << 4));
+    }
+    o.d = F32ToF16(max_sc / 15.0f);
+    o.dmin = F32ToF16(max_min / 15.0f);
+    const float d = F16ToF32(o.d), dmin = F16ToF32(o.dmin);
+    for (int j = 0; j < 16; ++j) {
+      const float ds = d * (o.scales[j] & 15), dm = dmin * (o.scales[j] >> 4);
+      for (int i = 0; i < 16; ++i) {
+        L[16 * j + i] = ds == 0.0f ? 0 : static_cast<uint8_t>(std::clamp(Nearest((x[16 * j + i] + dm) / ds), 0, 3));
+      }
+    }
+    std::memset(o.qs, 0, sizeof o.qs);
+    for (int i = 0; i < kSuperBlock; ++i) {
+      const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+      o.qs[32 * h + l] |= static_cast<uint8_t>(L[i] << (2 * c));
+    }
+  }
+}
+
+namespace {
+int NearestIq4nl(float v) {
+  int best = 0;
+  float err = std::fabs(v - kIq4nlValues[0]);
+  for (int i = 1; i < 16; ++i) {
+    const float e = std::fabs(v - kIq4nlValues[i]);
+    if (e < err) err = e, best = i;
+  }
+  return best;
+}
+}  // namespace
+
+void QuantizeIQ4_NL(const float* x, size_t n, BlockIQ4_NL* out) {
+  for (size_t b = 0; b < n / kIq4nlBlock; ++b, x += kIq4nlBlock) {
+    float amax = 0, max = 0;
+    for (int i = 0; i < kIq4nlBlock; ++i) {
+      if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+    }
+    uint8_t L[kIq4nlBlock] = {};
+    float best_d = 0;
+    if (amax >= 1e-30f) {
+      // Candidate grids put the largest value near the grid's end (-127); each one's
+      // least-squares scale is kept if it explains more of x (x^2-weighted, as ggml weights).
+      float best = -1;
+      for (int step = -7; step <= 7; ++step) {
+        const float id = (step + kIq4nlValues[0]) / max;
+        uint8_t aux[kIq4nlBlock];
+        float sumqx = 0, sumq2 = 0;
+        for (int i = 0; i < kIq4nlBlock; ++i) {
+          aux[i] = static_cast<uint8_t>(NearestIq4nl(id * x[i]));
+          const float q = kIq4nlValues[aux[i]], w = x[i] * x[i];
+          sumqx += w * q * x[i], sumq2 += w * q * q;
+        }
+        if (sumq2 > 0 && (best < 0 || sumqx * sumqx > best * sumq2)) {
+          best_d = sumqx / sumq2, best = best_d * sumqx;
+          std::memcpy(L, aux, sizeof L);
+        }
+      }
+      // Requantize under the stored (fp16) scale.
+      const float d = F16ToF32(F32ToF16(best_d));
+      if (d != 0.0f) {
+        for (int i = 0; i < kIq4nlBlock; ++i) L[i] = static_cast<uint8_t>(NearestIq4nl(x[i] / d));
+      }
+    }
+    out[b].d = F32ToF16(best_d);
+    for (int l = 0; l < 16; ++l) out[b].qs[l] = static_cast<uint8_t>(L[l] | (L[l + 16] << 4));
+  }
+}
+
+void DequantizeQ3_K(const BlockQ3_K* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kSuperBlock; ++k) {
+    const float d = F16ToF32(b[k].d);
+    for (int i = 0; i < kSuperBlock; ++i) {
+      const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+      const int q = ((b[k].qs[32 * h + l] >> (2 * c)) & 3) | (((b[k].hmask[l] >> (4 * h + c)) & 1) << 2);
+      *y++ = d * static_cast<float>(ScaleQ3K(b[k].scales, i / 16)) * static_cast<float>(q - 4);
+    }
+  }
+}
+
+void DequantizeQ2_K(const BlockQ2_K* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kSuperBlock; ++k) {
+    const float d = F16ToF32(b[k].d), dmin = F16ToF32(b[k].dmin);
+    for (int i = 0; i < kSuperBlock; ++i) {
+      const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+      const uint8_t sc = b[k].scales[i / 16];
+      *y++ = d * (sc & 15) * ((b[k].qs[32 * h + l] >> (2 * c)) & 3) - dmin * (sc >> 4);
+    }
+  }
+}
+
+void DequantizeIQ4_NL(const BlockIQ4_NL* b, size_t n, float* y) {
+  for (size_t k = 0; k < n / kIq4nlBlock; ++k) {
+    const float d = F16ToF32(b[k].d);
+    for (int l = 0; l < 16; ++l) {
+      y[l] = d * kIq4nlValues[b[k].qs[l] & 15];
+      y[l + 16] = d * kIq4nlValues[b[k].qs[l] >> 4];
+    }
+    y += kIq4nlBlock;
+  }
+}
+
 void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out) {
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     float amax = 0;
@@ -246,6 +398,9 @@ void QuantizeK(DType t, const float* x, size_t n, void* raw) {
     case DType::kQ4_K: QuantizeQ4_K(x, n, static_cast<BlockQ4_K*>(raw)); break;
     case DType::kQ5_K: QuantizeQ5_K(x, n, static_cast<BlockQ5_K*>(raw)); break;
     case DType::kQ6_K: QuantizeQ6_K(x, n, static_cast<BlockQ6_K*>(raw)); break;
+    case DType::kQ3_K: QuantizeQ3_K(x, n, static_cast<BlockQ3_K*>(raw)); break;
+    case DType::kQ2_K: QuantizeQ2_K(x, n, static_cast<BlockQ2_K*>(raw)); break;
+    case DType::kIQ4_NL: QuantizeIQ4_NL(x, n, static_cast<BlockIQ4_NL*>(raw)); break;
     default: break;
   }
 }
@@ -255,6 +410,9 @@ void DequantizeK(DType t, const void* raw, size_t n, float* out) {
     case DType::kQ4_K: DequantizeQ4_K(static_cast<const BlockQ4_K*>(raw), n, out); break;
     case DType::kQ5_K: DequantizeQ5_K(static_cast<const BlockQ5_K*>(raw), n, out); break;
     case DType::kQ6_K: DequantizeQ6_K(static_cast<const BlockQ6_K*>(raw), n, out); break;
+    case DType::kQ3_K: DequantizeQ3_K(static_cast<const BlockQ3_K*>(raw), n, out); break;
+    case DType::kQ2_K: DequantizeQ2_K(static_cast<const BlockQ2_K*>(raw), n, out); break;
+    case DType::kIQ4_NL: DequantizeIQ4_NL(static_cast<const BlockIQ4_NL*>(raw), n, out); break;
     default: break;
   }
 }

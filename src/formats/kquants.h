@@ -21,6 +21,19 @@
 //     weight 128h + 64 + l = ql[64h + l]      >> 4 | ((qh[32h + l] >> 4) & 3) << 4
 //     weight 128h + 96 + l = ql[64h + 32 + l] >> 4 | ((qh[32h + l] >> 6) & 3) << 4
 //   and weight i's scale is scales[i / 16].
+// Q3_K (110 bytes, 3.4375 bits/weight): 16 sub-blocks of 16 with 6-bit signed scales;
+//   w = d * (sc[j] - 32) * (q - 4), q in 0..7.  Order: hmask[32], qs[64], scales[12], d (fp16).
+//   Weight i = 128h + 32c + l (h < 2, c < 4, l < 32): low bits (qs[32h + l] >> 2c) & 3, high bit
+//   (hmask[l] >> (4h + c)) & 1; its sub-block is j = i / 16 (= 8h + 2c + l / 16).
+//   Scale j: low 4 bits = j < 8 ? scales[j] & 15 : scales[j - 8] >> 4,
+//            high 2 bits = (scales[8 + j % 4] >> 2 (j / 4)) & 3.
+// Q2_K (84 bytes, 2.625 bits/weight): 16 sub-blocks of 16, each with a 4-bit scale and min;
+//   w = d * (scales[j] & 15) * q - dmin * (scales[j] >> 4), q in 0..3.
+//   Order: scales[16], qs[64], d, dmin (fp16).  Weight i = 128h + 32c + l: q = (qs[32h + l] >> 2c) & 3,
+//   sub-block j = i / 16.
+// IQ4_NL (blocks of 32, 18 bytes, 4.5 bits/weight): d (fp16), qs[16]; byte l holds the index of
+//   weight l (low nibble) and weight l + 16 (high nibble) into the non-linear grid kIq4nlValues;
+//   w = d * kIq4nlValues[index].
 // Q8_K (activations only, never in a file here): 256 int8 with one f32 scale and the sums of
 //   each 16, so the formats' offsets (mins, -32) cost one small dot per super-block.
 #include <cstddef>
@@ -57,9 +70,39 @@ struct BlockQ8_K {
   int16_t bsums[16];
 };
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210, "GGUF K-quant layouts");
+struct BlockQ3_K {
+  uint8_t hmask[32];
+  uint8_t qs[64];
+  uint8_t scales[12];
+  uint16_t d;
+};
+struct BlockQ2_K {
+  uint8_t scales[16];
+  uint8_t qs[64];
+  uint16_t d, dmin;
+};
+inline constexpr int kIq4nlBlock = 32;
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[16];
+};
+static_assert(sizeof(BlockQ3_K) == 110 && sizeof(BlockQ2_K) == 84 && sizeof(BlockIQ4_NL) == 18, "GGUF low-bit layouts");
+// IQ4_NL's grid (ggml's kvalues_iq4nl): denser near zero, where trained weights crowd.
+inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
 
-inline bool IsKQuant(DType t) { return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K; }
+// The types whose Linear runs on Q8_K activations (kquant_gemm.h): the K-quants and IQ4_NL
+// (whose 32-blocks sit eight to a Q8_K block, so its Linear needs rows of whole 256s).
+inline bool IsKQuant(DType t) {
+  return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kQ3_K || t == DType::kQ2_K || t == DType::kIQ4_NL;
+}
+
+// Q3_K sub-block j's scale, already minus 32 (-32..31).
+inline int ScaleQ3K(const uint8_t* scales, int j) {
+  const int low = j < 8 ? scales[j] & 15 : scales[j - 8] >> 4;
+  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return (low | (high << 4)) - 32;
+}
 
 // Sub-block j's 6-bit scale and min of a Q4_K/Q5_K block.
 inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
@@ -91,10 +134,19 @@ void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out);
 void DequantizeQ4_K(const BlockQ4_K* b, size_t n, float* out);
 void DequantizeQ5_K(const BlockQ5_K* b, size_t n, float* out);
 void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* out);
+// Q3_K: symmetric per 16 (make_qx_quants), 6-bit scales; Q2_K: scale and min per 16
+// (make_qkx2_quants), 4-bit; IQ4_NL: per 32, the grid scale with the least squared error among
+// 15 candidates (n a multiple of 32).
+void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out);
+void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out);
+void QuantizeIQ4_NL(const float* x, size_t n, BlockIQ4_NL* out);
+void DequantizeQ3_K(const BlockQ3_K* b, size_t n, float* out);
+void DequantizeQ2_K(const BlockQ2_K* b, size_t n, float* out);
+void DequantizeIQ4_NL(const BlockIQ4_NL* b, size_t n, float* out);
 // Symmetric: d = max|x| / 127, q = round-to-nearest-even(x / d), bsums exact.
 void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out);
 
-// Dispatch on dtype (K-quants only); raw points at n / 256 blocks.
+// Dispatch on dtype (IsKQuant types); raw points at the blocks of n elements.
 void QuantizeK(DType t, const float* x, size_t n, void* raw);
 void DequantizeK(DType t, const void* raw, size_t n, float* out);
 

@@ -28,7 +28,7 @@ void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out);
 void DequantizeQ8_0(const BlockQ8_0* b, size_t n, float* out);
 void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out);
 
-// f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0/q4_k/q5_k/q6_k).
+// f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0/q4_k/q5_k/q6_k/q3_k/q2_k/iq4_nl).
 Result<Tensor> ToF32(const Tensor& t);
 // Quantizes a float tensor whose last dimension is a multiple of the block (32; 256 for K-quants).
 Result<Tensor> Quantize(const Tensor& t, DType to);

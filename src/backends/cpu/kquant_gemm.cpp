@@ -54,6 +54,45 @@ float DotQ6K(const BlockQ6_K& w, const BlockQ8_K& x) {
   return x.d * F16ToF32(w.d) * static_cast<float>(sumi - 32 * offset);
 }
 
+float DotQ3K(const quant::BlockQ3_K& w, const BlockQ8_K& x) {
+  int32_t sumi = 0;
+  for (int i = 0; i < quant::kSuperBlock; ++i) {
+    const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+    const int v = ((w.qs[32 * h + l] >> (2 * c)) & 3) | (((w.hmask[l] >> (4 * h + c)) & 1) << 2);
+    sumi += quant::ScaleQ3K(w.scales, i / 16) * v * x.qs[i];
+  }
+  int32_t offset = 0;
+  for (int j = 0; j < 16; ++j) offset += quant::ScaleQ3K(w.scales, j) * x.bsums[j];
+  return x.d * F16ToF32(w.d) * static_cast<float>(sumi - 4 * offset);
+}
+
+float DotQ2K(const quant::BlockQ2_K& w, const BlockQ8_K& x) {
+  int32_t sumi = 0, summ = 0;
+  for (int i = 0; i < quant::kSuperBlock; ++i) {
+    const int h = i / 128, c = (i % 128) / 32, l = i % 32;
+    sumi += (w.scales[i / 16] & 15) * ((w.qs[32 * h + l] >> (2 * c)) & 3) * x.qs[i];
+  }
+  for (int j = 0; j < 16; ++j) summ += (w.scales[j] >> 4) * x.bsums[j];
+  return x.d * F16ToF32(w.d) * static_cast<float>(sumi) - x.d * F16ToF32(w.dmin) * static_cast<float>(summ);
+}
+
+// Eight IQ4_NL blocks against one Q8_K block (the "super-block" of this type's rows).
+struct Iq4nlGroup {
+  quant::BlockIQ4_NL b[8];
+};
+static_assert(sizeof(Iq4nlGroup) == 144, "eight IQ4_NL blocks");
+float DotIQ4NL(const Iq4nlGroup& w, const BlockQ8_K& x) {
+  float acc = 0;
+  for (int g = 0; g < 8; ++g) {
+    int32_t s = 0;
+    for (int l = 0; l < 16; ++l) {
+      s += quant::kIq4nlValues[w.b[g].qs[l] & 15] * x.qs[32 * g + l] + quant::kIq4nlValues[w.b[g].qs[l] >> 4] * x.qs[32 * g + 16 + l];
+    }
+    acc += x.d * F16ToF32(w.b[g].d) * static_cast<float>(s);
+  }
+  return acc;
+}
+
 template <typename Block, float (*Dot)(const Block&, const BlockQ8_K&)>
 void GemmGeneric(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const BlockQ8_K* x, int64_t m, int64_t nb,
                  float* y, int64_t ldy) {
@@ -75,7 +114,9 @@ struct PackedK {
 
 const KQuantKernels& KQuantKernelsGeneric() {
   static const KQuantKernels k{"generic", GemmGeneric<BlockQ4_K, DotQ4K>, GemmGeneric<BlockQ5_K, DotQ5K>,
-                               GemmGeneric<BlockQ6_K, DotQ6K>};
+                               GemmGeneric<BlockQ6_K, DotQ6K>,
+                               GemmGeneric<quant::BlockQ3_K, DotQ3K>, GemmGeneric<quant::BlockQ2_K, DotQ2K>,
+                               GemmGeneric<Iq4nlGroup, DotIQ4NL>};
   return k;
 }
 
@@ -119,7 +160,7 @@ Status KQuantLinear(ThreadPool& pool, const Tensor& x, const PackedLinear& pw, c
   pool.ParallelFor(m, 8, [&](int64_t r0, int64_t r1) { quant::QuantizeQ8_K(xp + r0 * k, static_cast<size_t>((r1 - r0) * k), q + r0 * nb); });
   const KQuantGemmFn gemm = GetKQuantKernels().For(w.dtype());
   const auto* wp = static_cast<const uint8_t*>(w.raw());
-  const size_t row_bytes = static_cast<size_t>(nb) * Info(w.dtype()).block_bytes;
+  const size_t row_bytes = *BytesFor(w.dtype(), static_cast<size_t>(k));
   float* yp = y.data<float>();
   static const EpilogueFn epilogue = std::string_view(GemmIsa()) == "avx512" ? EpilogueAvx512 : EpilogueGeneric;
   // Work in units of 16 output rows: a unit is 2.3-3.4 KiB per 256 of k, enough to amortise a

@@ -1,5 +1,5 @@
 #pragma once
-// Linear on GGUF K-quant weights (Q4_K, Q5_K, Q6_K; layouts in formats/kquants.h), consumed in
+// Linear on GGUF K-quant weights (Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, IQ4_NL; layouts in formats/kquants.h), consumed in
 // the file's own layout: no repacking and no dequantized copy, so the weight stays a view of the
 // mapped file and decode reads exactly its bytes (4.5 / 5.5 / 6.56 bits per weight).
 //
@@ -8,6 +8,9 @@
 // int32, and the formats' offsets come from the 16-element sums: Q4_K/Q5_K's mins as
 // dmin * sum_j m_j * bsum_j, Q6_K's -32 as 32 * sum_j sc_j * bsum_j. Each super-block then adds
 // d_x * d_w * (integer) to an f32 accumulator.
+// Q3_K: sum_j (sc_j - 32) * sum v * q_x with v = q + 4 in 0..7, the -4 as 4 * sum_j sc_j * bsum_j.
+// Q2_K: as Q4_K with sub-blocks of 16 (one bsum each). IQ4_NL: each 32-block's grid values dot
+// the activations in int32 and add d_x * d_w * (integer); rows of IQ4_NL must be whole 256s.
 #include <cstddef>
 #include <cstdint>
 
@@ -29,8 +32,17 @@ using KQuantGemmFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t j0, in
 
 struct KQuantKernels {
   const char* name;
-  KQuantGemmFn q4_k, q5_k, q6_k;
-  KQuantGemmFn For(DType t) const { return t == DType::kQ4_K ? q4_k : t == DType::kQ5_K ? q5_k : q6_k; }
+  KQuantGemmFn q4_k, q5_k, q6_k, q3_k, q2_k, iq4_nl;
+  KQuantGemmFn For(DType t) const {
+    switch (t) {
+      case DType::kQ4_K: return q4_k;
+      case DType::kQ5_K: return q5_k;
+      case DType::kQ3_K: return q3_k;
+      case DType::kQ2_K: return q2_k;
+      case DType::kIQ4_NL: return iq4_nl;
+      default: return q6_k;
+    }
+  }
 };
 
 // Scalar (the reference: integer sums per super-block, combined in f32 in a fixed order), AVX2

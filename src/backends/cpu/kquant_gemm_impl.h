@@ -258,6 +258,150 @@ void TileQ6K(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int6
   for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
 }
 
+// Scales for one 32-weight group as int16 lanes: lanes 0-7 (its first 16 weights' pair sums) take
+// a, lanes 8-15 take b.
+inline __m256i PairScales(int a, int b) { return _mm256_setr_m128i(_mm_set1_epi16(static_cast<short>(a)), _mm_set1_epi16(static_cast<short>(b))); }
+
+// Q3_K and Q2_K: 2 low bits of weight 128h + 32c + l at bits 2c of qs[32h + l]; one 32-byte load
+// per half gives the four groups by shifts. Q3_K adds the high bit from hmask (bit 4h + c), so
+// its unsigned operand is v = q + 4 in 0..7 (the -4 comes back through the bsums); Q2_K's is q.
+// The 512-bit build takes two groups per step (vpsrlvw, vpermw for the scales, vpdpwssd).
+template <bool kThree, int R>
+void TileLowBit(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
+  using Block = std::conditional_t<kThree, quant::BlockQ3_K, quant::BlockQ2_K>;
+  const Block* w = reinterpret_cast<const Block*>(wrow);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#if !KQ_512
+  const __m256i low2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+#endif
+  for (int64_t b = 0; b < nb; ++b) {
+    const Block& blk = w[b];
+    PrefetchAhead<R>(blk);
+    alignas(32) int16_t sc[16];
+    __m256i offs16;  // Q3_K: the signed scales; Q2_K: the mins (each times bsum_j)
+    if constexpr (kThree) {
+      // The 16 6-bit scales in four 32-bit steps (quant::ScaleQ3K, four at a time), minus 32.
+      constexpr uint32_t kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+      uint32_t a[3], u[4];
+      std::memcpy(a, blk.scales, 12);
+      u[0] = (a[0] & kLow4) | ((a[2] & kLow2) << 4);
+      u[1] = (a[1] & kLow4) | (((a[2] >> 2) & kLow2) << 4);
+      u[2] = ((a[0] >> 4) & kLow4) | (((a[2] >> 4) & kLow2) << 4);
+      u[3] = ((a[1] >> 4) & kLow4) | (((a[2] >> 6) & kLow2) << 4);
+      offs16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_setr_epi32(static_cast<int>(u[0]), static_cast<int>(u[1]), static_cast<int>(u[2]), static_cast<int>(u[3]))), _mm256_set1_epi16(32));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sc), offs16);
+    } else {
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sc), _mm256_cvtepu8_epi16(_mm_and_si128(raw, _mm_set1_epi8(15))));
+      offs16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15)));
+    }
+    __m256i sumi[R];
+#if KQ_512
+    // 64 weights per step: groups 2p and 2p + 1 of a half, one in each 256-bit lane (their
+    // activations are contiguous), with Q6_K's per-lane scale permutation.
+    const __m512i sc512 = _mm512_zextsi256_si512(_mm256_load_si256(reinterpret_cast<const __m256i*>(sc)));
+    const __m512i low2x = _mm512_set1_epi8(3), onex = _mm512_set1_epi8(1);
+    __m512i sumi512[R];
+    for (int r = 0; r < R; ++r) sumi512[r] = _mm512_setzero_si512();
+    __m512i hm512;
+    if constexpr (kThree) hm512 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask)));
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m512i qs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * h)));
+#pragma GCC unroll 2
+      for (int part = 0; part < 2; ++part) {
+        const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(4 * part)), _mm256_set1_epi16(static_cast<short>(4 * part + 2)), 1);
+        __m512i v = _mm512_and_si512(_mm512_srlv_epi16(qs, shift), low2x);
+        if constexpr (kThree) {
+          const __m512i hshift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(4 * h + 2 * part)),
+                                                    _mm256_set1_epi16(static_cast<short>(4 * h + 2 * part + 1)), 1);
+          v = _mm512_or_si512(v, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hm512, hshift), onex), 2));
+        }
+        const __m512i idx = _mm512_add_epi16(_mm512_set1_epi16(static_cast<short>(8 * h + 4 * part)),
+                                             _mm512_srli_epi16(_mm512_loadu_si512(kLanes16), 3));
+        const __m512i scv = _mm512_permutexvar_epi16(idx, sc512);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const __m512i p = _mm512_maddubs_epi16(v, _mm512_loadu_si512(x[r * nb + b].qs + 128 * h + 64 * part));
+          sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], p, scv);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_add_epi32(_mm512_castsi512_si256(sumi512[r]), _mm512_extracti64x4_epi64(sumi512[r], 1));
+#else
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+    __m256i hm;
+    if constexpr (kThree) hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask));
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * h));
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        __m256i v = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * c), low2);
+        if constexpr (kThree) {
+          const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + c), one);
+          v = _mm256_or_si256(v, _mm256_slli_epi16(hb, 2));
+        }
+        const int j = 8 * h + 2 * c;
+        const __m256i scv = PairScales(sc[j], sc[j + 1]);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r * nb + b].qs + 128 * h + 32 * c));
+          sumi[r] = MulAddPairs(sumi[r], _mm256_maddubs_epi16(v, xv), scv);
+        }
+      }
+    }
+#endif
+    const float d = _cvtsh_ss(blk.d);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const BlockQ8_K& xb = x[r * nb + b];
+      const __m256i offset = _mm256_madd_epi16(offs16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums)));
+      if constexpr (kThree) {
+        const __m256i s = _mm256_sub_epi32(sumi[r], _mm256_slli_epi32(offset, 2));
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * d), _mm256_cvtepi32_ps(s), acc[r]);
+      } else {
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+        acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(xb.d * _cvtsh_ss(blk.dmin)), _mm256_cvtepi32_ps(offset), acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
+}
+
+// IQ4_NL: a 32-block's indices through the 16-entry grid (vpshufb), then the signed grid values
+// times the activations as |w| * (x signed like w) (pairs at most 2 * 127 * 127, no saturation).
+template <int R>
+void TileIQ4NL(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
+  const quant::BlockIQ4_NL* w = reinterpret_cast<const quant::BlockIQ4_NL*>(wrow);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4nlValues)));
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<R>(*reinterpret_cast<const uint8_t(*)[144]>(w + 8 * b));
+#pragma GCC unroll 2
+    for (int g = 0; g < 8; ++g) {
+      const quant::BlockIQ4_NL& blk = w[8 * b + g];
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
+      const __m256i idx = _mm256_setr_m128i(_mm_and_si128(q, low4), _mm_and_si128(_mm_srli_epi16(q, 4), low4));
+      const __m256i wv = _mm256_shuffle_epi8(grid, idx);
+      const __m256i aw = _mm256_abs_epi8(wv);
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(blk.d));
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const BlockQ8_K& xb = x[r * nb + b];
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 32 * g));
+        const __m256i s = MulAddPairs(_mm256_setzero_si256(), _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
+        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(xb.d)), _mm256_cvtepi32_ps(s), acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
+}
+
 struct Q4K {
   template <int R>
   static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<false, R>(w, x, nb, y, ldy); }
@@ -269,6 +413,19 @@ struct Q5K {
 struct Q6K {
   template <int R>
   static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileQ6K<R>(w, x, nb, y, ldy); }
+};
+
+struct Q3K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileLowBit<true, R>(w, x, nb, y, ldy); }
+};
+struct Q2K {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileLowBit<false, R>(w, x, nb, y, ldy); }
+};
+struct IQ4NL {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileIQ4NL<R>(w, x, nb, y, ldy); }
 };
 
 using TileFn = void (*)(const uint8_t*, const BlockQ8_K*, int64_t, float*, int64_t);
@@ -300,7 +457,7 @@ void Gemm(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const Bloc
 }  // namespace
 
 const KQuantKernels& KQUANT_KERNELS_FN() {
-  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>};
+  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>, Gemm<Q3K>, Gemm<Q2K>, Gemm<IQ4NL>};
   return k;
 }
 
