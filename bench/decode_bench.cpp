@@ -1,5 +1,5 @@
 // LLaMA prefill + decode benchmark through the real generation loop, on a synthetic model of a
-// named shape (seeded random weights in f32, f16, bf16, q8_0, q4_0 or the K-quants q4_k, q5_k, q6_k) or on a GGUF file; prints one
+// named shape (synthetic::MakeLlama: seeded random weights in f32, f16, bf16, q8_0, q4_0 or the K-quants q4_k, q5_k, q6_k) or on a GGUF file; prints one
 // JSON line per run: prefill tokens/s, decode ms/token, the weight bytes one decode step reads
 // and the bandwidth that implies (compare with bench/membw).
 //   decode_bench [--model 125m|1b|tinyllama] [--dtype f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k] [--threads N]
@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "core/half.h"
+#include "core/dtype_names.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
-#include "formats/quant.h"
+#include "models/synthetic/synthetic.h"
 #include "runtime/generation/generator.h"
 #include "runtime/loaded_model.h"
 
@@ -31,94 +31,10 @@ using namespace accel;
 
 namespace {
 
-struct ModelShape {
-  int64_t hidden, layers, heads, kv_heads, ffn, vocab;
-};
-
-const std::map<std::string, ModelShape>& Presets() {
-  static const std::map<std::string, ModelShape> m = {
-      {"125m", {768, 12, 12, 4, 2048, 32000}},
-      {"1b", {2048, 16, 32, 8, 8192, 32000}},
-      {"8b", {4096, 32, 32, 8, 14336, 128256}},  // LLaMA-3-8B's shape
-      {"tinyllama", {2048, 22, 32, 4, 5632, 32000}},
-  };
-  return m;
-}
-
-std::optional<DType> ParseDType(const std::string& s) {
-  if (s == "f32") return DType::kF32;
-  if (s == "bf16") return DType::kBF16;
-  if (s == "f16") return DType::kF16;
-  if (s == "q8_0") return DType::kQ8_0;
-  if (s == "q4_0") return DType::kQ4_0;
-  if (s == "q4_k") return DType::kQ4_K;
-  if (s == "q5_k") return DType::kQ5_K;
-  if (s == "q6_k") return DType::kQ6_K;
-  return std::nullopt;
-}
-
-// Seeded uniform weights, small enough that 16 layers of random projections stay finite.
-class Filler {
- public:
-  Tensor F32(const Shape& s, float scale) {
-    Tensor t = Tensor::Zeros(DType::kF32, s).value();
-    float* p = t.data<float>();
-    for (size_t i = 0; i < t.numel(); ++i) {
-      state_ = state_ * 1664525u + 1013904223u;
-      p[i] = (static_cast<float>(state_ >> 8) / 16777216.0f - 0.5f) * scale;
-    }
-    return t;
-  }
-
- private:
-  uint32_t state_ = 12345;
-};
-
-Result<Tensor> As(const Tensor& f, DType to) {
-  if (to == DType::kF32) return f;
-  if (Info(to).is_quantized) return quant::Quantize(f, to);
-  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
-  for (size_t i = 0; i < f.numel(); ++i) {
-    out.data<uint16_t>()[i] = to == DType::kBF16 ? F32ToBf16(f.data<float>()[i]) : F32ToF16(f.data<float>()[i]);
-  }
-  return out;
-}
-
 struct BenchModel {
   HfConfig config;
   std::map<std::string, Tensor> weights;
 };
-
-Result<BenchModel> Synthetic(const ModelShape& s, DType dtype) {
-  const int64_t head_dim = s.hidden / s.heads, kw = s.kv_heads * head_dim;
-  nlohmann::json c = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", s.hidden},
-                      {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
-                      {"num_key_value_heads", s.kv_heads}, {"intermediate_size", s.ffn}, {"vocab_size", s.vocab},
-                      {"max_position_embeddings", 8192}, {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false},
-                      {"bos_token_id", 1}, {"eos_token_id", 2}};
-  BenchModel m{HfConfig::FromJson(c, "synthetic"), {}};
-  Filler fill;
-  auto linear = [&](const std::string& name, Shape shape) -> Status {
-    ACCEL_ASSIGN_OR_RETURN(m.weights[name], As(fill.F32(shape, 0.08f), dtype));
-    return Status::Ok();
-  };
-  m.weights["model.embed_tokens.weight"] = fill.F32({s.vocab, s.hidden}, 2.0f);
-  m.weights["model.norm.weight"] = fill.F32({s.hidden}, 0.5f);
-  ACCEL_RETURN_IF_ERROR(linear("lm_head.weight", {s.vocab, s.hidden}));
-  for (int64_t l = 0; l < s.layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    m.weights[p + "input_layernorm.weight"] = fill.F32({s.hidden}, 0.5f);
-    m.weights[p + "post_attention_layernorm.weight"] = fill.F32({s.hidden}, 0.5f);
-    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.q_proj.weight", {s.hidden, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.k_proj.weight", {kw, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.v_proj.weight", {kw, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "self_attn.o_proj.weight", {s.hidden, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.gate_proj.weight", {s.ffn, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.up_proj.weight", {s.ffn, s.hidden}));
-    ACCEL_RETURN_IF_ERROR(linear(p + "mlp.down_proj.weight", {s.hidden, s.ffn}));
-  }
-  return m;
-}
 
 // Bytes one decode step must read: every weight once except the embedding table, of which it
 // reads one row.
@@ -161,11 +77,11 @@ int main(int argc, char** argv) {
     else if (k == "--device") device = v;
     else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
   }
-  auto preset = Presets().find(model_name);
-  const auto dtype = ParseDType(dtype_name);
+  const auto preset = synthetic::LlamaPreset(model_name);
+  const auto dtype = DTypeFromName(dtype_name);
   std::optional<DType> compute;
-  if (!compute_name.empty()) compute = ParseDType(compute_name);
-  if ((gguf.empty() && preset == Presets().end()) || !dtype) return std::fprintf(stderr, "unknown model or dtype\n"), 2;
+  if (!compute_name.empty()) compute = DTypeFromName(compute_name);
+  if ((gguf.empty() && !preset) || !dtype) return std::fprintf(stderr, "unknown model or dtype\n"), 2;
   if (!compute_name.empty() && compute != DType::kF32 && compute != DType::kBF16) {
     return std::fprintf(stderr, "--compute is f32 or bf16\n"), 2;
   }
@@ -185,11 +101,12 @@ int main(int argc, char** argv) {
     dtype_name = std::string(Name(up.dtype()));
     std::transform(dtype_name.begin(), dtype_name.end(), dtype_name.begin(), [](char c) { return std::tolower(c); });
   } else {
-    ModelShape s = preset->second;
+    synthetic::LlamaShape s = *preset;
     if (layers > 0) s.layers = layers;
-    auto synth = Synthetic(s, *dtype);
+    auto synth = synthetic::MakeLlama("llama-" + model_name, s, *dtype);
     if (!synth.ok()) return Fail(synth.status());
-    m = std::move(*synth);
+    m.config = std::move(synth->config);
+    for (const auto& name : synth->weights.Names()) m.weights[name] = synth->weights.Get(name).value();
   }
   if (!write_gguf.empty()) {
     WeightStore store = WeightStore::FromTensors(m.weights, "synthetic");

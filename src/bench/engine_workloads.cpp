@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cpu_features.h"
+#include "core/dtype_names.h"
 #include "core/mapped_file.h"
 #include "core/version.h"
 #include "formats/gguf.h"
@@ -88,30 +89,31 @@ db::ValidationRecord ValidateAgainstFixture(const std::string& fixture, DType co
                               fixture + "/reference.safetensors", detail.empty() ? "all outputs within tolerance" : detail};
 }
 
-// Tokens generated per run by a decoder's benchmark point, after a prompt of the point's
-// sequence length: llama-bench's prompt-processing / token-generation split (-p S -n 32).
-constexpr int64_t kBenchNewTokens = 32;
+// Tokens generated per run by a decoder's benchmark point when it names none, after a prompt of
+// the point's sequence length: llama-bench's prompt-processing / token-generation split.
+constexpr int kBenchNewTokens = 32;
 
-// A decoder benchmarked as people use it: greedy generation (EOS ignored) of kBenchNewTokens
+// A decoder benchmarked as people use it: greedy generation (EOS ignored) of `new_tokens`
 // after `seq_len` prompt tokens per row, timed as prefill and decode tokens/s.
 class GenerationWorkload final : public bench::Workload {
  public:
-  GenerationWorkload(std::unique_ptr<LoadedModel> model, std::vector<std::vector<int64_t>> prompts, std::string fixture_dir,
-                     DType compute)
+  GenerationWorkload(std::unique_ptr<LoadedModel> model, std::vector<std::vector<int64_t>> prompts, int new_tokens,
+                     std::string fixture_dir, DType compute)
       : model_(std::move(model)), generator_(*model_->causal_lm(), model_->backend()), prompts_(std::move(prompts)),
-        fixture_(std::move(fixture_dir)), compute_(compute) {
-    options_.max_new_tokens = kBenchNewTokens;
-    options_.max_context = static_cast<int64_t>(prompts_.front().size()) + kBenchNewTokens;
+        new_tokens_(new_tokens), fixture_(std::move(fixture_dir)), compute_(compute) {
+    options_.max_new_tokens = new_tokens_;
+    options_.max_context = static_cast<int64_t>(prompts_.front().size()) + new_tokens_;
   }
 
   Status RunOnce() override {
     ACCEL_ASSIGN_OR_RETURN(generation::GenerationResult r, generator_.Run(prompts_, options_));
     // The first new token comes out of the prefill; decode makes the rest.
     const int64_t rows = static_cast<int64_t>(prompts_.size());
-    timing_ = bench::GenerationTiming{r.prefill_ms, r.decode_ms, r.prompt_tokens, std::max<int64_t>(0, r.generated_tokens - rows)};
+    timing_ = bench::GenerationTiming{r.prefill_ms, r.decode_ms, r.prompt_tokens, std::max<int64_t>(0, r.generated_tokens - rows),
+                                      new_tokens_};
     return Status::Ok();
   }
-  double ItemsPerRun() const override { return static_cast<double>(prompts_.size() * kBenchNewTokens); }
+  double ItemsPerRun() const override { return static_cast<double>(prompts_.size()) * new_tokens_; }
   std::string ThroughputUnit() const override { return "tokens/s"; }
   std::optional<bench::GenerationTiming> LastGenerationTiming() const override { return timing_; }
   Result<db::ValidationRecord> Validate() override { return ValidateAgainstFixture(fixture_, compute_); }
@@ -120,6 +122,7 @@ class GenerationWorkload final : public bench::Workload {
   std::unique_ptr<LoadedModel> model_;
   generation::Generator generator_;
   std::vector<std::vector<int64_t>> prompts_;
+  int new_tokens_;
   generation::GenerationOptions options_;
   std::string fixture_;
   DType compute_;
@@ -226,21 +229,51 @@ Result<db::ModelRecord> DescribeUserModel(const std::string& spec, const UserMod
 
 class EngineFactory final : public bench::WorkloadFactory {
  public:
+  // Real-shape synthetic workloads on every available device: bert-base, ViT-B/16 and the
+  // Whisper-base encoder in each compute dtype, and a LLaMA-1B-shaped decoder in the weight
+  // types people download (all supported types in the full suite). The bundled fixtures are
+  // for `accel verify`; they can still be timed by name (--models bert-tiny).
   std::vector<bench::BenchPoint> DefaultPoints(const std::string& suite) const override {
+    const bool full = suite == "full";
+    std::vector<std::string> compute_dtypes = {"f32"};
+    if (FindBf16()) compute_dtypes.push_back("bf16");
+    std::vector<std::string> weight_dtypes = {"q8_0", "q4_0", "q4_k"};
+    if (FindBf16()) weight_dtypes.insert(weight_dtypes.begin(), "bf16");
+    if (full) weight_dtypes = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q3_k", "q2_k", "iq4_nl"};
     std::vector<bench::BenchPoint> points;
-    std::vector<std::string> dtypes = {"f32"};
-    if (FindBf16()) dtypes.push_back("bf16");
     for (const auto& device : AvailableDevices()) {
-      for (const auto& m : ListBundled()) {
-        for (int batch : {1, 8}) points.push_back({m.name, device, "f32", batch, static_cast<int>(m.seq)});
-      }
       for (const auto& s : synthetic::Catalog()) {
-        if (suite != "full" && s.name != "bert-base") continue;
-        for (const auto& dtype : dtypes) {
+        if (!full && s.name == "roberta-base") continue;  // bert-base's template at another vocabulary
+        if (s.task == synthetic::kTextGeneration) {
+          for (const auto& dtype : weight_dtypes) points.push_back({s.name, device, dtype, 1, 128, kBenchNewTokens});
+          continue;
+        }
+        for (const auto& dtype : compute_dtypes) {
           for (int batch : {1, 8}) points.push_back({s.name, device, dtype, batch, s.takes_sequence ? 128 : 0});
         }
       }
+      if (!full) continue;
+      for (const auto& m : ListBundled()) {
+        for (int batch : {1, 8}) points.push_back({m.name, device, "f32", batch, static_cast<int>(m.seq)});
+      }
     }
+    return points;
+  }
+
+  // A folder, cached HF id or .gguf file of the user's: one point per device at the defaults,
+  // timed as generation when its template generates text.
+  std::vector<bench::BenchPoint> PointsFor(const std::string& model) const override {
+    std::vector<bench::BenchPoint> points = WorkloadFactory::PointsFor(model);
+    if (points.size() != 1 || synthetic::Describe(model).ok()) return points;
+    auto user = FindUserModel(model);
+    if (!user) return points;
+    bool generates = user->gguf;
+    if (!generates) {
+      auto cfg = HfConfig::Load(user->path + "/config.json");
+      const auto* t = cfg.ok() ? models::FindTemplate(cfg->model_type()) : nullptr;
+      generates = t && t->generates_text;
+    }
+    if (generates) points.front().gen_tokens = kBenchNewTokens;
     return points;
   }
 
@@ -269,15 +302,27 @@ class EngineFactory final : public bench::WorkloadFactory {
   }
 
   Result<std::unique_ptr<bench::Workload>> Create(const bench::BenchPoint& point) override {
-    ACCEL_ASSIGN_OR_RETURN(DType compute, ParseComputeDType(point.dtype));
-    LoadOptions options{point.device, compute};
-    if (synthetic::Describe(point.model).ok()) {
+    LoadOptions options{point.device, DType::kF32};
+    if (auto info = synthetic::Describe(point.model); info.ok()) {
+      if (info->task == synthetic::kTextGeneration) {
+        const auto weights = DTypeFromName(point.dtype);
+        if (!weights) return InvalidArgument("unknown weight type '" + point.dtype + "'");
+        // bf16 weights run bf16 arithmetic, as llama.cpp runs BF16 files; the rest run f32.
+        options.compute = *weights == DType::kBF16 ? DType::kBF16 : DType::kF32;
+        ACCEL_ASSIGN_OR_RETURN(auto parts, synthetic::Make(point.model, 1234, synthetic::Size::kReal, *weights));
+        ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
+        return MakeGeneration(std::move(model), point, "", options.compute);
+      }
+      ACCEL_ASSIGN_OR_RETURN(DType compute, ParseComputeDType(point.dtype));
+      options.compute = compute;
       ACCEL_ASSIGN_OR_RETURN(auto parts, synthetic::Make(point.model));
       ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::FromParts(std::move(parts.config), std::move(parts.weights), options));
       ACCEL_ASSIGN_OR_RETURN(TensorMap inputs, synthetic::MakeInputs(model->config(), synthetic::InputNames(model->model()),
                                                                      point.batch, point.seq_len));
       return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(inputs), point.batch, "", compute));
     }
+    ACCEL_ASSIGN_OR_RETURN(DType compute, ParseComputeDType(point.dtype));
+    options.compute = compute;
     for (const auto& m : ListBundled()) {
       if (m.name != point.model) continue;
       if (m.seq && point.seq_len != m.seq) {
@@ -299,17 +344,7 @@ class EngineFactory final : public bench::WorkloadFactory {
       std::error_code ec;
       const bool is_fixture = !user->gguf && fs::is_regular_file(fs::path(user->path) / "reference.json", ec);
       const std::string fixture = is_fixture ? user->path : "";
-      if (CausalLm* lm = model->causal_lm()) {
-        if (point.seq_len < 1 || point.seq_len + kBenchNewTokens > lm->max_positions())
-          return InvalidArgument("a prompt of " + std::to_string(point.seq_len) + " tokens plus " + std::to_string(kBenchNewTokens) +
-                                 " new ones does not fit the model's " + std::to_string(lm->max_positions()) + " positions");
-        ACCEL_ASSIGN_OR_RETURN(TensorMap ids, synthetic::MakeInputs(model->config(), {"input_ids"}, point.batch, point.seq_len));
-        const Tensor& t = ids.at("input_ids");
-        std::vector<std::vector<int64_t>> prompts(point.batch);
-        for (int b = 0; b < point.batch; ++b)
-          prompts[b].assign(t.data<int64_t>() + b * point.seq_len, t.data<int64_t>() + (b + 1) * point.seq_len);
-        return std::unique_ptr<bench::Workload>(new GenerationWorkload(std::move(model), std::move(prompts), fixture, compute));
-      }
+      if (model->causal_lm()) return MakeGeneration(std::move(model), point, fixture, compute);
       ACCEL_ASSIGN_OR_RETURN(TensorMap inputs, synthetic::MakeInputs(model->config(), synthetic::InputNames(model->model()),
                                                                      point.batch, point.seq_len));
       return std::unique_ptr<bench::Workload>(new ModelWorkload(std::move(model), std::move(inputs), point.batch, fixture, compute));
@@ -318,6 +353,23 @@ class EngineFactory final : public bench::WorkloadFactory {
   }
 
  private:
+  // Prompts of the point's length (synthetic ids inside the vocabulary), then point.gen_tokens
+  // new tokens per run (kBenchNewTokens when the point names none).
+  static Result<std::unique_ptr<bench::Workload>> MakeGeneration(std::unique_ptr<LoadedModel> model, const bench::BenchPoint& point,
+                                                                 const std::string& fixture, DType compute) {
+    const int new_tokens = point.gen_tokens > 0 ? point.gen_tokens : kBenchNewTokens;
+    CausalLm* lm = model->causal_lm();
+    if (point.seq_len < 1 || point.seq_len + new_tokens > lm->max_positions())
+      return InvalidArgument("a prompt of " + std::to_string(point.seq_len) + " tokens plus " + std::to_string(new_tokens) +
+                             " new ones does not fit the model's " + std::to_string(lm->max_positions()) + " positions");
+    ACCEL_ASSIGN_OR_RETURN(TensorMap ids, synthetic::MakeInputs(model->config(), {"input_ids"}, point.batch, point.seq_len));
+    const Tensor& t = ids.at("input_ids");
+    std::vector<std::vector<int64_t>> prompts(point.batch);
+    for (int b = 0; b < point.batch; ++b)
+      prompts[b].assign(t.data<int64_t>() + b * point.seq_len, t.data<int64_t>() + (b + 1) * point.seq_len);
+    return std::unique_ptr<bench::Workload>(new GenerationWorkload(std::move(model), std::move(prompts), new_tokens, fixture, compute));
+  }
+
   static bool FindBf16() {
     const CpuFeatures& f = GetCpuFeatures();
     return f.avx512f && f.avx512_bf16;

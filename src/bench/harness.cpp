@@ -44,18 +44,17 @@ struct Finished {
 
 Result<std::vector<BenchPoint>> ExpandMatrix(const WorkloadFactory& factory, const BenchOptions& o) {
   if (o.suite != "quick" && o.suite != "full") return InvalidArgument("unknown suite \"" + o.suite + "\" (quick or full)");
-  std::vector<BenchPoint> base = factory.DefaultPoints(o.models.empty() ? o.suite : "full");
-  if (!o.models.empty()) {
-    // Models outside every suite (fault injection, extra models) may still be described.
-    for (const auto& m : o.models) {
-      bool listed = std::any_of(base.begin(), base.end(), [&](const BenchPoint& p) { return p.model == m; });
-      if (listed || !factory.DescribeModel(m).ok()) continue;
-      BenchPoint p;
-      p.model = m;
-      p.device = base.empty() ? "cpu" : base.front().device;
-      base.push_back(p);
+  std::vector<BenchPoint> base;
+  if (o.models.empty()) base = factory.DefaultPoints(o.suite);
+  for (const auto& m : o.models) {
+    std::vector<BenchPoint> points = factory.PointsFor(m);
+    if (points.empty()) {
+      // Lists the suite's models; PointsFor also takes folders, cached HF ids and .gguf files.
+      Status unknown = CheckKnown(std::vector<std::string>{m}, factory.DefaultPoints("full"),
+                                  [](const BenchPoint& p) { return p.model; }, "model");
+      return unknown.ok() ? NotFound("unknown model \"" + m + "\"") : unknown;
     }
-    ACCEL_RETURN_IF_ERROR(CheckKnown(o.models, base, [](const BenchPoint& p) { return p.model; }, "model"));
+    base.insert(base.end(), points.begin(), points.end());
   }
   ACCEL_RETURN_IF_ERROR(CheckKnown(o.devices, base, [](const BenchPoint& p) { return p.device; }, "device"));
   ACCEL_RETURN_IF_ERROR(CheckKnown(o.dtypes, base, [](const BenchPoint& p) { return p.dtype; }, "dtype"));
@@ -63,10 +62,11 @@ Result<std::vector<BenchPoint>> ExpandMatrix(const WorkloadFactory& factory, con
     if (b < 1 || b > 65536) return InvalidArgument("batch size " + std::to_string(b) + " out of range 1..65536");
   for (int s : o.seq_lens)
     if (s < 1 || s > 1 << 20) return InvalidArgument("sequence length " + std::to_string(s) + " out of range");
+  if (o.gen_tokens < 0 || o.gen_tokens > 1 << 20)
+    return InvalidArgument("new tokens per run " + std::to_string(o.gen_tokens) + " out of range 1..1048576");
 
   std::vector<BenchPoint> out;
   for (const BenchPoint& p : base) {
-    if (!o.models.empty() && !Contains(o.models, p.model)) continue;
     if (!o.devices.empty() && !Contains(o.devices, p.device)) continue;
     if (!o.dtypes.empty() && !Contains(o.dtypes, p.dtype)) continue;
     std::vector<int> batches = o.batch_sizes.empty() ? std::vector<int>{p.batch} : o.batch_sizes;
@@ -76,6 +76,7 @@ Result<std::vector<BenchPoint>> ExpandMatrix(const WorkloadFactory& factory, con
         BenchPoint q = p;
         q.batch = b;
         q.seq_len = s;
+        if (q.gen_tokens > 0 && o.gen_tokens > 0) q.gen_tokens = o.gen_tokens;
         if (!Contains(out, q)) out.push_back(q);
       }
   }
@@ -121,6 +122,7 @@ Result<BenchSummary> RunBenchmark(WorkloadFactory& factory, const BenchOptions& 
     for (const auto& r : m.results) (r.status == db::kStatusOk ? summary.results_ok : summary.results_failed)++;
     ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> ids, store.AddResults(summary.run_id, run.machine, m.results));
     progress.PointFinished(static_cast<int>(i), p.Label(), m.results);
+    summary.results.insert(summary.results.end(), m.results.begin(), m.results.end());
     bool ok = std::all_of(m.results.begin(), m.results.end(),
                           [](const db::ResultRecord& r) { return r.status == db::kStatusOk; });
     if (ok && !m.output_sample.empty()) finished.push_back({p, ids, m.output_sample});

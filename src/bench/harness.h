@@ -18,6 +18,7 @@ struct BenchOptions {
   // Empty = what the suite lists.
   std::vector<std::string> models, devices, dtypes;
   std::vector<int> batch_sizes, seq_lens;
+  int gen_tokens = 0;  // new tokens per generator run (0: each point's own)
   MeasureOptions measure;
   IsolationOptions isolation;
   bool isolate = true;  // false runs points in this process (debugging only)
@@ -26,9 +27,10 @@ struct BenchOptions {
   double agreement_atol = 1e-3, agreement_rtol = 1e-2;
 };
 
-// The points to run: the suite's points (the "full" suite's when --models names models),
-// filtered by models/devices/dtypes, with batch sizes and sequence lengths replaced when
-// given. Names no point of the factory has are an InvalidArgument that lists the known ones.
+// The points to run: the suite's points, or each named model's (WorkloadFactory::PointsFor),
+// filtered by devices/dtypes, with batch sizes, sequence lengths and generator token counts
+// replaced when given. Names no point of the factory has are an InvalidArgument that lists the
+// known ones.
 Result<std::vector<BenchPoint>> ExpandMatrix(const WorkloadFactory& factory, const BenchOptions& options);
 
 struct BenchSummary {
@@ -36,6 +38,7 @@ struct BenchSummary {
   std::string run_uuid;
   int points = 0, results_ok = 0, results_failed = 0;
   int agreement_checks = 0, agreement_failures = 0;
+  std::vector<db::ResultRecord> results;  // as stored, in run order (without agreement checks)
 };
 
 Result<BenchSummary> RunBenchmark(WorkloadFactory& factory, const BenchOptions& options, db::BenchStore& store,

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bench/latency_stats.h"
+#include "core/thread_pool.h"
 #include "db/bench_store.h"
 
 namespace accel::bench {
@@ -49,8 +50,9 @@ void SetLatency(db::ResultRecord& r, const std::vector<double>& ms) {
 struct LoopResult {
   std::vector<double> latencies_ms;
   double elapsed_s = 0;
-  GenerationTiming gen;
-  bool has_gen = false;
+  // Per generation run: prompt and decode tokens/s, and the time to the first new token.
+  std::vector<double> prefill_tps, decode_tps, ttft_ms;
+  int64_t new_tokens_per_run = 0;
 };
 
 Status TimedLoop(Workload& w, const MeasureOptions& opt, LoopResult& out) {
@@ -60,11 +62,11 @@ Status TimedLoop(Workload& w, const MeasureOptions& opt, LoopResult& out) {
     ACCEL_RETURN_IF_ERROR(w.RunOnce());
     out.latencies_ms.push_back(MsSince(t0));
     if (auto g = w.LastGenerationTiming()) {
-      out.has_gen = true;
-      out.gen.prefill_ms += g->prefill_ms;
-      out.gen.decode_ms += g->decode_ms;
-      out.gen.prefill_tokens += g->prefill_tokens;
-      out.gen.decode_tokens += g->decode_tokens;
+      // The first new token of each row comes out of the prefill; decode makes the rest.
+      if (g->prefill_ms > 0) out.prefill_tps.push_back(g->prefill_tokens / (g->prefill_ms / 1000.0));
+      if (g->decode_ms > 0) out.decode_tps.push_back(g->decode_tokens / (g->decode_ms / 1000.0));
+      out.ttft_ms.push_back(g->prefill_ms);
+      out.new_tokens_per_run = g->new_tokens_per_row;
     }
     if (MsSince(start) >= opt.time_budget_s * 1000.0) break;
   }
@@ -72,10 +74,21 @@ Status TimedLoop(Workload& w, const MeasureOptions& opt, LoopResult& out) {
   return Status::Ok();
 }
 
+// llama-bench's figures: the mean of the runs' rates, with their standard deviation.
 void SetGeneration(db::ResultRecord& r, const LoopResult& loop) {
-  if (!loop.has_gen) return;
-  if (loop.gen.prefill_ms > 0) r.prefill_tokens_per_s = loop.gen.prefill_tokens / (loop.gen.prefill_ms / 1000.0);
-  if (loop.gen.decode_ms > 0) r.decode_tokens_per_s = loop.gen.decode_tokens / (loop.gen.decode_ms / 1000.0);
+  if (loop.ttft_ms.empty()) return;
+  if (!loop.prefill_tps.empty()) {
+    LatencyStats s = Summarize(loop.prefill_tps);
+    r.prefill_tokens_per_s = s.mean;
+    r.prefill_tokens_per_s_sd = s.stddev;
+  }
+  if (!loop.decode_tps.empty()) {
+    LatencyStats s = Summarize(loop.decode_tps);
+    r.decode_tokens_per_s = s.mean;
+    r.decode_tokens_per_s_sd = s.stddev;
+  }
+  r.ttft_ms = Summarize(loop.ttft_ms).mean;
+  r.gen_tokens = static_cast<int>(loop.new_tokens_per_run);
 }
 
 Status SingleStream(Workload& w, const MeasureOptions& opt, db::ResultRecord& r) {
@@ -184,6 +197,9 @@ PointMeasurement MeasurePoint(WorkloadFactory& factory, const BenchPoint& point,
   double p50 = 0;
   for (const std::string& scenario : opt.scenarios) {
     db::ResultRecord r = BaseRecord(point, model, device, scenario);
+    // Here in the (child) process that ran the point: asking in the parent would start the
+    // pool there, before the next fork.
+    r.threads = ThreadPool::Global().num_threads();
     r.load_ms = load_ms;
     r.first_ms = first_ms;
     r.throughput_unit = w->ThroughputUnit();

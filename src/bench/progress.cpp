@@ -7,6 +7,7 @@
 namespace accel::bench {
 
 Progress Progress::ForStdout() { return Progress(stdout, isatty(fileno(stdout)) != 0); }
+Progress Progress::ForStderr() { return Progress(stderr, isatty(fileno(stderr)) != 0); }
 
 std::string OneLineSummary(const db::ResultRecord& r) {
   if (r.status != db::kStatusOk) return r.status + ": " + r.error;
@@ -14,8 +15,14 @@ std::string OneLineSummary(const db::ResultRecord& r) {
   if (r.latency_p50_ms) s += ", p50 " + db::FormatNumber(*r.latency_p50_ms) + " ms";
   if (r.latency_p99_ms) s += ", p99 " + db::FormatNumber(*r.latency_p99_ms) + " ms";
   if (r.throughput) s += ", " + db::FormatNumber(*r.throughput) + " " + r.throughput_unit;
-  if (r.prefill_tokens_per_s) s += ", prefill " + db::FormatNumber(*r.prefill_tokens_per_s) + " tok/s";
-  if (r.decode_tokens_per_s) s += ", decode " + db::FormatNumber(*r.decode_tokens_per_s) + " tok/s";
+  // llama-bench's names: pp<prompt tokens> and tg<new tokens>, in tokens/s ± sd over the runs.
+  auto rate = [](const std::optional<double>& mean, const std::optional<double>& sd) {
+    return db::FormatNumber(*mean) + (sd ? " ± " + db::FormatNumber(*sd) : "") + " tok/s";
+  };
+  if (r.prefill_tokens_per_s) s += ", pp" + std::to_string(r.seq_len) + " " + rate(r.prefill_tokens_per_s, r.prefill_tokens_per_s_sd);
+  if (r.decode_tokens_per_s)
+    s += ", tg" + (r.gen_tokens ? std::to_string(*r.gen_tokens) : std::string()) + " " + rate(r.decode_tokens_per_s, r.decode_tokens_per_s_sd);
+  if (r.ttft_ms) s += ", ttft " + db::FormatNumber(*r.ttft_ms) + " ms";
   for (const auto& v : r.validations)
     if (v.status != "skipped") s += ", " + v.kind + " " + v.status;
   return s;

@@ -13,6 +13,7 @@ class Progress {
   // `interactive`: draw a bar (normally isatty of the stream).
   Progress(std::FILE* out, bool interactive) : out_(out), interactive_(interactive) {}
   static Progress ForStdout();
+  static Progress ForStderr();
 
   void Start(int total_points);
   void PointStarted(int index, const std::string& label);

@@ -19,9 +19,10 @@ struct BenchPoint {
   std::string device = "cpu";
   std::string dtype = "f32";
   int batch = 1;
-  int seq_len = 128;
+  int seq_len = 128;     // for generators: the prompt length (llama-bench's -p)
+  int gen_tokens = 0;    // for generators: new tokens per run (llama-bench's -n); 0 for encoders
 
-  std::string Label() const;  // "bert-base cpu f32 b8 s128"
+  std::string Label() const;  // "bert-base cpu f32 b8 s128", "llama-1b cpu q4_k b1 s128 n32"
   bool operator==(const BenchPoint&) const = default;
 };
 
@@ -29,6 +30,7 @@ struct BenchPoint {
 struct GenerationTiming {
   double prefill_ms = 0, decode_ms = 0;
   int64_t prefill_tokens = 0, decode_tokens = 0;
+  int64_t new_tokens_per_row = 0;
 };
 
 // One model prepared on one device and dtype, with its inputs, ready to run.
@@ -57,8 +59,12 @@ class Workload {
 class WorkloadFactory {
  public:
   virtual ~WorkloadFactory() = default;
-  // The matrix for a suite: "quick" (a minute or two) or "full" (everything supported).
+  // The matrix for a suite: "quick" (a few minutes) or "full" (everything supported).
   virtual std::vector<BenchPoint> DefaultPoints(const std::string& suite) const = 0;
+  // The points that benchmark one named model (`--models`): by default the full suite's points
+  // of that model, else one point at the defaults when DescribeModel knows the name; empty when
+  // the model is unknown.
+  virtual std::vector<BenchPoint> PointsFor(const std::string& model) const;
   virtual Result<db::ModelRecord> DescribeModel(const std::string& model) const = 0;
   virtual Result<db::DeviceRecord> DescribeDevice(const std::string& device) const = 0;
   // Prepares the point; the harness measures load time around this call.

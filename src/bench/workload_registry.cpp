@@ -33,7 +33,22 @@ Registry& GetRegistry() {
 }  // namespace
 
 std::string BenchPoint::Label() const {
-  return model + " " + device + " " + dtype + " b" + std::to_string(batch) + " s" + std::to_string(seq_len);
+  return model + " " + device + " " + dtype + " b" + std::to_string(batch) + " s" + std::to_string(seq_len) +
+         (gen_tokens > 0 ? " n" + std::to_string(gen_tokens) : "");
+}
+
+std::vector<BenchPoint> WorkloadFactory::PointsFor(const std::string& model) const {
+  std::vector<BenchPoint> out;
+  const std::vector<BenchPoint> full = DefaultPoints("full");
+  for (const auto& p : full)
+    if (p.model == model) out.push_back(p);
+  if (out.empty() && DescribeModel(model).ok()) {
+    BenchPoint p;
+    p.model = model;
+    p.device = full.empty() ? "cpu" : full.front().device;
+    out.push_back(p);
+  }
+  return out;
 }
 
 void RegisterWorkloadFactory(const std::string& name, int priority, WorkloadFactoryMaker make) {

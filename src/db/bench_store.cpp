@@ -11,6 +11,7 @@ namespace {
 
 SqlParam Opt(const std::optional<double>& v) { return v ? SqlParam{*v} : SqlParam{nullptr}; }
 SqlParam Opt(const std::optional<int64_t>& v) { return v ? SqlParam{*v} : SqlParam{nullptr}; }
+SqlParam Opt(const std::optional<int>& v) { return v ? SqlParam{int64_t{*v}} : SqlParam{nullptr}; }
 SqlParam Text(const std::string& s) { return SqlParam{s}; }
 
 Result<int64_t> ReturnedId(const SqlRows& rows, const char* what) {
@@ -96,8 +97,9 @@ Result<int64_t> BenchStore::InsertResult(int64_t run_id, const std::string& mach
           "INSERT INTO results (run_id, model_id, device_id, dtype, batch_size, seq_len, scenario, status, error, "
           "load_ms, first_ms, iterations, latency_mean_ms, latency_min_ms, latency_p50_ms, latency_p90_ms, "
           "latency_p99_ms, latency_max_ms, latency_stddev_ms, throughput, throughput_unit, prefill_tokens_per_s, "
-          "decode_tokens_per_s, peak_rss_bytes, wall_s, created_at, target_qps) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-          "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) "
+          "decode_tokens_per_s, peak_rss_bytes, wall_s, created_at, target_qps, threads, gen_tokens, ttft_ms, "
+          "prefill_tokens_per_s_sd, decode_tokens_per_s_sd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+          "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) "
           "RETURNING id",
           {run_id, model_id, device_id, Text(r.dtype), int64_t{r.batch_size}, int64_t{r.seq_len}, Text(r.scenario),
            Text(r.status), r.error.empty() ? SqlParam{nullptr} : Text(r.error), Opt(r.load_ms), Opt(r.first_ms),
@@ -105,7 +107,8 @@ Result<int64_t> BenchStore::InsertResult(int64_t run_id, const std::string& mach
            Opt(r.latency_p90_ms), Opt(r.latency_p99_ms), Opt(r.latency_max_ms), Opt(r.latency_stddev_ms),
            Opt(r.throughput), Text(r.throughput_unit), Opt(r.prefill_tokens_per_s), Opt(r.decode_tokens_per_s),
            Opt(r.peak_rss_bytes), Opt(r.wall_s), Text(r.created_at.empty() ? NowIsoUtc() : r.created_at),
-           Opt(r.target_qps)}));
+           Opt(r.target_qps), Opt(r.threads), Opt(r.gen_tokens), Opt(r.ttft_ms), Opt(r.prefill_tokens_per_s_sd),
+           Opt(r.decode_tokens_per_s_sd)}));
   ACCEL_ASSIGN_OR_RETURN(int64_t result_id, ReturnedId(rows, "result"));
   for (const ValidationRecord& v : r.validations) ACCEL_RETURN_IF_ERROR(InsertValidation(result_id, v));
   return result_id;
@@ -167,7 +170,8 @@ Result<std::vector<RunRecord>> BenchStore::ExportRuns() {
                    "r.first_ms, r.iterations, r.latency_mean_ms, r.latency_min_ms, r.latency_p50_ms, "
                    "r.latency_p90_ms, r.latency_p99_ms, r.latency_max_ms, r.latency_stddev_ms, r.throughput, "
                    "r.throughput_unit, r.prefill_tokens_per_s, r.decode_tokens_per_s, r.peak_rss_bytes, r.wall_s, "
-                   "r.created_at, r.target_qps FROM results r JOIN models m ON m.id = r.model_id "
+                   "r.created_at, r.target_qps, r.threads, r.gen_tokens, r.ttft_ms, r.prefill_tokens_per_s_sd, "
+                   "r.decode_tokens_per_s_sd FROM results r JOIN models m ON m.id = r.model_id "
                    "JOIN devices d ON d.id = r.device_id ORDER BY r.id",
                    {}));
   ACCEL_ASSIGN_OR_RETURN(SqlRows validations,
@@ -227,6 +231,11 @@ Result<std::vector<RunRecord>> BenchStore::ExportRuns() {
     r.wall_s = CellDouble(row[32]);
     r.created_at = CellText(row[33]);
     r.target_qps = CellDouble(row[34]);
+    if (auto v = CellInt(row[35])) r.threads = static_cast<int>(*v);
+    if (auto v = CellInt(row[36])) r.gen_tokens = static_cast<int>(*v);
+    r.ttft_ms = CellDouble(row[37]);
+    r.prefill_tokens_per_s_sd = CellDouble(row[38]);
+    r.decode_tokens_per_s_sd = CellDouble(row[39]);
     auto v = by_result.find(CellInt(row[0]).value_or(-1));
     if (v != by_result.end()) r.validations = std::move(v->second);
     out[it->second].results.push_back(std::move(r));

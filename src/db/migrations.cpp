@@ -85,6 +85,15 @@ CREATE INDEX results_run ON results (run_id);
 CREATE INDEX validations_result ON validations (result_id)
 )SQL";
 
+// Version 3: per-point threads, and llama-bench's figures for generation points.
+const char* kSchemaV3 = R"SQL(
+ALTER TABLE results ADD COLUMN threads INTEGER;
+ALTER TABLE results ADD COLUMN gen_tokens INTEGER;
+ALTER TABLE results ADD COLUMN ttft_ms DOUBLE PRECISION;
+ALTER TABLE results ADD COLUMN prefill_tokens_per_s_sd DOUBLE PRECISION;
+ALTER TABLE results ADD COLUMN decode_tokens_per_s_sd DOUBLE PRECISION
+)SQL";
+
 std::string ForDialect(std::string sql, SqlDialect dialect) {
   const std::string token = "{{ID}}";
   const std::string id = dialect == SqlDialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
@@ -132,6 +141,7 @@ const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> migrations = {
       {1, "runs, models, devices, results, validations", kSchemaV1},
       {2, "server scenario column and lookup indexes", kSchemaV2},
+      {3, "threads, time to first token and token-rate spread per result", kSchemaV3},
   };
   return migrations;
 }

@@ -59,7 +59,13 @@ struct ResultRecord {
       latency_p99_ms, latency_max_ms, latency_stddev_ms;
   std::optional<double> throughput;  // items per second
   std::string throughput_unit;       // "samples/s", "tokens/s", "GFLOP/s"...
+  // Generation points: tokens/s of prompt processing and of decoding, each the mean over the
+  // measured runs with its standard deviation (llama-bench's "t/s ± sd"), the mean time to the
+  // first new token (the prefill), and the new tokens per run.
   std::optional<double> prefill_tokens_per_s, decode_tokens_per_s;
+  std::optional<double> prefill_tokens_per_s_sd, decode_tokens_per_s_sd, ttft_ms;
+  std::optional<int> gen_tokens;
+  std::optional<int> threads;  // worker threads the point ran with
   std::optional<double> target_qps;  // server scenario: the Poisson arrival rate offered
   std::optional<int64_t> peak_rss_bytes;
   std::optional<double> wall_s;  // the whole point, load included

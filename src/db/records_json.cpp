@@ -17,6 +17,9 @@ void PutOpt(json& j, const char* key, const std::optional<double>& v) {
 void PutOpt(json& j, const char* key, const std::optional<int64_t>& v) {
   if (v) j[key] = *v;
 }
+void PutOpt(json& j, const char* key, const std::optional<int>& v) {
+  if (v) j[key] = *v;
+}
 
 // Reads typed fields from one JSON object and remembers the first error, so that parsing
 // code reads as a list of fields rather than a ladder of checks.
@@ -54,6 +57,13 @@ class FieldReader {
     double x = v->get<double>();
     if (!std::isfinite(x)) return Fail(key, "expected a finite number");
     out = x;
+  }
+  void OptInt(const char* key, std::optional<int>& out) {
+    int x = 0;
+    if (const json* v = Find(key, false); v && !v->is_null()) {
+      Int(key, x);
+      out = x;
+    }
   }
   void OptInt64(const char* key, std::optional<int64_t>& out) {
     const json* v = Find(key, false);
@@ -131,6 +141,11 @@ json ToJson(const ResultRecord& r) {
   if (!r.throughput_unit.empty()) j["throughput_unit"] = r.throughput_unit;
   PutOpt(j, "prefill_tokens_per_s", r.prefill_tokens_per_s);
   PutOpt(j, "decode_tokens_per_s", r.decode_tokens_per_s);
+  PutOpt(j, "prefill_tokens_per_s_sd", r.prefill_tokens_per_s_sd);
+  PutOpt(j, "decode_tokens_per_s_sd", r.decode_tokens_per_s_sd);
+  PutOpt(j, "ttft_ms", r.ttft_ms);
+  PutOpt(j, "gen_tokens", r.gen_tokens);
+  PutOpt(j, "threads", r.threads);
   PutOpt(j, "target_qps", r.target_qps);
   PutOpt(j, "peak_rss_bytes", r.peak_rss_bytes);
   PutOpt(j, "wall_s", r.wall_s);
@@ -200,7 +215,8 @@ Status CheckResultValues(const ResultRecord& r, const std::string& where) {
       {"latency_p99_ms", &r.latency_p99_ms}, {"latency_max_ms", &r.latency_max_ms},
       {"latency_stddev_ms", &r.latency_stddev_ms}, {"throughput", &r.throughput},
       {"prefill_tokens_per_s", &r.prefill_tokens_per_s}, {"decode_tokens_per_s", &r.decode_tokens_per_s},
-      {"target_qps", &r.target_qps}, {"wall_s", &r.wall_s}};
+      {"prefill_tokens_per_s_sd", &r.prefill_tokens_per_s_sd}, {"decode_tokens_per_s_sd", &r.decode_tokens_per_s_sd},
+      {"ttft_ms", &r.ttft_ms}, {"target_qps", &r.target_qps}, {"wall_s", &r.wall_s}};
   for (const auto& [name, v] : values) {
     if (*v && (!std::isfinite(**v) || **v < 0)) return Corrupt(where + "." + name + ": must be a finite non-negative number");
   }
@@ -251,6 +267,11 @@ Result<ResultRecord> ResultFromJson(const json& j, const std::string& where) {
   f.Str("throughput_unit", r.throughput_unit);
   f.OptDouble("prefill_tokens_per_s", r.prefill_tokens_per_s);
   f.OptDouble("decode_tokens_per_s", r.decode_tokens_per_s);
+  f.OptDouble("prefill_tokens_per_s_sd", r.prefill_tokens_per_s_sd);
+  f.OptDouble("decode_tokens_per_s_sd", r.decode_tokens_per_s_sd);
+  f.OptDouble("ttft_ms", r.ttft_ms);
+  f.OptInt("gen_tokens", r.gen_tokens);
+  f.OptInt("threads", r.threads);
   f.OptDouble("target_qps", r.target_qps);
   f.OptInt64("peak_rss_bytes", r.peak_rss_bytes);
   f.OptDouble("wall_s", r.wall_s);

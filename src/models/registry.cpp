@@ -21,9 +21,9 @@ const std::vector<ModelTemplate>& Templates() {
       {"wav2vec2", {"wav2vec2"}, LoadWav2Vec2},
       {"whisper", {"whisper"}, LoadWhisper},
       {"t5", {"t5", "mt5"}, LoadT5},
-      {"llama", {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3"}, decoder::LoadLlamaDecoder},
-      {"llava", {"llava", "llava_next"}, LoadLlava},
-      {"gpt2", {"gpt2", "gpt_neox", "opt", "gptj", "bloom", "falcon"}, decoder::LoadGptDecoder},
+      {"llama", {"llama", "mistral", "qwen2", "qwen3", "gemma", "phi3"}, decoder::LoadLlamaDecoder, true},
+      {"llava", {"llava", "llava_next"}, LoadLlava, true},
+      {"gpt2", {"gpt2", "gpt_neox", "opt", "gptj", "bloom", "falcon"}, decoder::LoadGptDecoder, true},
   };
   return templates;
 }

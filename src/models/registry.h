@@ -12,6 +12,7 @@ struct ModelTemplate {
   const char* name;                         // "bert", "llama", ...
   std::vector<std::string> model_types;     // config.json model_type values it runs
   Result<std::unique_ptr<Model>> (*load)(ModelLoadContext&);
+  bool generates_text = false;              // its models are (or contain) a CausalLm
 };
 
 const std::vector<ModelTemplate>& Templates();

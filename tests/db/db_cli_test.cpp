@@ -68,11 +68,11 @@ TEST_F(DbCliTest, BenchRunsTheUsersOwnModelFolders) {
   for (const auto& row : rows) family[row["model"].get<std::string>()] = row.value("family", "");
   EXPECT_EQ(family[mine], "bert") << models.out;
   EXPECT_EQ(family[fixture], "llama") << models.out;
-  EXPECT_NE(r.out.find(fixture + " cpu f32 b1 s16: single-stream ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(fixture + " cpu f32 b1 s16 n32: single-stream ok"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("reference passed"), std::string::npos) << r.out;  // the fixture is verified too
   // The decoder is timed as generation: 32 new tokens after the 16-token prompt.
-  EXPECT_NE(r.out.find("tokens/s, prefill "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(" tok/s, decode "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tokens/s, pp16 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" tok/s, tg32 "), std::string::npos) << r.out;
 
   // A GGUF file (llama-tiny quantized to Q8_0 by the engine's exporter) and an HF id in a cache.
   const std::string gguf = test_gguf::WriteLlamaTinyGguf(DType::kQ8_0);
@@ -93,6 +93,56 @@ TEST_F(DbCliTest, BenchRunsTheUsersOwnModelFolders) {
   auto missing = RunCli("bench -m /nonexistent/model --db " + Db());
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.out.find("/nonexistent/model"), std::string::npos) << missing.out;
+}
+
+// llama-bench's flags on a generator: -p prompt lengths, -n new tokens, -r repetitions; each
+// result carries mean ± sd token rates, the time to first token and the thread count, in the
+// printed table, in --format json and in the database.
+TEST_F(DbCliTest, BenchTakesLlamaBenchFlagsAndStoresThreadsAndTtft) {
+  const std::string fixture = test::ModelDir("llama-tiny");
+  auto r = RunCli("-t 1 bench -m " + fixture + " -p 8,12 -n 4 -r 3 --warmup 0 --scenarios single-stream --format json --db " + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const size_t start = r.out.find("[\n");
+  ASSERT_NE(start, std::string::npos) << r.out;
+  auto rows = nlohmann::json::parse(r.out.substr(start), nullptr, false);
+  ASSERT_TRUE(rows.is_array()) << r.out;
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  EXPECT_EQ(rows[0]["test"], "b1 pp8+tg4");
+  EXPECT_EQ(rows[1]["test"], "b1 pp12+tg4");
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["threads"], 1) << row;
+    EXPECT_GT(row["tg_tok_s"].get<double>(), 0.0) << row;
+    EXPECT_GT(row["pp_tok_s"].get<double>(), 0.0) << row;
+    EXPECT_FALSE(row["tg_sd"].is_null()) << row;
+    EXPECT_GT(row["ttft_ms"].get<double>(), 0.0) << row;
+  }
+  auto stored = RunCli("db export --db " + Db());
+  ASSERT_EQ(stored.exit_code, 0) << stored.out;
+  auto runs = nlohmann::json::parse(stored.out, nullptr, false);
+  ASSERT_TRUE(runs.is_object() || runs.is_array()) << stored.out;
+  EXPECT_NE(stored.out.find("\"gen_tokens\": 4"), std::string::npos) << stored.out;
+  EXPECT_NE(stored.out.find("\"threads\": 1"), std::string::npos) << stored.out;
+  EXPECT_NE(stored.out.find("\"ttft_ms\""), std::string::npos) << stored.out;
+  EXPECT_NE(stored.out.find("\"decode_tokens_per_s_sd\""), std::string::npos) << stored.out;
+
+  auto bad = RunCli("bench -m " + fixture + " -n 0 --db " + Db());
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+}
+
+// The default suite times real-shape synthetic models (no fixture): a LLaMA-1B decoder in the
+// weight types people download, as generation, beside the encoders.
+TEST_F(DbCliTest, QuickSuiteTimesRealShapesNotFixtures) {
+  auto r = RunCli("bench --list");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("llama-1b cpu q4_k b1 s128 n32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("llama-1b cpu q8_0 b1 s128 n32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bert-base cpu f32 b8 s128"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("whisper-base cpu f32 b1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("bert-tiny"), std::string::npos) << r.out;
+  // A fixture can still be timed by name, at its reference inputs' length.
+  auto named = RunCli("bench --list -m bert-tiny");
+  ASSERT_EQ(named.exit_code, 0) << named.out;
+  EXPECT_NE(named.out.find("bert-tiny cpu f32 b1"), std::string::npos) << named.out;
 }
 
 TEST_F(DbCliTest, FailedPointsAreRecordedAndTheRunGoesOn) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/cpu_features.h"
 #include "models/synthetic/synthetic.h"
@@ -91,7 +92,14 @@ TEST_P(SyntheticModel, Bf16StaysCloseToF32) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, SyntheticModel, ::testing::ValuesIn(synthetic::Names()),
+std::vector<std::string> Encoders() {
+  std::vector<std::string> out;
+  for (const auto& i : synthetic::Catalog())
+    if (i.task != synthetic::kTextGeneration) out.push_back(i.name);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, SyntheticModel, ::testing::ValuesIn(Encoders()),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
@@ -142,6 +150,57 @@ TEST(SyntheticRealSize, VitAndWhisperLoad) {
     const Shape want = name == "whisper-base" ? Shape{1, 80, 3000} : Shape{1, 3, 224, 224};
     EXPECT_EQ(inputs->begin()->second.shape(), want) << name;
   }
+}
+
+// The decoder the benchmarks time in every weight type: each type loads through the llama
+// template, and its next-token logits stay close to the f32 model's (closer for more bits).
+Tensor LastLogits(synthetic::SyntheticModel parts, DType compute = DType::kF32) {
+  auto m = LoadedModel::FromParts(parts.config, parts.weights, LoadOptions{"cpu", compute});
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return Tensor();
+  auto inputs = synthetic::MakeInputs((*m)->config(), {"input_ids"}, 1, 12);
+  EXPECT_TRUE(inputs.ok());
+  auto out = (*m)->Run(*inputs);
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  return out.ok() ? out->at("logits") : Tensor();
+}
+
+double Cosine(const Tensor& a, const Tensor& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.numel(); ++i) {
+    const double x = a.data<float>()[i], y = b.data<float>()[i];
+    ab += x * y, aa += x * x, bb += y * y;
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+TEST(SyntheticLlama, EveryWeightTypeRunsCloseToF32) {
+  auto f32 = synthetic::Make("llama-1b", 5, Size::kReduced);
+  ASSERT_TRUE(f32.ok()) << f32.status().message();
+  const Tensor reference = LastLogits(*f32);
+  ASSERT_GT(reference.numel(), 0u);
+  // Measured (reduced shape, seed 5): f16 1.000000, bf16 0.999998, q8_0 0.99997, q6_k 0.99984,
+  // q5_k 0.9994, q4_k 0.9976, q4_0 0.9966, iq4_nl 0.9968, q3_k 0.988, q2_k 0.961.
+  const std::pair<DType, double> bounds[] = {{DType::kF16, 0.99999}, {DType::kBF16, 0.9999}, {DType::kQ8_0, 0.9998},
+                                             {DType::kQ6_K, 0.999},  {DType::kQ5_K, 0.997},  {DType::kQ4_K, 0.99},
+                                             {DType::kQ4_0, 0.985},  {DType::kIQ4_NL, 0.985}, {DType::kQ3_K, 0.95},
+                                             {DType::kQ2_K, 0.85}};
+  for (const auto& [type, bound] : bounds) {
+    auto parts = synthetic::Make("llama-1b", 5, Size::kReduced, type);
+    ASSERT_TRUE(parts.ok()) << Name(type) << ": " << parts.status().message();
+    auto w = parts->weights.Get("model.layers.1.mlp.down_proj.weight");
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->dtype(), type);
+    EXPECT_EQ(parts->weights.Get("model.embed_tokens.weight")->dtype(), DType::kF32);  // embeddings stay f32
+    const Tensor logits = LastLogits(std::move(*parts));
+    ASSERT_EQ(logits.numel(), reference.numel()) << Name(type);
+    const double c = Cosine(logits, reference);
+    std::printf("%-7s cosine to f32 logits %.6f\n", std::string(Name(type)).c_str(), c);
+    EXPECT_GT(c, bound) << Name(type);
+    EXPECT_LT(c, 1.0 - 1e-9) << Name(type) << ": the weights were not converted";
+  }
+  // Encoders are f32 only.
+  EXPECT_FALSE(synthetic::Make("bert-base", 1, Size::kReduced, DType::kQ8_0).ok());
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/half.h"
+#include "formats/quant.h"
 #include "models/synthetic/builder.h"
 
 namespace accel::synthetic::detail {
@@ -139,3 +141,62 @@ Result<SyntheticModel> MakeWhisper(const std::string& name, Size size, uint64_t 
 }
 
 }  // namespace accel::synthetic::detail
+
+namespace accel::synthetic {
+namespace {
+
+Result<Tensor> StoreAs(const Tensor& f32, DType to) {
+  if (to == DType::kF32) return f32;
+  if (accel::Info(to).is_quantized) return quant::Quantize(f32, to);
+  if (to != DType::kBF16 && to != DType::kF16)
+    return Unsupported("weights cannot be stored as " + std::string(Name(to)) + " (f32, f16, bf16 or a quantized type)");
+  ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f32.shape()));
+  const float* src = f32.data<float>();
+  uint16_t* dst = out.data<uint16_t>();
+  for (size_t i = 0; i < f32.numel(); ++i) dst[i] = to == DType::kBF16 ? F32ToBf16(src[i]) : F32ToF16(src[i]);
+  return out;
+}
+
+}  // namespace
+
+// LlamaForCausalLM with an untied output head. Projections are drawn at 1/sqrt(fan_in) and
+// norms at 1, so activations keep their scale through the layers whatever the depth.
+Result<SyntheticModel> MakeLlama(const std::string& name, const LlamaShape& s, DType weights, uint64_t seed) {
+  if (s.heads <= 0 || s.kv_heads <= 0 || s.hidden % s.heads != 0 || s.heads % s.kv_heads != 0)
+    return InvalidArgument("synthetic " + name + ": hidden, heads and kv_heads do not divide");
+  const int64_t kv_width = s.kv_heads * (s.hidden / s.heads);
+  nlohmann::json cfg = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", s.hidden},
+                        {"num_hidden_layers", s.layers}, {"num_attention_heads", s.heads},
+                        {"num_key_value_heads", s.kv_heads}, {"intermediate_size", s.ffn}, {"vocab_size", s.vocab},
+                        {"max_position_embeddings", 8192}, {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false},
+                        {"bos_token_id", 1}, {"eos_token_id", 2}};
+  detail::Builder b(seed);
+  // Projections are converted as soon as they are drawn, so an f32 copy of the whole model
+  // never exists beside the result.
+  auto projection = [&](const std::string& proj, int64_t out, int64_t in) -> Status {
+    b.Linear(proj, out, in, /*bias=*/false);
+    Tensor& w = b.tensors.at(proj + ".weight");
+    auto stored = StoreAs(w, weights);
+    if (!stored.ok()) return stored.status().WithContext(proj + ".weight");
+    w = std::move(*stored);
+    return Status::Ok();
+  };
+  b.Random("model.embed_tokens.weight", {s.vocab, s.hidden}, 1.0f);
+  b.Fill("model.norm.weight", {s.hidden}, 1.0f);
+  ACCEL_RETURN_IF_ERROR(projection("lm_head", s.vocab, s.hidden));
+  for (int64_t l = 0; l < s.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    b.Fill(p + "input_layernorm.weight", {s.hidden}, 1.0f);
+    b.Fill(p + "post_attention_layernorm.weight", {s.hidden}, 1.0f);
+    ACCEL_RETURN_IF_ERROR(projection(p + "self_attn.q_proj", s.hidden, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "self_attn.k_proj", kv_width, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "self_attn.v_proj", kv_width, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "self_attn.o_proj", s.hidden, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "mlp.gate_proj", s.ffn, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "mlp.up_proj", s.ffn, s.hidden));
+    ACCEL_RETURN_IF_ERROR(projection(p + "mlp.down_proj", s.hidden, s.ffn));
+  }
+  return b.Finish(cfg, name);
+}
+
+}  // namespace accel::synthetic

@@ -8,7 +8,8 @@ std::vector<Info> Catalog() {
   return {{"bert-base", "bert", "embedding", true},
           {"roberta-base", "roberta", "embedding", true},
           {"vit-base-patch16-224", "vit", "image-embedding", false},
-          {"whisper-base", "whisper", "speech-encoder", false}};
+          {"whisper-base", "whisper", "speech-encoder", false},
+          {"llama-1b", "llama", kTextGeneration, true}};
 }
 
 std::vector<std::string> Names() {
@@ -26,8 +27,23 @@ Result<Info> Describe(const std::string& name) {
   return NotFound("no synthetic model named '" + name + "' (have: " + have + ")");
 }
 
-Result<SyntheticModel> Make(const std::string& name, uint64_t seed, Size size) {
+std::optional<LlamaShape> LlamaPreset(const std::string& name) {
+  if (name == "125m") return LlamaShape{768, 12, 12, 4, 2048, 32000};
+  if (name == "1b") return LlamaShape{2048, 16, 32, 8, 8192, 32000};
+  if (name == "8b") return LlamaShape{4096, 32, 32, 8, 14336, 128256};
+  if (name == "tinyllama") return LlamaShape{2048, 22, 32, 4, 5632, 32000};
+  return std::nullopt;
+}
+
+Result<SyntheticModel> Make(const std::string& name, uint64_t seed, Size size, DType weights) {
   ACCEL_ASSIGN_OR_RETURN(Info info, Describe(name));
+  if (info.model_type == "llama") {
+    LlamaShape shape = *LlamaPreset("1b");
+    if (size == Size::kReduced) shape = {256, 2, 4, 2, 512, 1000};
+    return MakeLlama(name, shape, weights, seed);
+  }
+  if (weights != DType::kF32)
+    return Unsupported("synthetic " + name + " is stored in f32 only (asked for " + std::string(Name(weights)) + ")");
   if (info.model_type == "vit") return detail::MakeVit(name, size, seed);
   if (info.model_type == "whisper") return detail::MakeWhisper(name, size, seed);
   return detail::MakeBertLike(name, info.model_type, size, seed);

@@ -3,6 +3,7 @@
 // weights generated in-process from a seed, so nothing is downloaded. Results obtained with them
 // are labelled synthetic. Weights are drawn at scales that keep activations in range through
 // every layer (no NaN, no saturated tanh/softmax), so f32 vs bf16 comparisons mean something.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,13 +29,27 @@ struct Info {
   bool takes_sequence;     // its inputs have a free sequence length (text); else a fixed input
 };
 
+inline constexpr const char* kTextGeneration = "text-generation";
+
 // "bert-base", "roberta-base" (BERT template), "vit-base-patch16-224" (ViTModel),
 // "whisper-base" (WhisperForConditionalGeneration; its forward pass without
-// decoder_input_ids is the encoder alone).
+// decoder_input_ids is the encoder alone), "llama-1b" (LlamaForCausalLM at Llama-3.2-1B's
+// layer shape with a 32000-token vocabulary; task text-generation).
 std::vector<Info> Catalog();
 std::vector<std::string> Names();
 Result<Info> Describe(const std::string& name);
-Result<SyntheticModel> Make(const std::string& name, uint64_t seed = 1234, Size size = Size::kReal);
+// `weights`: the type the decoders' projection matrices are stored in (f32, f16, bf16 or a
+// block-quantized type such as q4_k); embeddings and norms stay f32. Encoders take f32 only.
+Result<SyntheticModel> Make(const std::string& name, uint64_t seed = 1234, Size size = Size::kReal,
+                            DType weights = DType::kF32);
+
+// LLaMA-architecture decoders of named shapes, for the decode benchmarks.
+struct LlamaShape {
+  int64_t hidden, layers, heads, kv_heads, ffn, vocab;
+};
+// "125m", "1b" (Llama-3.2-1B's layers), "8b" (Llama-3-8B), "tinyllama"; nullopt otherwise.
+std::optional<LlamaShape> LlamaPreset(const std::string& name);
+Result<SyntheticModel> MakeLlama(const std::string& name, const LlamaShape& shape, DType weights, uint64_t seed = 1234);
 
 // Deterministic inputs named `names`, shaped from the config: input_ids / attention_mask /
 // token_type_ids [batch, seq] (ids inside the vocabulary, mask all ones, types zero);
