@@ -7,20 +7,32 @@ JOBS ?= $(shell nproc)
 # shared between clones and worktrees: paths under the checkout are hashed relative to it.
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: setup configure build build-cli run test test-fast asan tsan fuzz bench bench-llama clean
+# Extra CMake options; CI passes -DACCEL_WERROR=ON (warnings are errors).
+CMAKE_FLAGS ?=
+CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
+.PHONY: setup setup-run configure configure-cli build build-cli run test test-fast asan tsan fuzz bench bench-llama clean
+
+# Everything the tests and benchmarks need.
 setup:
 	bash scripts/setup.sh
 
+# Only what building and running the CLI needs.
+setup-run:
+	bash scripts/setup.sh --run
+
 configure: setup
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	$(CONFIGURE)
+
+configure-cli: setup-run
+	$(CONFIGURE)
 
 # Everything: the library, the CLI, the test executables and (if enabled) the benches.
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Only what `make run` runs: the `accel` binary and the library under it.
-build-cli: configure
+build-cli: configure-cli
 	cmake --build $(BUILD) -j $(JOBS) --target accel_cli
 
 # The main job: what this machine is, every bundled model checked against its reference, the

@@ -1,31 +1,40 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency from Debian packages. Idempotent:
-# packages already present are skipped, so a second run costs one dpkg query.
+# Installs the Debian packages accel needs. Idempotent: packages already present are skipped, so
+# a second run costs one dpkg query.
+#   scripts/setup.sh --run   what building and running the CLI needs (`make run`)
+#   scripts/setup.sh         that plus what the tests and benchmarks need (`make test`)
 set -euo pipefail
 
-PACKAGES=(
+RUN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev             # libFuzzer + sanitizers
-  libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev      # JSON, command-line parsing
   libutf8proc-dev libpcre2-dev         # tokenizers: Unicode normalization/categories, \p{L} regex
   libsentencepiece-dev                 # tokenizers: SentencePiece .model files
   libsqlite3-dev                       # benchmark database (default backend)
   libpq-dev                            # benchmark database on PostgreSQL (postgres:// URLs)
-  postgresql                           # a real server the database tests start on loopback
-  chromium                             # headless browser that renders the HTML report in tests
-  libpng-dev libjpeg-dev               # image decoding for vision preprocessing (issue 5)
-  libsndfile1-dev libsoxr-dev          # audio decoding (WAV/FLAC) and resampling (issue 5)
+  libpng-dev libjpeg-dev               # image decoding for vision preprocessing
+  libsndfile1-dev libsoxr-dev          # audio decoding (WAV/FLAC) and resampling
   libhwloc-dev                         # NUMA topology for `accel hw`
   opencl-c-headers ocl-icd-libopencl1  # OpenCL types + ICD loader (probed with dlopen)
-  pocl-opencl-icd                      # a CPU OpenCL device the hardware tests find
-  libvulkan-dev mesa-vulkan-drivers    # Vulkan loader + lavapipe CPU device for the tests
-  glslc                                # GLSL -> SPIR-V for the Vulkan backend's shaders (issue 16)
+  libvulkan-dev glslc                  # Vulkan loader and GLSL -> SPIR-V for the Vulkan backend
   libcurl4-openssl-dev libssl-dev libpugixml-dev  # remote APIs: HTTP, SigV4 hashing, S3 XML
-  libcpp-httplib-dev                   # the mock provider server in tests/api and bench/api_overhead
+  libcpp-httplib-dev                   # `accel serve`
+)
+TEST_PACKAGES=(
+  clang libclang-rt-14-dev             # libFuzzer + sanitizers
+  libgtest-dev                         # the test suite (GoogleTest)
+  postgresql                           # a real server the database tests start on loopback
+  chromium                             # headless browser that renders the HTML report in tests
+  pocl-opencl-icd                      # a CPU OpenCL device the hardware tests find
+  mesa-vulkan-drivers                  # lavapipe: a CPU Vulkan device the backend tests run on
   pybind11-dev python3-dev             # the Python module (`import accel`)
   python3-numpy python3-pytest         # its arrays and its tests
 )
+
+PACKAGES=("${RUN_PACKAGES[@]}")
+if [ "${1:-}" != "--run" ]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -47,6 +56,7 @@ fi
 # Test tooling, like the browser: the official `openai` npm client that tests/serve runs against
 # `accel serve`, into tools/node (git-ignored). Optional: without node/npm or the registry the
 # test skips and says why.
+[ "${1:-}" = "--run" ] && exit 0
 tools="$(cd "$(dirname "$0")/.." && pwd)/tools/node"
 if command -v npm >/dev/null && [ ! -f "$tools/node_modules/openai/package.json" ]; then
   mkdir -p "$tools"
