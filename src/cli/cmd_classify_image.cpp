@@ -24,7 +24,7 @@ Action SetupClassifyImage(CLI::App& app) {
   app.add_option("--labels", a->labels, "comma-separated candidate labels")->required();
   app.add_option("--prompt", a->prompt, "prompt template; {} is replaced by each label");
   app.add_flag("--json", a->json, "print JSON");
-  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddDeviceOption(app, a->device);
   return [a] {
     std::vector<std::string> labels;
     std::stringstream ss(a->labels);

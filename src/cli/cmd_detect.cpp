@@ -24,7 +24,7 @@ Action SetupDetect(CLI::App& app) {
       ->check(CLI::Range(0.0f, 1.0f))
       ->capture_default_str();
   app.add_flag("--json", a->json, "print JSON: [{score, label, label_id, box: {xmin, ymin, xmax, ymax}}]");
-  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddDeviceOption(app, a->device);
   return [a] {
     Status kind = ExpectFileKind(a->image, {"a PNG image", "a JPEG image"}, "an image (PNG or JPEG)");
     if (!kind.ok()) return ReportError(kind);

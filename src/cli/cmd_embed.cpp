@@ -77,7 +77,7 @@ Action SetupEmbed(CLI::App& app) {
   app.add_option("--image", o->images, "an image to embed with a CLIP model (repeatable)");
   app.add_option("--pooling", o->pooling, "cls or mean (default: the folder's 1_Pooling config, else mean)");
   app.add_flag("--no-normalize", o->no_normalize, "skip L2 normalisation");
-  app.add_option("-d,--device", o->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddDeviceOption(app, o->device);
   app.add_option("--dtype", o->dtype, "linear-layer arithmetic: f32 or bf16");
   AddMemoryLimitOption(app, o->memory_limit);
   app.add_flag("--json", o->json, "print JSON");

@@ -190,7 +190,7 @@ Action SetupGenerate(CLI::App& app) {
   app.add_option("--frequency-penalty", a->frequency, "OpenAI-style frequency penalty");
   app.add_option("-s,--seed", a->seed, "random seed: the same seed gives the same tokens");
   app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
-  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddDeviceOption(app, a->device);
   AddMemoryLimitOption(app, a->memory_limit);
   app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");
   app.add_flag("--json", a->json, "print one JSON object instead of streaming");

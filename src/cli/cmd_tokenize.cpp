@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "formats/model_source.h"
 #include "tokenizers/expected_check.h"
 #include "tokenizers/tokenizer.h"
 
@@ -64,7 +65,7 @@ int RunEncode(const Tokenizer& tok, const TokenizeOptions& o) {
 
 Action SetupTokenize(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
-  app.add_option("--tokenizer,-m,--model", o->tokenizer, "model folder, tokenizer.json or tokenizer.model")->required();
+  app.add_option("--tokenizer,-m,--model", o->tokenizer, "model folder, HF id in the local cache, tokenizer.json or tokenizer.model")->required();
   app.add_option("--pair", o->pair, "second sequence (encodes a pair)");
   app.add_flag("--no-special", o->no_special, "do not add the post-processor's special tokens");
   app.add_flag("--json", o->json, "print one JSON object");
@@ -72,8 +73,10 @@ Action SetupTokenize(CLI::App& app) {
   app.add_option("text", o->text, "text to encode");
   return [o, &app] {
     o->has_pair = app.count("--pair") > 0;
+    // An HF id ("gpt2", "org/name") names the cached snapshot's folder; paths stay as they are.
+    if (auto dir = ResolveModelDir(o->tokenizer); dir.ok()) o->tokenizer = *dir;
     Status kind = ExpectFileKind(o->tokenizer, {"a folder", "a JSON file", "a SentencePiece model"},
-                                 "a model folder, tokenizer.json or tokenizer.model");
+                                 "a model folder, an HF id in the local cache, tokenizer.json or tokenizer.model");
     if (!kind.ok()) return ReportError(kind);
     auto tok = Tokenizer::Load(o->tokenizer);
     if (!tok.ok()) return ReportError(tok.status());

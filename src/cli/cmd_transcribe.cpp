@@ -32,7 +32,7 @@ Action SetupTranscribe(CLI::App& app) {
   app.add_flag("--timestamps", a->timestamps, "Whisper: decode with timestamp tokens and print timed segments");
   app.add_option("-n,--max-new-tokens", a->max_new_tokens, "Whisper generation limit");
   app.add_flag("--json", a->json, "print ids, text, language and segments as JSON");
-  app.add_option("-d,--device", a->device, "device to run on: cpu, cuda[:N], emulated or auto")->capture_default_str();
+  AddDeviceOption(app, a->device);
   return [a] {
     Status kind = ExpectFileKind(a->audio, {"a WAV audio file", "a FLAC audio file", "an Ogg audio file"},
                                  "an audio file (WAV, FLAC or OGG)");

@@ -41,7 +41,7 @@ Action SetupVerify(CLI::App& app) {
   app.add_option("fixtures", opt->fixtures, "fixture folders (config.json, model.safetensors, reference.*)");
   app.add_option("-m,--model", opt->fixtures, "a fixture folder (repeatable; the same as the positional fixtures)");
   app.add_option("--all", opt->all_root, "verify every fixture folder under this folder (skips unsupported types)");
-  app.add_option("-d,--device", opt->device, "device to run on: cpu, cuda[:N], emulated (the CPU behind a device boundary) or auto")->capture_default_str();
+  AddDeviceOption(app, opt->device);
   app.add_flag("--json", opt->json, "print JSON instead of a table");
   return [opt] {
     std::vector<std::string> dirs = opt->fixtures;

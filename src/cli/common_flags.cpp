@@ -76,6 +76,13 @@ CLI::Option* AddModelOption(CLI::App& app, std::string& model, const std::string
   return app.add_option("-m,--model", model, help);
 }
 
+CLI::Option* AddDeviceOption(CLI::App& app, std::string& device) {
+  return app.add_option("-d,--device", device,
+                        "device to run on: cpu, cuda[:N], vulkan[:N], emulated (the CPU behind a device boundary) or auto "
+                        "(CUDA when present, else the CPU)")
+      ->capture_default_str();
+}
+
 CLI::Option* AddMemoryLimitOption(CLI::App& app, std::string& limit) {
   return app.add_option("--memory-limit", limit,
                         "memory budget, e.g. 8G; a model estimated not to fit is refused before loading "

@@ -30,6 +30,8 @@ std::string EnvironmentHelp();
 
 // -m/--model: the model a command runs (a folder, an HF id in the local cache, or a file).
 CLI::Option* AddModelOption(CLI::App& app, std::string& model, const std::string& help);
+// -d/--device: where a command runs its model (runtime/devices.h parses it).
+CLI::Option* AddDeviceOption(CLI::App& app, std::string& device);
 // --memory-limit: the budget a model must fit before it is loaded (placement/admission.h).
 CLI::Option* AddMemoryLimitOption(CLI::App& app, std::string& limit);
 
