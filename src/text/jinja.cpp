@@ -351,11 +351,31 @@ std::vector<Token> LexExpr(std::string_view s) {
       std::string v;
       size_t j = i + 1;
       for (; j < s.size() && s[j] != c; ++j) {
-        if (s[j] == '\\' && j + 1 < s.size()) {
-          const char e = s[++j];
-          v += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-        } else {
+        if (s[j] != '\\' || j + 1 >= s.size()) {
           v += s[j];
+          continue;
+        }
+        // Python's escapes (Jinja2 decodes literals as unicode-escape); an unknown one, like the
+        // \d of a regular expression, keeps its backslash.
+        const char e = s[++j];
+        const char simple = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'a' ? '\a' : e == 'b' ? '\b' : e == 'f' ? '\f'
+                          : e == 'v' ? '\v' : e == '\\' || e == '\'' || e == '"' ? e : '\0';
+        if (simple) {
+          v += simple;
+        } else if (e == '\n') {  // a line continuation
+        } else if (e == 'x' || e == 'u' || e == 'U' || (e >= '0' && e <= '7')) {
+          const bool octal = e >= '0' && e <= '7';
+          const size_t most = octal ? 3 : e == 'x' ? 2 : e == 'u' ? 4 : 8;
+          size_t from = octal ? j : j + 1, k = from;
+          while (k < s.size() && k - from < most && (octal ? s[k] >= '0' && s[k] <= '7' : std::isxdigit(static_cast<unsigned char>(s[k])))) ++k;
+          if (!octal && k - from < most) Fail(std::string("truncated \\") + e + " escape");
+          const unsigned long code = std::stoul(std::string(s.substr(from, k - from)), nullptr, octal ? 8 : 16);
+          if (code > 0x10FFFF) Fail("escape beyond Unicode");
+          tok::AppendUtf8(v, static_cast<char32_t>(code));
+          j = k - 1;
+        } else {
+          v += '\\';
+          v += e;
         }
       }
       if (j >= s.size()) Fail("unterminated string literal");

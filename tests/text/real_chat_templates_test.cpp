@@ -127,6 +127,12 @@ TEST(RealChatTemplates, WhitespaceAsJinja2LexesIt) {
   EXPECT_EQ(Render("a\u00a0{%- if true -%}\u3000b{% endif %}"), "ab");
 }
 
+TEST(RealChatTemplates, StringLiteralsHavePythonsEscapes) {
+  EXPECT_EQ(Render(R"({{ '\x41\u00e9\U0001F600\d\s\101\a\v\0|' }})"),
+            "A\u00e9\U0001F600\\d\\sA\a\v" + std::string(1, '\0') + "|");
+  EXPECT_EQ(Render(R"({{ '\xZ' }})").rfind("PARSE: ", 0), 0u);
+}
+
 TEST(RealChatTemplates, StringsAreSequencesOfCharacters) {
   nlohmann::json ctx = {{"s", "h\u00e9llo\U0001F600"}};
   EXPECT_EQ(Render("{{ s|length }} {{ s[1] }} {{ s[::-1] }} {{ s|first }}{{ s|last }} {{ s.find('l') }} "

@@ -50,7 +50,7 @@ TEXT_PIECES = [
     "1st 2nd o'clock", "mIxEd-case_words (here)", "ǆ digraph", "e\u0301 combining",
 ]
 WORDS = ["user", "assistant", "system", "tool", "a", "b", " ", "\n", ", ", "<|im_start|>", "[/INST]", "é", "日本",
-         "😀", "it's", "x y", "--", "Hello", "hello", "HELLO", "\t"]
+         "😀", "it's", "x y", "--", "Hello", "hello", "HELLO", "\t", "\\d+\\s"]
 ROLES = ["system", "user", "assistant", "tool"]
 TOOL_NAMES = ["get_weather", "search", "calc"]
 
@@ -58,11 +58,18 @@ rand = random.Random()  # seeded per case in main()
 
 
 def jinja_str(s):
-    """A Jinja string literal for s, with the escapes both interpreters read."""
+    """A Jinja string literal for s, some characters written as Python's escapes (Jinja2 decodes
+    literals as unicode-escape), and a backslash before a letter with no escape left alone."""
     q = '"' if rand.random() < 0.3 else "'"
     out = q
-    for c in s:
-        if c == q or c == "\\":
+    for i, c in enumerate(s):
+        if c == "\\" and s[i + 1:i + 2] in ("d", "s", "w") and rand.random() < 0.5:
+            out += c  # "\d" is no escape: the backslash stays
+        elif rand.random() < 0.05:
+            o = ord(c)
+            out += rand.choice(["\\x%02x" % o if o < 0x100 else "\\u%04x" % o if o < 0x10000 else "\\U%08x" % o,
+                                "\\U%08x" % o, "\\%03o" % o if o < 0o400 else "\\U%08x" % o])
+        elif c == q or c == "\\":
             out += "\\" + c
         elif c == "\n":
             out += "\\n"
