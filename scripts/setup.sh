@@ -25,6 +25,7 @@ PACKAGES=(
   libcpp-httplib-dev                   # the mock provider server in tests/api and bench/api_overhead
   pybind11-dev python3-dev             # the Python module (`import accel`)
   python3-numpy python3-pytest         # its arrays and its tests
+  python3-jinja2                       # the chat-template tests' reference: Jinja2 writes the expected outputs
 )
 
 missing=()
