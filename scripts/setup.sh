@@ -29,6 +29,7 @@ TEST_PACKAGES=(
   mesa-vulkan-drivers                  # lavapipe: a CPU Vulkan device the backend tests run on
   pybind11-dev python3-dev             # the Python module (`import accel`)
   python3-numpy python3-pytest         # its arrays and its tests
+  python3-jinja2                       # the chat-template tests' reference: Jinja2 writes the expected outputs
 )
 
 PACKAGES=("${RUN_PACKAGES[@]}")

@@ -1,10 +1,16 @@
 #include "text/jinja.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <vector>
+
+#include <utf8proc.h>
+
+#include "tokenizers/unicode.h"
 
 namespace accel::text {
 
@@ -21,6 +27,152 @@ struct JinjaError {
 Json Undefined() { return Json(Json::value_t::discarded); }
 bool IsUndefined(const Json& v) { return v.is_discarded(); }
 
+// Python strings are sequences of code points: lengths, indexes, slices, case mapping and
+// whitespace work on those, not on UTF-8 bytes. A byte that is not UTF-8 (only a template's own
+// text can hold one; JSON strings are valid) is one character, kept as it is, as Python's
+// surrogateescape keeps it.
+char32_t NextChar(std::string_view s, size_t& i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  const size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+  if (len == 1 || (len > 1 && i + len <= s.size() && tok::FindInvalidUtf8(s.substr(i, len)) == std::string_view::npos)) {
+    int n = 1;
+    const char32_t c = tok::DecodeUtf8(s, i, &n);
+    i += static_cast<size_t>(n);
+    return c;
+  }
+  ++i;
+  return 0xDC00 + b;
+}
+
+std::u32string Chars(std::string_view s) {
+  std::u32string out;
+  for (size_t i = 0; i < s.size();) out += NextChar(s, i);
+  return out;
+}
+
+std::string Utf8(std::u32string_view cs) {
+  std::string out;
+  for (char32_t c : cs) {
+    if (c >= 0xDC80 && c <= 0xDCFF) out += static_cast<char>(c - 0xDC00);
+    else tok::AppendUtf8(out, c);
+  }
+  return out;
+}
+
+// str.isspace(), which str.strip()/split() and Jinja2's whitespace control (`-`, `\s`) use.
+bool IsPySpace(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// A string's characters, as iterating over a Python string gives them.
+Json CharList(std::string_view s) {
+  Json out = Json::array();
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    NextChar(s, i);
+    out.push_back(std::string(s.substr(at, i - at)));
+  }
+  return out;
+}
+
+// Byte offsets of the first character that is not whitespace, and of the end of the last one.
+size_t SkipSpaceForward(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t next = i;
+    if (!IsPySpace(NextChar(s, next))) break;
+    i = next;
+  }
+  return i;
+}
+size_t SkipSpaceBackward(std::string_view s) {
+  size_t end = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (!IsPySpace(NextChar(s, i))) end = i;
+  }
+  return end;
+}
+
+utf8proc_category_t Category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
+bool IsUpperOrTitle(char32_t c) { return Category(c) == UTF8PROC_CATEGORY_LU || Category(c) == UTF8PROC_CATEGORY_LT; }
+bool IsCased(char32_t c) { return IsUpperOrTitle(c) || Category(c) == UTF8PROC_CATEGORY_LL; }
+
+// Python's str.upper()/lower() (full mappings: "ß".upper() is "SS") and the titlecase that
+// str.title()/capitalize() give a word's first letter.
+std::string PyCase(std::string_view s, bool upper) {
+  std::vector<char32_t> mapped;
+  for (size_t i = 0; i < s.size();) {
+    const char32_t c = NextChar(s, i);
+    if (upper) tok::UppercaseChar(c, mapped);
+    else tok::LowercaseChar(c, mapped);
+  }
+  return Utf8(std::u32string(mapped.begin(), mapped.end()));
+}
+std::string PyTitleChar(char32_t c) {
+  if (c == 0xDF) return "Ss";
+  return Utf8(std::u32string(1, static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c)))));
+}
+
+// str.title(): a letter after a cased letter is lowered, any other is titled ("it's" -> "It'S").
+std::string PyTitleMethod(std::string_view s) {
+  std::string out;
+  bool after_cased = false;
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    const char32_t c = NextChar(s, i);
+    out += after_cased ? PyCase(s.substr(at, i - at), false) : PyTitleChar(c);
+    after_cased = IsCased(c);
+  }
+  return out;
+}
+
+// str.capitalize(): the first character titled, the rest lowered.
+std::string PyCapitalize(std::string_view s) {
+  if (s.empty()) return "";
+  size_t i = 0;
+  const char32_t c = NextChar(s, i);
+  return PyTitleChar(c) + PyCase(s.substr(i), false);
+}
+
+// Jinja2's title filter: words start after runs of whitespace and "-({[<"; each word's first
+// character is uppered, the rest lowered ("it's" -> "It's").
+std::string JinjaTitle(std::string_view s) {
+  std::string out;
+  bool word_start = true;
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    const char32_t c = NextChar(s, i);
+    const bool separator = IsPySpace(c) || (c < 0x80 && std::string_view("-({[<").find(static_cast<char>(c)) != std::string_view::npos);
+    out += separator ? std::string(s.substr(at, i - at)) : PyCase(s.substr(at, i - at), word_start);
+    word_start = separator;
+  }
+  return out;
+}
+
+// str.islower()/isupper(): some cased character, and none of the other case.
+bool PyIsCase(std::string_view s, bool lower) {
+  bool cased = false;
+  for (size_t i = 0; i < s.size();) {
+    const char32_t c = NextChar(s, i);
+    if (lower ? IsUpperOrTitle(c) : Category(c) == UTF8PROC_CATEGORY_LL || Category(c) == UTF8PROC_CATEGORY_LT) return false;
+    cased |= IsCased(c);
+  }
+  return cased;
+}
+
+// str.isprintable() of one character: what repr() writes as it is.
+bool IsPrintable(char32_t c) {
+  if (c == ' ') return true;
+  switch (Category(c)) {
+    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP: case UTF8PROC_CATEGORY_ZS:
+      return false;
+    default:
+      return true;
+  }
+}
+
 bool Truthy(const Json& v) {
   if (IsUndefined(v) || v.is_null()) return false;
   if (v.is_boolean()) return v.get<bool>();
@@ -29,6 +181,16 @@ bool Truthy(const Json& v) {
   if (v.is_string()) return !v.get_ref<const std::string&>().empty();
   if (v.is_array() || v.is_object()) return !v.empty();
   return false;
+}
+
+// Python's ==: undefined equals undefined (Jinja2's Undefined compares by type), and True == 1.
+bool PyEquals(const Json& a, const Json& b) {
+  if (IsUndefined(a) || IsUndefined(b)) return IsUndefined(a) && IsUndefined(b);
+  if (a.is_boolean() != b.is_boolean() && (a.is_number() || b.is_number())) {
+    auto num = [](const Json& x) { return x.is_boolean() ? (x.get<bool>() ? 1.0 : 0.0) : x.get<double>(); };
+    return (a.is_boolean() || a.is_number()) && (b.is_boolean() || b.is_number()) && num(a) == num(b);
+  }
+  return a == b;
 }
 
 // Namespaces (namespace(...)) are assignable by reference: the value is a handle into the
@@ -42,12 +204,20 @@ void PyRepr(const Json& v, std::string& out) {
     const std::string& s = v.get_ref<const std::string&>();
     const char q = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
     out += q;
-    for (char c : s) {
-      if (c == q || c == '\\') out += '\\', out += c;
-      else if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\r') out += "\\r";
-      else out += c;
+    for (size_t i = 0; i < s.size();) {
+      const size_t at = i;
+      const char32_t c = NextChar(s, i);
+      if (c == static_cast<char32_t>(q) || c == '\\') {
+        out += '\\', out += static_cast<char>(c);
+      } else if (c == '\n' || c == '\t' || c == '\r') {
+        out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+      } else if (IsPrintable(c)) {
+        out.append(s, at, i - at);
+      } else {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, c < 0x100 ? "\\x%02x" : c < 0x10000 ? "\\u%04x" : "\\U%08x", static_cast<unsigned>(c));
+        out += buf;
+      }
     }
     out += q;
   } else if (v.is_array()) {
@@ -66,8 +236,10 @@ void PyRepr(const Json& v, std::string& out) {
       PyRepr(it.value(), out);
     }
     out += '}';
-  } else if (v.is_null() || IsUndefined(v)) {
+  } else if (v.is_null()) {
     out += "None";
+  } else if (IsUndefined(v)) {  // in a list or dict (alone it prints as "")
+    out += "Undefined";
   } else if (v.is_boolean()) {
     out += v.get<bool>() ? "True" : "False";
   } else {
@@ -108,7 +280,7 @@ void PyJson(const Json& v, int indent, int level, std::string& out) {
     if (indent >= 0) newline(level);
     out += arr ? ']' : '}';
   } else if (IsUndefined(v)) {
-    out += "null";
+    Fail("tojson: an undefined value is not JSON serializable");
   } else {
     out += v.dump();
   }
@@ -139,6 +311,7 @@ struct Node {
   std::vector<std::pair<ExprPtr, std::unique_ptr<Node>>> branches;  // kIf (cond null = else)
   std::vector<std::unique_ptr<Node>> children;                     // kBody
   std::unique_ptr<Node> body, else_body;  // kFor; kSetBlock, kMacro (body)
+  size_t lookahead = 0;                   // kFor with a filter: how many items past the current one loop.* need
 };
 
 }  // namespace jinja_ast
@@ -178,11 +351,31 @@ std::vector<Token> LexExpr(std::string_view s) {
       std::string v;
       size_t j = i + 1;
       for (; j < s.size() && s[j] != c; ++j) {
-        if (s[j] == '\\' && j + 1 < s.size()) {
-          const char e = s[++j];
-          v += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-        } else {
+        if (s[j] != '\\' || j + 1 >= s.size()) {
           v += s[j];
+          continue;
+        }
+        // Python's escapes (Jinja2 decodes literals as unicode-escape); an unknown one, like the
+        // \d of a regular expression, keeps its backslash.
+        const char e = s[++j];
+        const char simple = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'a' ? '\a' : e == 'b' ? '\b' : e == 'f' ? '\f'
+                          : e == 'v' ? '\v' : e == '\\' || e == '\'' || e == '"' ? e : '\0';
+        if (simple) {
+          v += simple;
+        } else if (e == '\n') {  // a line continuation
+        } else if (e == 'x' || e == 'u' || e == 'U' || (e >= '0' && e <= '7')) {
+          const bool octal = e >= '0' && e <= '7';
+          const size_t most = octal ? 3 : e == 'x' ? 2 : e == 'u' ? 4 : 8;
+          size_t from = octal ? j : j + 1, k = from;
+          while (k < s.size() && k - from < most && (octal ? s[k] >= '0' && s[k] <= '7' : std::isxdigit(static_cast<unsigned char>(s[k])))) ++k;
+          if (!octal && k - from < most) Fail(std::string("truncated \\") + e + " escape");
+          const unsigned long code = std::stoul(std::string(s.substr(from, k - from)), nullptr, octal ? 8 : 16);
+          if (code > 0x10FFFF) Fail("escape beyond Unicode");
+          tok::AppendUtf8(v, static_cast<char32_t>(code));
+          j = k - 1;
+        } else {
+          v += '\\';
+          v += e;
         }
       }
       if (j >= s.size()) Fail("unterminated string literal");
@@ -504,6 +697,10 @@ std::vector<Chunk> SplitTemplate(std::string_view src) {
   size_t i = 0;
   int line = 1;
   bool strip_next = false, trim_newline = false;
+  // Whether the text starts a line: at the start, or after a tag whose `-` or trim_blocks took
+  // a newline. lstrip_blocks applies there even without a newline of the text's own (Jinja2's
+  // lexer tracks the same).
+  bool line_start = true;
   while (i < src.size()) {
     size_t open = src.find('{', i);
     while (open != std::string_view::npos && open + 1 < src.size() && src[open + 1] != '{' && src[open + 1] != '%' &&
@@ -512,8 +709,16 @@ std::vector<Chunk> SplitTemplate(std::string_view src) {
     }
     if (open + 1 >= src.size()) open = std::string_view::npos;
     std::string text(src.substr(i, open == std::string_view::npos ? std::string_view::npos : open - i));
-    if (trim_newline && !text.empty() && text[0] == '\n') text.erase(0, 1);  // trim_blocks
-    if (strip_next) text.erase(0, text.find_first_not_of(" \t\r\n") == std::string::npos ? text.size() : text.find_first_not_of(" \t\r\n"));
+    if (strip_next) {
+      const size_t keep = SkipSpaceForward(text);
+      line_start = keep > 0 && text[keep - 1] == '\n';
+      text.erase(0, keep);
+    } else if (trim_newline && !text.empty() && text[0] == '\n') {  // trim_blocks
+      text.erase(0, 1);
+      line_start = true;
+    } else if (i > 0) {
+      line_start = false;
+    }
     strip_next = trim_newline = false;
     if (open == std::string_view::npos) {
       if (!text.empty()) out.push_back({Chunk::kText, text, line});
@@ -522,12 +727,12 @@ std::vector<Chunk> SplitTemplate(std::string_view src) {
     const char kind = src[open + 1];
     const bool strip_before = open + 2 < src.size() && src[open + 2] == '-';
     if (strip_before) {
-      text.erase(text.find_last_not_of(" \t\r\n") == std::string::npos ? 0 : text.find_last_not_of(" \t\r\n") + 1);
+      text.erase(SkipSpaceBackward(text));
     } else if (kind == '%' || kind == '#') {
-      // lstrip_blocks: spaces and tabs between the line start and a block tag go.
+      // lstrip_blocks: whitespace between the line start and a block tag goes.
       const size_t nl = text.find_last_of('\n');
       const size_t from = nl == std::string::npos ? 0 : nl + 1;
-      if (text.find_first_not_of(" \t", from) == std::string::npos && (nl != std::string::npos || out.empty() || i == 0)) {
+      if ((nl != std::string::npos || line_start) && from + SkipSpaceForward(std::string_view(text).substr(from)) == text.size()) {
         text.erase(from);
       }
     }
@@ -565,6 +770,31 @@ std::vector<Chunk> SplitTemplate(std::string_view src) {
     i = end + 2;
   }
   return out;
+}
+
+// How far past the current item a loop body's loop.* look: one item for last and nextitem, all
+// for length and revindex (or `loop` used whole). Nested loops have their own `loop` (but their
+// iterable, filter and else see this one); macros see none.
+size_t LoopLookahead(const Expr& e) {
+  if (e.kind == Expr::kAttr && e.args[0]->kind == Expr::kVar && e.args[0]->name == "loop") {
+    if (e.name == "last" || e.name == "nextitem") return 1;
+    if (e.name == "length" || e.name == "revindex" || e.name == "revindex0") return SIZE_MAX;
+    return 0;
+  }
+  if (e.kind == Expr::kVar && e.name == "loop") return SIZE_MAX;
+  size_t r = 0;
+  for (const auto& a : e.args) r = std::max(r, LoopLookahead(*a));
+  return r;
+}
+size_t LoopLookahead(const Node& n) {
+  if (n.kind == Node::kMacro) return 0;
+  size_t r = 0;
+  for (const Expr* e : {n.expr.get(), n.filter.get()}) r = std::max(r, e ? LoopLookahead(*e) : 0);
+  for (const auto& [cond, body] : n.branches) r = std::max({r, cond ? LoopLookahead(*cond) : 0, LoopLookahead(*body)});
+  for (const auto& c : n.children) r = std::max(r, LoopLookahead(*c));
+  if (n.body && n.kind != Node::kFor) r = std::max(r, LoopLookahead(*n.body));
+  if (n.else_body) r = std::max(r, LoopLookahead(*n.else_body));
+  return r;
 }
 
 class TemplateParser {
@@ -667,6 +897,7 @@ class TemplateParser {
       std::string end;
       n->body = Body({"else", "endfor"}, end);
       if (end == "else") n->else_body = Body({"endfor"}, end);
+      if (n->filter) n->lookahead = LoopLookahead(*n->body);
     } else if (word == "set") {
       n->kind = Node::kSet;
       n->targets.push_back(p.Name());
@@ -778,10 +1009,8 @@ class Renderer {
           for (auto it = seq.begin(); it != seq.end(); ++it) keys.push_back(it.key());
           seq = keys;
         } else if (seq.is_string()) {
-          Json chars = Json::array();
-          for (char ch : seq.get<std::string>()) chars.push_back(std::string(1, ch));
-          seq = chars;
-        } else if (IsUndefined(seq) || seq.is_null()) {
+          seq = CharList(seq.get_ref<const std::string&>());
+        } else if (IsUndefined(seq)) {
           seq = Json::array();
         } else if (!seq.is_array()) {
           Fail("cannot loop over " + std::string(seq.type_name()));
@@ -797,29 +1026,38 @@ class Renderer {
           }
           return scope;
         };
-        if (n.filter) {  // `for x in xs if cond`: loop.* count the items kept
-          Json kept = Json::array();
-          for (const auto& item : seq) {
+        // `for x in xs if cond`: loop.* count the items kept. Jinja2 filters as the loop reaches
+        // each item (the body can change what the filter sees; the filter's error comes then),
+        // and only as far ahead as loop.* need.
+        Json kept = n.filter ? Json::array() : std::move(seq);
+        size_t next_source = 0;
+        auto fill = [&](size_t count) {
+          while (n.filter && kept.size() < count && next_source < seq.size()) {
             Step();
+            const Json& item = seq[next_source++];
             scopes_.push_back(bind(item));
             const bool keep = Truthy(Eval(*n.filter));
             scopes_.pop_back();
             if (keep) kept.push_back(item);
           }
-          seq = std::move(kept);
-        }
-        if (seq.empty() && n.else_body) Run(*n.else_body, out);
-        const size_t len = seq.size();
-        for (size_t i = 0; i < len; ++i) {
+        };
+        // Jinja2 runs a loop's else unless some iteration reached the end of its body: a loop
+        // whose iterations all end in break or continue runs it too.
+        bool completed_one = false;
+        for (size_t i = 0;; ++i) {
+          fill(n.lookahead == SIZE_MAX ? SIZE_MAX : i + 1 + n.lookahead);
+          if (i >= kept.size()) break;
+          const size_t len = kept.size();  // as far as it is known (all of it where loop.* need that)
           Step();
-          Json scope = bind(seq[i]);
+          Json scope = bind(kept[i]);
           scope["loop"] = {{"index0", i}, {"index", i + 1}, {"first", i == 0}, {"last", i + 1 == len}, {"length", len},
                            {"revindex", len - i}, {"revindex0", len - i - 1},
-                           {"previtem", i > 0 ? seq[i - 1] : Undefined()}, {"nextitem", i + 1 < len ? seq[i + 1] : Undefined()}};
+                           {"previtem", i > 0 ? kept[i - 1] : Undefined()}, {"nextitem", i + 1 < len ? kept[i + 1] : Undefined()}};
           scopes_.push_back(std::move(scope));
           if (scopes_.size() > 200) Fail("loops nested too deeply");
           try {
             Run(*n.body, out);
+            completed_one = true;
           } catch (const BreakSignal&) {
             scopes_.pop_back();
             break;
@@ -827,6 +1065,7 @@ class Renderer {
           }
           scopes_.pop_back();
         }
+        if (!completed_one && n.else_body) Run(*n.else_body, out);
         break;
       }
     }
@@ -873,11 +1112,12 @@ class Renderer {
       return it == v.end() ? Undefined() : *it;
     }
     if ((v.is_array() || v.is_string()) && key.is_number_integer()) {
-      const int64_t n = static_cast<int64_t>(v.is_array() ? v.size() : v.get_ref<const std::string&>().size());
+      const std::u32string chars = v.is_string() ? Chars(v.get_ref<const std::string&>()) : std::u32string();
+      const int64_t n = static_cast<int64_t>(v.is_array() ? v.size() : chars.size());
       int64_t i = key.get<int64_t>();
       if (i < 0) i += n;
       if (i < 0 || i >= n) return Undefined();
-      return v.is_array() ? v[static_cast<size_t>(i)] : Json(std::string(1, v.get_ref<const std::string&>()[static_cast<size_t>(i)]));
+      return v.is_array() ? v[static_cast<size_t>(i)] : Json(Utf8(chars.substr(static_cast<size_t>(i), 1)));
     }
     return Undefined();
   }
@@ -885,7 +1125,8 @@ class Renderer {
   // Python's v[lo:hi:step], bounds clamped as slice.indices() clamps them.
   static Json Slice(const Json& v, const Json& lo, const Json& hi, const Json& step_value) {
     if (!v.is_array() && !v.is_string()) Fail("cannot slice " + std::string(IsUndefined(v) ? "undefined" : v.type_name()));
-    const int64_t n = static_cast<int64_t>(v.is_array() ? v.size() : v.get_ref<const std::string&>().size());
+    const std::u32string chars = v.is_string() ? Chars(v.get_ref<const std::string&>()) : std::u32string();
+    const int64_t n = static_cast<int64_t>(v.is_array() ? v.size() : chars.size());
     int64_t step = 1;
     if (!step_value.is_null()) {
       if (!step_value.is_number_integer()) Fail("slice step must be an integer");
@@ -905,61 +1146,64 @@ class Renderer {
     std::vector<int64_t> picks;
     for (int64_t i = a; step > 0 ? i < b : i > b; i += step) picks.push_back(i);
     if (v.is_string()) {
-      const std::string& str = v.get_ref<const std::string&>();
-      std::string out;
-      for (int64_t i : picks) out += str[static_cast<size_t>(i)];
-      return out;
+      std::u32string out;
+      for (int64_t i : picks) out += chars[static_cast<size_t>(i)];
+      return Utf8(out);
     }
     Json out = Json::array();
     for (int64_t i : picks) out.push_back(v[static_cast<size_t>(i)]);
     return out;
   }
 
-  static std::string Strip(const std::string& s, const std::string& chars, bool left, bool right) {
-    size_t b = 0, e = s.size();
+  // str.strip(chars): the characters of `chars`, or whitespace when it is not a string.
+  static std::string Strip(const std::string& s, const Json& chars, bool left, bool right) {
+    const std::u32string set = chars.is_string() ? Chars(chars.get_ref<const std::string&>()) : std::u32string();
+    auto strips = [&](char32_t c) { return chars.is_string() ? set.find(c) != std::u32string::npos : IsPySpace(c); };
+    const std::u32string cs = Chars(s);
+    size_t b = 0, e = cs.size();
     if (left) {
-      while (b < e && chars.find(s[b]) != std::string::npos) ++b;
+      while (b < e && strips(cs[b])) ++b;
     }
     if (right) {
-      while (e > b && chars.find(s[e - 1]) != std::string::npos) --e;
+      while (e > b && strips(cs[e - 1])) --e;
     }
-    return s.substr(b, e - b);
+    return Utf8(std::u32string_view(cs).substr(b, e - b));
   }
 
   Json CallMethod(const Json& target, const std::string& method, const std::vector<Json>& args) {
-    const std::string ws = " \t\r\n";
     if (target.is_string()) {
       const std::string& s = target.get_ref<const std::string&>();
-      const std::string chars = !args.empty() && args[0].is_string() ? args[0].get<std::string>() : ws;
+      const Json chars = args.empty() ? Json() : args[0];
       if (method == "strip") return Strip(s, chars, true, true);
       if (method == "lstrip") return Strip(s, chars, true, false);
       if (method == "rstrip") return Strip(s, chars, false, true);
-      if (method == "upper" || method == "lower") {
-        std::string r = s;
-        for (char& c : r) c = static_cast<char>(method == "upper" ? std::toupper(static_cast<unsigned char>(c)) : std::tolower(static_cast<unsigned char>(c)));
-        return r;
-      }
+      if (method == "upper" || method == "lower") return PyCase(s, method == "upper");
       if ((method == "startswith" || method == "endswith") && !args.empty() && args[0].is_string()) {
         const std::string& p = args[0].get_ref<const std::string&>();
         if (p.size() > s.size()) return false;
         return method == "startswith" ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0;
       }
       if (method == "replace" && args.size() >= 2) return Replace(s, ToStr(args[0]), ToStr(args[1]), args.size() > 2 ? args[2] : Json());
-      if (method == "title" || method == "capitalize") return Filter(method, target, {}, {});
+      // (Python's method and Jinja2's filter of the same name differ: "it's".title() is "It'S".)
+      if (method == "title") return PyTitleMethod(s);
+      if (method == "capitalize") return PyCapitalize(s);
       if (method == "find" && !args.empty() && args[0].is_string()) {
         const size_t at = s.find(args[0].get_ref<const std::string&>());
-        return at == std::string::npos ? int64_t{-1} : static_cast<int64_t>(at);
+        return at == std::string::npos ? int64_t{-1} : static_cast<int64_t>(Chars(std::string_view(s).substr(0, at)).size());
       }
       if (method == "split" && (args.empty() || args[0].is_null())) {  // Python: runs of whitespace, no empties
         Json out = Json::array();
-        size_t i = 0;
-        while (i < s.size()) {
-          while (i < s.size() && ws.find(s[i]) != std::string::npos) ++i;
-          size_t j = i;
-          while (j < s.size() && ws.find(s[j]) == std::string::npos) ++j;
-          if (j > i) out.push_back(s.substr(i, j - i));
-          i = j;
+        std::string word;
+        for (size_t i = 0; i < s.size();) {
+          const size_t at = i;
+          if (!IsPySpace(NextChar(s, i))) {
+            word.append(s, at, i - at);
+          } else if (!word.empty()) {
+            out.push_back(std::move(word));
+            word.clear();
+          }
         }
+        if (!word.empty()) out.push_back(std::move(word));
         return out;
       }
       if (method == "split") {
@@ -988,9 +1232,13 @@ class Renderer {
 
   static std::string Replace(const std::string& s, const std::string& from, const std::string& to, const Json& count) {
     int64_t left = count.is_number_integer() ? count.get<int64_t>() : -1;
-    if (from.empty()) {  // Python inserts `to` around every character
+    if (from.empty()) {  // Python inserts `to` before every character and at the end, `count` times
+      const Json chars = CharList(s);
       std::string out;
-      for (size_t i = 0; i <= s.size() && left != 0; ++i, --left) out += to + (i < s.size() ? std::string(1, s[i]) : "");
+      for (size_t i = 0; i <= chars.size(); ++i) {
+        if (left != 0) out += to, --left;
+        if (i < chars.size()) out += chars[i].get_ref<const std::string&>();
+      }
       return out;
     }
     std::string out;
@@ -1051,17 +1299,12 @@ class Renderer {
     if (name == "float") return v.is_number_float();
     if (name == "boolean") return v.is_boolean();
     if (name == "mapping") return v.is_object();
-    if (name == "iterable" || name == "sequence") return v.is_array() || v.is_string() || v.is_object();
+    // Jinja2's Undefined iterates (as nothing) and has a length.
+    if (name == "iterable" || name == "sequence") return v.is_array() || v.is_string() || v.is_object() || IsUndefined(v);
     if (name == "callable") return false;
     if (name == "true") return v.is_boolean() && v.get<bool>();
     if (name == "false") return v.is_boolean() && !v.get<bool>();
-    if (name == "lower" || name == "upper") {
-      if (!v.is_string()) return false;
-      for (char c : v.get_ref<const std::string&>()) {
-        if (name == "lower" ? std::isupper(static_cast<unsigned char>(c)) : std::islower(static_cast<unsigned char>(c))) return false;
-      }
-      return true;
-    }
+    if (name == "lower" || name == "upper") return PyIsCase(ToStr(v), name == "lower");
     if (name == "odd" || name == "even") {
       if (!v.is_number_integer()) Fail("test '" + name + "' needs an integer");
       return (v.get<int64_t>() % 2 != 0) == (name == "odd");
@@ -1070,8 +1313,8 @@ class Renderer {
       if (!v.is_number_integer() || !arg().is_number_integer() || arg().get<int64_t>() == 0) Fail("divisibleby needs non-zero integers");
       return arg().get<int64_t>() == -1 || v.get<int64_t>() % arg().get<int64_t>() == 0;
     }
-    if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") return v == arg() || (IsUndefined(v) && IsUndefined(arg()));
-    if (name == "ne" || name == "!=") return !(v == arg());
+    if (name == "equalto" || name == "eq" || name == "==" || name == "sameas") return PyEquals(v, arg());
+    if (name == "ne" || name == "!=") return !PyEquals(v, arg());
     if (name == "in") return Truthy(Contains(arg(), v));
     if (name == "gt" || name == ">") return number(v) > number(arg());
     if (name == "lt" || name == "<") return number(v) < number(arg());
@@ -1081,27 +1324,25 @@ class Renderer {
   }
 
   static Json Contains(const Json& container, const Json& item) {
-    if (container.is_string() && item.is_string()) {
+    if (container.is_string()) {
+      if (!item.is_string()) Fail("'in <string>' needs a string on the left, not " + std::string(IsUndefined(item) ? "undefined" : item.type_name()));
       return container.get_ref<const std::string&>().find(item.get_ref<const std::string&>()) != std::string::npos;
     }
     if (container.is_array()) {
       for (const auto& x : container) {
-        if (x == item) return true;
+        if (PyEquals(x, item)) return true;
       }
       return false;
     }
-    if (container.is_object() && item.is_string()) return container.contains(item.get<std::string>());
+    if (container.is_object()) return item.is_string() && container.contains(item.get<std::string>());
+    if (!IsUndefined(container)) Fail("'in' needs a container, not " + std::string(container.type_name()));
     return false;
   }
 
   static Json AsList(const Json& v, const std::string& filter) {
     if (v.is_array()) return v;
-    if (IsUndefined(v) || v.is_null()) return Json::array();
-    if (v.is_string()) {
-      Json out = Json::array();
-      for (char c : v.get_ref<const std::string&>()) out.push_back(std::string(1, c));
-      return out;
-    }
+    if (IsUndefined(v)) return Json::array();
+    if (v.is_string()) return CharList(v.get_ref<const std::string&>());
     if (v.is_object()) {
       Json out = Json::array();
       for (auto it = v.begin(); it != v.end(); ++it) out.push_back(it.key());
@@ -1113,24 +1354,17 @@ class Renderer {
   Json Filter(const std::string& name, const Json& v, const std::vector<Json>& args, const std::vector<std::string>& names) {
     if (name == "trim") {
       const Json chars = Arg(args, names, 0, "chars");
-      return Strip(ToStr(v), chars.is_string() ? chars.get<std::string>() : " \t\r\n\f\v", true, true);
+      return Strip(ToStr(v), chars, true, true);
     }
     if (name == "length" || name == "count") {
-      if (v.is_string()) return v.get_ref<const std::string&>().size();
+      if (v.is_string()) return Chars(v.get_ref<const std::string&>()).size();
       if (v.is_array() || v.is_object()) return v.size();
-      return 0;
+      if (IsUndefined(v)) return 0;
+      Fail(name + " of " + std::string(v.type_name()) + ": it has no length");
     }
-    if (name == "upper" || name == "lower") return CallMethod(Json(ToStr(v)), name, {});
-    if (name == "capitalize" || name == "title") {
-      std::string r = ToStr(v);
-      bool start = true;
-      for (char& c : r) {
-        const unsigned char u = static_cast<unsigned char>(c);
-        c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
-        start = name == "title" ? !std::isalnum(u) : false;
-      }
-      return r;
-    }
+    if (name == "upper" || name == "lower") return PyCase(ToStr(v), name == "upper");
+    if (name == "capitalize") return PyCapitalize(ToStr(v));
+    if (name == "title") return JinjaTitle(ToStr(v));
     if (name == "string") return ToStr(v);
     if (name == "safe") return v;
     if (name == "tojson") {
@@ -1144,8 +1378,10 @@ class Renderer {
       const bool use_default = IsUndefined(v) || (falsy_too && !Truthy(v));
       return use_default ? (args.empty() ? Json("") : args[0]) : v;
     }
-    if (name == "first") return v.is_array() && !v.empty() ? v.front() : v.is_string() && !v.get_ref<const std::string&>().empty() ? Json(v.get<std::string>().substr(0, 1)) : Undefined();
-    if (name == "last") return v.is_array() && !v.empty() ? v.back() : v.is_string() && !v.get_ref<const std::string&>().empty() ? Json(v.get<std::string>().substr(v.get_ref<const std::string&>().size() - 1)) : Undefined();
+    if (name == "first" || name == "last") {
+      const Json list = AsList(v, name);
+      return list.empty() ? Undefined() : name == "first" ? list.front() : list.back();
+    }
     if (name == "join") {
       const Json attr = Arg(args, names, 1, "attribute");
       const Json sep_value = Arg(args, names, 0, "d");
@@ -1156,7 +1392,10 @@ class Renderer {
     }
     if (name == "list") return AsList(v, "list");
     if (name == "reverse") {
-      if (v.is_string()) return std::string(v.get_ref<const std::string&>().rbegin(), v.get_ref<const std::string&>().rend());
+      if (v.is_string()) {
+        std::u32string cs = Chars(v.get_ref<const std::string&>());
+        return Utf8(std::u32string(cs.rbegin(), cs.rend()));
+      }
       Json list = AsList(v, "reverse"), out = Json::array();
       for (auto it = list.rbegin(); it != list.rend(); ++it) out.push_back(*it);
       return out;
@@ -1166,10 +1405,15 @@ class Renderer {
       if (!v.is_object() || IsNamespace(v)) Fail(name + " needs a mapping");
       return CallMethod(v, "items", {});
     }
-    if (name == "unique") {
-      Json out = Json::array();
-      for (const auto& x : AsList(v, "unique")) {
-        if (!Truthy(Contains(out, x))) out.push_back(x);
+    if (name == "unique") {  // a Python set underneath: strings compare ignoring case unless told
+      const bool case_sensitive = Truthy(Arg(args, names, 0, "case_sensitive"));
+      const Json attr = Arg(args, names, 1, "attribute");
+      Json out = Json::array(), seen = Json::array();
+      for (const auto& item : AsList(v, "unique")) {
+        Json key = attr.is_string() ? Attribute(item, attr.get<std::string>()) : item;
+        if (key.is_array() || key.is_object()) Fail("unique: a " + std::string(key.type_name()) + " is unhashable");
+        if (!case_sensitive && key.is_string()) key = PyCase(key.get_ref<const std::string&>(), false);
+        if (!Truthy(Contains(seen, key))) seen.push_back(std::move(key)), out.push_back(item);
       }
       return out;
     }
@@ -1322,8 +1566,10 @@ class Renderer {
         for (size_t i = 0; i + 1 < e.args.size(); i += 2) out[ToStr(Eval(*e.args[i]))] = Eval(*e.args[i + 1]);
         return out;
       }
-      case Expr::kAttr: return Index(Eval(*e.args[0]), Json(e.name));
-      case Expr::kIndex: return Index(Eval(*e.args[0]), Eval(*e.args[1]));
+      // An attribute or item of an undefined value fails, as Jinja2's default Undefined does
+      // (`messages[5].content` on a shorter list is an error, `messages[5]` alone prints "").
+      case Expr::kAttr: return Index(Defined(*e.args[0]), Json(e.name));
+      case Expr::kIndex: return Index(Defined(*e.args[0]), Eval(*e.args[1]));
       case Expr::kSlice: return Slice(Eval(*e.args[0]), Eval(*e.args[1]), Eval(*e.args[2]), Eval(*e.args[3]));
       case Expr::kCond: return Truthy(Eval(*e.args[1])) ? Eval(*e.args[0]) : Eval(*e.args[2]);
       case Expr::kCall: {
@@ -1385,6 +1631,12 @@ class Renderer {
     Fail("bad expression");
   }
 
+  Json Defined(const Expr& e) {
+    Json v = Eval(e);
+    if (IsUndefined(v)) Fail("'" + (e.kind == Expr::kVar || e.kind == Expr::kAttr ? e.name : std::string("value")) + "' is undefined");
+    return v;
+  }
+
   Json EvalBinary(const Expr& e) {
     const std::string& op = e.name;
     if (op == "and") {
@@ -1397,8 +1649,8 @@ class Renderer {
     }
     const Json a = Eval(*e.args[0]), b = Eval(*e.args[1]);
     if (op == "~") return ToStr(a) + ToStr(b);
-    if (op == "==") return a == b || (IsUndefined(a) && IsUndefined(b));
-    if (op == "!=") return !(a == b || (IsUndefined(a) && IsUndefined(b)));
+    if (op == "==") return PyEquals(a, b);
+    if (op == "!=") return !PyEquals(a, b);
     if (op == "in") return Contains(b, a);
     if (op == "*" && (a.is_string() || b.is_string()) && (a.is_number_integer() || b.is_number_integer())) {
       const std::string& str = a.is_string() ? a.get_ref<const std::string&>() : b.get_ref<const std::string&>();
@@ -1472,7 +1724,15 @@ JinjaTemplate& JinjaTemplate::operator=(JinjaTemplate&&) noexcept = default;
 Result<JinjaTemplate> JinjaTemplate::Parse(std::string_view source) {
   try {
     JinjaTemplate t;
-    t.root_ = TemplateParser(SplitTemplate(source)).ParseAll();
+    // Jinja2 reads "\r\n" and "\r" as "\n", and drops one newline at the end of the template
+    // (keep_trailing_newline is off).
+    std::string normalized;
+    for (size_t i = 0; i < source.size(); ++i) {
+      if (source[i] != '\r') normalized += source[i];
+      else if (i + 1 == source.size() || source[i + 1] != '\n') normalized += '\n';
+    }
+    if (!normalized.empty() && normalized.back() == '\n') normalized.pop_back();
+    t.root_ = TemplateParser(SplitTemplate(normalized)).ParseAll();
     return t;
   } catch (const JinjaError& e) {
     return InvalidArgument("chat template does not parse: " + e.message);

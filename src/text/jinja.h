@@ -12,6 +12,9 @@
 // sum/min/max, map, select/reject, selectattr/rejectattr) and string methods (strip, lstrip,
 // rstrip, startswith, endswith, upper, lower, split, replace, find, title), dict items/keys/
 // values/get, plus raise_exception(). Values are JSON values; objects iterate in key order.
+// Strings are Python's: lengths, indexes, slices, case mapping and whitespace work on Unicode
+// characters, not UTF-8 bytes. tests/text/jinja_differential_test.cpp checks all this against
+// Jinja2 on generated templates.
 #include <memory>
 #include <string>
 #include <string_view>

@@ -115,6 +115,75 @@ TEST(RealChatTemplates, LoopFiltersControlAndSetBlocks) {
   EXPECT_NE(Render("{% break %}").find("outside a loop"), std::string::npos);
 }
 
+// What the differential test (jinja_differential_test.cpp) found different from Jinja2, one
+// check each; the expected strings are Jinja2 3.1.6's.
+TEST(RealChatTemplates, WhitespaceAsJinja2LexesIt) {
+  // One newline at the end of a template goes (keep_trailing_newline is off); "\r\n" is "\n".
+  EXPECT_EQ(Render("{% if true %}a{% endif %}\n"), "a");
+  EXPECT_EQ(Render("x\r\n{% if true %}\r\n  y\r\n{% endif %}\r\n\r\n"), "x\n  y\n");
+  // lstrip_blocks also strips the indentation of a line whose newline trim_blocks took.
+  EXPECT_EQ(Render("{% set a = 1 %}\n  {% if a %}\n    x\n  {% endif %}\n"), "    x\n");
+  // `-` strips Python's whitespace, no-break and ideographic spaces included.
+  EXPECT_EQ(Render("a\u00a0{%- if true -%}\u3000b{% endif %}"), "ab");
+}
+
+TEST(RealChatTemplates, StringLiteralsHavePythonsEscapes) {
+  EXPECT_EQ(Render(R"({{ '\x41\u00e9\U0001F600\d\s\101\a\v\0|' }})"),
+            "A\u00e9\U0001F600\\d\\sA\a\v" + std::string(1, '\0') + "|");
+  EXPECT_EQ(Render(R"({{ '\xZ' }})").rfind("PARSE: ", 0), 0u);
+}
+
+TEST(RealChatTemplates, StringsAreSequencesOfCharacters) {
+  nlohmann::json ctx = {{"s", "h\u00e9llo\U0001F600"}};
+  EXPECT_EQ(Render("{{ s|length }} {{ s[1] }} {{ s[::-1] }} {{ s|first }}{{ s|last }} {{ s.find('l') }} "
+                   "{% for c in s %}{{ c }}.{% endfor %} {{ s|replace('', '-', 3) }}", ctx),
+            "6 \u00e9 \U0001F600oll\u00e9h h\U0001F600 2 h.\u00e9.l.l.o.\U0001F600. -h-\u00e9-llo\U0001F600");
+  EXPECT_EQ(Render("{{ 'abc'.replace('', '-', 2) }}"), "-a-bc");
+  // Python's case mappings; Jinja2's title filter and str.title() split words differently.
+  EXPECT_EQ(Render("{{ s.upper() }} {{ s|lower }} {{ \"it's o'clock\"|title }} {{ \"it's o'clock\".title() }} "
+                   "{{ '\u00e9COLE'|capitalize }}", {{"s", "Stra\u00dfe \u00e9"}}),
+            "STRASSE \u00c9 stra\u00dfe \u00e9 It's O'clock It'S O'Clock \u00c9cole");
+  EXPECT_EQ(Render("{{ '' is lower }} {{ '1a' is lower }} {{ '\u00c9' is upper }} {{ '123' is upper }}"), "False True True False");
+  // strip(), split() and trim take Python's whitespace.
+  EXPECT_EQ(Render("[{{ s.strip() }}] {{ s.split() }} [{{ s|trim }}]", {{"s", "\u00a0a\u3000b\u2009"}}),
+            "[a\u3000b] ['a', 'b'] [a\u3000b]");
+  // repr() escapes what is not printable, and shows an undefined item as Undefined.
+  EXPECT_EQ(Render("{{ [s, none, undefined_name] }}", {{"s", "nb\u00a0sp zero\u200bwidth \x01"}}),
+            "['nb\\xa0sp zero\\u200bwidth \\x01', None, Undefined]");
+}
+
+TEST(RealChatTemplates, UndefinedAndTypeErrorsAsJinja2) {
+  nlohmann::json ctx = {{"messages", {1}}, {"m", nlohmann::json::object()}};
+  EXPECT_EQ(Render("{{ messages[5] }}|{{ messages[5] is defined }}", ctx), "|False");
+  EXPECT_NE(Render("{{ messages[5].content }}", ctx).find("is undefined"), std::string::npos);
+  EXPECT_EQ(Render("{{ undefined_name is iterable }} {{ undefined_name is sequence }} {{ undefined_name is mapping }}"),
+            "True True False");
+  EXPECT_EQ(Render("{{ undefined_name in [1, m.missing] }} {{ true == 1 }} {{ 1 in [true] }} {{ 'a' in undefined_name }}", ctx),
+            "True True True False");
+  for (const char* fails : {"{{ undefined_name|tojson }}", "{{ undefined_name in 'abc' }}", "{{ 1 in 'abc' }}",
+                            "{{ 'a' in none }}", "{% for x in none %}{% endfor %}", "{{ none|length }}",
+                            "{{ [[1]]|unique|list }}"}) {
+    EXPECT_EQ(Render(fails).rfind("RENDER: ", 0), 0u) << fails;
+  }
+}
+
+TEST(RealChatTemplates, LoopsAsJinja2RunsThem) {
+  // Jinja2 runs a loop's else unless an iteration reached the end of its body.
+  EXPECT_EQ(Render("{% for x in [1, 2] %}{% if x %}{% continue %}{% endif %}{% else %}else{% endfor %}|"
+                   "{% for x in [1] %}{% break %}{% else %}else{% endfor %}|"
+                   "{% for x in [1, 2] %}{% if loop.first %}{% continue %}{% endif %}{% else %}else{% endfor %}"),
+            "else|else|");
+  // A loop filter runs as the loop reaches each item, and only as far ahead as loop.* need.
+  const std::string counting = "{% set ns = namespace(c=0) %}{% for b in [0, 1, 2, 3] if ns.c == b %}{{ b }}";
+  EXPECT_EQ(Render(counting + "{% set ns.c = ns.c + 1 %}{% endfor %}"), "0123");
+  EXPECT_EQ(Render(counting + "{{ loop.last }}{% set ns.c = ns.c + 1 %}{% endfor %}"), "0True");
+  EXPECT_EQ(Render(counting + "{{ loop.length }}{% set ns.c = ns.c + 1 %}{% endfor %}"), "01");
+  EXPECT_NE(Render("{% for x in [1, 'a'] if x > 0 %}{{ raise_exception('first') }}{% endfor %}").find("raised: first"),
+            std::string::npos);
+  EXPECT_EQ(Render("{{ ['A', 'a', 'b', 1, true]|unique|list }} {{ ['A', 'a']|unique(case_sensitive=true)|list }}"),
+            "['A', 'b', 1] ['A', 'a']");
+}
+
 TEST(RealChatTemplates, StepLimitStopsRunawayLoops) {
   auto t = JinjaTemplate::Parse("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}");
   ASSERT_TRUE(t.ok());
