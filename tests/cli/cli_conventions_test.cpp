@@ -179,7 +179,7 @@ TEST(CliConventions, WrongFileKindsSayWhatWasExpected) {
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_TRUE(Has(v.out, "is a GGUF model file; expected a fixture folder")) << v.out;
   auto tok = RunCli("tokenize -m " + gguf + " hi");
-  EXPECT_TRUE(Has(tok.out, "is a GGUF model file; expected a model folder, tokenizer.json or tokenizer.model")) << tok.out;
+  EXPECT_TRUE(Has(tok.out, "is a GGUF model file; expected a model folder, an HF id in the local cache, tokenizer.json or tokenizer.model")) << tok.out;
   auto db = RunCli("db import " + png + " --db " + dir + "/x.db");
   EXPECT_TRUE(Has(db.out, "is a PNG image; expected a results JSON file written by `accel db export`")) << db.out;
   fs::remove_all(dir);
