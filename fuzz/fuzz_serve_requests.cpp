@@ -1,4 +1,4 @@
-// The request parsers of `accel serve` (src/serve/requests.cpp): every OpenAI, Ollama and TEI
+// The request parsers of `accel serve` (src/serve/requests.cpp): every OpenAI, Ollama, TEI and TGI
 // body parser, on arbitrary bytes, returns a value or a ParseError and never crashes or throws.
 #include <cstdint>
 #include <string>
@@ -27,6 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseOllamaGenerate(body);
   (void)ParseOllamaEmbed(body);
   (void)ParseTeiEmbed(body);
+  auto tgi = ParseTgiGenerate(body);
+  if (tgi.ok() && (tgi.value.prompt.empty() || tgi.value.max_tokens < 1)) __builtin_trap();
   std::vector<float> floats(size / 4);
   for (size_t i = 0; i < floats.size(); ++i) __builtin_memcpy(&floats[i], data + 4 * i, 4);
   (void)Base64Floats(floats);

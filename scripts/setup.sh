@@ -54,13 +54,14 @@ if [ ${#missing[@]} -ne 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Test tooling, like the browser: the official `openai` npm client that tests/serve runs against
+# Test tooling, like the browser: the official `openai` and `ollama` npm clients that tests/serve runs against
 # `accel serve`, into tools/node (git-ignored). Optional: without node/npm or the registry the
 # test skips and says why.
 [ "${1:-}" = "--run" ] && exit 0
 tools="$(cd "$(dirname "$0")/.." && pwd)/tools/node"
-if command -v npm >/dev/null && [ ! -f "$tools/node_modules/openai/package.json" ]; then
+# Both in one install: a later --no-save install would prune the other.
+if command -v npm >/dev/null && { [ ! -f "$tools/node_modules/openai/package.json" ] || [ ! -f "$tools/node_modules/ollama/package.json" ]; }; then
   mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --no-save openai >/dev/null 2>&1 \
-    || echo "setup.sh: npm install openai failed; the OpenAI client test will skip" >&2
+  npm install --prefix "$tools" --no-audit --no-fund --no-save openai ollama >/dev/null 2>&1 \
+    || echo "setup.sh: npm install openai ollama failed; the official-client tests will skip" >&2
 fi

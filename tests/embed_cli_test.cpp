@@ -34,7 +34,9 @@ TEST(EmbedCli, MatchesHandPooledModelOutputAndIsUnitNorm) {
   EXPECT_NEAR(norm, 1.0, 1e-5);
 
   // The same by hand: [CLS] hello world ##s [SEP] padded to the longer text (5 tokens).
-  auto model = LoadedModel::Load(dir, LoadOptions{"cpu"}).value();
+  LoadOptions options;
+  options.device = "cpu";
+  auto model = LoadedModel::Load(dir, options).value();
   Tensor ids = Tensor::Zeros(DType::kI64, {1, 5}).value(), mask = Tensor::Zeros(DType::kI64, {1, 5}).value();
   int64_t want_ids[] = {2, 4, 5, 6, 3};
   for (int i = 0; i < 5; ++i) ids.data<int64_t>()[i] = want_ids[i], mask.data<int64_t>()[i] = 1;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "formats/model_source.h"
+#include "runtime/loaded_model.h"
 
 #include <nlohmann/json.hpp>
 #include "test_util.h"
@@ -95,6 +96,45 @@ TEST(ModelSource, TaskCheckpointWithBasePrefixAndHeadsRuns) {
   auto r = test::RunCli("verify " + dir);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::filesystem::remove_all(dir);
+}
+}  // namespace
+}  // namespace accel
+
+namespace accel {
+namespace {
+// The progress a load reports is the model taking its weights: bytes only grow, each tensor
+// counts once, and the total is every tensor of the checkpoint, prefixed heads set aside.
+TEST(ModelSource, LoadReportsWeightBytesTakenAgainstTheCheckpointTotal) {
+  const std::string dir = test::ModelDir("llama-tiny");
+  uint64_t expected_total = 0;
+  auto file = SafetensorsFile::Open(dir + "/model.safetensors").value();
+  for (const auto& [name, e] : file->entries()) expected_total += e.size;
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  LoadOptions options;
+  options.device = "cpu";
+  options.on_progress = [&](uint64_t done, uint64_t total) { calls.emplace_back(done, total); };
+  auto model = LoadedModel::Load(dir, options);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_GT(calls.size(), 5u);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, expected_total);
+    if (i > 0) {
+      EXPECT_GT(calls[i].first, calls[i - 1].first) << "call " << i;
+    }
+  }
+  EXPECT_EQ(calls.back().first, expected_total);  // llama-tiny uses every tensor it has
+  // A second Get of a tensor already taken does not count again.
+  auto store = WeightStore::FromTensors({{"a", Tensor::Zeros(DType::kF32, {4}).value()},
+                                         {"b", Tensor::Zeros(DType::kF32, {12}).value()}}, "mem");
+  std::vector<uint64_t> done;
+  store.SetProgress([&](uint64_t d, uint64_t total) {
+    EXPECT_EQ(total, 64u);
+    done.push_back(d);
+  });
+  ASSERT_TRUE(store.Get("b").ok());
+  ASSERT_TRUE(store.Get("b").ok());
+  ASSERT_TRUE(store.Get("a").ok());
+  EXPECT_EQ(done, (std::vector<uint64_t>{48, 64}));
 }
 }  // namespace
 }  // namespace accel

@@ -76,7 +76,9 @@ db::ValidationRecord ValidateAgainstFixture(const std::string& fixture, DType co
   if (fixture.empty()) {
     return db::ValidationRecord{"reference", "skipped", std::nullopt, "", "no reference outputs for this model (it runs on synthetic inputs)"};
   }
-  LoadOptions options{"cpu", compute};
+  LoadOptions options;
+  options.device = "cpu";
+  options.compute = compute;
   auto report = VerifyFixture(fixture, options);
   if (!report.ok()) return db::ValidationRecord{"reference", "failed", std::nullopt, fixture, report.status().message()};
   double max_abs = 0;
@@ -302,7 +304,8 @@ class EngineFactory final : public bench::WorkloadFactory {
   }
 
   Result<std::unique_ptr<bench::Workload>> Create(const bench::BenchPoint& point) override {
-    LoadOptions options{point.device, DType::kF32};
+    LoadOptions options;
+    options.device = point.device;
     if (auto info = synthetic::Describe(point.model); info.ok()) {
       if (info->task == synthetic::kTextGeneration) {
         const auto weights = DTypeFromName(point.dtype);

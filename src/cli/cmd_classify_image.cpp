@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "cli/load_progress.h"
 #include "runtime/clip_pipeline.h"
 
 namespace accel::cli {
@@ -36,7 +37,7 @@ Action SetupClassifyImage(CLI::App& app) {
     if (!kind.ok()) return ReportError(kind);
     LoadOptions lo;
     lo.device = a->device;
-    auto model = LoadedModel::Load(a->model, lo);
+    auto model = LoadModelShowingProgress(a->model, lo);
     if (!model.ok()) return ReportError(model.status());
     auto scores = runtime::ClassifyImageZeroShot(**model, a->image, labels, a->prompt);
     if (!scores.ok()) return ReportError(scores.status());

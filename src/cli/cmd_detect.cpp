@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "cli/load_progress.h"
 #include "runtime/detection_pipeline.h"
 
 namespace accel::cli {
@@ -30,7 +31,7 @@ Action SetupDetect(CLI::App& app) {
     if (!kind.ok()) return ReportError(kind);
     LoadOptions lo;
     lo.device = a->device;
-    auto model = LoadedModel::Load(a->model, lo);
+    auto model = LoadModelShowingProgress(a->model, lo);
     if (!model.ok()) return ReportError(model.status());
     auto found = runtime::DetectObjects(**model, a->image, a->threshold);
     if (!found.ok()) return ReportError(found.status());

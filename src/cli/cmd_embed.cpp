@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "cli/load_progress.h"
 #include "placement/admission.h"
 #include "runtime/clip_pipeline.h"
 #include "runtime/text_embedding.h"
@@ -38,7 +39,7 @@ Result<std::vector<Embedded>> Run(const EmbedOptions& o) {
   else if (o.dtype != "f32") return InvalidArgument("--dtype must be f32 or bf16");
   const auto batch = static_cast<int64_t>(std::max(o.texts.size(), o.images.size()));
   ACCEL_RETURN_IF_ERROR(AdmitModel({o.model, o.memory_limit, batch, 0}));
-  ACCEL_ASSIGN_OR_RETURN(auto model, LoadedModel::Load(o.model, lo));
+  ACCEL_ASSIGN_OR_RETURN(auto model, LoadModelShowingProgress(o.model, lo));
   std::vector<Embedded> out;
   if (model->config().model_type() == "clip") {
     for (const auto& path : o.images) {

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "cli/load_progress.h"
 #include "placement/admission.h"
 #include "runtime/generation/generator.h"
 #include "runtime/image_text_pipeline.h"
@@ -39,7 +40,7 @@ int RunGenerate(const GenerateArgs& a) {
   if (Status fits = AdmitModel({a.model, a.memory_limit, 1, a.max_context}); !fits.ok()) return ReportError(fits);
   LoadOptions lo;
   lo.device = a.device;
-  auto loaded = LoadedModel::Load(a.model, lo);
+  auto loaded = LoadModelShowingProgress(a.model, lo);
   if (!loaded.ok()) return ReportError(loaded.status());
   LoadedModel& model = **loaded;
   CausalLm* lm = model.causal_lm();  // a vision-language model's language model for text alone

@@ -1,4 +1,4 @@
-// accel serve: an HTTP server over local models with OpenAI, Ollama and TEI wire formats
+// accel serve: an HTTP server over local models with OpenAI, Ollama, TEI and TGI wire formats
 // (src/serve/, docs/SERVE.md). Runs until SIGINT / SIGTERM.
 #include <csignal>
 #include <cstdio>
@@ -21,6 +21,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--device", o->device, "device to run the models on");
   AddMemoryLimitOption(app, o->memory_limit);
   app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");
+  app.add_option("--key-rate-limit", o->key_rate_per_minute, "requests per minute each --api-key may make (429 + Retry-After beyond; 0: no limit)")->check(CLI::NonNegativeNumber);
   app.add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 beyond)");
   app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running one (429 beyond)")->check(CLI::NonNegativeNumber);
   app.add_option("--http-threads", o->http_threads, "HTTP worker threads: each open connection holds one")->check(CLI::Range(2, 4096));
@@ -50,5 +51,5 @@ Action SetupServe(CLI::App& app) {
 }
 
 }  // namespace
-ACCEL_REGISTER_COMMAND("serve", "serve local models over HTTP (OpenAI, Ollama, TEI APIs)", SetupServe);
+ACCEL_REGISTER_COMMAND("serve", "serve local models over HTTP (OpenAI, Ollama, TEI, TGI APIs)", SetupServe);
 }  // namespace accel::cli

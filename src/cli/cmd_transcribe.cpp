@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "cli/load_progress.h"
 #include "core/log.h"
 #include "runtime/speech_pipeline.h"
 
@@ -39,7 +40,7 @@ Action SetupTranscribe(CLI::App& app) {
     if (!kind.ok()) return ReportError(kind);
     LoadOptions lo;
     lo.device = a->device;
-    auto model = LoadedModel::Load(a->model, lo);
+    auto model = LoadModelShowingProgress(a->model, lo);
     if (!model.ok()) return ReportError(model.status());
     runtime::TranscribeOptions o;
     o.language = a->language;

@@ -127,14 +127,31 @@ bool WeightStore::StripBasePrefix(const std::string& prefix) {
 
 bool WeightStore::Has(const std::string& name) const { return by_name_.count(name) || in_memory_.count(name); }
 
+uint64_t WeightStore::BytesOf(const std::string& name) const {
+  if (auto it = in_memory_.find(name); it != in_memory_.end()) return it->second.nbytes();
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return 0;
+  auto entry = it->second->entries().find(prefix_ + name);
+  return entry == it->second->entries().end() ? 0 : entry->second.size;
+}
+
+void WeightStore::ReportTaken(const std::string& name) {
+  if (!used_.insert(name).second || !progress_) return;
+  if (progress_total_ == 0) {
+    for (const auto& n : Names()) progress_total_ += BytesOf(n);
+  }
+  progress_done_ += BytesOf(name);
+  progress_(progress_done_, progress_total_);
+}
+
 Result<Tensor> WeightStore::Get(const std::string& name) {
   if (auto it = in_memory_.find(name); it != in_memory_.end()) {
-    used_.insert(name);
+    ReportTaken(name);
     return it->second;
   }
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return NotFound(label_ + ": missing tensor '" + name + "'");
-  used_.insert(name);
+  ReportTaken(name);
   return it->second->Get(prefix_ + name);
 }
 

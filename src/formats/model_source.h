@@ -1,6 +1,8 @@
 #pragma once
 // Where a model's files are: a folder, or a Hugging Face id resolved offline in the local HF
 // cache; and the weights of that folder, single-file or sharded, as one name -> tensor store.
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -40,12 +42,23 @@ class WeightStore {
   bool StripBasePrefix(const std::string& prefix);
   const std::string& label() const { return label_; }
 
+  // Called from Get with the bytes of the tensors handed out so far and of all tensors in the
+  // store: a model converts its weights as it takes them, so this is how far its load has come.
+  using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+  void SetProgress(ProgressFn fn) { progress_ = std::move(fn); }
+
  private:
+  uint64_t BytesOf(const std::string& name) const;
+  void ReportTaken(const std::string& name);
+
   std::string label_;
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_name_;
   std::map<std::string, Tensor> in_memory_;
   std::set<std::string> used_;
   std::string prefix_;  // set by StripBasePrefix
+  ProgressFn progress_;
+  uint64_t progress_done_ = 0;
+  uint64_t progress_total_ = 0;  // summed at the first Get, after any StripBasePrefix
 };
 
 }  // namespace accel

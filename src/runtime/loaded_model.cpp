@@ -53,6 +53,7 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::FromParts(HfConfig config, Wei
   std::unique_ptr<LoadedModel> m(new LoadedModel());
   m->config_ = std::move(config);
   m->weights_ = std::make_unique<WeightStore>(std::move(weights));
+  m->weights_->SetProgress(options.on_progress);
   ACCEL_ASSIGN_OR_RETURN(m->backend_, CreateBackend(options.device));
   m->arena_.SetAllocator(m->backend_->allocator());
   ModelLoadContext ctx{m->config_, *m->weights_, *m->backend_, options.compute};

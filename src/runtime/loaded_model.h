@@ -12,8 +12,13 @@
 namespace accel {
 
 struct LoadOptions {
+  LoadOptions() = default;
+  explicit LoadOptions(std::string device_name, DType compute_type = DType::kF32) : device(std::move(device_name)), compute(compute_type) {}
+
   std::string device = "auto";
   DType compute = DType::kF32;  // linear-layer arithmetic: f32 (exact reference semantics) or bf16
+  // Weight bytes taken by the model so far and in all; called on the loading thread.
+  WeightStore::ProgressFn on_progress;
 };
 
 class LoadedModel {

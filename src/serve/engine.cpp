@@ -75,6 +75,7 @@ std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, con
   out->tokens = row.tokens;
   out->text = row.text;
   out->finish_reason = (row.finish_reason == "length" || row.finish_reason == "context_limit") ? "length" : "stop";
+  out->stopped_by_string = row.finish_reason == "stop";
   out->prompt_tokens = res->prompt_tokens;
   out->completion_tokens = static_cast<int64_t>(row.tokens.size());
   if (row.finish_reason == "callback") out->finish_reason = "cancelled";

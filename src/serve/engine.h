@@ -36,6 +36,7 @@ struct GenOutcome {
   std::vector<int64_t> tokens;
   std::string text;
   std::string finish_reason;  // OpenAI's: "stop" or "length"
+  bool stopped_by_string = false;  // "stop" because a stop string matched, not the end-of-sequence token
   int64_t prompt_tokens = 0, completion_tokens = 0;
 };
 

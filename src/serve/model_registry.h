@@ -75,6 +75,16 @@ class ModelRegistry {
   ServedModel* Find(const std::string& name) const;
   // The only model, when exactly one is served (TEI requests name none).
   ServedModel* Single() const { return models_.size() == 1 ? models_[0].get() : nullptr; }
+  // The only model of `kind` (TEI and TGI serve one model, so their requests name none).
+  ServedModel* OnlyOfKind(ServedModel::Kind kind) const {
+    ServedModel* found = nullptr;
+    for (const auto& m : models_) {
+      if (m->kind() != kind) continue;
+      if (found) return nullptr;
+      found = m.get();
+    }
+    return found;
+  }
   const std::vector<std::unique_ptr<ServedModel>>& models() const { return models_; }
 
  private:

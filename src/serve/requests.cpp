@@ -313,6 +313,40 @@ Parsed<EmbedRequest> ParseTeiEmbed(const std::string& body) {
   });
 }
 
+Parsed<GenRequest> ParseTgiGenerate(const std::string& body) {
+  return Guard<GenRequest>(body, [](const json& j, GenRequest& r) {
+    r.model = String(j, "model", false);  // TGI serves one model; optional here
+    r.prompt = String(j, "inputs", true);
+    if (r.prompt.empty()) Fail("inputs", "is empty");
+    r.stream = Bool(j, "stream", false);
+    static const json kNoParameters = json::object();
+    const json* p = Field(j, "parameters");
+    if (p && !p->is_object()) Fail("parameters", "must be an object");
+    const json& q = p ? *p : kNoParameters;
+    r.max_tokens = Integer(q, "max_new_tokens", 100, 1, std::numeric_limits<int32_t>::max());
+    r.temperature = static_cast<float>(Number(q, "temperature", 1.0, 0.0, 100.0));
+    if (Field(q, "temperature") && r.temperature <= 0.0f) Fail("temperature", "must be > 0 (TGI's rule; leave it out for greedy)");
+    r.top_p = static_cast<float>(Number(q, "top_p", 1.0, 0.0, 1.0));
+    if (Field(q, "top_p") && (r.top_p <= 0.0f || r.top_p >= 1.0f)) Fail("top_p", "must be > 0 and < 1");
+    r.top_k = Integer(q, "top_k", 0, 0, 1 << 20);
+    if (Field(q, "top_k") && r.top_k == 0) Fail("top_k", "must be > 0");
+    r.repetition_penalty = static_cast<float>(Number(q, "repetition_penalty", 1.0, 0.0, 100.0));
+    if (r.repetition_penalty <= 0.0f) Fail("repetition_penalty", "must be > 0");
+    r.frequency_penalty = static_cast<float>(Number(q, "frequency_penalty", 0.0, -2.0, 2.0));
+    r.seed = Seed(q, "seed");
+    r.stop = Stop(q, "stop");
+    r.details = Bool(q, "details", false);
+    r.return_full_text = Bool(q, "return_full_text", false);
+    // TGI samples when asked to (do_sample) or when any sampling knob is set; else it is greedy.
+    const bool sampling = Bool(q, "do_sample", false) || r.temperature != 1.0f || r.top_p < 1.0f || r.top_k > 0;
+    if (!sampling) r.temperature = 0.0f;
+    if (Integer(q, "best_of", 1, 1, 1) != 1) Fail("best_of", "is not supported");
+    if (Field(q, "grammar")) Fail("grammar", "is not supported");
+    if (Field(q, "top_n_tokens")) Fail("top_n_tokens", "is not supported");
+    if (Bool(q, "decoder_input_details", false)) Fail("decoder_input_details", "is not supported");
+  });
+}
+
 std::string Base64Floats(const std::vector<float>& values) {
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes(values.size() * 4, '\0');

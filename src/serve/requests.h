@@ -1,5 +1,5 @@
 #pragma once
-// Request bodies of the served APIs (OpenAI, Ollama, TEI) parsed into one internal form, with
+// Request bodies of the served APIs (OpenAI, Ollama, TEI, TGI) parsed into one internal form, with
 // every type checked: a body that does not parse, or a field of the wrong type or range, gives a
 // ParseError (HTTP status + message) that the route writes in its API's error format. No
 // exceptions escape these functions (fuzz/fuzz_serve_requests.cpp).
@@ -42,6 +42,8 @@ struct GenRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;  // OpenAI stream_options.include_usage
+  bool details = false;        // TGI parameters.details: finish reason and tokens in the answer
+  bool return_full_text = false;  // TGI: the answer starts with the prompt
 };
 
 struct EmbedRequest {
@@ -59,6 +61,8 @@ Parsed<GenRequest> ParseOllamaChat(const std::string& body);
 Parsed<GenRequest> ParseOllamaGenerate(const std::string& body);
 Parsed<EmbedRequest> ParseOllamaEmbed(const std::string& body);
 Parsed<EmbedRequest> ParseTeiEmbed(const std::string& body);
+// TGI's {"inputs": "...", "parameters": {...}, "stream": bool} (/generate, /generate_stream, /).
+Parsed<GenRequest> ParseTgiGenerate(const std::string& body);
 
 // Little-endian f32 bytes in base64, as OpenAI's encoding_format "base64" sends them.
 std::string Base64Floats(const std::vector<float>& values);

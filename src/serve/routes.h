@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/engine.h"
+#include "serve/key_rate_limiter.h"
 #include "serve/metrics.h"
 #include "serve/model_registry.h"
 #include "serve/router.h"
@@ -21,12 +22,13 @@ struct Context {
   Metrics metrics;
   GenerationLimits limits;
   std::unique_ptr<Router> router;  // null without routes
+  std::unique_ptr<KeyRateLimiter> key_limits;  // per --api-key, in the order given
 };
 
 enum class Api { kOpenAi, kOllama, kTei };
 
 // The error body of each API: OpenAI {"error":{"message","type","param","code"}},
-// Ollama {"error":"..."}, TEI {"error":"...","error_type":"..."}.
+// Ollama {"error":"..."}, TEI and TGI {"error":"...","error_type":"..."}.
 void SendError(httplib::Response& res, Api api, const ServeError& e);
 ServeError FromParseError(const ParseError& p);
 ServeError UnknownModel(const std::string& name);
@@ -45,5 +47,6 @@ std::string RequestId(const char* prefix);
 
 void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx);
 void RegisterOllamaRoutes(httplib::Server& svr, Context& ctx);
+void RegisterTgiRoutes(httplib::Server& svr, Context& ctx);
 
 }  // namespace accel::serve

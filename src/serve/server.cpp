@@ -86,14 +86,16 @@ Api ApiForPath(const std::string& path) {
   return Api::kTei;
 }
 
-bool KeyMatches(const std::string& given, const std::vector<std::string>& keys) {
-  bool ok = false;
-  for (const auto& k : keys) {  // compare every key in full: no early exit on a match
+// The index of the key `given` is, or -1.
+int MatchingKey(const std::string& given, const std::vector<std::string>& keys) {
+  int match = -1;
+  for (size_t n = 0; n < keys.size(); ++n) {  // compare every key in full: no early exit on a match
+    const std::string& k = keys[n];
     unsigned diff = given.size() != k.size();
     for (size_t i = 0; i < k.size(); ++i) diff |= static_cast<unsigned char>(k[i]) ^ static_cast<unsigned char>(i < given.size() ? given[i] : 0);
-    ok |= diff == 0;
+    if (diff == 0) match = static_cast<int>(n);
   }
-  return ok;
+  return match;
 }
 
 void RegisterOpsAndTei(httplib::Server& svr, Context& ctx) {
@@ -105,23 +107,19 @@ void RegisterOpsAndTei(httplib::Server& svr, Context& ctx) {
   });
   // TEI: one model per server there; here the request's "model", else the only embedding model.
   auto pick = [&ctx](const std::string& name) -> ServedModel* {
-    if (!name.empty()) return ctx.registry.Find(name);
-    ServedModel* found = nullptr;
-    for (const auto& m : ctx.registry.models())
-      if (m->kind() == ServedModel::Kind::kEmbed) {
-        if (found) return nullptr;
-        found = m.get();
-      }
-    return found;
+    return name.empty() ? ctx.registry.OnlyOfKind(ServedModel::Kind::kEmbed) : ctx.registry.Find(name);
   };
   svr.Get("/info", Timed(ctx, "/info", [&ctx, pick](const httplib::Request&, httplib::Response& res) {
     ServedModel* m = pick("");
-    if (!m) m = ctx.registry.Single();
+    if (!m) m = ctx.registry.OnlyOfKind(ServedModel::Kind::kGenerate);
     json j = {{"version", "accel"}, {"max_client_batch_size", 2048}, {"max_concurrent_requests", ctx.options.max_queue + 1}};
     if (m) {
       j["model_id"] = m->name();
       j["model_type"] = m->kind() == ServedModel::Kind::kEmbed ? json{{"embedding", {{"pooling", m->pooling() == Pooling::kCls ? "cls" : "mean"}}}} : json("generation");
       j["max_input_length"] = m->context_length();
+      // TGI's names for the same limits.
+      j["max_input_tokens"] = m->context_length() - 1;
+      j["max_total_tokens"] = m->context_length();
     }
     res.set_content(j.dump(), "application/json");
   }));
@@ -151,6 +149,10 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   if (options.models.empty() && options.routes.empty() && options.config_path.empty())
     return InvalidArgument("serve: give at least one model with -m PATH (or NAME=PATH), or routes with --route / --config");
   if (options.max_queue < 0) return InvalidArgument("serve: --max-queue must be >= 0");
+  if (!(options.key_rate_per_minute >= 0)) return InvalidArgument("serve: --key-rate-limit must be >= 0");
+  if (options.key_rate_per_minute > 0 && options.api_keys.empty())
+    return InvalidArgument("serve: --key-rate-limit limits each --api-key: give at least one key");
+  ctx.key_limits = std::make_unique<KeyRateLimiter>(options.api_keys.size(), options.key_rate_per_minute);
   if (options.http_threads < 2) return InvalidArgument("serve: --http-threads must be >= 2");
   for (const auto& arg : options.models) {
     ACCEL_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(arg));
@@ -193,11 +195,21 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
     if (c->options.api_keys.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
     std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
-    if (auth.rfind(prefix, 0) == 0 && KeyMatches(auth.substr(prefix.size()), c->options.api_keys))
-      return httplib::Server::HandlerResponse::Unhandled;
-    SendError(res, ApiForPath(req.path), ServeError{401, "invalid_request_error", "invalid_api_key", "missing or invalid API key (Authorization: Bearer KEY)"});
-    c->metrics.Request("unauthorized", 401, 0);
-    return httplib::Server::HandlerResponse::Handled;
+    const int key = auth.rfind(prefix, 0) == 0 ? MatchingKey(auth.substr(prefix.size()), c->options.api_keys) : -1;
+    if (key < 0) {
+      SendError(res, ApiForPath(req.path), ServeError{401, "invalid_request_error", "invalid_api_key", "missing or invalid API key (Authorization: Bearer KEY)"});
+      c->metrics.Request("unauthorized", 401, 0);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (int wait_s = c->key_limits->TryTake(static_cast<size_t>(key)); wait_s > 0) {
+      // The message names no key: keys are never logged or echoed.
+      res.set_header("Retry-After", std::to_string(wait_s));
+      SendError(res, ApiForPath(req.path), ServeError{429, "rate_limit_error", "rate_limit_exceeded",
+                                                      "this API key's rate limit is reached; retry in " + std::to_string(wait_s) + " s"});
+      c->metrics.Request("rate_limited", 429, 0);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   // httplib's own errors (404 no route, 413 body too large, 400 bad request line) get a body in
   // the format of the API the path belongs to.
@@ -223,6 +235,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   RegisterOpsAndTei(svr, ctx);
   RegisterOpenAiRoutes(svr, ctx);
   RegisterOllamaRoutes(svr, ctx);
+  RegisterTgiRoutes(svr, ctx);
   impl->port = options.port == 0 ? svr.bind_to_any_port(options.host) : (svr.bind_to_port(options.host, options.port) ? options.port : -1);
   if (impl->port <= 0) return IoError("serve: cannot bind " + options.host + ":" + std::to_string(options.port));
   return std::unique_ptr<Server>(new Server(std::move(impl)));

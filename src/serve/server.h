@@ -1,6 +1,7 @@
 #pragma once
 // `accel serve`: an HTTP/1.1 server (cpp-httplib) over local models, speaking the wire formats
-// clients already use: OpenAI (/v1/...), Ollama (/api/...), TEI (/embed, /info), plus /health
+// clients already use: OpenAI (/v1/...), Ollama (/api/...), TEI (/embed, /info), TGI (/generate,
+// /generate_stream), plus /health
 // and /metrics. See docs/SERVE.md.
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ struct ServeOptions {
   std::string device = "auto";
   std::string memory_limit;  // each model must fit this budget before it loads (placement/admission.h)
   std::vector<std::string> api_keys;  // empty: no authentication
+  double key_rate_per_minute = 0;     // requests per minute per API key (429 beyond); 0: no limit
   size_t max_body_bytes = 8 << 20;
   int max_queue = 8;           // per model: requests waiting beyond the running one before 429
   int http_threads = 32;       // cpp-httplib worker threads (each open connection holds one)

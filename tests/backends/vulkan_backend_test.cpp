@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "formats/quant.h"
 #include "graph/exec.h"
 #include "runtime/devices.h"
 
@@ -111,6 +112,29 @@ TEST_F(VulkanBackendTest, LinearWidensHalfWeights) {
   Tensor y = vk().Allocate(DType::kF32, {3, 13}).value();
   ASSERT_TRUE(vk().Linear(Up(x), vk().PackLinear(w16, DType::kF32).value(), nullptr, Activation::kNone, y).ok());
   ExpectNear(want, Down(y), 1e-4f);
+}
+
+// Q8_0 and Q4_0 weights stay in blocks on the device (split into words and scales); the result
+// equals f32 arithmetic on the dequantized weights, for decode rows and for prefill-sized M.
+TEST_F(VulkanBackendTest, LinearOnQ8_0AndQ4_0BlocksMatchesTheDequantizedWeights) {
+  struct Case { int64_t m, k, n; Activation act; bool bias; };
+  for (DType format : {DType::kQ8_0, DType::kQ4_0}) {
+    for (const Case& c : {Case{1, 32, 5, Activation::kNone, false}, Case{3, 96, 33, Activation::kSilu, true},
+                          Case{8, 256, 17, Activation::kNone, true}, Case{19, 64, 70, Activation::kGeluErf, false},
+                          Case{2, 4096, 3, Activation::kNone, false}}) {
+      SCOPED_TRACE(std::string(Name(format)) + " " + std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n));
+      Tensor x = Random({c.m, c.k}, 11), bias = Random({c.n}, 13);
+      Tensor w = quant::Quantize(Random({c.n, c.k}, 12), format).value();
+      Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
+      ASSERT_TRUE(cpu().Linear(x, cpu().PackLinear(quant::ToF32(w).value(), DType::kF32).value(), c.bias ? &bias : nullptr, c.act, want).ok());
+      auto pv = vk().PackLinear(w, DType::kF32);
+      ASSERT_TRUE(pv.ok()) << pv.status().message();
+      Tensor y = vk().Allocate(DType::kF32, {c.m, c.n}).value();
+      Status s = vk().Linear(Up(x), *pv, c.bias ? &bias : nullptr, c.act, y);
+      ASSERT_TRUE(s.ok()) << s.message();
+      ExpectNear(want, Down(y), 1e-4f);
+    }
+  }
 }
 
 TEST_F(VulkanBackendTest, NormsOnStridedViews) {

@@ -22,7 +22,10 @@ std::unique_ptr<LoadedModel> Load(const std::string& name, Size size, DType comp
   auto parts = synthetic::Make(name, seed, size);
   EXPECT_TRUE(parts.ok()) << parts.status().message();
   if (!parts.ok()) return nullptr;
-  auto m = LoadedModel::FromParts(parts->config, parts->weights, LoadOptions{"cpu", compute});
+  LoadOptions options;
+  options.device = "cpu";
+  options.compute = compute;
+  auto m = LoadedModel::FromParts(parts->config, parts->weights, options);
   EXPECT_TRUE(m.ok()) << name << ": " << m.status().message();
   return m.ok() ? std::move(*m) : nullptr;
 }
@@ -155,7 +158,10 @@ TEST(SyntheticRealSize, VitAndWhisperLoad) {
 // The decoder the benchmarks time in every weight type: each type loads through the llama
 // template, and its next-token logits stay close to the f32 model's (closer for more bits).
 Tensor LastLogits(synthetic::SyntheticModel parts, DType compute = DType::kF32) {
-  auto m = LoadedModel::FromParts(parts.config, parts.weights, LoadOptions{"cpu", compute});
+  LoadOptions options;
+  options.device = "cpu";
+  options.compute = compute;
+  auto m = LoadedModel::FromParts(parts.config, parts.weights, options);
   EXPECT_TRUE(m.ok()) << m.status().message();
   if (!m.ok()) return Tensor();
   auto inputs = synthetic::MakeInputs((*m)->config(), {"input_ids"}, 1, 12);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/safetensors.h"
+#include "serve/key_rate_limiter.h"
 #include "serve/model_registry.h"
 #include "serve/server.h"
 #include "test_util.h"
@@ -223,6 +224,89 @@ TEST_F(ServeTest, OllamaChatStreamsNdjsonAndGenerateAnswersOnce) {
   json j = PostJson("/api/generate", {{"model", "chat"}, {"prompt", Words(ref.prompts[0])}, {"raw", true}, {"stream", false}, {"options", opts}});
   EXPECT_EQ(j["response"], want);
   EXPECT_TRUE(j["done"].get<bool>());
+}
+
+// TGI's SSE: "data:{json}" frames (no space after the colon, as TGI writes them).
+std::vector<json> TgiEvents(const std::string& body) {
+  std::vector<json> events;
+  for (size_t pos = 0, end; pos < body.size() && (end = body.find("\n\n", pos)) != std::string::npos; pos = end + 2) {
+    const std::string frame = body.substr(pos, end - pos);
+    EXPECT_EQ(frame.rfind("data:", 0), 0u) << frame;
+    events.push_back(json::parse(frame.substr(5)));
+  }
+  return events;
+}
+
+TEST_F(ServeTest, TgiGenerateAndStreamGiveTheReferenceTokensWithDetails) {
+  ServeOptions o;
+  o.models = {"chat=" + *llama_dir_, "bert=" + *bert_dir_};  // one generator: TGI requests name none
+  StartServer(o);
+  Reference ref = LoadReference();
+  const std::string want = Words(ref.new_ids[0]);
+  const json params = {{"max_new_tokens", ref.new_ids[0].size()}, {"details", true}, {"seed", 7}};
+  json j = PostJson("/generate", {{"inputs", Words(ref.prompts[0])}, {"parameters", params}});
+  EXPECT_EQ(j["generated_text"], want);  // greedy: no sampling parameter given
+  EXPECT_EQ(j["details"]["finish_reason"], "length");
+  EXPECT_EQ(j["details"]["generated_tokens"], ref.new_ids[0].size());
+  EXPECT_EQ(j["details"]["seed"], 7);
+  std::vector<int64_t> ids;
+  for (const auto& t : j["details"]["tokens"]) ids.push_back(t["id"]);
+  EXPECT_EQ(ids, ref.new_ids[0]);
+
+  auto r = Post("/generate_stream", {{"inputs", Words(ref.prompts[0])}, {"parameters", params}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/event-stream", 0), 0u);
+  auto events = TgiEvents(r->body);
+  ASSERT_EQ(events.size(), ref.new_ids[0].size());
+  ids.clear();
+  std::string text;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i]["index"], i + 1);
+    ids.push_back(events[i]["token"]["id"]);
+    text += events[i]["token"]["text"].get<std::string>();
+    if (i + 1 < events.size()) {
+      EXPECT_TRUE(events[i]["generated_text"].is_null());
+    }
+  }
+  EXPECT_EQ(ids, ref.new_ids[0]);
+  EXPECT_EQ(text, want);
+  EXPECT_EQ(events.back()["generated_text"], want);
+  EXPECT_EQ(events.back()["details"]["finish_reason"], "length");
+
+  // "/" answers once or streams, by "stream"; return_full_text starts with the prompt.
+  j = PostJson("/", {{"inputs", Words(ref.prompts[0])}, {"parameters", {{"max_new_tokens", 2}, {"return_full_text", true}}}});
+  EXPECT_EQ(j["generated_text"], Words(ref.prompts[0]) + Words({ref.new_ids[0][0], ref.new_ids[0][1]}));
+  r = Post("/", {{"inputs", Words(ref.prompts[0])}, {"stream", true}, {"parameters", {{"max_new_tokens", 2}}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(TgiEvents(r->body).size(), 2u);
+
+  // A stop sequence ends with TGI's reason for it.
+  const std::string third = "w" + std::to_string(ref.new_ids[0][2]);
+  j = PostJson("/generate", {{"inputs", Words(ref.prompts[0])}, {"parameters", {{"max_new_tokens", 8}, {"stop", {third}}, {"details", true}}}});
+  EXPECT_EQ(j["details"]["finish_reason"], "stop_sequence");
+  EXPECT_EQ(j["generated_text"].get<std::string>().find(third), std::string::npos);
+
+  // Errors in TGI's format.
+  j = PostJson("/generate", {{"parameters", params}}, 400);
+  EXPECT_EQ(j["error_type"], "validation");
+  EXPECT_NE(j["error"].get<std::string>().find("inputs"), std::string::npos) << j;
+  j = PostJson("/generate", {{"inputs", "w1"}, {"parameters", {{"max_new_tokens", 0}}}}, 400);
+  EXPECT_NE(j["error"].get<std::string>().find("max_new_tokens"), std::string::npos) << j;
+  j = PostJson("/generate", {{"inputs", "w1"}, {"parameters", {{"temperature", 0}}}}, 400);
+  EXPECT_NE(j["error"].get<std::string>().find("temperature"), std::string::npos) << j;
+  j = PostJson("/generate", {{"inputs", "w1"}, {"model", "bert"}}, 400);
+  EXPECT_NE(j["error"].get<std::string>().find("embedding model"), std::string::npos) << j;
+}
+
+TEST_F(ServeTest, TgiRequestsNameAModelWhenSeveralGenerate) {
+  StartServer();  // llama and chat both generate
+  json j = PostJson("/generate", {{"inputs", "w1 w2"}}, 400);
+  EXPECT_NE(j["error"].get<std::string>().find("name one with \"model\""), std::string::npos) << j;
+  j = PostJson("/generate", {{"inputs", "w1 w2"}, {"model", "chat"}, {"parameters", {{"max_new_tokens", 3}}}});
+  EXPECT_TRUE(j["generated_text"].is_string()) << j;
+  j = PostJson("/generate", {{"inputs", "w1 w2"}, {"model", "llama"}}, 400);  // the bare fixture has no tokenizer
+  EXPECT_NE(j["error"].get<std::string>().find("no tokenizer"), std::string::npos) << j;
 }
 
 TEST_F(ServeTest, EmbeddingsEqualTheEmbedCommandInEveryFormat) {
@@ -453,14 +537,91 @@ TEST_F(ServeTest, ApiKeysAreRequiredWhenGiven) {
   EXPECT_EQ(client_->Get("/health")->status, 200);
 }
 
+TEST_F(ServeTest, EachApiKeyHasItsOwnRateLimit) {
+  ServeOptions o;
+  o.api_keys = {"sekret-1", "sekret-2"};
+  o.key_rate_per_minute = 2;
+  StartServer(o);
+  const httplib::Headers one = {{"Authorization", "Bearer sekret-1"}}, two = {{"Authorization", "Bearer sekret-2"}};
+  EXPECT_EQ(client_->Get("/v1/models", one)->status, 200);
+  EXPECT_EQ(client_->Get("/api/tags", one)->status, 200);
+  auto r = client_->Get("/v1/models", one);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "30");  // one request back every 30 s
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "rate_limit_exceeded");
+  EXPECT_EQ(r->body.find("sekret"), std::string::npos) << r->body;
+  r = client_->Get("/api/tags", one);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_TRUE(json::parse(r->body)["error"].is_string());  // Ollama's format on Ollama's route
+  EXPECT_EQ(client_->Get("/health")->status, 200);         // no key, no limit
+  EXPECT_EQ(client_->Get("/v1/models", two)->status, 200);  // the other key has its own bucket
+  r = client_->Get("/metrics", two);
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("accel_requests_total{route=\"rate_limited\",status=\"429\"} 2"), std::string::npos) << r->body;
+}
+
+TEST(KeyRateLimiter, RefillsContinuouslyUpToAMinutesWorth) {
+  using namespace std::chrono_literals;
+  const auto t0 = KeyRateLimiter::Clock::now();
+  KeyRateLimiter limits(2, 60);
+  for (int i = 0; i < 60; ++i) ASSERT_EQ(limits.TryTake(0, t0), 0) << i;
+  EXPECT_EQ(limits.TryTake(0, t0), 1);
+  EXPECT_EQ(limits.TryTake(1, t0), 0);  // key 1 is untouched
+  EXPECT_EQ(limits.TryTake(0, t0 + 1s), 0);
+  EXPECT_EQ(limits.TryTake(0, t0 + 1s), 1);
+  EXPECT_EQ(limits.TryTake(0, t0 + 1500ms), 1);  // half a request back: still a second to wait
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(limits.TryTake(0, t0 + 1h), 0) << i;  // capped at 60
+  EXPECT_EQ(limits.TryTake(0, t0 + 1h), 1);
+  KeyRateLimiter off(1, 0);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(off.TryTake(0, t0), 0);
+  KeyRateLimiter slow(1, 2);
+  EXPECT_EQ(slow.TryTake(0, t0), 0);
+  EXPECT_EQ(slow.TryTake(0, t0), 0);
+  EXPECT_EQ(slow.TryTake(0, t0), 30);
+}
+
 // The official `openai` npm client (installed by scripts/setup.sh into tools/node; skipped
 // without node or the package) against the server: the same numbers as above.
-TEST_F(ServeTest, OfficialOpenAiNodeClient) {
-  const fs::path root = fs::path(test::DataDir()).parent_path().parent_path();
+fs::path RepoRoot() { return fs::path(test::DataDir()).parent_path().parent_path(); }
+
+// Where scripts/setup.sh installs an npm client (tools/node, or $ACCEL_NODE_TOOLS); empty, with
+// the reason in `why`, when node or the package is missing.
+fs::path NodeModule(const std::string& package, std::string* why) {
   const char* env = std::getenv("ACCEL_NODE_TOOLS");
-  const fs::path module = fs::path(env ? env : (root / "tools/node").string()) / "node_modules/openai";
-  if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "node is not installed";
-  if (!fs::exists(module / "package.json")) GTEST_SKIP() << "no openai npm package at " << module << " (scripts/setup.sh installs it)";
+  const fs::path module = fs::path(env ? env : (RepoRoot() / "tools/node").string()) / "node_modules" / package;
+  if (std::system("node --version > /dev/null 2>&1") != 0) {
+    *why = "node is not installed";
+    return {};
+  }
+  if (!fs::exists(module / "package.json")) {
+    *why = "no " + package + " npm package at " + module.string() + " (scripts/setup.sh installs it)";
+    return {};
+  }
+  return module;
+}
+
+// Runs a node client (stdout and stderr) without RunShell's address-space cap, which V8's
+// reservations exceed.
+std::string RunNode(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return "popen failed";
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+TEST_F(ServeTest, OfficialOpenAiNodeClient) {
+  const fs::path root = RepoRoot();
+  std::string why;
+  const fs::path module = NodeModule("openai", &why);
+  if (module.empty()) GTEST_SKIP() << why;
   ServeOptions o;
   o.api_keys = {"test-key"};
   StartServer(o);
@@ -470,13 +631,9 @@ TEST_F(ServeTest, OfficialOpenAiNodeClient) {
   const std::string script = (root / "tests/serve/openai_client.cjs").string();
   std::string cmd = "OPENAI_MODULE='" + module.string() + "' node '" + script + "' http://127.0.0.1:" + std::to_string(server_->port()) +
                     "/v1 chat llama bert '" + Words(ref.prompts[0]) + "' " + std::to_string(ref.new_ids[0].size()) + " " + ids + " 2>&1";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
+  int status = 0;
+  const std::string out = RunNode(cmd, &status);
+  ASSERT_EQ(status, 0) << out;
   json j = json::parse(out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << out;
   EXPECT_EQ(j["models"], json({"llama", "chat", "bert"}));
@@ -496,6 +653,44 @@ TEST_F(ServeTest, OfficialOpenAiNodeClient) {
   }
   EXPECT_EQ(j["unknown_model"]["status"], 404);
   EXPECT_EQ(j["unknown_model"]["code"], "model_not_found");
+}
+
+// The official `ollama` npm client (installed beside openai): chat and generate, streamed and
+// not, with the reference words; embeddings equal `accel embed`; an unknown model is its error.
+TEST_F(ServeTest, OfficialOllamaNodeClient) {
+  std::string why;
+  const fs::path module = NodeModule("ollama", &why);
+  if (module.empty()) GTEST_SKIP() << why;
+  StartServer();
+  Reference ref = LoadReference();
+  const std::string script = (RepoRoot() / "tests/serve/ollama_client.cjs").string();
+  int status = 0;
+  const std::string out = RunNode("OLLAMA_MODULE='" + module.string() + "' timeout 120 node '" + script + "' http://127.0.0.1:" +
+                                  std::to_string(server_->port()) + " chat bert '" + Words(ref.prompts[0]) + "' " +
+                                  std::to_string(ref.new_ids[0].size()) + " 2>&1", &status);
+  ASSERT_EQ(status, 0) << out;
+  json j = json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["models"], json({"llama", "chat", "bert"}));
+  const std::string want = Words(ref.new_ids[0]);
+  EXPECT_EQ(j["generate"], want);
+  EXPECT_EQ(j["generate_stream"], want);
+  EXPECT_EQ(j["chat_done_reason"], "length");
+  EXPECT_EQ(j["chat_eval_count"], ref.new_ids[0].size());
+  EXPECT_EQ(j["chat"], want);  // the chat template writes the message as it is
+  EXPECT_EQ(j["chat_stream"], want);
+  EXPECT_EQ(j["chat_stream_done_reason"], "length");
+  auto cli = test::RunCli("embed --model " + *bert_dir_ + " --json 'Hello worlds' 'the cat sat'");
+  ASSERT_EQ(cli.exit_code, 0);
+  json want_emb = json::parse(cli.out)["embeddings"];
+  ASSERT_EQ(j["embeddings"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    std::vector<float> a = j["embeddings"][i], b = want_emb[i]["embedding"];
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
+  }
+  EXPECT_EQ(j["unknown_model"]["status"], 404);
+  EXPECT_NE(j["unknown_model"]["error"].get<std::string>().find("no-such-model"), std::string::npos) << j["unknown_model"];
 }
 
 TEST(ServeModelSpec, NamesFromFolderFileOrExplicit) {

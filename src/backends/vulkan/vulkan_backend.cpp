@@ -5,12 +5,14 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "backends/vulkan/quant_words.h"
 #include "backends/vulkan/vulkan_context.h"
-#include "graph/constant_mirrors.h"
 #include "formats/quant.h"
+#include "graph/constant_mirrors.h"
 
 namespace accel::vulkan {
 
@@ -104,9 +106,12 @@ Status RequireWords(size_t count, const char* op) {
   return Status::Ok();
 }
 
-// The device copy of a linear weight: f32 [N, K].
+// The device copy of a linear weight: f32 [N, K], or Q8_0/Q4_0 blocks split into quant words and
+// scales (quant_words.h), which the quantized shader reads without widening.
 struct VulkanLinear {
   Tensor weight;
+  Tensor quant_words, scales;
+  std::optional<uint32_t> quant_format;
 };
 
 class VulkanBackend final : public Backend {
@@ -188,14 +193,24 @@ class VulkanBackend final : public Backend {
     auto lock = Lock();
     if (w.rank() != 2) return InvalidArgument("vulkan: Linear weight must be [N, K], got " + ShapeToString(w.shape()));
     if (!w.on_host()) return InvalidArgument("vulkan: Linear weights are packed from host tensors");
-    // f32 arithmetic for every weight format: 16-bit and quantized weights are widened once here.
-    Tensor f32 = w;
-    if (w.dtype() != DType::kF32 || !w.contiguous()) {
-      ACCEL_ASSIGN_OR_RETURN(f32, quant::ToF32(w));
-    }
     auto packed = std::make_shared<VulkanLinear>();
-    ACCEL_ASSIGN_OR_RETURN(packed->weight, Allocate(DType::kF32, f32.shape()));
-    ACCEL_RETURN_IF_ERROR(Upload(f32, packed->weight));
+    const bool blocks = (w.dtype() == DType::kQ8_0 || w.dtype() == DType::kQ4_0) && w.contiguous() && w.dim(1) % 32 == 0;
+    if (blocks) {
+      ACCEL_ASSIGN_OR_RETURN(QuantWords q, SplitQuantBlocks(w));
+      ACCEL_ASSIGN_OR_RETURN(packed->quant_words, Allocate(DType::kI32, q.words.shape()));
+      ACCEL_RETURN_IF_ERROR(Upload(q.words, packed->quant_words));
+      ACCEL_ASSIGN_OR_RETURN(packed->scales, Allocate(DType::kF32, q.scales.shape()));
+      ACCEL_RETURN_IF_ERROR(Upload(q.scales, packed->scales));
+      packed->quant_format = q.format;
+    } else {
+      // f32 arithmetic for the other formats: 16-bit and other quantized weights are widened once here.
+      Tensor f32 = w;
+      if (w.dtype() != DType::kF32 || !w.contiguous()) {
+        ACCEL_ASSIGN_OR_RETURN(f32, quant::ToF32(w));
+      }
+      ACCEL_ASSIGN_OR_RETURN(packed->weight, Allocate(DType::kF32, f32.shape()));
+      ACCEL_RETURN_IF_ERROR(Upload(f32, packed->weight));
+    }
     PackedLinear out;
     out.out_features = w.dim(0);
     out.in_features = w.dim(1);
@@ -220,6 +235,13 @@ class VulkanBackend final : public Backend {
     if (!packed) return InvalidArgument("vulkan: Linear weight was not packed");
     std::array<Binding, 8> b{};
     Push p;
+    if (packed->quant_format) {
+      ACCEL_RETURN_IF_ERROR(BindSlots({&x, &packed->quant_words, &packed->scales, bias, &y}, b, p));
+      p.u[5] = U32(m), p.u[6] = U32(w.out_features), p.u[7] = U32(w.in_features);
+      p.u[8] = bias != nullptr, p.u[9] = static_cast<uint32_t>(act);
+      p.u[10] = U32(x.row_stride()), p.u[11] = U32(y.row_stride()), p.u[12] = *packed->quant_format;
+      return ctx_->Dispatch1D(Shader::kLinearQuant, "Linear", b, p, static_cast<uint64_t>(w.out_features));
+    }
     ACCEL_RETURN_IF_ERROR(BindSlots({&x, &packed->weight, bias, &y}, b, p));
     p.u[4] = U32(m), p.u[5] = U32(w.out_features), p.u[6] = U32(w.in_features);
     p.u[7] = bias != nullptr, p.u[8] = static_cast<uint32_t>(act);

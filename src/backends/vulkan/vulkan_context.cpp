@@ -51,6 +51,9 @@ const unsigned char kLinearGemv[] = {
 const unsigned char kLinearSmall[] = {
 #include "vulkan/linear_small.spv.inc"
 };
+const unsigned char kLinearQuant[] = {
+#include "vulkan/linear_quant.spv.inc"
+};
 
 struct ShaderCode {
   const unsigned char* data;
@@ -64,7 +67,7 @@ const ShaderCode kShaders[] = {
     {kRope, sizeof(kRope), "rope"},                {kAttention, sizeof(kAttention), "attention"},
     {kConv, sizeof(kConv), "conv"},                {kGroupNorm, sizeof(kGroupNorm), "group_norm"},
     {kTranspose, sizeof(kTranspose), "transpose"},     {kLinearGemv, sizeof(kLinearGemv), "linear_gemv"},
-    {kLinearSmall, sizeof(kLinearSmall), "linear_small"},
+    {kLinearSmall, sizeof(kLinearSmall), "linear_small"},  {kLinearQuant, sizeof(kLinearQuant), "linear_quant"},
 };
 static_assert(std::size(kShaders) == static_cast<size_t>(Shader::kCount));
 

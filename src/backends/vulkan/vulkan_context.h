@@ -42,7 +42,7 @@ struct Api {
 
 // The embedded compute shaders (shaders/*.comp).
 enum class Shader : uint8_t {
-  kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kConv, kGroupNorm, kTranspose, kLinearGemv, kLinearSmall, kCount
+  kLinear, kLayerNorm, kRmsNorm, kSoftmax, kElementwise, kEmbedding, kRope, kAttention, kConv, kGroupNorm, kTranspose, kLinearGemv, kLinearSmall, kLinearQuant, kCount
 };
 
 // One VkBuffer with its own memory, known to the device kernels by its synthetic address range
