@@ -25,6 +25,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 beyond)");
   app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running one (429 beyond)")->check(CLI::NonNegativeNumber);
   app.add_option("--http-threads", o->http_threads, "HTTP worker threads: each open connection holds one")->check(CLI::Range(2, 4096));
+  app.add_option("--max-embed-batch", o->max_embed_batch, "texts one embedding forward may carry, gathered from requests waiting for the model (1: no batching; docs/SERVE.md)")->check(CLI::Range(1, 4096));
   app.add_option("--max-tokens", o->max_tokens, "cap on a request's max_tokens")->check(CLI::PositiveNumber);
   app.add_option("--cors-origin", o->cors_origin, "send CORS headers allowing this origin (default: no CORS)");
   app.add_option("--read-timeout", o->read_timeout_s, "seconds a client may stay silent mid-request")->check(CLI::PositiveNumber);

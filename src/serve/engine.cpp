@@ -97,7 +97,8 @@ std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, Em
       const float* row = emb->data<float>() + i * dim;
       out->vectors.emplace_back(row, row + dim);
       auto enc = tok->Encode(r.texts[i], true);
-      if (enc.ok()) out->prompt_tokens += std::min<int64_t>(static_cast<int64_t>(enc->ids.size()), context);
+      out->input_tokens.push_back(enc.ok() ? std::min<int64_t>(static_cast<int64_t>(enc->ids.size()), context) : 0);
+      out->prompt_tokens += out->input_tokens.back();
     }
     return std::nullopt;
   }
@@ -140,6 +141,78 @@ std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, Em
     out->vectors.emplace_back(row, row + dim);
   }
   return std::nullopt;
+}
+
+struct EmbedJob {
+  const EmbedRequest* request;
+  EmbedOutcome* out;
+  std::optional<ServeError> error;
+  bool done = false;
+};
+
+namespace {
+
+// Runs `jobs` (texts, one normalization) as one forward and splits the rows among them; on an
+// error, each alone.
+void RunEmbedJobs(ServedModel& m, const std::vector<EmbedJob*>& jobs) {
+  EmbedRequest together = *jobs.front()->request;
+  together.texts.clear();
+  for (const EmbedJob* j : jobs) together.texts.insert(together.texts.end(), j->request->texts.begin(), j->request->texts.end());
+  EmbedOutcome all;
+  if (jobs.size() > 1 && !RunEmbedding(m, together, &all)) {
+    size_t next = 0;
+    for (EmbedJob* j : jobs) {
+      for (size_t i = 0; i < j->request->texts.size(); ++i, ++next) {
+        j->out->vectors.push_back(std::move(all.vectors[next]));
+        j->out->input_tokens.push_back(all.input_tokens[next]);
+        j->out->prompt_tokens += all.input_tokens[next];
+      }
+    }
+    return;
+  }
+  for (EmbedJob* j : jobs) j->error = RunEmbedding(m, *j->request, j->out);
+}
+
+}  // namespace
+
+std::optional<ServeError> RunEmbeddingBatched(ServedModel& m, ServedModel::Ticket& ticket, const EmbedRequest& r, size_t max_batch_texts,
+                                              Metrics& metrics, EmbedOutcome* out) {
+  if (r.texts.empty() || m.kind() != ServedModel::Kind::kEmbed || !m.tokenizer()) {  // token ids, or an error to report
+    ticket.Run();
+    return RunEmbedding(m, r, out);
+  }
+  auto& pending = m.pending_embeds();
+  EmbedJob mine{&r, out, std::nullopt, false};
+  {
+    std::lock_guard lock(pending.mu);
+    pending.jobs.push_back(&mine);
+  }
+  ticket.Run();  // the request before may have run this one with its own
+  std::vector<EmbedJob*> batch;
+  {
+    std::lock_guard lock(pending.mu);
+    if (mine.done) return mine.error;
+    size_t texts = r.texts.size();  // this request's always run, however many
+    for (auto it = pending.jobs.begin(); it != pending.jobs.end();) {
+      EmbedJob* j = *it;
+      const bool fits = j == &mine || (j->request->normalize == r.normalize && texts + j->request->texts.size() <= max_batch_texts);
+      if (!fits) {
+        ++it;
+        continue;
+      }
+      if (j != &mine) texts += j->request->texts.size();
+      batch.push_back(j);
+      it = pending.jobs.erase(it);
+    }
+  }
+  // Computed without the lock: requests keep joining the queue for the next batch meanwhile.
+  RunEmbedJobs(m, batch);
+  metrics.EmbedBatch(m.name(), batch.size());
+  {
+    std::lock_guard lock(pending.mu);
+    for (EmbedJob* j : batch) j->done = true;
+  }
+  return mine.error;
 }
 
 }  // namespace accel::serve

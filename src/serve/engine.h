@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "serve/metrics.h"
 #include "serve/model_registry.h"
 #include "serve/requests.h"
 
@@ -51,7 +52,18 @@ std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, con
 struct EmbedOutcome {
   std::vector<std::vector<float>> vectors;
   int64_t prompt_tokens = 0;
+  std::vector<int64_t> input_tokens;  // per input (text inputs), summing to prompt_tokens
 };
+// Runs on the caller's thread; the caller holds the model (Ticket::Run).
 std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, EmbedOutcome* out);
+
+// Dynamic batching: takes the model through `ticket` (admitted, not yet run) and embeds `r`.
+// Text requests that wait for the same model meanwhile run together: whichever gets the model
+// embeds every waiting request's texts (same normalization, up to max_batch_texts) in one
+// forward and hands each its rows; the others find their work done when their turn comes. A
+// batch that fails is retried one request at a time, so one bad input fails only its request.
+// Counted in `metrics` as batches and batched requests.
+std::optional<ServeError> RunEmbeddingBatched(ServedModel& m, ServedModel::Ticket& ticket, const EmbedRequest& r, size_t max_batch_texts,
+                                              Metrics& metrics, EmbedOutcome* out);
 
 }  // namespace accel::serve

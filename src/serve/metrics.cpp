@@ -54,6 +54,13 @@ void Metrics::Failover(const std::string& model, const std::string& reason) {
   ++failovers_[{model, reason}];
 }
 
+void Metrics::EmbedBatch(const std::string& model, size_t requests) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& [forwards, carried] = embed_batches_[model];
+  ++forwards;
+  carried += requests;
+}
+
 std::string Metrics::Render(const ModelRegistry& registry) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -83,6 +90,12 @@ std::string Metrics::Render(const ModelRegistry& registry) const {
        "# TYPE accel_serve_failovers_total counter\n";
   for (const auto& [k, v] : failovers_)
     o << "accel_serve_failovers_total{model=\"" << Escape(k.first) << "\",reason=\"" << Escape(k.second) << "\"} " << v << "\n";
+  o << "# HELP accel_embed_batches_total Embedding forwards, each carrying one or more requests.\n"
+       "# TYPE accel_embed_batches_total counter\n";
+  for (const auto& [m, v] : embed_batches_) o << "accel_embed_batches_total{model=\"" << Escape(m) << "\"} " << v.first << "\n";
+  o << "# HELP accel_embed_batched_requests_total Embedding requests by model, counted in the forward that ran them.\n"
+       "# TYPE accel_embed_batched_requests_total counter\n";
+  for (const auto& [m, v] : embed_batches_) o << "accel_embed_batched_requests_total{model=\"" << Escape(m) << "\"} " << v.second << "\n";
   o << "# HELP accel_queue_depth Requests waiting for the model.\n# TYPE accel_queue_depth gauge\n";
   for (const auto& m : registry.models()) o << "accel_queue_depth{model=\"" << Escape(m->name()) << "\"} " << m->queued() << "\n";
   o << "# HELP accel_running Requests running on the model.\n# TYPE accel_running gauge\n";

@@ -1,7 +1,8 @@
 #pragma once
 // Counters for /metrics, in Prometheus text format 0.0.4: requests by route and status, a
 // latency histogram by route (handler time; for streams, until the stream ends), prompt and
-// generated tokens by model, rejected (429) requests by model, and live queue depth / running
+// generated tokens by model, rejected (429) requests by model, embedding batches and the requests
+// they carried by model, and live queue depth / running
 // requests by model (read from the registry when scraped).
 #include <map>
 #include <mutex>
@@ -19,6 +20,8 @@ class Metrics {
   void Rejected(const std::string& model);
   // A routed request left an endpoint for the next one (reason: overload, rate_limit, ...).
   void Failover(const std::string& model, const std::string& reason);
+  // One forward that embedded `requests` requests together (dynamic batching).
+  void EmbedBatch(const std::string& model, size_t requests);
   std::string Render(const ModelRegistry& registry) const;
 
  private:
@@ -33,6 +36,7 @@ class Metrics {
   std::map<std::string, std::pair<uint64_t, uint64_t>> tokens_;
   std::map<std::string, uint64_t> rejected_;
   std::map<std::pair<std::string, std::string>, uint64_t> failovers_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> embed_batches_;  // forwards, requests
 };
 
 }  // namespace accel::serve

@@ -6,6 +6,7 @@
 // work on the HTTP threads that carry its requests; continuous batching is a later step.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,8 @@ struct ModelSpec {
 };
 // "name=path" or "path" (named by its folder, or its file name without .gguf).
 Result<ModelSpec> ParseModelSpec(const std::string& arg);
+
+struct EmbedJob;  // serve/engine.cpp
 
 class ServedModel {
  public:
@@ -58,6 +61,14 @@ class ServedModel {
   int queued() const { return std::max(0, in_flight_.load() - running_.load()); }
   int max_queue() const { return max_queue_; }
 
+  // Embedding requests admitted and waiting for this model; RunEmbeddingBatched (engine.h) runs
+  // them together.
+  struct PendingEmbeds {
+    std::mutex mu;
+    std::deque<EmbedJob*> jobs;
+  };
+  PendingEmbeds& pending_embeds() { return pending_embeds_; }
+
  private:
   friend class Ticket;
   std::string name_;
@@ -67,6 +78,7 @@ class ServedModel {
   int max_queue_ = 0;
   std::atomic<int> in_flight_{0}, running_{0};
   std::mutex run_mu_;
+  PendingEmbeds pending_embeds_;
 };
 
 class ModelRegistry {

@@ -103,9 +103,8 @@ void RegisterOllamaRoutes(httplib::Server& svr, Context& ctx) {
     if (!m) return SendError(res, Api::kOllama, UnknownModel(p.value.model));
     auto ticket = m->TryAdmit();
     if (!ticket) return SendOverloaded(ctx, res, Api::kOllama, m->name());
-    ticket->Run();
     EmbedOutcome out;
-    if (auto e = RunEmbedding(*m, p.value, &out)) return SendError(res, Api::kOllama, *e);
+    if (auto e = RunEmbeddingBatched(*m, *ticket, p.value, ctx.options.max_embed_batch, ctx.metrics, &out)) return SendError(res, Api::kOllama, *e);
     ticket.reset();
     ctx.metrics.Tokens(m->name(), out.prompt_tokens, 0);
     res.set_content(Dump({{"model", m->name()}, {"embeddings", out.vectors}, {"total_duration", Nanos(std::chrono::steady_clock::now() - start)},

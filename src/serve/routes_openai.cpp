@@ -309,8 +309,7 @@ void HandleRoutedEmbedding(Context& ctx, httplib::Response& res, const EmbedRequ
         overloaded = true;
         continue;
       }
-      ticket->Run();
-      if (auto err = RunEmbedding(*m, r, &out)) {
+      if (auto err = RunEmbeddingBatched(*m, *ticket, r, ctx.options.max_embed_batch, ctx.metrics, &out)) {
         if (err->status >= 500) return SendError(res, Api::kOpenAi, *err);
         if (!refused) refused = *err;
         continue;
@@ -380,9 +379,8 @@ void RegisterOpenAiRoutes(httplib::Server& svr, Context& ctx) {
     if (!m) return SendError(res, Api::kOpenAi, UnknownModel(p.value.model));
     auto ticket = m->TryAdmit();
     if (!ticket) return SendOverloaded(ctx, res, Api::kOpenAi, m->name());
-    ticket->Run();
     EmbedOutcome out;
-    if (auto e = RunEmbedding(*m, p.value, &out)) return SendError(res, Api::kOpenAi, *e);
+    if (auto e = RunEmbeddingBatched(*m, *ticket, p.value, ctx.options.max_embed_batch, ctx.metrics, &out)) return SendError(res, Api::kOpenAi, *e);
     ticket.reset();
     ctx.metrics.Tokens(m->name(), out.prompt_tokens, 0);
     SendEmbeddings(res, m->name(), p.value.base64, out);

@@ -130,9 +130,8 @@ void RegisterOpsAndTei(httplib::Server& svr, Context& ctx) {
     if (!m) return SendError(res, Api::kTei, p.value.model.empty() ? ServeError{400, "", "", "several embedding models are served: name one with \"model\""} : UnknownModel(p.value.model));
     auto ticket = m->TryAdmit();
     if (!ticket) return SendOverloaded(ctx, res, Api::kTei, m->name());
-    ticket->Run();
     EmbedOutcome out;
-    if (auto e = RunEmbedding(*m, p.value, &out)) return SendError(res, Api::kTei, *e);
+    if (auto e = RunEmbeddingBatched(*m, *ticket, p.value, ctx.options.max_embed_batch, ctx.metrics, &out)) return SendError(res, Api::kTei, *e);
     ticket.reset();
     ctx.metrics.Tokens(m->name(), out.prompt_tokens, 0);
     res.set_content(json(out.vectors).dump(), "application/json");

@@ -26,6 +26,9 @@ struct ServeOptions {
   int max_queue = 8;           // per model: requests waiting beyond the running one before 429
   int http_threads = 32;       // cpp-httplib worker threads (each open connection holds one)
   int64_t max_tokens = 4096;   // cap on a request's max_tokens
+  // Texts one embedding forward may carry across requests waiting for the model; 1: no batching,
+  // the default, as batching measured no faster on a 2-core CPU (docs/SERVE.md "Embedding batches").
+  size_t max_embed_batch = 1;
   int retry_after_s = 1;       // Retry-After on 429
   std::string cors_origin;     // empty: no CORS headers
   int read_timeout_s = 30;     // a client that sends nothing for this long is dropped

@@ -450,6 +450,54 @@ TEST_F(ServeTest, FullQueueAnswers429WithRetryAfterAndMetricsShowIt) {
   EXPECT_NE(metrics->body.find("accel_request_duration_seconds_count{route=\"/v1/completions\"}"), std::string::npos);
 }
 
+// Dynamic batching: embedding requests that wait for a busy model run as one forward once it is
+// free, and each gets the vectors it would have got alone.
+TEST_F(ServeTest, WaitingEmbeddingRequestsRunAsOneBatch) {
+  ServeOptions o;
+  o.max_embed_batch = 64;
+  StartServer(o);
+  ServedModel* m = server_->registry().Find("bert");
+  ASSERT_NE(m, nullptr);
+  const std::vector<std::string> texts = {"Hello worlds", "the cat sat", "a much longer sentence than the others here", "hi"};
+  std::vector<json> alone;
+  for (const auto& t : texts) alone.push_back(PostJson("/v1/embeddings", {{"model", "bert"}, {"input", t}}));
+  auto held = m->TryAdmit();  // the model is busy while the requests arrive
+  ASSERT_TRUE(held);
+  held->Run();
+  std::vector<json> together(texts.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    clients.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_read_timeout(60, 0);
+      // Alternating APIs: batching is the model's, whichever route the request came by.
+      auto r = i % 2 ? c.Post("/embed", json({{"inputs", texts[i]}}).dump(), "application/json")
+                     : c.Post("/v1/embeddings", json({{"model", "bert"}, {"input", texts[i]}}).dump(), "application/json");
+      if (r && r->status == 200) together[i] = json::parse(r->body);
+    });
+  }
+  for (int i = 0; i < 2000 && m->queued() < static_cast<int>(texts.size()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(m->queued(), static_cast<int>(texts.size()));
+  held.reset();
+  for (auto& c : clients) c.join();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    SCOPED_TRACE(texts[i]);
+    std::vector<float> a = alone[i]["data"][0]["embedding"];
+    ASSERT_FALSE(together[i].is_null());
+    std::vector<float> b = i % 2 ? together[i][0].get<std::vector<float>>() : together[i]["data"][0]["embedding"].get<std::vector<float>>();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
+    if (i % 2 == 0) {
+      EXPECT_EQ(together[i]["usage"]["prompt_tokens"], alone[i]["usage"]["prompt_tokens"]);
+    }
+  }
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  // Four alone, then one forward for the four that waited.
+  EXPECT_NE(metrics->body.find("accel_embed_batches_total{model=\"bert\"} 5"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("accel_embed_batched_requests_total{model=\"bert\"} 8"), std::string::npos) << metrics->body;
+}
+
 TEST_F(ServeTest, ClientThatLeavesMidStreamFreesTheModel) {
   StartServer();
   httplib::Request req;
