@@ -66,6 +66,19 @@ class VulkanBackendTest : public ::testing::Test {
     }
   }
 
+  // Linear on the device with weights `w_device` equals the CPU's f32 Linear with `w_cpu`.
+  void ExpectLinearAsOnTheCpu(const Tensor& x, const Tensor& w_cpu, const Tensor& w_device, const Tensor* bias, Activation act) {
+    const int64_t m = x.dim(0), n = w_cpu.dim(0);
+    Tensor want = Tensor::Zeros(DType::kF32, {m, n}).value();
+    ASSERT_TRUE(cpu().Linear(x, cpu().PackLinear(w_cpu, DType::kF32).value(), bias, act, want).ok());
+    auto pv = vk().PackLinear(w_device, DType::kF32);
+    ASSERT_TRUE(pv.ok()) << pv.status().message();
+    Tensor y = vk().Allocate(DType::kF32, {m, n}).value();
+    Status s = vk().Linear(Up(x), *pv, bias, act, y);
+    ASSERT_TRUE(s.ok()) << s.message();
+    ExpectNear(want, Down(y), 1e-4f);
+  }
+
   static Backend* backend_;
   static std::string reason_;
 };
@@ -81,15 +94,7 @@ TEST_F(VulkanBackendTest, LinearWithBiasAndActivation) {
                         Case{9, 129, 130, Activation::kSilu, false}, Case{130, 70, 200, Activation::kGeluErf, true}}) {
     SCOPED_TRACE(std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n));
     Tensor x = Random({c.m, c.k}, 1), w = Random({c.n, c.k}, 2), bias = Random({c.n}, 3);
-    Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
-    auto pc = cpu().PackLinear(w, DType::kF32).value();
-    ASSERT_TRUE(cpu().Linear(x, pc, c.bias ? &bias : nullptr, c.act, want).ok());
-    auto pv = vk().PackLinear(w, DType::kF32);
-    ASSERT_TRUE(pv.ok()) << pv.status().message();
-    Tensor y = vk().Allocate(DType::kF32, {c.m, c.n}).value();
-    Status s = vk().Linear(Up(x), *pv, c.bias ? &bias : nullptr, c.act, y);
-    ASSERT_TRUE(s.ok()) << s.message();
-    ExpectNear(want, Down(y), 1e-4f);
+    ExpectLinearAsOnTheCpu(x, w, w, c.bias ? &bias : nullptr, c.act);
   }
 }
 
@@ -125,14 +130,7 @@ TEST_F(VulkanBackendTest, LinearOnQ8_0AndQ4_0BlocksMatchesTheDequantizedWeights)
       SCOPED_TRACE(std::string(Name(format)) + " " + std::to_string(c.m) + "x" + std::to_string(c.k) + "x" + std::to_string(c.n));
       Tensor x = Random({c.m, c.k}, 11), bias = Random({c.n}, 13);
       Tensor w = quant::Quantize(Random({c.n, c.k}, 12), format).value();
-      Tensor want = Tensor::Zeros(DType::kF32, {c.m, c.n}).value();
-      ASSERT_TRUE(cpu().Linear(x, cpu().PackLinear(quant::ToF32(w).value(), DType::kF32).value(), c.bias ? &bias : nullptr, c.act, want).ok());
-      auto pv = vk().PackLinear(w, DType::kF32);
-      ASSERT_TRUE(pv.ok()) << pv.status().message();
-      Tensor y = vk().Allocate(DType::kF32, {c.m, c.n}).value();
-      Status s = vk().Linear(Up(x), *pv, c.bias ? &bias : nullptr, c.act, y);
-      ASSERT_TRUE(s.ok()) << s.message();
-      ExpectNear(want, Down(y), 1e-4f);
+      ExpectLinearAsOnTheCpu(x, quant::ToF32(w).value(), w, c.bias ? &bias : nullptr, c.act);
     }
   }
 }

@@ -92,6 +92,20 @@ class ServeTest : public ::testing::Test {
     return json::parse(r->body, nullptr, false);
   }
 
+  // `got`: the vectors a client received for "Hello worlds" and "the cat sat" from bert, which
+  // must equal `accel embed`'s.
+  void ExpectEmbedCommandVectors(const json& got) {
+    auto cli = test::RunCli("embed --model " + *bert_dir_ + " --json 'Hello worlds' 'the cat sat'");
+    ASSERT_EQ(cli.exit_code, 0);
+    json want = json::parse(cli.out)["embeddings"];
+    ASSERT_EQ(got.size(), 2u);
+    for (int i = 0; i < 2; ++i) {
+      std::vector<float> a = got[i], b = want[i]["embedding"];
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
+    }
+  }
+
   static std::string* llama_dir_;
   static std::string* bert_dir_;
   std::unique_ptr<Server> server_;
@@ -690,15 +704,7 @@ TEST_F(ServeTest, OfficialOpenAiNodeClient) {
   EXPECT_EQ(j["chat_stream"], want);
   EXPECT_EQ(j["chat_stream_usage"]["completion_tokens"], ref.new_ids[0].size());
   EXPECT_EQ(j["completion_ids"].get<std::vector<int64_t>>(), ref.new_ids[0]);
-  auto cli = test::RunCli("embed --model " + *bert_dir_ + " --json 'Hello worlds' 'the cat sat'");
-  ASSERT_EQ(cli.exit_code, 0);
-  json want_emb = json::parse(cli.out)["embeddings"];
-  ASSERT_EQ(j["embeddings"].size(), 2u);
-  for (int i = 0; i < 2; ++i) {
-    std::vector<float> a = j["embeddings"][i], b = want_emb[i]["embedding"];
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
-  }
+  ExpectEmbedCommandVectors(j["embeddings"]);
   EXPECT_EQ(j["unknown_model"]["status"], 404);
   EXPECT_EQ(j["unknown_model"]["code"], "model_not_found");
 }
@@ -728,15 +734,7 @@ TEST_F(ServeTest, OfficialOllamaNodeClient) {
   EXPECT_EQ(j["chat"], want);  // the chat template writes the message as it is
   EXPECT_EQ(j["chat_stream"], want);
   EXPECT_EQ(j["chat_stream_done_reason"], "length");
-  auto cli = test::RunCli("embed --model " + *bert_dir_ + " --json 'Hello worlds' 'the cat sat'");
-  ASSERT_EQ(cli.exit_code, 0);
-  json want_emb = json::parse(cli.out)["embeddings"];
-  ASSERT_EQ(j["embeddings"].size(), 2u);
-  for (int i = 0; i < 2; ++i) {
-    std::vector<float> a = j["embeddings"][i], b = want_emb[i]["embedding"];
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5);
-  }
+  ExpectEmbedCommandVectors(j["embeddings"]);
   EXPECT_EQ(j["unknown_model"]["status"], 404);
   EXPECT_NE(j["unknown_model"]["error"].get<std::string>().find("no-such-model"), std::string::npos) << j["unknown_model"];
 }
