@@ -1,5 +1,7 @@
 #include "formats/gguf_model.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <string_view>
@@ -232,6 +234,62 @@ void AddPlaceholderVocab(GgufWriter& w, int64_t vocab) {
 
 }  // namespace
 
+namespace {
+
+// tokenizer.* keys of `from` into `w` with their GGUF types (llama.cpp rejects a key whose type
+// differs from the one it expects), except keys `w` already has.
+Status CopyTokenizerKeys(const GgufFile& from, GgufWriter& w) {
+  constexpr int kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8;
+  for (const auto& [key, value] : from.metadata().items()) {
+    if (key.rfind("tokenizer.", 0) != 0 || w.HasKey(key)) continue;
+    const int type = from.metadata_type(key);
+    const bool fits = (type == kU32 || type == kI32) ? value.is_number_integer()
+                      : type == kF32                 ? value.is_number()
+                      : type == kBool                ? value.is_boolean()
+                      : type == kString              ? value.is_string()
+                                                     : true;
+    if (!fits) return Corrupt(from.label() + ": metadata '" + key + "' does not hold its declared type");
+    if (type == kU32) {
+      w.SetU32(key, value.get<uint32_t>());
+    } else if (type == kI32) {
+      w.SetI32(key, value.get<int32_t>());
+    } else if (type == kF32) {
+      w.SetF32(key, value.get<float>());
+    } else if (key == "tokenizer.ggml.token_type" && value.is_array() &&
+               std::all_of(value.begin(), value.end(), [](const nlohmann::json& t) { return t.is_number_integer(); })) {
+      w.SetI32s(key, value.get<std::vector<int32_t>>());  // an i32 array in every converter
+    } else {
+      ACCEL_RETURN_IF_ERROR(w.SetJson(key, value));  // strings, bools, token and merge lists, scores
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<GgufExportOptions> GgufExportOptionsFor(const std::string& type) {
+  static const std::pair<const char*, std::pair<DType, bool>> kTypes[] = {
+      {"f32", {DType::kF32, false}},    {"f16", {DType::kF16, false}},    {"bf16", {DType::kBF16, false}},
+      {"q8_0", {DType::kQ8_0, false}},  {"q4_0", {DType::kQ4_0, false}},  {"q4_k", {DType::kQ4_K, false}},
+      {"q4_k_s", {DType::kQ4_K, false}}, {"q4_k_m", {DType::kQ4_K, true}}, {"q5_k", {DType::kQ5_K, false}},
+      {"q5_k_s", {DType::kQ5_K, false}}, {"q5_k_m", {DType::kQ5_K, true}}, {"q6_k", {DType::kQ6_K, false}},
+      {"q3_k", {DType::kQ3_K, false}},  {"q3_k_s", {DType::kQ3_K, false}}, {"q2_k", {DType::kQ2_K, false}},
+      {"iq4_nl", {DType::kIQ4_NL, false}}};
+  std::string lower;
+  for (char ch : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string names;
+  for (const auto& [name, choice] : kTypes) {
+    if (lower == name) {
+      GgufExportOptions o;
+      o.weight_dtype = choice.first;
+      o.k_quant_mix = choice.second;
+      return o;
+    }
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  return InvalidArgument("unknown quantization type '" + type + "' (types: " + names + ")");
+}
+
 Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& weights, const GgufExportOptions& o) {
   const std::string type = c.model_type();
   if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3") {
@@ -295,6 +353,7 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   if (bos >= 0) w.SetU32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(bos));
   if (eos >= 0) w.SetU32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(eos));
   if (o.placeholder_vocab) AddPlaceholderVocab(w, vocab);
+  if (o.tokenizer_source) ACCEL_RETURN_IF_ERROR(CopyTokenizerKeys(*o.tokenizer_source, w));
   for (const auto& [key, value] : o.extra_metadata) ACCEL_RETURN_IF_ERROR(w.SetJson(key, value));
 
   // Each converted tensor is owned by the writer's copy until Write() has streamed it.

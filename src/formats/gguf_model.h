@@ -42,7 +42,14 @@ struct GgufExportOptions {
   std::string name = "accel-export";
   // Further metadata, typed by its JSON kind (GgufWriter::SetJson).
   std::vector<std::pair<std::string, nlohmann::json>> extra_metadata;
+  // A GGUF whose tokenizer.* keys (vocabulary, merges, token types, special ids, chat template)
+  // are copied with their GGUF types, e.g. when re-quantizing a file; keys written from the
+  // config (bos/eos ids) win.
+  const GgufFile* tokenizer_source = nullptr;
 };
+// llama-quantize's type names: f32, f16, bf16, q8_0, q4_0, q4_k (= q4_k_s), q4_k_m, q5_k
+// (= q5_k_s), q5_k_m, q6_k, q3_k (= q3_k_s), q2_k, iq4_nl. The error lists them.
+Result<GgufExportOptions> GgufExportOptionsFor(const std::string& type);
 Status WriteLlamaGguf(const std::string& path, const HfConfig& config, WeightStore& weights,
                       const GgufExportOptions& options);
 

@@ -38,6 +38,7 @@ class GgufWriter {
   Status Write(const std::string& path) const;
 
   size_t tensor_count() const { return tensors_.size(); }
+  bool HasKey(const std::string& key) const { return keys_.count(key) != 0; }
 
  private:
   void Key(const std::string& key, uint32_t type);

@@ -1,0 +1,89 @@
+// accel quantize: a LLaMA/Mistral/Qwen2/Qwen3 model (HF folder, HF id in the local cache, or a
+// GGUF to re-quantize) written as a GGUF with its projections in one of llama-quantize's types,
+// by round-to-nearest per block (formats/gguf_model's exporter). The file is written beside the
+// output and renamed into place, so a failure leaves no partial file.
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/command.h"
+#include "cli/common_flags.h"
+#include "core/units.h"
+#include "formats/gguf_model.h"
+
+namespace accel::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct QuantizeArgs {
+  std::string model, type, out;
+};
+
+bool IsGguf(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0; }
+
+// The tokenizer files of an HF folder, copied beside the output: accel reads them there (the
+// GGUF itself carries no vocabulary when it comes from a folder). An existing file is kept.
+void CopyTokenizerFiles(const std::string& dir, const fs::path& out) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json"}) {
+    const fs::path from = fs::path(dir) / name, to = out.parent_path() / name;
+    std::error_code ec;
+    if (!fs::exists(from, ec)) continue;
+    if (fs::exists(to, ec)) {
+      std::fprintf(stderr, "accel: kept the %s already beside %s\n", name, out.string().c_str());
+      continue;
+    }
+    fs::copy_file(from, to, ec);
+    if (ec) std::fprintf(stderr, "accel: warning: could not copy %s beside the output: %s\n", name, ec.message().c_str());
+  }
+}
+
+Status Quantize(const QuantizeArgs& a) {
+  if (!IsGguf(a.out)) return InvalidArgument("--out must name a .gguf file, got '" + a.out + "'");
+  ACCEL_ASSIGN_OR_RETURN(GgufExportOptions options, GgufExportOptionsFor(a.type));
+  options.name = fs::path(a.out).stem().string();
+  const fs::path out = fs::absolute(a.out);
+  const std::string partial = out.string() + ".partial";
+  std::shared_ptr<GgufFile> source;
+  std::string folder;
+  Status written = Status::Ok();
+  if (IsGguf(a.model)) {
+    ACCEL_ASSIGN_OR_RETURN(source, GgufFile::Open(a.model));
+    ACCEL_ASSIGN_OR_RETURN(GgufModelParts parts, GgufToHf(*source));
+    options.tokenizer_source = source.get();
+    written = WriteLlamaGguf(partial, parts.config, parts.weights, options);
+  } else {
+    ACCEL_ASSIGN_OR_RETURN(folder, ResolveModelDir(a.model));
+    ACCEL_ASSIGN_OR_RETURN(HfConfig config, HfConfig::Load((fs::path(folder) / "config.json").string()));
+    ACCEL_RETURN_IF_ERROR(config.CheckSchema());
+    ACCEL_ASSIGN_OR_RETURN(WeightStore weights, WeightStore::Open(folder));
+    written = WriteLlamaGguf(partial, config, weights, options);
+  }
+  std::error_code ec;
+  if (written.ok()) fs::rename(partial, out, ec);
+  if (!written.ok() || ec) {
+    fs::remove(partial, ec);
+    return written.ok() ? IoError("cannot move the quantized file into place at " + out.string()) : written;
+  }
+  if (!folder.empty()) CopyTokenizerFiles(folder, out);
+  const auto bytes = static_cast<int64_t>(fs::file_size(out, ec));
+  std::printf("wrote %s (%s, %s)\n", out.string().c_str(), a.type.c_str(), FormatBytes(ec ? -1 : bytes).c_str());
+  return Status::Ok();
+}
+
+Action SetupQuantize(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  AddModelOption(app, a->model, "model to quantize: an HF folder, an HF id in the local cache, or a .gguf to re-quantize")->required();
+  app.add_option("--type", a->type,
+                 "weight type of the projections: q4_k_m, q5_k_m, q6_k, q8_0, q4_0, q4_k, q5_k, q3_k, q2_k, iq4_nl, f16, bf16, f32 "
+                 "(_m: the output head and some attn_v/ffn_down in q6_k, as llama-quantize's _M recipes)")
+      ->required();
+  app.add_option("-o,--out", a->out, "the GGUF file to write")->required();
+  return [a] {
+    Status s = Quantize(*a);
+    return s.ok() ? kExitOk : ReportError(s);
+  };
+}
+
+}  // namespace
+ACCEL_REGISTER_COMMAND("quantize", "write a LLaMA/Mistral/Qwen model as a GGUF in a llama-quantize type (q4_k_m, q8_0, ...)", SetupQuantize);
+}  // namespace accel::cli
