@@ -18,7 +18,7 @@ RUN_PACKAGES=(
   opencl-c-headers ocl-icd-libopencl1  # OpenCL types + ICD loader (probed with dlopen)
   libvulkan-dev glslc                  # Vulkan loader and GLSL -> SPIR-V for the Vulkan backend
   libcurl4-openssl-dev libssl-dev libpugixml-dev  # remote APIs: HTTP, SigV4 hashing, S3 XML
-  libcpp-httplib-dev                   # `accel serve`
+  libcpp-httplib-dev libtoml11-dev     # `accel serve` and its TOML config
 )
 TEST_PACKAGES=(
   clang libclang-rt-14-dev             # libFuzzer + sanitizers

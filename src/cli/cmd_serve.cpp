@@ -17,7 +17,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--port", o->port, "port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
   app.add_option("--model,-m", o->models, "model to serve: a folder, an HF id in the local cache or a .gguf; NAME=PATH names it (repeatable)");
   app.add_option("--route", o->routes, "NAME=PROVIDER:TARGET,... endpoints tried in order: local:MODEL (a -m name) or e.g. openai:http://host:port/v1 (repeatable; docs/SERVE.md)");
-  app.add_option("--config", o->config_path, "JSON file with {\"routes\": {...}} (docs/SERVE.md \"Routing\")");
+  app.add_option("--config", o->config_path, "JSON or TOML (.toml) file with the routes (docs/SERVE.md \"Routing\")");
   app.add_option("--device", o->device, "device to run the models on");
   AddMemoryLimitOption(app, o->memory_limit);
   app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");

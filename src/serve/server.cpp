@@ -3,10 +3,9 @@
 #include "placement/admission.h"
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <random>
 
+#include "serve/config_file.h"
 #include "serve/routes.h"
 
 namespace accel::serve {
@@ -161,11 +160,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   }
   std::vector<RouteSpec> routes;
   if (!options.config_path.empty()) {
-    std::ifstream in(options.config_path);
-    if (!in) return IoError("serve: cannot read --config " + options.config_path);
-    std::stringstream text;
-    text << in.rdbuf();
-    ACCEL_ASSIGN_OR_RETURN(routes, ParseRouteConfig(text.str(), options.config_path));
+    ACCEL_ASSIGN_OR_RETURN(std::string text, ServeConfigAsJson(options.config_path));
+    ACCEL_ASSIGN_OR_RETURN(routes, ParseRouteConfig(text, options.config_path));
   }
   for (const auto& arg : options.routes) {
     ACCEL_ASSIGN_OR_RETURN(RouteSpec r, ParseRouteFlag(arg));

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../api/mock_server.h"
+#include "serve/config_file.h"
 #include "serve/model_registry.h"
 #include "serve/router.h"
 #include "serve/server.h"
@@ -287,6 +288,50 @@ TEST_F(RouteTest, EqualPriorityPicksTheLeastBusyFromAJsonConfig) {
   ASSERT_EQ(remote.Requests().size(), 1u);
   EXPECT_EQ(json::parse(remote.Requests()[0].body)["model"], "upstream");
   EXPECT_EQ(Metrics().find("accel_serve_failovers_total{"), std::string::npos);  // a choice, not a failover
+}
+
+// The same routes written as TOML (`--config serve.toml`): a remote first, the local model as
+// the fallback when the remote's port is closed.
+TEST_F(RouteTest, TomlConfigGivesTheSameRoutes) {
+  const fs::path config = fs::temp_directory_path() / ("route_test_" + std::to_string(getpid()) + ".toml");
+  {
+    std::ofstream out(config);
+    out << "# routes: NAME = ordered endpoints\n"
+           "[[routes.r]]\nprovider = \"openai\"\ntarget = \"http://127.0.0.1:1/v1\"\nmodel = \"upstream\"\ntimeout_s = 2.5\n"
+           "[[routes.r]]\nprovider = \"local\"\ntarget = \"chat\"\n";
+  }
+  ServeOptions o;
+  o.config_path = config.string();
+  StartServer(o);
+  fs::remove(config);
+  json a = PostJson("/v1/chat/completions", ReferenceChat("r"));
+  EXPECT_EQ(a["choices"][0]["message"]["content"], Words(ref_.new_ids[0]));
+  EXPECT_NE(Metrics().find("accel_serve_failovers_total{model=\"r\",reason=\"connection\"} 1"), std::string::npos) << Metrics();
+}
+
+TEST(ServeConfigFile, BadTomlIsOneLineNamingTheFile) {
+  const fs::path dir = test::MakeTempDir("serve_toml");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  auto bad = ServeConfigAsJson(write("bad.toml", "[[routes.r]]\nprovider = \n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.toml: not valid TOML: "), std::string::npos) << bad.status().message();
+  EXPECT_EQ(bad.status().message().find('\n'), std::string::npos) << bad.status().message();
+  auto deep = ServeConfigAsJson(write("deep.toml", "x = " + std::string(100000, '[') + std::string(100000, ']') + "\n"));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("nested more than 32 levels"), std::string::npos) << deep.status().message();
+  auto dates = ServeConfigAsJson(write("ok.toml", "when = 1979-05-27T07:32:00Z\n[t]\nn = 3\nf = 0.5\nb = true\na = [1, 2]\n"));
+  ASSERT_TRUE(dates.ok()) << dates.status().message();
+  json j = json::parse(*dates);
+  EXPECT_EQ(j["t"], json({{"n", 3}, {"f", 0.5}, {"b", true}, {"a", {1, 2}}}));
+  EXPECT_TRUE(j["when"].is_string());
+  auto json_file = ServeConfigAsJson(write("plain.json", "{\"routes\": {}}"));
+  ASSERT_TRUE(json_file.ok());
+  EXPECT_EQ(*json_file, "{\"routes\": {}}");  // JSON is passed through as written
+  EXPECT_FALSE(ServeConfigAsJson((dir / "missing.toml").string()).ok());
+  fs::remove_all(dir);
 }
 
 TEST_F(RouteTest, EqualPriorityRemotesPickTheOneWithFewerRequestsInFlight) {
