@@ -1,10 +1,13 @@
 // accel serve: an HTTP server over local models with OpenAI, Ollama, TEI and TGI wire formats
 // (src/serve/, docs/SERVE.md). Runs until SIGINT / SIGTERM.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <set>
 
 #include "cli/command.h"
 #include "cli/common_flags.h"
+#include "serve/config_file.h"
 #include "serve/server.h"
 
 namespace accel::cli {
@@ -17,7 +20,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--port", o->port, "port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
   app.add_option("--model,-m", o->models, "model to serve: a folder, an HF id in the local cache or a .gguf; NAME=PATH names it (repeatable)");
   app.add_option("--route", o->routes, "NAME=PROVIDER:TARGET,... endpoints tried in order: local:MODEL (a -m name) or e.g. openai:http://host:port/v1 (repeatable; docs/SERVE.md)");
-  app.add_option("--config", o->config_path, "JSON or TOML (.toml) file with the routes (docs/SERVE.md \"Routing\")");
+  app.add_option("--config", o->config_path, "JSON or TOML (.toml) file with settings and routes; command-line flags win (docs/SERVE.md)");
   app.add_option("--device", o->device, "device to run the models on");
   AddMemoryLimitOption(app, o->memory_limit);
   app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");
@@ -29,8 +32,21 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--max-tokens", o->max_tokens, "cap on a request's max_tokens")->check(CLI::PositiveNumber);
   app.add_option("--cors-origin", o->cors_origin, "send CORS headers allowing this origin (default: no CORS)");
   app.add_option("--read-timeout", o->read_timeout_s, "seconds a client may stay silent mid-request")->check(CLI::PositiveNumber);
-  return [o, keys] {
+  return [o, keys, &app] {
     o->api_keys = *keys;
+    if (!o->config_path.empty()) {
+      // The file's settings, under those given on the command line.
+      std::set<std::string> given;
+      for (const char* key : {"host", "port", "device", "memory_limit", "max_queue", "max_tokens", "max_body", "key_rate_limit",
+                              "max_embed_batch", "http_threads", "read_timeout", "cors_origin"}) {
+        std::string flag = std::string("--") + key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        if (app.count(flag) > 0) given.insert(key);
+      }
+      auto text = serve::ServeConfigAsJson(o->config_path);
+      if (!text.ok()) return ReportError(text.status());
+      if (Status s = serve::ApplyServeConfig(*text, o->config_path, given, o.get()); !s.ok()) return ReportError(s);
+    }
     // SIGINT/SIGTERM are taken by sigwait below: block them before any thread starts.
     sigset_t set;
     sigemptyset(&set);

@@ -102,4 +102,80 @@ Result<std::string> ServeConfigAsJson(const std::string& path) {
   }
 }
 
+Status ApplyServeConfig(const std::string& json_text, const std::string& file_name, const std::set<std::string>& given,
+                        ServeOptions* o) {
+  const json j = json::parse(json_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument(file_name + ": not a JSON object");
+  auto where = [&](const std::string& key) { return file_name + ": " + key; };
+  auto integer = [&](const std::string& key, int64_t lo, int64_t hi) -> Result<int64_t> {
+    const json& v = j[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+      return InvalidArgument(where(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    return v.get<int64_t>();
+  };
+  auto number = [&](const std::string& key, double lo) -> Result<double> {
+    const json& v = j[key];
+    if (!v.is_number() || !(v.get<double>() >= lo)) return InvalidArgument(where(key) + " must be a number >= " + std::to_string(lo));
+    return v.get<double>();
+  };
+  auto text = [&](const std::string& key) -> Result<std::string> {
+    if (!j[key].is_string()) return InvalidArgument(where(key) + " must be a string");
+    return j[key].get<std::string>();
+  };
+  auto texts = [&](const std::string& key) -> Result<std::vector<std::string>> {
+    const json& v = j[key];
+    std::vector<std::string> out;
+    if (!v.is_array()) return InvalidArgument(where(key) + " must be an array of strings");
+    for (const auto& e : v) {
+      if (!e.is_string()) return InvalidArgument(where(key) + " must be an array of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  };
+  for (const auto& [key, value] : j.items()) {
+    if (key == "routes") continue;
+    const bool keep = given.count(key) != 0;
+    if (key == "models") {
+      ACCEL_ASSIGN_OR_RETURN(auto models, texts(key));
+      o->models.insert(o->models.begin(), models.begin(), models.end());
+    } else if (key == "api_keys") {
+      ACCEL_ASSIGN_OR_RETURN(auto keys, texts(key));
+      o->api_keys.insert(o->api_keys.end(), keys.begin(), keys.end());
+    } else if (key == "host" || key == "device" || key == "memory_limit" || key == "cors_origin") {
+      ACCEL_ASSIGN_OR_RETURN(std::string v, text(key));
+      if (keep) continue;
+      (key == "host" ? o->host : key == "device" ? o->device : key == "memory_limit" ? o->memory_limit : o->cors_origin) = v;
+    } else if (key == "port") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 0, 65535));
+      if (!keep) o->port = static_cast<int>(v);
+    } else if (key == "max_queue") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 0, 1 << 20));
+      if (!keep) o->max_queue = static_cast<int>(v);
+    } else if (key == "http_threads") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 2, 4096));
+      if (!keep) o->http_threads = static_cast<int>(v);
+    } else if (key == "max_embed_batch") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 1, 4096));
+      if (!keep) o->max_embed_batch = static_cast<size_t>(v);
+    } else if (key == "max_tokens") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 1, int64_t{1} << 31));
+      if (!keep) o->max_tokens = v;
+    } else if (key == "max_body") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 1, int64_t{1} << 40));
+      if (!keep) o->max_body_bytes = static_cast<size_t>(v);
+    } else if (key == "read_timeout") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 1, 86400));
+      if (!keep) o->read_timeout_s = static_cast<int>(v);
+    } else if (key == "key_rate_limit") {
+      ACCEL_ASSIGN_OR_RETURN(double v, number(key, 0));
+      if (!keep) o->key_rate_per_minute = v;
+    } else {
+      return InvalidArgument(where(key) + " is not a setting (host, port, models, api_keys, device, memory_limit, max_queue, "
+                             "max_tokens, max_body, key_rate_limit, max_embed_batch, http_threads, read_timeout, cors_origin, routes)");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace accel::serve

@@ -334,6 +334,38 @@ TEST(ServeConfigFile, BadTomlIsOneLineNamingTheFile) {
   fs::remove_all(dir);
 }
 
+TEST(ServeConfigFile, SettingsApplyUnderTheCommandLine) {
+  const fs::path dir = test::MakeTempDir("serve_settings");
+  std::ofstream(dir / "serve.toml") << "host = \"0.0.0.0\"\nport = 9000\nmodels = [\"a=/x\"]\napi_keys = [\"k2\"]\n"
+                                       "max_queue = 3\nkey_rate_limit = 30.5\nmax_embed_batch = 16\n";
+  auto text = ServeConfigAsJson((dir / "serve.toml").string());
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  ServeOptions o;
+  o.port = 1234;  // given on the command line
+  o.models = {"b=/y"};
+  o.api_keys = {"k1"};
+  ASSERT_TRUE(ApplyServeConfig(*text, "serve.toml", {"port"}, &o).ok());
+  EXPECT_EQ(o.host, "0.0.0.0");
+  EXPECT_EQ(o.port, 1234);
+  EXPECT_EQ(o.models, (std::vector<std::string>{"a=/x", "b=/y"}));
+  EXPECT_EQ(o.api_keys, (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(o.max_queue, 3);
+  EXPECT_EQ(o.key_rate_per_minute, 30.5);
+  EXPECT_EQ(o.max_embed_batch, 16u);
+  auto refused = [](const std::string& json_text) {
+    ServeOptions ignored;
+    Status s = ApplyServeConfig(json_text, "serve.toml", {}, &ignored);
+    return s.ok() ? std::string("accepted") : s.message();
+  };
+  EXPECT_EQ(refused(R"({"prot": 80})").rfind("serve.toml: prot is not a setting (host, port,", 0), 0u) << refused(R"({"prot": 80})");
+  EXPECT_EQ(refused(R"({"port": "80"})"), "serve.toml: port must be an integer in [0, 65535]");
+  EXPECT_EQ(refused(R"({"port": 70000})"), "serve.toml: port must be an integer in [0, 65535]");
+  EXPECT_EQ(refused(R"({"models": "a"})"), "serve.toml: models must be an array of strings");
+  EXPECT_EQ(refused(R"({"http_threads": 1})"), "serve.toml: http_threads must be an integer in [2, 4096]");
+  EXPECT_EQ(refused(R"({"routes": {}, "max_tokens": 5})"), "accepted");
+  fs::remove_all(dir);
+}
+
 TEST_F(RouteTest, EqualPriorityRemotesPickTheOneWithFewerRequestsInFlight) {
   auto slow = test::JsonReply(200, std::string(kRemoteAnswer));
   slow.delay_ms = 800;
