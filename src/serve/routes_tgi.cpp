@@ -24,9 +24,10 @@ json Details(const GenRequest& r, const GenOutcome& out) {
           {"seed", r.seed ? json(*r.seed) : json(nullptr)}};
 }
 
-// One generated token as TGI describes it; accel does not compute log-probabilities.
-json Token(int64_t id, const std::string& text) {
-  return {{"id", id}, {"text", text}, {"logprob", nullptr}, {"special", false}};
+// One generated token as TGI describes it (`special`: the end-of-sequence token that ended it);
+// accel does not compute log-probabilities.
+json Token(int64_t id, const std::string& text, bool special = false) {
+  return {{"id", id}, {"text", text}, {"logprob", nullptr}, {"special", special}};
 }
 
 std::string GeneratedText(const GenRequest& r, const GenOutcome& out) { return r.return_full_text ? r.prompt + out.text : out.text; }
@@ -66,9 +67,10 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
     json answer = {{"generated_text", GeneratedText(r, out)}};
     if (r.details) {
       json tokens = json::array();
-      for (int64_t id : out.tokens) {
-        auto piece = m->tokenizer()->Decode({id}, false);
-        tokens.push_back(Token(id, piece.ok() ? *piece : std::string()));
+      for (size_t i = 0; i < out.tokens.size(); ++i) {
+        auto piece = m->tokenizer()->Decode({out.tokens[i]}, false);
+        const bool eos = i + 1 == out.tokens.size() && FinishReason(out) == "eos_token";
+        tokens.push_back(Token(out.tokens[i], piece.ok() ? *piece : std::string(), eos));
       }
       answer["details"] = Details(r, out);
       answer["details"]["prefill"] = json::array();
@@ -105,6 +107,7 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
       send({{"error", err->message}, {"error_type", "generation"}});
     } else if (pending) {
       json last = event(*pending);
+      last["token"]["special"] = FinishReason(out) == "eos_token";
       last["generated_text"] = GeneratedText(*request, out);
       last["details"] = Details(*request, out);
       send(last);

@@ -301,6 +301,19 @@ TEST_F(ServeTest, TgiGenerateAndStreamGiveTheReferenceTokensWithDetails) {
   EXPECT_EQ(j["details"]["finish_reason"], "stop_sequence");
   EXPECT_EQ(j["generated_text"].get<std::string>().find(third), std::string::npos);
 
+  // This prompt ends at llama-tiny's end-of-sequence token (id 2), which TGI marks special.
+  j = PostJson("/generate", {{"inputs", "w1 w192 w108"}, {"parameters", {{"max_new_tokens", 8}, {"details", true}}}});
+  EXPECT_EQ(j["details"]["finish_reason"], "eos_token");
+  EXPECT_EQ(j["details"]["tokens"].back()["id"], 2);
+  EXPECT_TRUE(j["details"]["tokens"].back()["special"].get<bool>());
+  EXPECT_FALSE(j["details"]["tokens"].front()["special"].get<bool>());
+  r = Post("/generate_stream", {{"inputs", "w1 w192 w108"}, {"parameters", {{"max_new_tokens", 8}}}});
+  ASSERT_TRUE(r);
+  events = TgiEvents(r->body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(events.back()["token"]["special"].get<bool>());
+  EXPECT_EQ(events.back()["details"]["finish_reason"], "eos_token");
+
   // Errors in TGI's format.
   j = PostJson("/generate", {{"parameters", params}}, 400);
   EXPECT_EQ(j["error_type"], "validation");
