@@ -237,6 +237,33 @@ TEST(ThreadPool, BackToBackJobsOfDifferentSizesRunEachTaskOnce) {
   }
 }
 
+// Two models served side by side call the one pool from two threads at once: each job still
+// runs every task once with its own function, and neither caller spins for ever (they used to,
+// each waiting for tasks counted in the other's job).
+TEST(ThreadPool, JobsFromSeveralOutsideThreadsTakeTurns) {
+  ThreadPool pool(2);
+  std::atomic<int> wrong{0}, ready{0};
+  auto submitter = [&](int id) {
+    ready++;
+    while (ready.load() < 3) std::this_thread::yield();  // all three submit at once
+    for (int job = 0; job < 20000; ++job) {
+      const int64_t n = 2 + (job + id) % 5;
+      std::vector<std::atomic<int>> hits(n);
+      pool.Run(n, [&](int64_t i) {
+        if (i < 0 || i >= n) wrong++;
+        else hits[i].fetch_add(1);
+      });
+      for (int64_t i = 0; i < n; ++i)
+        if (hits[i].load() != 1) wrong++;
+    }
+  };
+  std::thread a(submitter, 0), b(submitter, 1), c(submitter, 2);
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 }  // namespace
 }  // namespace accel
 

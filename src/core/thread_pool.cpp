@@ -89,6 +89,7 @@ void ThreadPool::Run(int64_t num_tasks, const std::function<void(int64_t)>& fn) 
     t_inside_pool_task = saved;
     return;
   }
+  std::lock_guard<std::mutex> one_job_at_a_time(submit_mu_);
   // The job word holds 32-bit counts: larger jobs run as consecutive batches.
   constexpr int64_t kMaxBatch = int64_t{1} << 31;
   for (int64_t b = 0; b < num_tasks; b += kMaxBatch) {

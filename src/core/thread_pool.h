@@ -27,7 +27,8 @@ class ThreadPool {
   // Calls fn(i) for every i in [0, num_tasks), tasks claimed dynamically; the caller works too
   // and the call returns when all tasks are done. It waits only for tasks, never for a worker
   // that claimed none (a worker the OS has not yet run costs nothing). Calls from inside a task
-  // run inline.
+  // run inline. Calls from several outside threads at once (two models served side by side) take
+  // turns, one job at a time.
   void Run(int64_t num_tasks, const std::function<void(int64_t)>& fn);
 
   // Splits [0, n) into about one contiguous range per thread (at least `grain` long) and calls
@@ -53,6 +54,9 @@ class ThreadPool {
   void RunBatch(int64_t num_tasks, const std::function<void(int64_t)>& fn);
 
   std::vector<std::thread> workers_;
+  // Held by the outside thread whose job is current: the job word, fn_ and done_ describe one
+  // job, so a second submitter waits (it never holds anything the first one needs).
+  std::mutex submit_mu_;
   std::mutex mu_;
   std::condition_variable wake_;
   // Bumped once per job: what sleeping or spinning workers watch for.
