@@ -247,6 +247,19 @@ Result<ParamCount> CountParams(const ModelEvidence& ev) {
   return out;
 }
 
+ParamCount ParamsFromGguf(const GgufFile& file) {
+  ParamCount out;
+  out.source = "GGUF tensor table (exact)";
+  for (const auto& [name, info] : file.tensors()) {
+    int64_t n = 1;
+    for (int64_t dim : info.shape) n *= dim;  // GgufFile::Parse bounded each tensor by the file size
+    out.params += n;
+    out.bytes_by_dtype[std::string(Name(info.dtype))] += static_cast<int64_t>(info.size);
+    out.file_bytes += static_cast<int64_t>(info.size);
+  }
+  return out;
+}
+
 Result<MemoryEstimate> EstimateMemory(const HfConfig& config, const ParamCount& params, DType dtype, int64_t batch,
                                       int64_t seq, bool is_decoder) {
   if (batch < 1 || batch > 1 << 20) return InvalidArgument("batch " + std::to_string(batch) + " is out of range (1..1048576)");

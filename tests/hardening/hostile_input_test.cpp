@@ -217,6 +217,36 @@ TEST(HostileJinja, NestedLoopsStopAtTheStepBudget) {
   EXPECT_TRUE(ok->Render(ctx).ok());
 }
 
+// Values that double or multiply inside the step budget (found while writing the fuzz seeds):
+// each must stop at the output budget, quickly, without allocating gigabytes.
+TEST(HostileJinja, GrowingValuesStopAtTheOutputBudget) {
+  const std::string doubling = "{% set ns = namespace(s='x', l=[1]) %}{% for i in range(64) %}";
+  for (const std::string& src : {doubling + "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                                 doubling + "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+                                 doubling + "{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                                 std::string("{{ ('x' * 60000)|replace('x', 'y' * 60000) }}"),
+                                 std::string("{{ ('x' * 60000).replace('', 'y' * 60000) }}"),
+                                 std::string("{{ range(60000)|join('y' * 60000) }}")}) {
+    auto t = text::JinjaTemplate::Parse(src);
+    ASSERT_TRUE(t.ok()) << src << ": " << t.status().message();
+    auto start = std::chrono::steady_clock::now();
+    auto r = t->Render(nlohmann::json::object(), 1 << 20);
+    ASSERT_FALSE(r.ok()) << src;
+    EXPECT_NE(r.status().message().find("would exceed 1048576 bytes"), std::string::npos) << src << ": " << r.status().message();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << src;
+  }
+  // range() counts its elements as steps: a 100,000-element range rebuilt in a loop is work.
+  auto ranges = text::JinjaTemplate::Parse("{% for i in range(100000) %}{{ range(100000)|length > 0 }}{% endfor %}");
+  ASSERT_TRUE(ranges.ok());
+  auto r = ranges->Render(nlohmann::json::object(), 1 << 24);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("steps"), std::string::npos) << r.status().message();
+  // Growth within the budget is still fine.
+  auto fine = text::JinjaTemplate::Parse("{{ 'ab'|replace('a', 'xyz') ~ ('-' * 3) }}{{ [1, 2]|join(', ') }}");
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->Render(nlohmann::json::object()).value(), "xyzb---1, 2");
+}
+
 // ---- Media ----
 
 std::string Le32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
