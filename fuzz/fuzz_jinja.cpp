@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (t.ok()) {
     nlohmann::json ctx = {{"messages", {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", "yo"}}}},
                           {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"add_generation_prompt", true}};
-    (void)t->Render(ctx, /*max_output=*/1 << 16, /*max_steps=*/100000);
+    (void)t->Render(ctx, /*max_output=*/1 << 16, /*max_steps=*/20000);
   }
   return 0;
 }

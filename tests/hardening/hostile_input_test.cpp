@@ -430,6 +430,32 @@ TEST(ApiStatsFile, DirectoryOrFifoIsACleanError) {
   fs::remove_all(dir);
 }
 
+// Found by fuzz_stats_file: counts near 2^64 in the file wrapped to zero when a run merged its
+// own (and the signed token counts overflowed). They saturate now.
+TEST(ApiStatsFile, HugeCountsSaturateInsteadOfWrapping) {
+  const std::string dir = MakeTempDir("hostile");
+  const std::string path = dir + "/stats.json";
+  const nlohmann::json cell = {{"provider", "p"}, {"model", "m"}, {"endpoint", "/e"}, {"key", "k"},
+                               {"attempts", UINT64_MAX}, {"successes", UINT64_MAX}, {"prompt_tokens", UINT64_MAX},
+                               {"completion_tokens", INT64_MAX}, {"histogram", {{0, UINT64_MAX}, {3, UINT64_MAX}}}};
+  std::ofstream(path) << nlohmann::json{{"cells", {cell, cell}}}.dump();
+  api::ApiStats run;
+  run.Record({"p", "m", "/e", "k"}, false, nullptr, 10.0, {INT64_MAX, 1});
+  ASSERT_TRUE(api::MergeStatsIntoFile(path, run).ok());
+  api::ApiStats after;
+  ASSERT_TRUE(api::LoadStatsFile(path, &after).ok());
+  const auto cells = after.Snapshot();
+  ASSERT_EQ(cells.size(), 1u);
+  const api::StatsCell& c = cells.begin()->second;
+  EXPECT_EQ(c.attempts, UINT64_MAX);
+  EXPECT_EQ(c.successes, UINT64_MAX);
+  EXPECT_EQ(c.prompt_tokens, INT64_MAX);
+  EXPECT_EQ(c.completion_tokens, INT64_MAX);
+  EXPECT_EQ(c.latency.count(), UINT64_MAX);
+  EXPECT_GT(c.latency.Percentile(99), 0);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace accel
 
