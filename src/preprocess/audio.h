@@ -27,8 +27,10 @@ Result<Audio> LoadAudio(const std::string& path, const AudioDecodeOptions& optio
 
 // Sample-rate conversion (identity when rates agree).
 // Refuses outputs over `max_samples` (by default an hour at 16 kHz, like AudioDecodeOptions)
-// before allocating them; the fuzzer sets it low.
+// before allocating them (the fuzzer sets it low), and rates more than kMaxResampleRatio apart.
 inline constexpr int64_t kMaxResampledSamples = 16000LL * 60 * 60;
+// Rates further apart than this (either way) are refused: 1 Hz -> 16 kHz is well inside.
+inline constexpr int64_t kMaxResampleRatio = 65536;
 Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate,
                                     int64_t max_samples = kMaxResampledSamples);
 

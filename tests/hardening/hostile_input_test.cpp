@@ -275,6 +275,14 @@ TEST(HostileMedia, ResamplingIsCappedOnItsOutput) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("limit"), std::string::npos) << r.status().message();
   EXPECT_TRUE(preprocess::Resample(std::vector<float>(4410, 0.f), 44100, 16000).ok());
+  // Found by fuzz_resample: one sample at 1 Hz to 767,938 Hz ran libsoxr for minutes.
+  auto start = std::chrono::steady_clock::now();
+  auto far = preprocess::Resample(std::vector<float>(1, 0.5f), 1, 767938);
+  ASSERT_FALSE(far.ok());
+  EXPECT_NE(far.status().message().find("ratio over 65536"), std::string::npos) << far.status().message();
+  EXPECT_FALSE(preprocess::Resample(std::vector<float>(100, 0.5f), 1'000'000, 1).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(preprocess::Resample(std::vector<float>(2, 0.5f), 1, 16000).ok());
 }
 
 TEST(HostileMedia, PngChunkLongerThanTheFileIsRejected) {
