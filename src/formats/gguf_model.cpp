@@ -133,8 +133,7 @@ int64_t GgufLoadedWeightBytes(const GgufFile& f) {
   for (const auto& [name, info] : f.tensors()) {
     auto hf = HfTensorName(f, "", name);
     const bool to_f32 = hf.ok() && ConvertedToF32(*hf, info.dtype);
-    int64_t numel = 1;
-    for (int64_t d : info.shape) numel *= d;  // bounded by the file size, which Parse checked
+    const int64_t numel = static_cast<int64_t>(NumElements(info.shape).value_or(0));  // Parse bounded it by the file size
     bytes += to_f32 ? numel * static_cast<int64_t>(sizeof(float)) : static_cast<int64_t>(info.size);
   }
   return bytes;

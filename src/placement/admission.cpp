@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/dtype_names.h"
 #include "core/log.h"
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
@@ -26,17 +27,16 @@ struct EstimateInputs {
   int64_t loaded_weight_bytes = -1;  // when the loader's own size is known (GGUF); else from params
 };
 
-// The dtype holding most of the weight bytes (bytes_by_dtype is keyed by dtype names).
+// The dtype holding most of the weight bytes (bytes_by_dtype is keyed by Name(): "bf16",
+// "q4_k"; the safetensors spelling "BF16" never matched it, so bf16 models were estimated as f32).
 DType StoredDType(const registry::ParamCount& params) {
   int64_t best = -1;
   DType dtype = DType::kF32;
   for (const auto& [name, bytes] : params.bytes_by_dtype) {
-    for (int i = 0; i <= static_cast<int>(DType::kIQ4_NL); ++i) {
-      const DType d = static_cast<DType>(i);
-      if (Name(d) == name && bytes > best) {
-        best = bytes;
-        dtype = d;
-      }
+    auto d = DTypeFromName(name);
+    if (d && bytes > best) {
+      best = bytes;
+      dtype = *d;
     }
   }
   return dtype;

@@ -251,9 +251,7 @@ ParamCount ParamsFromGguf(const GgufFile& file) {
   ParamCount out;
   out.source = "GGUF tensor table (exact)";
   for (const auto& [name, info] : file.tensors()) {
-    int64_t n = 1;
-    for (int64_t dim : info.shape) n *= dim;  // GgufFile::Parse bounded each tensor by the file size
-    out.params += n;
+    out.params += static_cast<int64_t>(NumElements(info.shape).value_or(0));  // Parse bounded it by the file size
     out.bytes_by_dtype[std::string(Name(info.dtype))] += static_cast<int64_t>(info.size);
     out.file_bytes += static_cast<int64_t>(info.size);
   }

@@ -1239,9 +1239,10 @@ class Renderer {
   std::string Replace(const std::string& s, const std::string& from, const std::string& to, const Json& count) const {
     int64_t left = count.is_number_integer() ? count.get<int64_t>() : -1;
     // The result's size, known before it is built: every replacement adds to.size() - from.size().
+    const Json chars = from.empty() ? CharList(s) : Json::array();
     size_t matches = 0;
     if (from.empty()) {
-      matches = CharList(s).size() + 1;
+      matches = chars.size() + 1;
     } else {
       for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + from.size())) ++matches;
     }
@@ -1251,7 +1252,6 @@ class Renderer {
       CheckSize(s.size() + matches * (to.size() - from.size()), "replace");
     }
     if (from.empty()) {  // Python inserts `to` before every character and at the end, `count` times
-      const Json chars = CharList(s);
       std::string out;
       for (size_t i = 0; i <= chars.size(); ++i) {
         if (left != 0) out += to, --left;
