@@ -1,5 +1,7 @@
-// libFuzzer target: the GGUF reader, its mapping onto the llama template's names, and the
-// embedded tokenizer (tokenizer.ggml.* -> tokenizer.json -> Tokenizer).
+// libFuzzer target: the GGUF reader, its metadata (typed values, arrays under the element cap),
+// the header-only config and weight size that memory admission estimates with, the mapping onto
+// the llama template's names, and the embedded tokenizer (tokenizer.ggml.* -> tokenizer.json ->
+// Tokenizer).
 #include <cstddef>
 #include <cstdint>
 
@@ -11,6 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto f = accel::GgufFile::Parse(data, size, "fuzz.gguf", nullptr);
   if (f.ok()) {
     for (const auto& [name, info] : (*f)->tensors()) (void)(*f)->Get(name);
+    for (const auto& [key, value] : (*f)->metadata().items()) (void)(*f)->metadata_type(key);
+    (void)accel::GgufHfConfig(**f);
+    (void)accel::GgufLoadedWeightBytes(**f);
     (void)accel::GgufToHf(**f);
     (void)accel::TokenizerFromGguf(**f);
     (void)accel::ChatTemplateFromGguf(**f);

@@ -1,7 +1,9 @@
 #include "db/sqlite_connection.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 
 namespace accel::db {
 namespace {
@@ -14,12 +16,35 @@ struct StmtGuard {
   ~StmtGuard() { sqlite3_finalize(stmt); }
 };
 
+// An existing file this user may not write (permissions, a read-only mount): it is opened
+// read-only, so queries and reports work and only writing commands fail.
+bool ExistsReadOnly(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) return false;
+  return ::access(path.c_str(), W_OK) != 0 && (errno == EACCES || errno == EPERM || errno == EROFS);
+}
+
+// "file:" URI of a path, for the immutable=1 parameter (percent-encoding what a URI reserves).
+std::string FileUri(const std::string& path) {
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      static const char* hex = "0123456789ABCDEF";
+      uri += '%';
+      uri += hex[c >> 4];
+      uri += hex[c & 15];
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SqlConnection>> SqliteConnection::Open(const std::string& path) {
+Result<std::unique_ptr<SqlConnection>> SqliteConnection::OpenWith(const std::string& path, const std::string& name,
+                                                                   int flags, bool read_only) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -27,16 +52,31 @@ Result<std::unique_ptr<SqlConnection>> SqliteConnection::Open(const std::string&
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db, 1);
-  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path));
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path, read_only));
   // The first statement reads the header: a file that is not SQLite fails here, clearly.
-  auto mode = conn->Query("PRAGMA journal_mode=WAL", {});
+  // A read-only connection leaves the journal mode as the file has it.
+  auto mode = conn->Query(read_only ? "PRAGMA journal_mode" : "PRAGMA journal_mode=WAL", {});
   if (!mode.ok()) return mode.status();
   ACCEL_RETURN_IF_ERROR(conn->Execute("PRAGMA foreign_keys=ON", {}));
-  ACCEL_RETURN_IF_ERROR(conn->Execute("PRAGMA synchronous=NORMAL", {}));
+  if (!read_only) ACCEL_RETURN_IF_ERROR(conn->Execute("PRAGMA synchronous=NORMAL", {}));
   return std::unique_ptr<SqlConnection>(std::move(conn));
 }
 
+Result<std::unique_ptr<SqlConnection>> SqliteConnection::Open(const std::string& path) {
+  if (!ExistsReadOnly(path)) return OpenWith(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, false);
+  auto conn = OpenWith(path, path, SQLITE_OPEN_READONLY, true);
+  if (conn.ok() || conn.status().code() == StatusCode::kCorrupt) return conn;
+  // Reading a WAL database needs its -shm file, which a read-only folder cannot hold: open the
+  // file as immutable then. Its WAL is not read, but a folder nobody here may write has no
+  // writer of ours adding to it either.
+  return OpenWith(path, FileUri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, true);
+}
+
 SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+
+Status SqliteConnection::ReadOnlyError() const {
+  return IoError(path_ + ": the database is read-only for this user (no write permission); this command writes to it");
+}
 
 Status SqliteConnection::Error(const std::string& what) const {
   int code = sqlite3_errcode(db_);
@@ -44,6 +84,7 @@ Status SqliteConnection::Error(const std::string& what) const {
   int primary = code & 0xff;
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
     return Corrupt(path_ + ": not a usable SQLite database (" + sqlite3_errmsg(db_) + ")");
+  if (primary == SQLITE_READONLY && read_only_) return ReadOnlyError();
   return IoError(msg);
 }
 
@@ -101,7 +142,10 @@ Result<SqlRows> SqliteConnection::Query(const std::string& sql, const std::vecto
   return out;
 }
 
-Status SqliteConnection::BeginWrite() { return Execute("BEGIN IMMEDIATE", {}); }
+Status SqliteConnection::BeginWrite() {
+  if (read_only_) return ReadOnlyError();
+  return Execute("BEGIN IMMEDIATE", {});
+}
 Status SqliteConnection::Commit() { return Execute("COMMIT", {}); }
 Status SqliteConnection::Rollback() { return Execute("ROLLBACK", {}); }
 

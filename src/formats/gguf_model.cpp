@@ -53,9 +53,28 @@ std::string ShownName(const std::string& name) {
   return name.size() <= 120 ? name : name.substr(0, 120) + "...(" + std::to_string(name.size()) + " bytes)";
 }
 
+// The HF name of a GGUF tensor; an error for tensors the llama template has no place for.
+Result<std::string> HfTensorName(const GgufFile& f, const std::string& arch, const std::string& name) {
+  std::string layer_index, layer_rest;
+  if (name == "token_embd.weight") return std::string("model.embed_tokens.weight");
+  if (name == "output_norm.weight") return std::string("model.norm.weight");
+  if (name == "output.weight") return std::string("lm_head.weight");
+  if (SplitLayerName(name, &layer_index, &layer_rest) && LayerNames().count(layer_rest))
+    return "model.layers." + layer_index + "." + LayerNames().at(layer_rest);
+  if (name.find("rope_freqs") != std::string::npos)
+    return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' (per-dimension rope frequencies)");
+  return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' has no place in a " + arch + " model");
+}
+
+// Embeddings and norms are read as f32 by the model; projections stay in their format.
+bool ConvertedToF32(const std::string& hf_name, DType stored) {
+  const bool linear = hf_name.find("_proj.weight") != std::string::npos || hf_name == "lm_head.weight";
+  return !linear && Info(stored).is_quantized;
+}
+
 }  // namespace
 
-Result<GgufModelParts> GgufToHf(const GgufFile& f) {
+Result<HfConfig> GgufHfConfig(const GgufFile& f) {
   auto arch_it = f.metadata().find("general.architecture");
   if (arch_it == f.metadata().end() || !arch_it->is_string()) return Corrupt(f.label() + ": no general.architecture");
   const std::string arch = arch_it->get<std::string>();
@@ -103,36 +122,38 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
   c["accel_rope_interleaved"] = arch == "llama";
   if (md.contains("tokenizer.ggml.eos_token_id")) c["eos_token_id"] = md["tokenizer.ggml.eos_token_id"];
   if (md.contains("tokenizer.ggml.bos_token_id")) c["bos_token_id"] = md["tokenizer.ggml.bos_token_id"];
+  // The vocabulary and head tying come from the tensor table (shapes only).
+  auto embd = f.tensors().find("token_embd.weight");
+  if (embd == f.tensors().end()) return Corrupt(f.label() + ": no token_embd.weight");
+  c["vocab_size"] = embd->second.shape.empty() ? int64_t{0} : embd->second.shape[0];
+  c["tie_word_embeddings"] = !f.tensors().count("output.weight");
+  return HfConfig::FromJson(std::move(c), f.label());
+}
 
+int64_t GgufLoadedWeightBytes(const GgufFile& f) {
+  int64_t bytes = 0;
+  for (const auto& [name, info] : f.tensors()) {
+    auto hf = HfTensorName(f, "", name);
+    const bool to_f32 = hf.ok() && ConvertedToF32(*hf, info.dtype);
+    const int64_t numel = static_cast<int64_t>(NumElements(info.shape).value_or(0));  // Parse bounded it by the file size
+    bytes += to_f32 ? numel * static_cast<int64_t>(sizeof(float)) : static_cast<int64_t>(info.size);
+  }
+  return bytes;
+}
+
+Result<GgufModelParts> GgufToHf(const GgufFile& f) {
+  ACCEL_ASSIGN_OR_RETURN(HfConfig config, GgufHfConfig(f));
+  const std::string arch = config.model_type();
   std::map<std::string, Tensor> tensors;
   for (const auto& [name, info] : f.tensors()) {
     ACCEL_ASSIGN_OR_RETURN(Tensor t, f.Get(name));
-    std::string hf;
-    std::string layer_index, layer_rest;
-    if (name == "token_embd.weight") {
-      hf = "model.embed_tokens.weight";
-    } else if (name == "output_norm.weight") {
-      hf = "model.norm.weight";
-    } else if (name == "output.weight") {
-      hf = "lm_head.weight";
-    } else if (SplitLayerName(name, &layer_index, &layer_rest) && LayerNames().count(layer_rest)) {
-      hf = "model.layers." + layer_index + "." + LayerNames().at(layer_rest);
-    } else if (name.find("rope_freqs") != std::string::npos) {
-      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' (per-dimension rope frequencies)");
-    } else {
-      return Unsupported(f.label() + ": tensor '" + ShownName(name) + "' has no place in a " + arch + " model");
-    }
-    // Embeddings and norms are read as f32 by the model; projections stay in their format.
-    const bool linear = hf.find("_proj.weight") != std::string::npos || hf == "lm_head.weight";
-    if (!linear && Info(t.dtype()).is_quantized) {
+    ACCEL_ASSIGN_OR_RETURN(std::string hf, HfTensorName(f, arch, name));
+    if (ConvertedToF32(hf, t.dtype())) {
       ACCEL_ASSIGN_OR_RETURN(t, quant::ToF32(t));
     }
     tensors[hf] = t;
   }
-  if (!tensors.count("model.embed_tokens.weight")) return Corrupt(f.label() + ": no token_embd.weight");
-  c["vocab_size"] = tensors["model.embed_tokens.weight"].dim(0);
-  c["tie_word_embeddings"] = !tensors.count("lm_head.weight");
-  return GgufModelParts{HfConfig::FromJson(std::move(c), f.label()), WeightStore::FromTensors(std::move(tensors), f.label())};
+  return GgufModelParts{std::move(config), WeightStore::FromTensors(std::move(tensors), f.label())};
 }
 
 namespace {

@@ -22,6 +22,13 @@ struct GgufModelParts {
 // qwen3.
 Result<GgufModelParts> GgufToHf(const GgufFile& file);
 
+// GgufToHf's config.json alone, from the metadata and the tensor table's shapes: no tensor data
+// is read, so memory admission can estimate a file before loading it.
+Result<HfConfig> GgufHfConfig(const GgufFile& file);
+// The bytes GgufToHf's weights take: tensors as stored, except quantized embeddings and norms,
+// which it converts to f32. From the tensor table alone.
+int64_t GgufLoadedWeightBytes(const GgufFile& file);
+
 // The other direction, for LLaMA-architecture models (model_type llama or mistral, no biases,
 // untied or tied head) and qwen2 / qwen3: tensors under llama.cpp's names (token_embd,
 // blk.N.attn_q, ..., output; qwen2's q/k/v biases, qwen3's attn_q_norm/attn_k_norm), q/k rows

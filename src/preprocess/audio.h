@@ -26,9 +26,13 @@ Result<Audio> DecodeAudio(std::string_view bytes, const std::string& label, cons
 Result<Audio> LoadAudio(const std::string& path, const AudioDecodeOptions& options = {});
 
 // Sample-rate conversion (identity when rates agree).
-// Refuses outputs over kMaxResampledSamples (an hour at 16 kHz, like AudioDecodeOptions).
+// Refuses outputs over `max_samples` (by default an hour at 16 kHz, like AudioDecodeOptions)
+// before allocating them (the fuzzer sets it low), and rates more than kMaxResampleRatio apart.
 inline constexpr int64_t kMaxResampledSamples = 16000LL * 60 * 60;
-Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate);
+// Rates further apart than this (either way) are refused: 1 Hz -> 16 kHz is well inside.
+inline constexpr int64_t kMaxResampleRatio = 65536;
+Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate,
+                                    int64_t max_samples = kMaxResampledSamples);
 
 struct AudioFeatureConfig {
   std::string type;  // "WhisperFeatureExtractor" or "Wav2Vec2FeatureExtractor"

@@ -87,15 +87,21 @@ Result<Audio> LoadAudio(const std::string& path, const AudioDecodeOptions& optio
   return DecodeAudio(bytes, path, options);
 }
 
-Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate) {
+Result<std::vector<float>> Resample(const std::vector<float>& samples, int from_rate, int to_rate, int64_t max_samples) {
   if (from_rate <= 0 || to_rate <= 0) return InvalidArgument("resample: rates must be positive");
   if (from_rate == to_rate) return samples;
+  // libsoxr runs for minutes designing its filter for ratios past about 2^19 (1 Hz -> 600 kHz,
+  // found by fuzz_resample); real conversions stay within a few hundred.
+  const int64_t ratio = from_rate > to_rate ? (from_rate + to_rate - 1) / to_rate : (to_rate + from_rate - 1) / from_rate;
+  if (ratio > kMaxResampleRatio)
+    return InvalidArgument("resample: " + std::to_string(from_rate) + " Hz -> " + std::to_string(to_rate) +
+                           " Hz is a ratio over " + std::to_string(kMaxResampleRatio));
   // The length cap applies to what resampling makes: 32 KB at 1 Hz would become 2 GB at 16 kHz.
   const double out_len_d = std::ceil(static_cast<double>(samples.size()) * to_rate / from_rate);
-  if (out_len_d > static_cast<double>(kMaxResampledSamples))
+  if (out_len_d > static_cast<double>(max_samples))
     return InvalidArgument("resample: " + std::to_string(samples.size()) + " samples at " + std::to_string(from_rate) +
                            " Hz would become " + std::to_string(static_cast<int64_t>(out_len_d)) + " at " +
-                           std::to_string(to_rate) + " Hz, over the limit of " + std::to_string(kMaxResampledSamples));
+                           std::to_string(to_rate) + " Hz, over the limit of " + std::to_string(max_samples));
   const size_t out_len = static_cast<size_t>(out_len_d);
   std::vector<float> out(out_len);
   size_t done = 0;

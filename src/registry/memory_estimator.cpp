@@ -247,6 +247,17 @@ Result<ParamCount> CountParams(const ModelEvidence& ev) {
   return out;
 }
 
+ParamCount ParamsFromGguf(const GgufFile& file) {
+  ParamCount out;
+  out.source = "GGUF tensor table (exact)";
+  for (const auto& [name, info] : file.tensors()) {
+    out.params += static_cast<int64_t>(NumElements(info.shape).value_or(0));  // Parse bounded it by the file size
+    out.bytes_by_dtype[std::string(Name(info.dtype))] += static_cast<int64_t>(info.size);
+    out.file_bytes += static_cast<int64_t>(info.size);
+  }
+  return out;
+}
+
 Result<MemoryEstimate> EstimateMemory(const HfConfig& config, const ParamCount& params, DType dtype, int64_t batch,
                                       int64_t seq, bool is_decoder) {
   if (batch < 1 || batch > 1 << 20) return InvalidArgument("batch " + std::to_string(batch) + " is out of range (1..1048576)");

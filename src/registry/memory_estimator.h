@@ -11,6 +11,7 @@
 
 #include "core/dtype.h"
 #include "core/status.h"
+#include "formats/gguf.h"
 #include "formats/hf_config.h"
 #include "registry/model_evidence.h"
 
@@ -48,6 +49,8 @@ struct ParamCount {
 Result<ParamCount> ParamsFromConfig(const HfConfig& config);
 // Exact from safetensors headers in `evidence.dir` when present, else from the config.
 Result<ParamCount> CountParams(const ModelEvidence& evidence);
+// Exact from a GGUF file's tensor table (no tensor data is read).
+ParamCount ParamsFromGguf(const GgufFile& file);
 
 struct MemoryEstimate {
   DType dtype = DType::kF32;

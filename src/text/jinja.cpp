@@ -1078,6 +1078,12 @@ class Renderer {
     if (++steps_ > max_steps_) Fail("template exceeded " + std::to_string(max_steps_) + " steps (a runaway loop?)");
   }
 
+  // Values that grow (concatenation, replace, join, list +) are held to the output budget too:
+  // doubling a string in a loop would otherwise reach gigabytes within the step budget.
+  void CheckSize(size_t size, const char* what) const {
+    if (size > max_output_) Fail(std::string(what) + " would exceed " + std::to_string(max_output_) + " bytes");
+  }
+
   void Emit(std::string& out, const std::string& s) {
     if (out.size() + s.size() > max_output_) Fail("output exceeds " + std::to_string(max_output_) + " bytes");
     out += s;
@@ -1230,10 +1236,22 @@ class Renderer {
     Fail("unknown method '" + method + "' on " + std::string(IsUndefined(target) ? "undefined" : target.type_name()));
   }
 
-  static std::string Replace(const std::string& s, const std::string& from, const std::string& to, const Json& count) {
+  std::string Replace(const std::string& s, const std::string& from, const std::string& to, const Json& count) const {
     int64_t left = count.is_number_integer() ? count.get<int64_t>() : -1;
+    // The result's size, known before it is built: every replacement adds to.size() - from.size().
+    const Json chars = from.empty() ? CharList(s) : Json::array();
+    size_t matches = 0;
+    if (from.empty()) {
+      matches = chars.size() + 1;
+    } else {
+      for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + from.size())) ++matches;
+    }
+    if (left >= 0) matches = std::min(matches, static_cast<size_t>(left));
+    if (to.size() > from.size() && matches > 0) {
+      if (to.size() - from.size() > max_output_ / matches) Fail("replace would exceed " + std::to_string(max_output_) + " bytes");
+      CheckSize(s.size() + matches * (to.size() - from.size()), "replace");
+    }
     if (from.empty()) {  // Python inserts `to` before every character and at the end, `count` times
-      const Json chars = CharList(s);
       std::string out;
       for (size_t i = 0; i <= chars.size(); ++i) {
         if (left != 0) out += to, --left;
@@ -1387,7 +1405,10 @@ class Renderer {
       const Json sep_value = Arg(args, names, 0, "d");
       std::string sep = sep_value.is_null() ? "" : ToStr(sep_value), out;
       const Json list = AsList(v, "join");
-      for (size_t i = 0; i < list.size(); ++i) out += (i ? sep : "") + ToStr(attr.is_string() ? Attribute(list[i], attr.get<std::string>()) : list[i]);
+      for (size_t i = 0; i < list.size(); ++i) {
+        out += (i ? sep : "") + ToStr(attr.is_string() ? Attribute(list[i], attr.get<std::string>()) : list[i]);
+        CheckSize(out.size(), "join");
+      }
       return out;
     }
     if (name == "list") return AsList(v, "list");
@@ -1586,7 +1607,10 @@ class Renderer {
           int64_t span = 0;
           if (__builtin_sub_overflow(hi, lo, &span) || span > 100000) Fail("range too long");
           Json out = Json::array();
-          for (int64_t i = lo; i < hi; ++i) out.push_back(i);
+          for (int64_t i = lo; i < hi; ++i) {
+            Step();  // each element is work: range(100000) in a loop must not escape the step budget
+            out.push_back(i);
+          }
           return out;
         }
         if (callee.kind == Expr::kVar && callee.name == "namespace") {
@@ -1648,7 +1672,11 @@ class Renderer {
       return Truthy(a) ? a : Eval(*e.args[1]);
     }
     const Json a = Eval(*e.args[0]), b = Eval(*e.args[1]);
-    if (op == "~") return ToStr(a) + ToStr(b);
+    if (op == "~") {
+      std::string sa = ToStr(a), sb = ToStr(b);
+      CheckSize(sa.size() + sb.size(), "'~'");
+      return sa + sb;
+    }
     if (op == "==") return PyEquals(a, b);
     if (op == "!=") return !PyEquals(a, b);
     if (op == "in") return Contains(b, a);
@@ -1661,8 +1689,12 @@ class Renderer {
       for (int64_t i = 0; i < times; ++i) out += str;
       return out;
     }
-    if (op == "+" && a.is_string() && b.is_string()) return a.get<std::string>() + b.get<std::string>();
+    if (op == "+" && a.is_string() && b.is_string()) {
+      CheckSize(a.get_ref<const std::string&>().size() + b.get_ref<const std::string&>().size(), "'+'");
+      return a.get<std::string>() + b.get<std::string>();
+    }
     if (op == "+" && a.is_array() && b.is_array()) {
+      CheckSize(a.size() + b.size(), "'+' of lists");
       Json out = a;
       for (const auto& x : b) out.push_back(x);
       return out;

@@ -38,8 +38,8 @@ class JinjaTemplate {
   // Errors name the line of the template that does not parse.
   static Result<JinjaTemplate> Parse(std::string_view source);
   // Renders with `context`'s keys as variables; errors (unknown filter, raise_exception, output
-  // over `max_output` bytes, more than `max_steps` nodes, loop iterations and macro calls) are
-  // values, never exceptions.
+  // or a string/list value over `max_output` bytes, more than `max_steps` nodes, loop iterations,
+  // range() elements and macro calls) are values, never exceptions.
   Result<std::string> Render(const nlohmann::json& context, size_t max_output = 1 << 24, size_t max_steps = 1000000) const;
 
  private:

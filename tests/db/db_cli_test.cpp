@@ -1,4 +1,8 @@
 // `accel bench`, `accel query`, `accel db` as a user runs them: real processes, real files.
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -239,6 +243,46 @@ TEST_F(DbCliTest, UnusableDatabasesGiveClearErrors) {
   EXPECT_EQ(bad_metric.exit_code, 2);
   auto no_model = RunCli("query batch --db " + Db("x.db"));
   EXPECT_EQ(no_model.exit_code, 2);
+}
+
+// Issue 22: a database this user may not write is opened read-only: queries and the report work,
+// writing commands fail with one line. Root may write any file, so as root the CLI runs as
+// nobody (uid 65534). Both cases are covered: a read-only file in a folder nobody may write
+// (SQLite cannot make the WAL's -shm file there) and one in a world-writable folder.
+TEST_F(DbCliTest, ReadOnlyDatabaseIsReadButNotWritten) {
+  std::string as_user;
+  if (::geteuid() == 0) {
+    if (std::system("command -v setpriv > /dev/null 2>&1") != 0) GTEST_SKIP() << "running as root without setpriv";
+    if (!::getpwuid(65534)) GTEST_SKIP() << "running as root and uid 65534 does not exist";
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  ASSERT_EQ(RunCli("db import " + Fixture("two_devices.json") + " --db " + Db()).exit_code, 0);
+  const std::string open_dir = dir_ + "/shared";  // world-writable, sticky, like /tmp
+  std::filesystem::create_directories(open_dir);
+  std::filesystem::copy_file(Db(), open_dir + "/bench.db");
+  ASSERT_EQ(::chmod(open_dir.c_str(), 01777), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  for (const std::string& db : {Db(), open_dir + "/bench.db"}) {
+    ASSERT_EQ(::chmod(db.c_str(), 0444), 0);
+    const std::string cli = as_user + ACCEL_CLI_PATH;
+    auto stats = test::RunShell(cli + " query stats --format json --db " + db);
+    ASSERT_EQ(stats.exit_code, 0) << db << ": " << stats.out;
+    std::map<std::string, nlohmann::json> s;
+    for (const auto& row : nlohmann::json::parse(stats.out)) s[row["statistic"]] = row["value"];
+    EXPECT_EQ(s["runs"], 1) << stats.out;
+    EXPECT_EQ(s["results"], 4) << stats.out;
+
+    const std::string html = open_dir + "/report.html";
+    std::filesystem::remove(html);
+    auto report = test::RunShell(cli + " report --db " + db + " --out " + html);
+    EXPECT_EQ(report.exit_code, 0) << db << ": " << report.out;
+    EXPECT_TRUE(std::filesystem::exists(html)) << report.out;
+
+    auto write = test::RunShell(cli + " db import " + Fixture("two_devices.json") + " --db " + db);
+    EXPECT_EQ(write.exit_code, 2) << db << ": " << write.out;
+    EXPECT_NE(write.out.find("the database is read-only for this user"), std::string::npos) << write.out;
+    EXPECT_EQ(std::count(write.out.begin(), write.out.end(), '\n'), 1) << write.out;
+  }
 }
 
 }  // namespace

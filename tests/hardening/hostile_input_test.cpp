@@ -217,6 +217,36 @@ TEST(HostileJinja, NestedLoopsStopAtTheStepBudget) {
   EXPECT_TRUE(ok->Render(ctx).ok());
 }
 
+// Values that double or multiply inside the step budget (found while writing the fuzz seeds):
+// each must stop at the output budget, quickly, without allocating gigabytes.
+TEST(HostileJinja, GrowingValuesStopAtTheOutputBudget) {
+  const std::string doubling = "{% set ns = namespace(s='x', l=[1]) %}{% for i in range(64) %}";
+  for (const std::string& src : {doubling + "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                                 doubling + "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+                                 doubling + "{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                                 std::string("{{ ('x' * 60000)|replace('x', 'y' * 60000) }}"),
+                                 std::string("{{ ('x' * 60000).replace('', 'y' * 60000) }}"),
+                                 std::string("{{ range(60000)|join('y' * 60000) }}")}) {
+    auto t = text::JinjaTemplate::Parse(src);
+    ASSERT_TRUE(t.ok()) << src << ": " << t.status().message();
+    auto start = std::chrono::steady_clock::now();
+    auto r = t->Render(nlohmann::json::object(), 1 << 20);
+    ASSERT_FALSE(r.ok()) << src;
+    EXPECT_NE(r.status().message().find("would exceed 1048576 bytes"), std::string::npos) << src << ": " << r.status().message();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << src;
+  }
+  // range() counts its elements as steps: a 100,000-element range rebuilt in a loop is work.
+  auto ranges = text::JinjaTemplate::Parse("{% for i in range(100000) %}{{ range(100000)|length > 0 }}{% endfor %}");
+  ASSERT_TRUE(ranges.ok());
+  auto r = ranges->Render(nlohmann::json::object(), 1 << 24);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("steps"), std::string::npos) << r.status().message();
+  // Growth within the budget is still fine.
+  auto fine = text::JinjaTemplate::Parse("{{ 'ab'|replace('a', 'xyz') ~ ('-' * 3) }}{{ [1, 2]|join(', ') }}");
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->Render(nlohmann::json::object()).value(), "xyzb---1, 2");
+}
+
 // ---- Media ----
 
 std::string Le32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
@@ -245,6 +275,14 @@ TEST(HostileMedia, ResamplingIsCappedOnItsOutput) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("limit"), std::string::npos) << r.status().message();
   EXPECT_TRUE(preprocess::Resample(std::vector<float>(4410, 0.f), 44100, 16000).ok());
+  // Found by fuzz_resample: one sample at 1 Hz to 767,938 Hz ran libsoxr for minutes.
+  auto start = std::chrono::steady_clock::now();
+  auto far = preprocess::Resample(std::vector<float>(1, 0.5f), 1, 767938);
+  ASSERT_FALSE(far.ok());
+  EXPECT_NE(far.status().message().find("ratio over 65536"), std::string::npos) << far.status().message();
+  EXPECT_FALSE(preprocess::Resample(std::vector<float>(100, 0.5f), 1'000'000, 1).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(preprocess::Resample(std::vector<float>(2, 0.5f), 1, 16000).ok());
 }
 
 TEST(HostileMedia, PngChunkLongerThanTheFileIsRejected) {
@@ -397,6 +435,32 @@ TEST(ApiStatsFile, DirectoryOrFifoIsACleanError) {
   EXPECT_EQ(r.exit_code, 2) << r.out;
   r = RunShell("ACCEL_API_STATS=" + fifo + " " + Cli() + " api stats", 20);
   EXPECT_EQ(r.exit_code, 2) << r.out;
+  fs::remove_all(dir);
+}
+
+// Found by fuzz_stats_file: counts near 2^64 in the file wrapped to zero when a run merged its
+// own (and the signed token counts overflowed). They saturate now.
+TEST(ApiStatsFile, HugeCountsSaturateInsteadOfWrapping) {
+  const std::string dir = MakeTempDir("hostile");
+  const std::string path = dir + "/stats.json";
+  const nlohmann::json cell = {{"provider", "p"}, {"model", "m"}, {"endpoint", "/e"}, {"key", "k"},
+                               {"attempts", UINT64_MAX}, {"successes", UINT64_MAX}, {"prompt_tokens", UINT64_MAX},
+                               {"completion_tokens", INT64_MAX}, {"histogram", {{0, UINT64_MAX}, {3, UINT64_MAX}}}};
+  std::ofstream(path) << nlohmann::json{{"cells", {cell, cell}}}.dump();
+  api::ApiStats run;
+  run.Record({"p", "m", "/e", "k"}, false, nullptr, 10.0, {INT64_MAX, 1});
+  ASSERT_TRUE(api::MergeStatsIntoFile(path, run).ok());
+  api::ApiStats after;
+  ASSERT_TRUE(api::LoadStatsFile(path, &after).ok());
+  const auto cells = after.Snapshot();
+  ASSERT_EQ(cells.size(), 1u);
+  const api::StatsCell& c = cells.begin()->second;
+  EXPECT_EQ(c.attempts, UINT64_MAX);
+  EXPECT_EQ(c.successes, UINT64_MAX);
+  EXPECT_EQ(c.prompt_tokens, INT64_MAX);
+  EXPECT_EQ(c.completion_tokens, INT64_MAX);
+  EXPECT_EQ(c.latency.count(), UINT64_MAX);
+  EXPECT_GT(c.latency.Percentile(99), 0);
   fs::remove_all(dir);
 }
 

@@ -1,11 +1,24 @@
 #include "api/resilience/stats.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace accel::api {
 
 namespace {
+// Counts merged from the stats file are untrusted: sums saturate rather than wrap to zero (or,
+// for the signed token counts, overflow). Found by fuzz_stats_file.
+uint64_t SatAdd(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+int64_t SatAdd(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 int BucketOf(double us) {
   if (!(us >= 1)) return 0;
   int e = static_cast<int>(std::floor(std::log2(us)));
@@ -28,19 +41,20 @@ void LatencyHistogram::Add(double micros) {
 
 double LatencyHistogram::Percentile(double p) const {
   if (count_ == 0) return 0;
-  uint64_t rank = static_cast<uint64_t>(std::ceil(p / 100.0 * count_));
+  const double r = std::ceil(p / 100.0 * static_cast<double>(count_));
+  uint64_t rank = r >= 18446744073709551615.0 ? count_ : static_cast<uint64_t>(r);  // 2^64 does not convert
   if (rank == 0) rank = 1;
   uint64_t seen = 0;
   for (int b = 0; b < kBuckets; ++b) {
-    seen += buckets_[b];
+    seen = SatAdd(seen, buckets_[b]);
     if (seen >= rank) return BucketMid(b);
   }
   return BucketMid(kBuckets - 1);
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& o) {
-  for (int b = 0; b < kBuckets; ++b) buckets_[b] += o.buckets_[b];
-  count_ += o.count_;
+  for (int b = 0; b < kBuckets; ++b) buckets_[b] = SatAdd(buckets_[b], o.buckets_[b]);
+  count_ = SatAdd(count_, o.count_);
 }
 
 nlohmann::json LatencyHistogram::ToJson() const {
@@ -57,19 +71,19 @@ LatencyHistogram LatencyHistogram::FromJson(const nlohmann::json& j) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_integer() || !pair[1].is_number_unsigned()) continue;
     int b = pair[0].get<int>();
     if (b < 0 || b >= kBuckets) continue;
-    h.buckets_[b] += pair[1].get<uint64_t>();
-    h.count_ += pair[1].get<uint64_t>();
+    h.buckets_[b] = SatAdd(h.buckets_[b], pair[1].get<uint64_t>());
+    h.count_ = SatAdd(h.count_, pair[1].get<uint64_t>());
   }
   return h;
 }
 
 void StatsCell::Merge(const StatsCell& o) {
-  attempts += o.attempts;
-  successes += o.successes;
-  retries += o.retries;
-  for (int i = 0; i < kNumErrorClasses; ++i) errors[i] += o.errors[i];
-  prompt_tokens += o.prompt_tokens;
-  completion_tokens += o.completion_tokens;
+  attempts = SatAdd(attempts, o.attempts);
+  successes = SatAdd(successes, o.successes);
+  retries = SatAdd(retries, o.retries);
+  for (int i = 0; i < kNumErrorClasses; ++i) errors[i] = SatAdd(errors[i], o.errors[i]);
+  prompt_tokens = SatAdd(prompt_tokens, o.prompt_tokens);
+  completion_tokens = SatAdd(completion_tokens, o.completion_tokens);
   latency.Merge(o.latency);
 }
 
@@ -80,8 +94,8 @@ void ApiStats::Record(const StatsKey& key, bool retry, const ApiError* error, do
   if (retry) ++c.retries;
   if (error) ++c.errors[static_cast<int>(error->cls)];
   else ++c.successes;
-  c.prompt_tokens += usage.prompt_tokens;
-  c.completion_tokens += usage.completion_tokens;
+  c.prompt_tokens = SatAdd(c.prompt_tokens, usage.prompt_tokens);  // usage comes from the server
+  c.completion_tokens = SatAdd(c.completion_tokens, usage.completion_tokens);
   c.latency.Add(latency_us);
 }
 
@@ -123,8 +137,8 @@ Status ApiStats::MergeJson(const nlohmann::json& j) {
     c.attempts = num("attempts");
     c.successes = num("successes");
     c.retries = num("retries");
-    c.prompt_tokens = static_cast<int64_t>(num("prompt_tokens"));
-    c.completion_tokens = static_cast<int64_t>(num("completion_tokens"));
+    c.prompt_tokens = static_cast<int64_t>(std::min<uint64_t>(num("prompt_tokens"), INT64_MAX));
+    c.completion_tokens = static_cast<int64_t>(std::min<uint64_t>(num("completion_tokens"), INT64_MAX));
     if (e.contains("errors") && e["errors"].is_object())
       for (int i = 0; i < kNumErrorClasses; ++i) {
         auto it = e["errors"].find(ErrorClassName(static_cast<ErrorClass>(i)));
