@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <toml.hpp>
 
+#include "core/collapse_blanks.h"
 #include "core/json_depth.h"
 #include "core/mapped_file.h"
 
@@ -62,22 +63,6 @@ json ToJson(const toml::value& v) {
   }
 }
 
-// toml11's messages span several lines (a source excerpt with a caret): one line here.
-std::string OneLine(std::string message) {
-  std::string out;
-  bool space = false;
-  for (char c : message) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 bool EndsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -98,7 +83,8 @@ Result<std::string> ServeConfigAsJson(const std::string& path) {
     if (JsonDeeperThan(j)) return InvalidArgument(path + ": nested too deep");
     return j.dump();
   } catch (const std::exception& e) {
-    return InvalidArgument(path + ": not valid TOML: " + OneLine(e.what()));
+    // toml11's messages span several lines (a source excerpt with a caret): one line here.
+    return InvalidArgument(path + ": not valid TOML: " + CollapseBlanks(e.what(), " \t\r\n"));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/collapse_blanks.h"
+
 namespace accel::api::s3 {
 namespace {
 
@@ -17,20 +19,6 @@ std::string Lower(std::string_view s) {
 }
 
 // Header values are signed trimmed, with runs of spaces collapsed to one.
-std::string CanonicalHeaderValue(std::string_view v) {
-  std::string out;
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -106,7 +94,7 @@ SigV4Parts SignV4(const SigV4Request& request, const SigV4Credentials& credentia
   for (const auto& [k, v] : query) canonical_query += (canonical_query.empty() ? "" : "&") + k + "=" + v;
   // Headers: lower-case names, sorted; repeated names joined with ','.
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [k, v] : request.headers) headers.emplace_back(Lower(k), CanonicalHeaderValue(v));
+  for (const auto& [k, v] : request.headers) headers.emplace_back(Lower(k), CollapseBlanks(v, " \t"));
   std::stable_sort(headers.begin(), headers.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string canonical_headers;
   for (size_t i = 0; i < headers.size(); ++i) {
