@@ -42,6 +42,9 @@ Handler Timed(Context& ctx, const std::string& route, Handler h);
 // Called by streaming handlers when their stream ends.
 void RecordStream(Context& ctx, const std::string& route, std::chrono::steady_clock::time_point start);
 
+// A response body; invalid UTF-8 from a model's text is replaced rather than thrown on.
+inline std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 int64_t NowSeconds();
 std::string RequestId(const char* prefix);
 

@@ -11,7 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // TGI's finish reasons: "length", "eos_token", "stop_sequence".
 std::string FinishReason(const GenOutcome& out) {

@@ -24,7 +24,7 @@ void SendError(httplib::Response& res, Api api, const ServeError& e) {
   } else {
     body = {{"error", e.message}, {"error_type", e.status == 429 ? "overloaded" : e.status >= 500 ? "backend" : "validation"}};
   }
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.set_content(Dump(body), "application/json");
 }
 
 ServeError FromParseError(const ParseError& p) { return ServeError{p.status, "invalid_request_error", p.param.empty() ? "" : "invalid_" + p.param, p.message}; }
