@@ -64,14 +64,15 @@ asan: setup
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE slow
 
 # ThreadSanitizer build of the concurrency tests (the model pool, the thread pool, the C API's
-# per-model serialisation and cancel from another thread, serve's embedding batches, full queue
-# and per-key rate limits); CI runs it after asan.
+# per-model serialisation and cancel from another thread, continuous batching of generation,
+# serve's embedding batches, concurrent streams, full queue and per-key rate limits); CI runs it
+# after asan.
 tsan: setup
 	cmake -S . -B $(TSAN_BUILD) $(SANITIZER_CMAKE_FLAGS) -DACCEL_SANITIZE=thread
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test cpu_kernels_test capi_test serve_test
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target resource_pool_test cpu_kernels_test capi_test serve_test continuous_batcher_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) \
-	  -R '^(ResourcePool|MemoryBudget|ThreadPool|CApi|KeyRateLimiter)\.|^ServeTest\.(WaitingEmbeddingRequestsRunAsOneBatch|FullQueueAnswers429WithRetryAfterAndMetricsShowIt|EachApiKeyHasItsOwnRateLimit)$$'
+	  -R '^(ResourcePool|MemoryBudget|ThreadPool|CApi|KeyRateLimiter|ContinuousBatcher)\.|^ServeTest\.(WaitingEmbeddingRequestsRunAsOneBatch|FullQueueAnswers429WithRetryAfterAndMetricsShowIt|ConcurrentStreamsShareDecodeStepsAndKeepTheirTokens|ClientThatLeavesMidStreamFreesTheModel|EachApiKeyHasItsOwnRateLimit)$$'
 
 bench: build
 	bash bench/run_bert_bench.sh

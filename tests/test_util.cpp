@@ -1,11 +1,13 @@
 #include "test_util.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -52,10 +54,33 @@ CommandResult RunShell(const std::string& line, int timeout_s) {
   return Run(limit + "timeout " + std::to_string(timeout_s) + " sh -c '" + line + "' 2>&1");
 }
 
+namespace {
+// Every directory MakeTempDir made, removed when the test program exits (not when a forked
+// child that inherited the list exits).
+struct TempDirs {
+  std::mutex mu;
+  std::vector<std::string> dirs;
+  const pid_t owner = ::getpid();
+  ~TempDirs() {
+    if (::getpid() != owner) return;
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+TempDirs& MadeTempDirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+}  // namespace
+
 std::string MakeTempDir(const std::string& tag) {
   std::string templ = (std::filesystem::temp_directory_path() / ("accel-" + tag + "-XXXXXX")).string();
   char* p = mkdtemp(templ.data());
-  return p ? std::string(p) : std::string();
+  if (!p) return std::string();
+  TempDirs& made = MadeTempDirs();
+  std::lock_guard lock(made.mu);
+  made.dirs.emplace_back(p);
+  return p;
 }
 
 std::string CopyModel(const std::string& name, const std::string& tag) {

@@ -24,7 +24,7 @@ CommandResult RunCli(const std::string& args);
 // sanitizer builds, a 4 GB address-space limit: hostile inputs must fail fast and small.
 CommandResult RunShell(const std::string& line, int timeout_s = 30);
 
-// A fresh empty directory under the system temp dir, removed by the caller if it wishes.
+// A fresh empty directory under the system temp dir, removed when the test program exits.
 std::string MakeTempDir(const std::string& tag);
 
 // A copy of a bundled fixture's config.json and model.safetensors in a fresh folder (so a test

@@ -26,7 +26,9 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--api-key", *keys, "accept only requests with Authorization: Bearer KEY (repeatable; never logged)");
   app.add_option("--key-rate-limit", o->key_rate_per_minute, "requests per minute each --api-key may make (429 + Retry-After beyond; 0: no limit)")->check(CLI::NonNegativeNumber);
   app.add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 beyond)");
-  app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running one (429 beyond)")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running ones (429 beyond)")->check(CLI::NonNegativeNumber);
+  app.add_option("--parallel", o->parallel, "sequences each generator decodes together; new requests join between decode steps")->check(CLI::Range(1, 1024));
+  app.add_option("--slot-context", o->slot_context, "tokens one generation may use, prompt included (capped by the model's context; sizes the KV cache)")->check(CLI::Range(2, 1 << 24));
   app.add_option("--http-threads", o->http_threads, "HTTP worker threads: each open connection holds one")->check(CLI::Range(2, 4096));
   app.add_option("--max-embed-batch", o->max_embed_batch, "texts one embedding forward may carry, gathered from requests waiting for the model (1: no batching; docs/SERVE.md)")->check(CLI::Range(1, 4096));
   app.add_option("--max-tokens", o->max_tokens, "cap on a request's max_tokens")->check(CLI::PositiveNumber);
@@ -37,7 +39,7 @@ Action SetupServe(CLI::App& app) {
     if (!o->config_path.empty()) {
       // The file's settings, under those given on the command line.
       std::set<std::string> given;
-      for (const char* key : {"host", "port", "device", "memory_limit", "max_queue", "max_tokens", "max_body", "key_rate_limit",
+      for (const char* key : {"host", "port", "device", "memory_limit", "max_queue", "parallel", "slot_context", "max_tokens", "max_body", "key_rate_limit",
                               "max_embed_batch", "http_threads", "read_timeout", "cors_origin"}) {
         std::string flag = std::string("--") + key;
         std::replace(flag.begin(), flag.end(), '_', '-');

@@ -138,6 +138,12 @@ Status ApplyServeConfig(const std::string& json_text, const std::string& file_na
     } else if (key == "max_queue") {
       ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 0, 1 << 20));
       if (!keep) o->max_queue = static_cast<int>(v);
+    } else if (key == "parallel") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 1, 1024));
+      if (!keep) o->parallel = static_cast<int>(v);
+    } else if (key == "slot_context") {
+      ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 2, 1 << 24));
+      if (!keep) o->slot_context = v;
     } else if (key == "http_threads") {
       ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 2, 4096));
       if (!keep) o->http_threads = static_cast<int>(v);
@@ -158,7 +164,7 @@ Status ApplyServeConfig(const std::string& json_text, const std::string& file_na
       if (!keep) o->key_rate_per_minute = v;
     } else {
       return InvalidArgument(where(key) + " is not a setting (host, port, models, api_keys, device, memory_limit, max_queue, "
-                             "max_tokens, max_body, key_rate_limit, max_embed_batch, http_threads, read_timeout, cors_origin, routes)");
+                             "parallel, slot_context, max_tokens, max_body, key_rate_limit, max_embed_batch, http_threads, read_timeout, cors_origin, routes)");
     }
   }
   return Status::Ok();

@@ -13,7 +13,7 @@ namespace accel::serve {
 Result<std::string> ServeConfigAsJson(const std::string& path);
 
 // The server settings of a config file (every key optional): host, port, models, api_keys,
-// device, memory_limit, max_queue, max_tokens, max_body, key_rate_limit, max_embed_batch,
+// device, memory_limit, max_queue, parallel, slot_context, max_tokens, max_body, key_rate_limit, max_embed_batch,
 // http_threads, read_timeout, cors_origin, and "routes" (read by Server::Create). A setting in
 // `given` (set on the command line) keeps its value; models and api_keys add to the command
 // line's. Unknown keys, wrong types and out-of-range values are errors naming the key.

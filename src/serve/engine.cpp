@@ -63,23 +63,53 @@ std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, con
   o.sampling.presence_penalty = r.presence_penalty;
   o.sampling.frequency_penalty = r.frequency_penalty;
   if (r.seed) o.sampling.seed = *r.seed;
+  if (r.ignore_eos) o.eos_token_ids.clear();
   if (m.tokenizer()) {
     o.stop_strings = r.stop;
   } else if (!r.stop.empty()) {
     return ServeError{400, "invalid_request_error", "no_tokenizer", "stop strings need a model with a tokenizer"};
   }
-  // Without a tokenizer every token goes out with empty text.
-  auto res = m.text_model().Generate(p.ids, o, on_piece);
-  if (!res.ok()) return FromStatus(res.status(), 500);
-  const auto& row = res->rows[0];
-  out->tokens = row.tokens;
-  out->text = row.text;
-  out->finish_reason = (row.finish_reason == "length" || row.finish_reason == "context_limit") ? "length" : "stop";
-  out->stopped_by_string = row.finish_reason == "stop";
-  out->prompt_tokens = res->prompt_tokens;
-  out->completion_tokens = static_cast<int64_t>(row.tokens.size());
-  if (row.finish_reason == "callback") out->finish_reason = "cancelled";
-  return std::nullopt;
+  // The sequence joins the model's running batch. Each token goes out with the text that became
+  // showable with it, i.e. once the next event arrives (the end's held-back tail goes with the
+  // last token); without a tokenizer the text is empty.
+  auto seq = m.batcher()->Submit(p.ids, o);
+  if (!seq.ok()) return FromStatus(seq.status(), 503);
+  bool alive = true, have_token = false;
+  int64_t last_token = -1;
+  std::string pending;
+  auto flush = [&] {
+    if (!have_token) return;
+    if (alive && !on_piece(last_token, pending)) {
+      alive = false;
+      (*seq)->Cancel();  // the client is gone: its slot and KV rows are freed at the next step
+    }
+    pending.clear();
+    have_token = false;
+  };
+  for (;;) {
+    generation::BatchEvent e = (*seq)->Next();
+    if (e.kind == generation::BatchEvent::Kind::kToken) {
+      flush();
+      last_token = e.token;
+      have_token = true;
+      pending += e.text;
+      continue;
+    }
+    if (!e.status.ok()) return FromStatus(e.status, 500);
+    pending += e.text;
+    flush();
+    const generation::RowResult& row = e.result;
+    out->tokens = row.tokens;
+    out->text = row.text;
+    out->finish_reason = (row.finish_reason == "length" || row.finish_reason == "context_limit") ? "length" : "stop";
+    out->stopped_by_string = row.finish_reason == "stop";
+    if (!alive || row.finish_reason == "callback") out->finish_reason = "cancelled";
+    out->prompt_tokens = e.prompt_tokens;
+    out->completion_tokens = static_cast<int64_t>(row.tokens.size());
+    out->queue_seconds = e.queue_ms / 1e3;
+    out->ttft_seconds = e.ttft_ms / 1e3;
+    return std::nullopt;
+  }
 }
 
 std::optional<ServeError> RunEmbedding(ServedModel& m, const EmbedRequest& r, EmbedOutcome* out) {

@@ -39,13 +39,15 @@ struct GenOutcome {
   std::string finish_reason;  // OpenAI's: "stop" or "length"
   bool stopped_by_string = false;  // "stop" because a stop string matched, not the end-of-sequence token
   int64_t prompt_tokens = 0, completion_tokens = 0;
+  double queue_seconds = 0, ttft_seconds = 0;  // waiting for a batch slot; submission to first token
 };
 
 // Called with each new token and, when the model has a tokenizer, each piece of text that can be
 // shown (possibly empty); returning false cancels the generation (client gone).
 using PieceCallback = TextModel::PieceCallback;
 
-// Runs on the caller's thread; the caller holds the model (Ticket::Run).
+// Joins the model's running batch and streams on the caller's thread until the sequence ends;
+// the caller holds an admitted Ticket.
 std::optional<ServeError> RunGeneration(ServedModel& m, const GenRequest& r, const PreparedPrompt& p,
                                         const PieceCallback& on_piece, GenOutcome* out);
 

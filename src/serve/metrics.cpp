@@ -21,20 +21,70 @@ std::string Escape(const std::string& s) {
   }
   return out;
 }
+void RenderHistogram(std::ostringstream& o, const std::string& name, const std::string& label, const std::string& value,
+                     const std::vector<uint64_t>& buckets, double sum, uint64_t count) {
+  const std::string l = label + "=\"" + Escape(value) + "\"";
+  uint64_t cum = 0;
+  for (size_t i = 0; i < kNumBounds; ++i) {
+    cum += buckets[i];
+    o << name << "_bucket{" << l << ",le=\"" << kBounds[i] << "\"} " << cum << "\n";
+  }
+  o << name << "_bucket{" << l << ",le=\"+Inf\"} " << count << "\n";
+  o << name << "_sum{" << l << "} " << sum << "\n";
+  o << name << "_count{" << l << "} " << count << "\n";
+}
+
+// KV cache and batch counters of every generator's continuous batcher.
+void RenderBatchers(std::ostringstream& o, const ModelRegistry& registry) {
+  struct Row {
+    std::string model;
+    generation::ContinuousBatcher::Stats s;
+  };
+  std::vector<Row> rows;
+  for (const auto& m : registry.models())
+    if (m->batcher()) rows.push_back({m->name(), m->batcher()->stats()});
+  auto gauge = [&](const char* name, const char* type, const char* help, auto field) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    for (const Row& r : rows) o << name << "{model=\"" << Escape(r.model) << "\"} " << field(r.s) << "\n";
+  };
+  using S = generation::ContinuousBatcher::Stats;
+  gauge("accel_kv_cache_tokens", "gauge", "KV-cache slots holding tokens of live sequences.", [](const S& s) { return s.kv_tokens; });
+  gauge("accel_kv_cache_capacity_tokens", "gauge", "KV-cache slots allocated (batch slots x tokens per slot).", [](const S& s) { return s.kv_capacity_tokens; });
+  gauge("accel_kv_cache_bytes", "gauge", "Bytes the KV cache holds on its device.", [](const S& s) { return s.kv_bytes; });
+  gauge("accel_batch_slots", "gauge", "Sequences a generator decodes together (--parallel).", [](const S& s) { return s.slots; });
+  gauge("accel_decode_steps_total", "counter", "Batched decode steps.", [](const S& s) { return s.decode_steps; });
+  gauge("accel_decode_rows_total", "counter", "Sequences over all decode steps (divided by steps: the mean batch).", [](const S& s) { return s.decode_rows; });
+  gauge("accel_prefills_total", "counter", "Prompts prefilled into a batch slot.", [](const S& s) { return s.prefills; });
+}
 }  // namespace
+
+void Metrics::RenderHistograms(std::ostringstream& o, const std::string& name, const std::string& help, const std::string& label,
+                               const std::map<std::string, Histogram>& by) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  for (const auto& [value, h] : by) RenderHistogram(o, name, label, value, h.buckets, h.sum, h.count);
+}
 
 void Metrics::Request(const std::string& route, int status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{route, status}];
-  Histogram& h = latency_[route];
-  if (h.buckets.empty()) h.buckets.assign(kNumBounds, 0);
+  latency_[route].Observe(seconds);
+}
+
+void Metrics::Histogram::Observe(double seconds) {
+  if (buckets.empty()) buckets.assign(kNumBounds, 0);
   for (size_t i = 0; i < kNumBounds; ++i)
     if (seconds <= kBounds[i]) {
-      ++h.buckets[i];
+      ++buckets[i];
       break;
     }
-  h.sum += seconds;
-  ++h.count;
+  sum += seconds;
+  ++count;
+}
+
+void Metrics::FirstToken(const std::string& model, double queue_seconds, double ttft_seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_wait_[model].Observe(queue_seconds);
+  ttft_[model].Observe(ttft_seconds);
 }
 
 void Metrics::Tokens(const std::string& model, int64_t prompt, int64_t generated) {
@@ -67,18 +117,9 @@ std::string Metrics::Render(const ModelRegistry& registry) const {
   o << "# HELP accel_requests_total HTTP requests by route and status.\n# TYPE accel_requests_total counter\n";
   for (const auto& [k, v] : requests_)
     o << "accel_requests_total{route=\"" << Escape(k.first) << "\",status=\"" << k.second << "\"} " << v << "\n";
-  o << "# HELP accel_request_duration_seconds Request latency by route (streams: until the stream ends).\n"
-       "# TYPE accel_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : latency_) {
-    uint64_t cum = 0;
-    for (size_t i = 0; i < kNumBounds; ++i) {
-      cum += h.buckets[i];
-      o << "accel_request_duration_seconds_bucket{route=\"" << Escape(route) << "\",le=\"" << kBounds[i] << "\"} " << cum << "\n";
-    }
-    o << "accel_request_duration_seconds_bucket{route=\"" << Escape(route) << "\",le=\"+Inf\"} " << h.count << "\n";
-    o << "accel_request_duration_seconds_sum{route=\"" << Escape(route) << "\"} " << h.sum << "\n";
-    o << "accel_request_duration_seconds_count{route=\"" << Escape(route) << "\"} " << h.count << "\n";
-  }
+  RenderHistograms(o, "accel_request_duration_seconds", "Request latency by route (streams: until the stream ends).", "route", latency_);
+  RenderHistograms(o, "accel_time_to_first_token_seconds", "Generation requests: arrival to first token, by model.", "model", ttft_);
+  RenderHistograms(o, "accel_batch_queue_seconds", "Generation requests: wait for a batch slot, by model.", "model", queue_wait_);
   o << "# HELP accel_prompt_tokens_total Prompt tokens processed by model.\n# TYPE accel_prompt_tokens_total counter\n";
   for (const auto& [m, t] : tokens_) o << "accel_prompt_tokens_total{model=\"" << Escape(m) << "\"} " << t.first << "\n";
   o << "# HELP accel_generated_tokens_total Tokens generated by model.\n# TYPE accel_generated_tokens_total counter\n";
@@ -100,6 +141,7 @@ std::string Metrics::Render(const ModelRegistry& registry) const {
   for (const auto& m : registry.models()) o << "accel_queue_depth{model=\"" << Escape(m->name()) << "\"} " << m->queued() << "\n";
   o << "# HELP accel_running Requests running on the model.\n# TYPE accel_running gauge\n";
   for (const auto& m : registry.models()) o << "accel_running{model=\"" << Escape(m->name()) << "\"} " << m->running() << "\n";
+  RenderBatchers(o, registry);
   return o.str();
 }
 

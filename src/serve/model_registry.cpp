@@ -1,5 +1,6 @@
 #include "serve/model_registry.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -23,28 +24,46 @@ Result<ModelSpec> ParseModelSpec(const std::string& arg) {
   return s;
 }
 
-Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, const std::string& device, int max_queue) {
+Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, const ServedModelOptions& options) {
+  if (options.parallel < 1) return InvalidArgument("serve: --parallel must be >= 1");
+  if (options.slot_context < 2) return InvalidArgument("serve: --slot-context must be >= 2");
   auto m = std::unique_ptr<ServedModel>(new ServedModel());
   m->name_ = spec.name;
-  m->max_queue_ = max_queue;
+  m->max_queue_ = options.max_queue;
   m->created_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  LoadOptions options;
-  options.device = device;
-  ACCEL_ASSIGN_OR_RETURN(m->text_, TextModel::Load(spec.path, options));
+  LoadOptions load;
+  load.device = options.device;
+  ACCEL_ASSIGN_OR_RETURN(m->text_, TextModel::Load(spec.path, load));
   m->kind_ = m->text_->lm() ? Kind::kGenerate : Kind::kEmbed;
+  if (m->kind_ == Kind::kGenerate) {
+    generation::BatchOptions batch;
+    batch.slots = options.parallel;
+    batch.slot_capacity = std::min(options.slot_context, m->text_->context_length());
+    m->batcher_ = std::make_unique<generation::ContinuousBatcher>(*m->text_->lm(), m->text_->model().backend(),
+                                                                  m->text_->TextDecoderFn(), batch);
+  }
   return m;
 }
 
+int64_t ServedModel::context_length() const {
+  return batcher_ ? batcher_->slot_capacity() : text_->context_length();
+}
+
+int ServedModel::running() const {
+  return batcher_ ? static_cast<int>(batcher_->stats().running) : running_.load();
+}
+
 std::unique_ptr<ServedModel::Ticket> ServedModel::TryAdmit() {
+  const int limit = max_running() + max_queue_;
   int cur = in_flight_.load();
   do {
-    if (cur >= 1 + max_queue_) return nullptr;
+    if (cur >= limit) return nullptr;
   } while (!in_flight_.compare_exchange_weak(cur, cur + 1));
   return std::make_unique<Ticket>(this);
 }
 
 void ServedModel::Ticket::Run() {
-  if (lock_.owns_lock()) return;
+  if (lock_.owns_lock() || m_->batcher_) return;
   lock_ = std::unique_lock<std::mutex>(m_->run_mu_);
   ++m_->running_;
 }

@@ -1,9 +1,10 @@
 #pragma once
 // The models one `accel serve` holds: each loaded once at start, named by its folder (or
 // `name=path`), either a decoder (generation: chat, completions) or an encoder (embeddings).
-// Each model runs one request at a time: requests take a Ticket (at most 1 running + max_queue
-// waiting, else the caller answers 429) and then the model's lock. This serializes a model's
-// work on the HTTP threads that carry its requests; continuous batching is a later step.
+// A generator decodes up to `parallel` sequences together (a ContinuousBatcher: requests join
+// the running batch between decode steps); an encoder runs one request at a time. Requests take
+// a Ticket first: at most `parallel` (generators) or 1 (encoders) running plus max_queue
+// waiting, else the caller answers 429.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/generation/continuous_batcher.h"
 #include "runtime/text_model.h"
 
 namespace accel::serve {
@@ -25,11 +27,18 @@ Result<ModelSpec> ParseModelSpec(const std::string& arg);
 
 struct EmbedJob;  // serve/engine.cpp
 
+struct ServedModelOptions {
+  std::string device = "auto";
+  int max_queue = 8;           // requests waiting beyond the running ones before 429
+  int parallel = 4;            // generators: sequences decoded together
+  int64_t slot_context = 2048; // generators: tokens per sequence (prompt + output), capped by the model's context
+};
+
 class ServedModel {
  public:
   enum class Kind { kGenerate, kEmbed };
 
-  static Result<std::unique_ptr<ServedModel>> Load(const ModelSpec& spec, const std::string& device, int max_queue);
+  static Result<std::unique_ptr<ServedModel>> Load(const ModelSpec& spec, const ServedModelOptions& options);
 
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
@@ -39,16 +48,21 @@ class ServedModel {
   Tokenizer* tokenizer() { return text_->tokenizer(); }  // null when the folder has none (ids only)
   const std::optional<text::ChatTemplate>& chat_template() const { return text_->chat_template(); }
   Pooling pooling() const { return text_->pooling(); }
-  int64_t context_length() const { return text_->context_length(); }
+  // Tokens one request may use: the model's context, for a generator capped by its batch slot.
+  int64_t context_length() const;
+  // Generators: the batch every generation request joins.
+  generation::ContinuousBatcher* batcher() { return batcher_.get(); }
   int64_t created() const { return created_; }
 
-  // Admission: at most one running and max_queue waiting. The Ticket is released when destroyed.
+  // Admission: at most max_running() running and max_queue() waiting. The Ticket is released
+  // when destroyed.
   class Ticket {
    public:
     explicit Ticket(ServedModel* m) : m_(m) {}
     Ticket(const Ticket&) = delete;
     ~Ticket();
-    // Blocks until this request has the model; it keeps it until the Ticket is destroyed.
+    // Blocks until this request has the model (an encoder's lock; a generator's requests queue
+    // in its batcher instead); it keeps it until the Ticket is destroyed.
     void Run();
 
    private:
@@ -57,8 +71,9 @@ class ServedModel {
   };
   std::unique_ptr<Ticket> TryAdmit();
   int in_flight() const { return in_flight_.load(); }
-  int running() const { return running_.load(); }
-  int queued() const { return std::max(0, in_flight_.load() - running_.load()); }
+  int running() const;
+  int queued() const { return std::max(0, in_flight_.load() - running()); }
+  int max_running() const { return batcher_ ? static_cast<int>(batcher_->stats().slots) : 1; }
   int max_queue() const { return max_queue_; }
 
   // Embedding requests admitted and waiting for this model; RunEmbeddingBatched (engine.h) runs
@@ -74,6 +89,7 @@ class ServedModel {
   std::string name_;
   Kind kind_ = Kind::kEmbed;
   std::unique_ptr<TextModel> text_;
+  std::unique_ptr<generation::ContinuousBatcher> batcher_;  // declared after text_: stops first
   int64_t created_ = 0;
   int max_queue_ = 0;
   std::atomic<int> in_flight_{0}, running_{0};

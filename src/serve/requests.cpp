@@ -116,6 +116,7 @@ void OpenAiSampling(const json& j, GenRequest& r) {
   r.frequency_penalty = static_cast<float>(Number(j, "frequency_penalty", 0.0, -2.0, 2.0));
   r.seed = Seed(j, "seed");
   r.stop = Stop(j, "stop");
+  r.ignore_eos = Bool(j, "ignore_eos", false);
   r.max_tokens = Integer(j, "max_tokens", -1, 0, std::numeric_limits<int32_t>::max());
   if (Field(j, "max_completion_tokens")) r.max_tokens = Integer(j, "max_completion_tokens", -1, 0, std::numeric_limits<int32_t>::max());
   if (Integer(j, "n", 1, 1, 1) != 1) Fail("n", "only n = 1 is supported");

@@ -41,6 +41,7 @@ struct GenRequest {
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;
   bool stream = false;
+  bool ignore_eos = false;  // vLLM / llama-server extension: run to max_tokens past end-of-sequence
   bool include_usage = false;  // OpenAI stream_options.include_usage
   bool details = false;        // TGI parameters.details: finish reason and tokens in the answer
   bool return_full_text = false;  // TGI: the answer starts with the prompt

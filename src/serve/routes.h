@@ -41,6 +41,8 @@ using Handler = std::function<void(const httplib::Request&, httplib::Response&)>
 Handler Timed(Context& ctx, const std::string& route, Handler h);
 // Called by streaming handlers when their stream ends.
 void RecordStream(Context& ctx, const std::string& route, std::chrono::steady_clock::time_point start);
+// Counts a local generation's tokens and its queue wait / time to first token.
+void RecordGeneration(Context& ctx, const std::string& model, const GenOutcome& out);
 
 // A response body; invalid UTF-8 from a model's text is replaced rather than thrown on.
 inline std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }

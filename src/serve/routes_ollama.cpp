@@ -45,7 +45,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
     GenOutcome out;
     if (auto e = RunGeneration(*m, parsed.value, *prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kOllama, *e);
     ticket.reset();
-    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, m->name(), out);
     res.set_content(Dump(Final(m->name(), chat, out.text, out, start)), "application/json");
     return;
   }
@@ -64,7 +64,7 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
       return text.empty() || send(Piece(m->name(), chat, text));
     }, &out);
     ticket.reset();
-    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, m->name(), out);
     if (out.finish_reason == "cancelled") return false;
     if (err) send({{"error", err->message}});
     else send(Final(m->name(), chat, "", out, start));

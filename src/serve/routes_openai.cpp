@@ -37,7 +37,7 @@ void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::stri
     GenOutcome out;
     if (auto e = RunGeneration(*m, r, prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kOpenAi, *e);
     ticket.reset();
-    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, m->name(), out);
     json choice = {{"index", 0}, {"finish_reason", out.finish_reason}, {"logprobs", nullptr}};
     if (chat) choice["message"] = {{"role", "assistant"}, {"content", out.text}};
     else choice["text"] = out.text;
@@ -89,7 +89,7 @@ void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::stri
       }, &out);
     }
     st->ticket.reset();  // the model is free for the next request
-    ctx.metrics.Tokens(st->model->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, st->model->name(), out);
     if (!alive || out.finish_reason == "cancelled") return false;  // client gone: close
     if (err) {
       send({{"error", {{"message", err->message}, {"type", err->type}, {"code", err->code.empty() ? json(nullptr) : json(err->code)}}}});

@@ -62,7 +62,7 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
     GenOutcome out;
     if (auto e = RunGeneration(*m, r, *prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kTei, *e);
     ticket.reset();
-    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, m->name(), out);
     json answer = {{"generated_text", GeneratedText(r, out)}};
     if (r.details) {
       json tokens = json::array();
@@ -100,7 +100,7 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
       return alive;
     }, &out);
     held->reset();
-    ctx.metrics.Tokens(m->name(), out.prompt_tokens, out.completion_tokens);
+    RecordGeneration(ctx, m->name(), out);
     if (out.finish_reason == "cancelled") return false;
     if (err) {
       send({{"error", err->message}, {"error_type", "generation"}});

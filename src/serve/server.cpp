@@ -56,6 +56,11 @@ void RecordStream(Context& ctx, const std::string& route, std::chrono::steady_cl
   ctx.metrics.Request(route, 200, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
+void RecordGeneration(Context& ctx, const std::string& model, const GenOutcome& out) {
+  ctx.metrics.Tokens(model, out.prompt_tokens, out.completion_tokens);
+  if (out.completion_tokens > 0) ctx.metrics.FirstToken(model, out.queue_seconds, out.ttft_seconds);
+}
+
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -113,6 +118,7 @@ void RegisterOpsAndTei(httplib::Server& svr, Context& ctx) {
     if (!m) m = ctx.registry.OnlyOfKind(ServedModel::Kind::kGenerate);
     json j = {{"version", "accel"}, {"max_client_batch_size", 2048}, {"max_concurrent_requests", ctx.options.max_queue + 1}};
     if (m) {
+      j["max_concurrent_requests"] = m->max_running() + m->max_queue();
       j["model_id"] = m->name();
       j["model_type"] = m->kind() == ServedModel::Kind::kEmbed ? json{{"embedding", {{"pooling", m->pooling() == Pooling::kCls ? "cls" : "mean"}}}} : json("generation");
       j["max_input_length"] = m->context_length();
@@ -155,7 +161,12 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   for (const auto& arg : options.models) {
     ACCEL_ASSIGN_OR_RETURN(ModelSpec spec, ParseModelSpec(arg));
     ACCEL_RETURN_IF_ERROR(AdmitModel({spec.path, options.memory_limit}));
-    ACCEL_ASSIGN_OR_RETURN(auto model, ServedModel::Load(spec, options.device, options.max_queue));
+    ServedModelOptions mo;
+    mo.device = options.device;
+    mo.max_queue = options.max_queue;
+    mo.parallel = options.parallel;
+    mo.slot_context = options.slot_context;
+    ACCEL_ASSIGN_OR_RETURN(auto model, ServedModel::Load(spec, mo));
     ACCEL_RETURN_IF_ERROR(ctx.registry.Add(std::move(model)));
   }
   std::vector<RouteSpec> routes;

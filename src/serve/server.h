@@ -23,7 +23,9 @@ struct ServeOptions {
   std::vector<std::string> api_keys;  // empty: no authentication
   double key_rate_per_minute = 0;     // requests per minute per API key (429 beyond); 0: no limit
   size_t max_body_bytes = 8 << 20;
-  int max_queue = 8;           // per model: requests waiting beyond the running one before 429
+  int max_queue = 8;           // per model: requests waiting beyond the running ones before 429
+  int parallel = 4;            // per generator: sequences decoded together (continuous batching)
+  int64_t slot_context = 2048; // per generator: tokens of one sequence (prompt + output), capped by the model
   int http_threads = 32;       // cpp-httplib worker threads (each open connection holds one)
   int64_t max_tokens = 4096;   // cap on a request's max_tokens
   // Texts one embedding forward may carry across requests waiting for the model; 1: no batching,

@@ -135,9 +135,10 @@ TEST_F(RouteTest, BusyLocalModelFailsOverToTheRemote) {
   remote.Queue("/v1/chat/completions", sse);
   ServeOptions o;
   o.max_queue = 0;
+  o.parallel = 1;
   o.routes = {"r=local:chat,openai:" + remote.url("/v1")};
   StartServer(o);
-  auto held = server_->registry().Find("chat")->TryAdmit();  // the local model is busy, its queue (0) full
+  auto held = server_->registry().Find("chat")->TryAdmit();  // the local model's one slot is taken, its queue (0) full
   ASSERT_TRUE(held);
   json j = PostJson("/v1/chat/completions", ReferenceChat("r"));
   EXPECT_EQ(j["model"], "r");

@@ -437,22 +437,16 @@ TEST_F(ServeTest, BadRequestsGetErrorsInTheCalledApisFormat) {
 TEST_F(ServeTest, FullQueueAnswers429WithRetryAfterAndMetricsShowIt) {
   ServeOptions o;
   o.max_queue = 1;
+  o.parallel = 1;
   StartServer(o);
   ServedModel* m = server_->registry().Find("llama");
   ASSERT_NE(m, nullptr);
-  auto held = m->TryAdmit();  // this test holds the model: the next request waits, the one after is refused
-  ASSERT_TRUE(held);
-  held->Run();
+  EXPECT_EQ(m->max_running(), 1);
+  // This test holds the model's one batch slot and its one queue place: the next request is refused.
+  auto running = m->TryAdmit(), waiting = m->TryAdmit();
+  ASSERT_TRUE(running && waiting);
+  EXPECT_FALSE(m->TryAdmit());
   json req = {{"model", "llama"}, {"prompt", {1, 192, 108}}, {"max_tokens", 2}, {"temperature", 0}};
-  int waiting_status = 0;
-  std::thread waiting([&] {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(60, 0);
-    auto r = c.Post("/v1/completions", req.dump(), "application/json");
-    waiting_status = r ? r->status : -1;
-  });
-  for (int i = 0; i < 2000 && m->queued() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ(m->queued(), 1);
   auto r = Post("/v1/completions", req);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 429);
@@ -466,15 +460,59 @@ TEST_F(ServeTest, FullQueueAnswers429WithRetryAfterAndMetricsShowIt) {
   EXPECT_EQ(json::parse(r->body)["error"]["type"], "server_busy");
   auto metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("accel_queue_depth{model=\"llama\"} 1"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("accel_queue_depth{model=\"llama\"} 2"), std::string::npos) << metrics->body;
   EXPECT_NE(metrics->body.find("accel_rejected_total{model=\"llama\"} 2"), std::string::npos);
-  held.reset();  // the waiting request now runs
-  waiting.join();
-  EXPECT_EQ(waiting_status, 200);
+  EXPECT_NE(metrics->body.find("accel_batch_slots{model=\"llama\"} 1"), std::string::npos);
+  EXPECT_NE(metrics->body.find("accel_kv_cache_tokens{model=\"llama\"} 0"), std::string::npos);
+  running.reset();  // a place is free again
+  r = Post("/v1/completions", req);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  waiting.reset();
   EXPECT_EQ(m->in_flight(), 0);
   metrics = client_->Get("/metrics");
   EXPECT_NE(metrics->body.find("accel_generated_tokens_total{model=\"llama\"} 2"), std::string::npos);
   EXPECT_NE(metrics->body.find("accel_request_duration_seconds_count{route=\"/v1/completions\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("accel_time_to_first_token_seconds_count{model=\"llama\"} 1"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("accel_prefills_total{model=\"llama\"} 1"), std::string::npos);
+  // The whole context of the slot is allocated on first use and stays for the next sequence.
+  EXPECT_NE(metrics->body.find("accel_kv_cache_capacity_tokens{model=\"llama\"} 64"), std::string::npos);
+}
+
+// Continuous batching over HTTP: streams that arrive while others run join the running batch,
+// and each still produces the reference tokens.
+TEST_F(ServeTest, ConcurrentStreamsShareDecodeStepsAndKeepTheirTokens) {
+  ServeOptions o;
+  o.parallel = 4;
+  StartServer(o);
+  const Reference ref = LoadReference();
+  ASSERT_FALSE(ref.prompts.empty());
+  constexpr int kClients = 6;
+  std::vector<std::vector<int64_t>> got(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      const size_t i = static_cast<size_t>(c) % ref.prompts.size();
+      json req = {{"model", "llama"}, {"prompt", ref.prompts[i]}, {"max_tokens", ref.new_ids[i].size()},
+                  {"temperature", 0}, {"stream", true}};
+      httplib::Client cl("127.0.0.1", server_->port());
+      cl.set_read_timeout(60, 0);
+      auto r = cl.Post("/v1/completions", req.dump(), "application/json");
+      if (!r || r->status != 200) return;
+      size_t pos = 0;
+      for (size_t end; (end = r->body.find("\n\n", pos)) != std::string::npos; pos = end + 2) {
+        const std::string data = r->body.substr(pos + 6, end - pos - 6);
+        if (data == "[DONE]") break;
+        json j = json::parse(data);
+        for (const auto& t : j["choices"][0].value("token_ids", json::array())) got[c].push_back(t.get<int64_t>());
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(got[c], ref.new_ids[static_cast<size_t>(c) % ref.prompts.size()]) << "client " << c;
+  const std::string metrics = client_->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("accel_prefills_total{model=\"llama\"} 6"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("accel_kv_cache_tokens{model=\"llama\"} 0"), std::string::npos);  // every slot freed
 }
 
 // Dynamic batching: embedding requests that wait for a busy model run as one forward once it is
