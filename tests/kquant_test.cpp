@@ -319,12 +319,15 @@ TEST(KQuant, GgmlTypesAreNamedInErrors) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("tensor 'output.weight' has type IQ2_XXS"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("Q4_K"), std::string::npos) << s.message();
-  s = parse(OneTensorGguf(23, 2 * 136));
-  EXPECT_NE(s.message().find("type IQ4_XS"), std::string::npos) << s.message();
+  s = parse(OneTensorGguf(21, 2 * 110));
+  EXPECT_NE(s.message().find("type IQ3_S"), std::string::npos) << s.message();
   s = parse(OneTensorGguf(4, 64));
   EXPECT_NE(s.message().find("unknown ggml type 4"), std::string::npos) << s.message();
   // The types we run parse, and a truncated data section names the tensor.
   EXPECT_TRUE(parse(OneTensorGguf(12, 2 * 144)).ok());
+  EXPECT_TRUE(parse(OneTensorGguf(23, 2 * 136)).ok());  // IQ4_XS
+  s = parse(OneTensorGguf(23, 2 * 136 - 1));
+  EXPECT_NE(s.message().find("output.weight"), std::string::npos) << s.message();
   s = parse(OneTensorGguf(14, 2 * 210 - 1));
   EXPECT_NE(s.message().find("output.weight"), std::string::npos) << s.message();
   EXPECT_EQ(*quant::GgmlTypeName(13), "Q5_K");

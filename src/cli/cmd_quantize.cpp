@@ -1,6 +1,7 @@
 // accel quantize: a LLaMA/Mistral/Qwen2/Qwen3 model (HF folder, HF id in the local cache, or a
 // GGUF to re-quantize) written as a GGUF with its projections in one of llama-quantize's types,
-// by round-to-nearest per block (formats/gguf_model's exporter). The file is written beside the
+// each block's scale found by a weighted error search (formats/quant_search.h), weighted by an
+// importance matrix with --imatrix (formats/gguf_model's exporter). The file is written beside the
 // output and renamed into place, so a failure leaves no partial file.
 #include <cstdio>
 #include <filesystem>
@@ -16,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct QuantizeArgs {
-  std::string model, type, out;
+  std::string model, type, out, imatrix;
+  bool rtn = false;
 };
 
 bool IsGguf(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0; }
@@ -41,6 +43,13 @@ Status Quantize(const QuantizeArgs& a) {
   if (!IsGguf(a.out)) return InvalidArgument("--out must name a .gguf file, got '" + a.out + "'");
   ACCEL_ASSIGN_OR_RETURN(GgufExportOptions options, GgufExportOptionsFor(a.type));
   options.name = fs::path(a.out).stem().string();
+  options.search = a.rtn ? quant::ScaleSearch::kNearest : quant::ScaleSearch::kSearch;
+  Imatrix imatrix;
+  if (!a.imatrix.empty()) {
+    if (a.rtn) return InvalidArgument("--imatrix weighs the scale search, which --rtn turns off");
+    ACCEL_ASSIGN_OR_RETURN(imatrix, ReadImatrix(a.imatrix));
+    options.imatrix = &imatrix;
+  }
   const fs::path out = fs::absolute(a.out);
   const std::string partial = out.string() + ".partial";
   std::shared_ptr<GgufFile> source;
@@ -74,10 +83,12 @@ Action SetupQuantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   AddModelOption(app, a->model, "model to quantize: an HF folder, an HF id in the local cache, or a .gguf to re-quantize")->required();
   app.add_option("--type", a->type,
-                 "weight type of the projections: q4_k_m, q5_k_m, q6_k, q8_0, q4_0, q4_k, q5_k, q3_k, q2_k, iq4_nl, f16, bf16, f32 "
+                 "weight type of the projections: q4_k_m, q5_k_m, q6_k, q8_0, q4_0, q4_k, q5_k, q3_k, q2_k, iq4_nl, iq4_xs, f16, bf16, f32 "
                  "(_m: the output head and some attn_v/ffn_down in q6_k, as llama-quantize's _M recipes)")
       ->required();
   app.add_option("-o,--out", a->out, "the GGUF file to write")->required();
+  app.add_option("--imatrix", a->imatrix, "importance matrix from `accel imatrix`: weighs each block's scale search by its columns' activations");
+  app.add_flag("--rtn", a->rtn, "round to nearest under each block's max scale, no search (the baseline the search is measured against)");
   return [a] {
     Status s = Quantize(*a);
     return s.ok() ? kExitOk : ReportError(s);
