@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "cli/command.h"
 #include "cli/common_flags.h"
 #include "cli/text_tokens.h"
+#include "core/log.h"
 #include "runtime/imatrix.h"
 #include "runtime/text_model.h"
 
@@ -22,12 +25,14 @@ struct ImatrixArgs {
 Status RunImatrix(const ImatrixArgs& a) {
   ACCEL_ASSIGN_OR_RETURN(std::unique_ptr<TextModel> tm, TextModel::Load(a.model, LoadOptions(a.device)));
   ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> tokens, FileTokens(*tm, a.file, a.token_ids));
-  ACCEL_ASSIGN_OR_RETURN(Imatrix m, CollectImatrix(tm->model(), tokens, ChunksFor(*tm, a.ctx, a.chunks), std::filesystem::path(a.file).filename().string(),
-                                                   [](int64_t done, int64_t total) {
-                                                     std::fprintf(stderr, "\raccel: chunk %lld/%lld", static_cast<long long>(done),
-                                                                  static_cast<long long>(total));
-                                                     if (done == total) std::fprintf(stderr, "\n");
-                                                   }));
+  // "chunk 3/16" redrawn in place on a terminal; nothing in pipes or under --quiet.
+  const bool show = isatty(STDERR_FILENO) == 1 && log::Enabled(log::Level::kInfo);
+  auto progress = [show](int64_t done, int64_t total) {
+    if (!show) return;
+    std::fprintf(stderr, "\raccel: chunk %lld/%lld%s", static_cast<long long>(done), static_cast<long long>(total), done == total ? "\n" : "");
+  };
+  ACCEL_ASSIGN_OR_RETURN(Imatrix m, CollectImatrix(tm->model(), tokens, ChunksFor(*tm, a.ctx, a.chunks),
+                                                   std::filesystem::path(a.file).filename().string(), progress));
   ACCEL_RETURN_IF_ERROR(WriteImatrix(a.out, m));
   std::printf("wrote %s (%zu weights, %lld chunks of %lld tokens)\n", a.out.c_str(), m.values.size(),
               static_cast<long long>(m.chunk_count), static_cast<long long>(m.chunk_size));
