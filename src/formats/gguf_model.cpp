@@ -353,6 +353,9 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   if (c.Has("sliding_window") && c.doc()["sliding_window"].is_number_integer() && (!qwen || c.BoolOr("use_sliding_window", false))) {
     return Unsupported(c.label() + ": sliding-window attention in a GGUF export");
   }
+  for (const auto& [hf, t] : o.tensor_types) {
+    if (!Info(t).is_quantized) return Unsupported("a planned type for '" + hf + "' must be a block type, got " + std::string(Name(t)));
+  }
   switch (o.weight_dtype) {
     case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0:
     case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: case DType::kQ3_K: case DType::kQ2_K: case DType::kIQ4_NL:
@@ -421,7 +424,11 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
     ACCEL_ASSIGN_OR_RETURN(Tensor t, weights.Get(hf, shape));
     // q/k row permutations move rows, not columns: the importance per column still applies.
     if (rotary_heads > 0) { ACCEL_ASSIGN_OR_RETURN(t, PermuteRotaryRows(t, rotary_heads)); }
-    const DType to = projection ? type_for(gguf, shape) : DType::kF32;
+    const auto planned = o.tensor_types.find(hf);
+    const DType to = !projection ? DType::kF32 : planned != o.tensor_types.end() ? planned->second : type_for(gguf, shape);
+    if (quant::IsKQuant(to) && shape.back() % 256 != 0) {
+      return InvalidArgument("'" + hf + "' has rows of " + std::to_string(shape.back()) + ", not whole 256-blocks for " + std::string(Name(to)));
+    }
     ACCEL_ASSIGN_OR_RETURN(const float* importance, ImportanceFor(o.imatrix, hf, shape, to));
     ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, to, {o.search, importance}));
     return w.AddTensor(gguf, t);

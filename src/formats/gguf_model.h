@@ -3,6 +3,7 @@
 // matching template and its tensors under HF names, so the same model code runs it. Linear
 // weights keep their GGUF dtype (Q8_0/Q4_0 run through the backend's quantized Linear);
 // embeddings and norms are converted to f32.
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,10 @@ struct GgufExportOptions {
   // projection needs its entry with one value per input column, and every entry must name a
   // weight of the model; otherwise the export fails naming the tensor.
   const Imatrix* imatrix = nullptr;
+  // Types of single projections by HF weight name (a mixed plan, formats/mixed_plan.h); they
+  // override weight_dtype and the _M recipe. Rows that are not whole 256-blocks must not be
+  // given a K-quant here.
+  std::map<std::string, DType> tensor_types;
   std::string name = "accel-export";
   // Further metadata, typed by its JSON kind (GgufWriter::SetJson).
   std::vector<std::pair<std::string, nlohmann::json>> extra_metadata;
