@@ -24,6 +24,7 @@ inline WeightStore SyntheticLlamaWeights(HfConfig* config) {
   *config = HfConfig::FromJson(c, "synthetic");
   std::map<std::string, Tensor> w;
   uint32_t seed = 1;
+  // Projections scaled like a trained model's (~1/sqrt(fan_in)), so activations stay O(1).
   auto lin = [&](const std::string& name, Shape shape) { w[name] = RandomTensor(shape, seed++, 1.7f / std::sqrt(float(shape[1]))); };
   auto norm = [&](const std::string& name) {
     Tensor t = RandomTensor({hidden}, seed++, 0.2f);

@@ -17,22 +17,21 @@ namespace accel::cli {
 namespace {
 
 struct ImatrixArgs {
-  std::string model, file, out, device = "auto";
-  int64_t ctx = 512, chunks = 0;
-  bool token_ids = false;
+  std::string model, out;
+  CorpusArgs corpus;
 };
 
 Status RunImatrix(const ImatrixArgs& a) {
-  ACCEL_ASSIGN_OR_RETURN(std::unique_ptr<TextModel> tm, TextModel::Load(a.model, LoadOptions(a.device)));
-  ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> tokens, FileTokens(*tm, a.file, a.token_ids));
+  ACCEL_ASSIGN_OR_RETURN(std::unique_ptr<TextModel> tm, TextModel::Load(a.model, LoadOptions(a.corpus.device)));
+  ACCEL_ASSIGN_OR_RETURN(std::vector<int64_t> tokens, FileTokens(*tm, a.corpus));
   // "chunk 3/16" redrawn in place on a terminal; nothing in pipes or under --quiet.
   const bool show = isatty(STDERR_FILENO) == 1 && log::Enabled(log::Level::kInfo);
   auto progress = [show](int64_t done, int64_t total) {
     if (!show) return;
     std::fprintf(stderr, "\raccel: chunk %lld/%lld%s", static_cast<long long>(done), static_cast<long long>(total), done == total ? "\n" : "");
   };
-  ACCEL_ASSIGN_OR_RETURN(Imatrix m, CollectImatrix(tm->model(), tokens, ChunksFor(*tm, a.ctx, a.chunks),
-                                                   std::filesystem::path(a.file).filename().string(), progress));
+  ACCEL_ASSIGN_OR_RETURN(Imatrix m, CollectImatrix(tm->model(), tokens, ChunksFor(*tm, a.corpus),
+                                                   std::filesystem::path(a.corpus.file).filename().string(), progress));
   ACCEL_RETURN_IF_ERROR(WriteImatrix(a.out, m));
   std::printf("wrote %s (%zu weights, %lld chunks of %lld tokens)\n", a.out.c_str(), m.values.size(),
               static_cast<long long>(m.chunk_count), static_cast<long long>(m.chunk_size));
@@ -42,12 +41,8 @@ Status RunImatrix(const ImatrixArgs& a) {
 Action SetupImatrix(CLI::App& app) {
   auto a = std::make_shared<ImatrixArgs>();
   AddModelOption(app, a->model, "decoder model to calibrate: an HF folder, an HF id in the local cache, or a .gguf")->required();
-  app.add_option("-f,--file", a->file, "calibration text (or token ids with --token-ids)")->required();
   app.add_option("-o,--out", a->out, "the importance matrix to write (a GGUF file of f32 tensors)")->required();
-  app.add_option("-c,--ctx-size", a->ctx, "tokens per chunk; each chunk starts from an empty cache at BOS")->capture_default_str();
-  app.add_option("--chunks", a->chunks, "use at most this many chunks (0: all)")->capture_default_str();
-  app.add_flag("--token-ids", a->token_ids, "the file holds token ids (commas or spaces), for models without a tokenizer");
-  AddDeviceOption(app, a->device);
+  AddCorpusOptions(app, a->corpus, "calibration text");
   return [a] {
     Status s = RunImatrix(*a);
     return s.ok() ? kExitOk : ReportError(s);
