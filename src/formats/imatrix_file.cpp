@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 
 namespace accel {
@@ -28,6 +27,11 @@ Status WriteImatrix(const std::string& path, const Imatrix& m) {
 
 Result<Imatrix> ReadImatrix(const std::string& path) {
   ACCEL_ASSIGN_OR_RETURN(std::shared_ptr<GgufFile> f, GgufFile::Open(path));
+  return ImatrixFromGguf(*f);
+}
+
+Result<Imatrix> ImatrixFromGguf(const GgufFile& file) {
+  const GgufFile* f = &file;
   const nlohmann::json& md = f->metadata();
   auto type = md.find("general.type");
   if (type == md.end() || !type->is_string() || type->get<std::string>() != "imatrix") {

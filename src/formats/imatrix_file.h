@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "formats/gguf.h"
 
 namespace accel {
 
@@ -31,5 +32,7 @@ Status WriteImatrix(const std::string& path, const Imatrix& m);
 // Checks the file's type, the keys above and every tensor; the message names the file and the
 // offending tensor or key.
 Result<Imatrix> ReadImatrix(const std::string& path);
+// The same checks on a parsed GGUF (the fuzz target feeds it arbitrary files).
+Result<Imatrix> ImatrixFromGguf(const GgufFile& f);
 
 }  // namespace accel
