@@ -2,6 +2,7 @@
 // (token, text) to the caller's callback, stopped by the callback or by accel_model_cancel.
 #include <cstdlib>
 
+#include "capi/c_api_inputs.h"
 #include "capi/c_api_support.h"
 
 using namespace accel;

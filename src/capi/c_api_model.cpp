@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capi/c_api_inputs.h"
 #include "capi/c_api_support.h"
 #include "placement/admission.h"
 
@@ -11,17 +12,6 @@ using namespace accel;
 using namespace accel::capi;
 
 namespace {
-
-Result<DType> FromCDType(accel_dtype d) {
-  switch (d) {
-    case ACCEL_DTYPE_F32: return DType::kF32;
-    case ACCEL_DTYPE_I64: return DType::kI64;
-    case ACCEL_DTYPE_I32: return DType::kI32;
-    case ACCEL_DTYPE_F16: return DType::kF16;
-    case ACCEL_DTYPE_BF16: return DType::kBF16;
-  }
-  return InvalidArgument("unknown accel_dtype " + std::to_string(static_cast<int>(d)));
-}
 
 Result<accel_dtype> ToCDType(DType d) {
   switch (d) {
@@ -32,28 +22,6 @@ Result<accel_dtype> ToCDType(DType d) {
     case DType::kBF16: return ACCEL_DTYPE_BF16;
     default: return Unsupported("an output has dtype " + std::string(Name(d)) + ", which the C API does not carry");
   }
-}
-
-// Copies the caller's views into owning tensors: the model may keep nothing that points at them.
-Result<TensorMap> InputsFromViews(const accel_tensor_view* views, size_t count) {
-  if (count > 0 && !views) return InvalidArgument("inputs is NULL but count is " + std::to_string(count));
-  TensorMap inputs;
-  for (size_t i = 0; i < count; ++i) {
-    const accel_tensor_view& v = views[i];
-    if (!v.name) return InvalidArgument("input " + std::to_string(i) + " has no name");
-    const std::string label = "input '" + std::string(v.name) + "'";
-    if (v.rank < 0 || v.rank > 8) return InvalidArgument(label + ": rank " + std::to_string(v.rank) + " (0..8)");
-    if (v.rank > 0 && !v.shape) return InvalidArgument(label + ": shape is NULL");
-    ACCEL_ASSIGN_OR_RETURN(DType dtype, FromCDType(v.dtype));
-    Shape shape(v.shape, v.shape + v.rank);
-    auto numel = NumElements(shape);
-    if (!numel) return InvalidArgument(label + ": shape " + ShapeToString(shape) + " is negative or too large");
-    if (*numel > 0 && !v.data) return InvalidArgument(label + ": data is NULL");
-    ACCEL_ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(dtype, shape));
-    if (t.nbytes() > 0) std::memcpy(t.raw(), v.data, t.nbytes());
-    if (!inputs.emplace(v.name, std::move(t)).second) return InvalidArgument(label + " is given twice");
-  }
-  return inputs;
 }
 
 Result<accel_tensors*> TensorsFrom(const TensorMap& map) {

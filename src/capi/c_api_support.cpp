@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <unordered_set>
 
-#include <utf8proc.h>
-
 namespace accel::capi {
 namespace {
 
@@ -75,20 +73,6 @@ accel_model* LiveModel(accel_model* m, const char* function) {
     return nullptr;
   }
   return m;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  // utf8proc_iterate refuses truncated sequences, overlong forms and surrogates.
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) return false;
-    p += n;
-    left -= n;
-  }
-  return true;
 }
 
 }  // namespace accel::capi

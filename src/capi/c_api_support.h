@@ -58,6 +58,4 @@ bool UnregisterModel(accel_model* m);
 // The model if `m` is live, else records the error and returns nullptr.
 accel_model* LiveModel(accel_model* m, const char* function);
 
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace accel::capi

@@ -190,7 +190,7 @@ TEST(KvCache, PositionsFromMaskOverflowAndReuse) {
   decoder::KvCache& cache = **c;
   EXPECT_GE(cache.bytes(), 2u * 2 * 2 * 6 * 8 * sizeof(float));
   ASSERT_TRUE(cache.Append(4, {1, 1, 1, 1, 0, 0, 1, 1}).ok());
-  cache.CommitLength(4);
+  cache.CommitStep();
   EXPECT_EQ(cache.positions(0, 0)[3], 3);
   EXPECT_EQ(cache.positions(1, 0)[2], 0);  // first real token of the padded row
   EXPECT_EQ(cache.positions(1, 0)[3], 1);

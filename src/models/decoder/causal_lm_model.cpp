@@ -62,7 +62,9 @@ Result<Tensor> DecoderModel::Norm(Exec& ex, const Tensor& x, const NormWeights& 
 Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, const Tensor& h, const StepInputs& in) {
   const DecoderLayerWeights& l = w_.layers[static_cast<size_t>(layer)];
   const int64_t d = spec_.head_dim, qw = spec_.heads * d, kw = spec_.kv_heads * d;
-  const int64_t batch = h.dim(0), n = h.dim(1), past = cache.length();
+  // Keys reach slots [0, span); this step's queries are its last n slots (per row, each row's
+  // own last slot: the cache's mask hides what lies past a shorter row).
+  const int64_t batch = h.dim(0), n = h.dim(1), span = cache.span();
   ACCEL_ASSIGN_OR_RETURN(Tensor qkv, ex.Linear(h, l.qkv));
   ACCEL_ASSIGN_OR_RETURN(Tensor rows, qkv.Reshape({batch * n, qw + 2 * kw}));
   Tensor q = rows.Columns(0, qw), k = rows.Columns(qw, qw + kw), v = rows.Columns(qw + kw, qw + 2 * kw);
@@ -72,7 +74,7 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
     ACCEL_RETURN_IF_ERROR(ex.RmsNormInto(k, l.k_norm, spec_.eps, k));
   }
   if (spec_.positions == PositionKind::kRope) {
-    const std::vector<float> inv_freq = RopeInvFreq(spec_.rope, past + n);
+    const std::vector<float> inv_freq = RopeInvFreq(spec_.rope, span);
     RopeParams rp;
     rp.head_dim = static_cast<int>(d);
     rp.rotary_dim = static_cast<int>(spec_.rope.rotary_dim);
@@ -84,11 +86,11 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
     Tensor qk = rows.Columns(0, qw + kw);
     ACCEL_RETURN_IF_ERROR(ex.Rope(qk, in.positions, rp));
   }
-  // Append this step's keys and values: row b*n+i goes to slot past+i of batch row b.
+  // Append this step's keys and values: row b*n+i goes to slot step_start(b)+i of batch row b.
   ACCEL_ASSIGN_OR_RETURN(Tensor keys, cache.keys(layer).Reshape({batch * cache.capacity(), kw}));
   ACCEL_ASSIGN_OR_RETURN(Tensor values, cache.values(layer).Reshape({batch * cache.capacity(), kw}));
   for (int64_t b = 0; b < batch; ++b) {
-    const int64_t slot = b * cache.capacity() + past;
+    const int64_t slot = b * cache.capacity() + cache.step_start(b);
     Tensor k_dst = keys.SliceRows(slot, slot + n), v_dst = values.SliceRows(slot, slot + n);
     ACCEL_RETURN_IF_ERROR(ex.Copy(k.SliceRows(b * n, (b + 1) * n), k_dst));
     ACCEL_RETURN_IF_ERROR(ex.Copy(v.SliceRows(b * n, (b + 1) * n), v_dst));
@@ -97,7 +99,7 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
   ACCEL_ASSIGN_OR_RETURN(a.q, q.Reshape({batch, n, qw}));
   a.k = cache.keys(layer);
   a.v = cache.values(layer);
-  a.kv_len = past + n;
+  a.kv_len = span;
   a.allowed = in.allowed;
   if (spec_.positions == PositionKind::kAlibi) {
     a.alibi_slopes = w_.alibi_slopes;
@@ -109,8 +111,8 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
   p.head_dim = static_cast<int>(d);
   p.scale = spec_.attn_scale > 0 ? spec_.attn_scale : 1.0f / std::sqrt(static_cast<float>(d));
   p.causal = true;
-  p.sliding_window = static_cast<int>(spec_.sliding_window);
-  p.query_offset = past;
+  p.sliding_window = cache.per_row() ? 0 : static_cast<int>(spec_.sliding_window);  // per row: in the mask
+  p.query_offset = span - n;
   ACCEL_ASSIGN_OR_RETURN(Tensor ctx, ex.CachedAttention(a, p));
   return ex.Linear(ctx, l.out);
 }
@@ -149,20 +151,32 @@ Result<Tensor> DecoderModel::StepEmbeds(Exec& ex, KvCache& cache, const Tensor& 
 
 Result<Tensor> DecoderModel::RunEmbedded(Exec& ex, KvCache& cache, Tensor x, const std::vector<uint8_t>& mask,
                                          bool all_logits, bool positions_from_mask) {
-  const int64_t batch = x.dim(0), n = x.dim(1), past = cache.length();
+  const int64_t batch = x.dim(0), n = x.dim(1);
   if (batch != cache.batch()) {
     return InvalidArgument("batch of " + std::to_string(batch) + " rows fed to a KV cache of " + std::to_string(cache.batch()));
   }
   ACCEL_RETURN_IF_ERROR(cache.Append(n, mask, positions_from_mask));
+  // Per row, each row's query sits at its own slot while the kernels measure a sliding window
+  // from span - 1 for every row; the window then goes into the mask instead (Attention passes 0).
+  std::vector<uint8_t> windowed;
+  const uint8_t* allowed = cache.mask();
+  if (cache.per_row() && spec_.sliding_window > 0) {
+    windowed.assign(allowed, allowed + batch * cache.capacity());
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t first_visible = cache.step_start(b) - spec_.sliding_window + 1;
+      if (first_visible > 0) std::fill_n(windowed.begin() + b * cache.capacity(), first_visible, uint8_t{0});
+    }
+    allowed = windowed.data();
+  }
   std::vector<int64_t> positions(static_cast<size_t>(batch * n));
   for (int64_t b = 0; b < batch; ++b) {
-    std::copy_n(cache.positions(b, past), n, positions.begin() + b * n);
+    std::copy_n(cache.positions(b, cache.step_start(b)), n, positions.begin() + b * n);
   }
   // What every layer reads, on the device once per step.
   StepInputs in;
   ACCEL_ASSIGN_OR_RETURN(in.positions, ex.Upload(Tensor::Wrap(DType::kI64, {batch * n}, positions.data(), nullptr)));
   ACCEL_ASSIGN_OR_RETURN(in.allowed, ex.Upload(Tensor::Wrap(DType::kU8, {batch, cache.capacity()},
-                                                            const_cast<uint8_t*>(cache.mask()), nullptr)));
+                                                            const_cast<uint8_t*>(allowed), nullptr)));
   if (spec_.positions == PositionKind::kAlibi) {
     ACCEL_ASSIGN_OR_RETURN(in.key_positions, ex.Upload(Tensor::Wrap(DType::kF32, {batch, cache.capacity()},
                                                                     const_cast<float*>(cache.key_positions()), nullptr)));
@@ -210,7 +224,7 @@ Result<Tensor> DecoderModel::RunEmbedded(Exec& ex, KvCache& cache, Tensor x, con
     }
     ex.arena().Rewind(layer_start);
   }
-  cache.CommitLength(past + n);
+  cache.CommitStep();
 
   Tensor last = x;
   if (!all_logits) {

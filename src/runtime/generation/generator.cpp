@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "runtime/devices.h"
-#include "runtime/generation/stop_strings.h"
+#include "runtime/generation/sequence_state.h"
 
 namespace accel::generation {
 
@@ -11,49 +11,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
 
-// A row's text as its tokens arrive: each decode of all its tokens that extends the last one
-// yields the new part. A decode ending in U+FFFD may be a character still missing bytes, so
-// that tail waits for the next token (and is released at the end if it stays).
-class RowText {
- public:
-  RowText(const TextDecoder& decode, const std::vector<std::string>& stops) : decode_(decode), filter_(stops) {}
-  // The text that became showable with the row's latest token.
-  std::string Update(const std::vector<int64_t>& tokens) {
-    const std::string full = decode_(tokens);
-    static const std::string kReplacement = "\xEF\xBF\xBD";
-    size_t usable = full.size();
-    while (usable >= kReplacement.size() && full.compare(usable - kReplacement.size(), kReplacement.size(), kReplacement) == 0) {
-      usable -= kReplacement.size();
-    }
-    if (usable < seen_.size() || full.compare(0, seen_.size(), seen_) != 0) return {};  // earlier text changed: wait
-    std::string delta = full.substr(seen_.size(), usable - seen_.size());
-    seen_ = full.substr(0, usable);
-    return filter_.Push(delta);
-  }
-  // The rest of the stream once the row is complete, and the row's final text: the decode of
-  // all its tokens, cut before the first stop string. The two agree unless a later token
-  // rewrote earlier text (a run of bytes that is not UTF-8 decodes to one U+FFFD per byte).
-  std::string Finish(const std::vector<int64_t>& tokens, const std::vector<std::string>& stops, std::string* final_text) {
-    const std::string full = decode_(tokens);
-    std::string out;
-    if (!filter_.stopped() && full.size() > seen_.size() && full.compare(0, seen_.size(), seen_) == 0) {
-      out = filter_.Push(full.substr(seen_.size()));
-    }
-    out += filter_.Finish();
-    size_t cut = std::string::npos;
-    for (const auto& s : stops) {
-      if (!s.empty()) cut = std::min(cut, full.find(s));
-    }
-    *final_text = full.substr(0, cut);
-    return out;
-  }
-  bool stopped() const { return filter_.stopped(); }
-
- private:
-  const TextDecoder& decode_;
-  std::string seen_;
-  StopStringFilter filter_;
-};
 }  // namespace
 
 Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>& prompts, const GenerationOptions& o,
@@ -93,7 +50,6 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
   // Left padding: every row's last prompt token sits in the same column.
   ACCEL_ASSIGN_OR_RETURN(Tensor ids, Tensor::Zeros(DType::kI64, {batch, plen}));
   std::vector<uint8_t> mask(static_cast<size_t>(batch * plen), 0);
-  std::vector<std::vector<int64_t>> context(prompts.begin(), prompts.end());
   for (int64_t b = 0; b < batch; ++b) {
     const auto& p = prompts[b];
     const int64_t pad = plen - static_cast<int64_t>(p.size());
@@ -103,32 +59,18 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
     }
     result.prompt_tokens += static_cast<int64_t>(p.size());
   }
-  std::vector<Sampler> samplers;
-  for (int64_t b = 0; b < batch; ++b) {
-    SamplingParams sp = o.sampling;
-    sp.seed = o.sampling.seed + static_cast<uint64_t>(b);  // rows draw independent, reproducible streams
-    samplers.emplace_back(sp);
-  }
-  std::vector<RowText> text;
-  if (decode) {
-    for (int64_t b = 0; b < batch; ++b) text.emplace_back(decode, o.stop_strings);
-  }
-  auto emit = [&](int64_t b, const std::string& piece) {
-    if (on_text && !piece.empty()) on_text(b, piece);
-  };
-  std::vector<bool> done(static_cast<size_t>(batch), o.max_new_tokens == 0);
-  for (int64_t b = 0; b < batch && o.max_new_tokens == 0; ++b) result.rows[b].finish_reason = "length";
+  // Rows draw independent, reproducible streams: seed + row.
+  std::vector<SequenceState> rows;
+  rows.reserve(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) rows.emplace_back(prompts[b], o, o.sampling.seed + static_cast<uint64_t>(b), &decode);
 
   const auto t0 = Clock::now();
   Tensor feed = ids;
   std::vector<uint8_t> feed_mask = mask;
-  for (int64_t step = 0; step < o.max_new_tokens; ++step) {
-    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+  auto all_done = [&] { return std::all_of(rows.begin(), rows.end(), [](const SequenceState& r) { return r.done(); }); };
+  for (int64_t step = 0; step < o.max_new_tokens && !all_done(); ++step) {
     if (cache_->length() + feed.dim(1) > capacity) {
-      // The context limit, not max_new_tokens, ended generation.
-      for (int64_t b = 0; b < batch; ++b) {
-        if (!done[b]) result.rows[b].finish_reason = "context_limit", done[b] = true;
-      }
+      for (auto& r : rows) r.End("context_limit");  // the context limit, not max_new_tokens, ended it
       break;
     }
     const auto s0 = Clock::now();
@@ -142,40 +84,27 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
     ACCEL_ASSIGN_OR_RETURN(feed, Tensor::Zeros(DType::kI64, {batch, 1}));
     feed_mask.assign(static_cast<size_t>(batch), 1);
     for (int64_t b = 0; b < batch; ++b) {
-      RowResult& row = result.rows[b];
-      if (done[b]) {
+      SequenceState& row = rows[static_cast<size_t>(b)];
+      if (row.done()) {
         feed.data<int64_t>()[b] = o.pad_token_id;
         feed_mask[b] = 0;  // finished rows ride along as padding
         continue;
       }
-      float* l = logits->data<float>() + b * vocab;
-      const int64_t next = samplers[b].Next(l, vocab, context[b], row.tokens);
-      row.tokens.push_back(next);
-      context[b].push_back(next);
-      feed.data<int64_t>()[b] = next;
+      const SequenceState::Emitted e = row.Next(logits->data<float>() + b * vocab, vocab);
+      feed.data<int64_t>()[b] = e.token;
       ++result.generated_tokens;
-      const bool is_eos = std::find(o.eos_token_ids.begin(), o.eos_token_ids.end(), next) != o.eos_token_ids.end();
-      const bool keep_going = !on_token || on_token(b, next);
-      if (decode && !is_eos) {
-        emit(b, text[b].Update(row.tokens));
-        if (text[b].stopped()) row.finish_reason = "stop", done[b] = true;
-      }
-      if (!done[b] && !keep_going) {
-        row.finish_reason = "callback", done[b] = true;
-      } else if (!done[b] && is_eos) {
-        row.finish_reason = "eos", done[b] = true;
-      }
-      if (!done[b] && static_cast<int64_t>(row.tokens.size()) >= o.max_new_tokens) row.finish_reason = "length", done[b] = true;
+      const bool keep_going = !on_token || on_token(b, e.token);
+      if (on_text && !e.text.empty()) on_text(b, e.text);
+      if (!keep_going) row.End("callback");
     }
     if (step == 0) result.ttft_ms = Ms(t0, Clock::now());
   }
   result.decode_ms = Ms(t0, Clock::now()) - result.ttft_ms;
-  // Whatever a row still holds back is its text after all (the EOS token's text is not part).
-  for (int64_t b = 0; b < batch && decode; ++b) {
-    RowResult& row = result.rows[b];
-    std::vector<int64_t> tokens = row.tokens;
-    if (row.finish_reason == "eos") tokens.pop_back();
-    emit(b, text[b].Finish(tokens, o.stop_strings, &row.text));
+  // Whatever a row still holds back is its text after all.
+  for (int64_t b = 0; b < batch; ++b) {
+    const std::string rest = rows[static_cast<size_t>(b)].Finish();
+    if (on_text && !rest.empty()) on_text(b, rest);
+    result.rows[static_cast<size_t>(b)] = rows[static_cast<size_t>(b)].result();
   }
   return result;
 }
