@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "core/dtype_names.h"
 #include "core/thread_pool.h"
 #include "formats/quant.h"
 
@@ -45,16 +47,14 @@ int main(int argc, char** argv) {
     else if (a == "--iterations" && i + 1 < argc) iterations = std::stoi(argv[++i]);
     else types.push_back(a);
   }
-  if (types.empty()) types = {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q3_k", "q2_k", "iq4_nl"};
+  if (types.empty()) types = {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q3_k", "q2_k", "iq4_nl", "iq4_xs"};
   ThreadPool pool(1);
   CpuBackend cpu(pool);
   const Tensor wf = Random({n, k}, 1);
   for (const std::string& name : types) {
-    DType t = DType::kF32;
-    for (DType c : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ3_K, DType::kQ2_K, DType::kIQ4_NL}) {
-      if (Name(c) == name) t = c;
-    }
-    if (t == DType::kF32) return std::fprintf(stderr, "unknown dtype %s\n", name.c_str()), 2;
+    const std::optional<DType> parsed = DTypeFromName(name);
+    if (!parsed || !Info(*parsed).is_quantized) return std::fprintf(stderr, "unknown block dtype %s\n", name.c_str()), 2;
+    const DType t = *parsed;
     const Tensor wq = quant::Quantize(wf, t).value();
     const size_t bytes = wq.nbytes();
     const int copies = static_cast<int>(std::max<size_t>(1, (size_t{256} << 20) / bytes));

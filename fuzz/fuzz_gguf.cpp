@@ -1,13 +1,14 @@
 // libFuzzer target: the GGUF reader, its metadata (typed values, arrays under the element cap),
 // the header-only config and weight size that memory admission estimates with, the mapping onto
 // the llama template's names, and the embedded tokenizer (tokenizer.ggml.* -> tokenizer.json ->
-// Tokenizer).
+// Tokenizer), and the importance-matrix reader.
 #include <cstddef>
 #include <cstdint>
 
 #include "formats/gguf.h"
 #include "formats/gguf_model.h"
 #include "formats/gguf_tokenizer.h"
+#include "formats/imatrix_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto f = accel::GgufFile::Parse(data, size, "fuzz.gguf", nullptr);
@@ -19,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)accel::GgufToHf(**f);
     (void)accel::TokenizerFromGguf(**f);
     (void)accel::ChatTemplateFromGguf(**f);
+    (void)accel::ImatrixFromGguf(**f);
   }
   return 0;
 }

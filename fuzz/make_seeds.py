@@ -116,6 +116,11 @@ write("gguf", "metadata_types.gguf", gguf(
      ("qwen2.context_length", "u32", 2**31), ("qwen2.attention.head_count", "u32", 0),
      ("qwen2.rope.freq_base", "f32", float("nan"))],
     [("blk.1." + "x" * 300, [2], [0.0, 1.0]), ("token_embd.weight", [2, 2], [0.0] * 4)]))
+# An importance matrix (formats/imatrix_file.h): per-column means, one of them negative.
+write("gguf", "imatrix.gguf", gguf(
+    [("general.type", "str", "imatrix"), ("imatrix.chunk_count", "u32", 2), ("imatrix.chunk_size", "u32", 64),
+     ("imatrix.dataset", "str", "calib.txt")],
+    [("model.layers.0.mlp.down_proj.weight", [8], ramp(8)), ("lm_head.weight", [4], [1.0, -1.0, 0.5, 2.0])]))
 
 
 # ---- Jinja: runaway loops, growing values, macros ----------------------------------------------

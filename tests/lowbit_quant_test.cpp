@@ -1,4 +1,4 @@
-// GGUF low-bit types Q3_K, Q2_K and IQ4_NL (layouts in formats/kquants.h): dequantizers on
+// GGUF low-bit types Q3_K, Q2_K, IQ4_NL and IQ4_XS (layouts in formats/kquants.h): dequantizers on
 // hand-built blocks against values worked out by hand, quantize -> dequantize error, every
 // kernel set against the exact product of the dequantized operands, the CPU Linear, and a
 // LLaMA-shaped decoder written to GGUF in each type (the kernels against the same file's
@@ -15,6 +15,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/kquant_gemm.h"
 #include "core/cpu_features.h"
+#include "core/dtype_names.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
@@ -24,6 +25,7 @@
 #include "formats/quant.h"
 #include "generation/llama_tiny_gguf.h"
 #include "runtime/loaded_model.h"
+#include "synthetic_llama.h"
 #include "test_util.h"
 
 namespace accel {
@@ -31,7 +33,7 @@ namespace {
 
 using test::RandomTensor;
 
-constexpr DType kTypes[] = {DType::kQ3_K, DType::kQ2_K, DType::kIQ4_NL};
+constexpr DType kTypes[] = {DType::kQ3_K, DType::kQ2_K, DType::kIQ4_NL, DType::kIQ4_XS};
 
 std::vector<float> Dequant(DType t, const void* raw, size_t n) {
   std::vector<float> y(n);
@@ -51,6 +53,12 @@ TEST(LowBitQuant, BlockSizesAndGgmlIds) {
   EXPECT_EQ(*GgmlTypeOf(DType::kQ2_K), 10u);
   EXPECT_EQ(*GgmlTypeOf(DType::kIQ4_NL), 20u);
   EXPECT_EQ(Name(DType::kIQ4_NL), "iq4_nl");
+  EXPECT_EQ(*BytesFor(DType::kIQ4_XS, 512), 272u);
+  EXPECT_FALSE(BytesFor(DType::kIQ4_XS, 96).has_value());
+  EXPECT_EQ(*DTypeFromGgml(23), DType::kIQ4_XS);
+  EXPECT_EQ(*GgmlTypeOf(DType::kIQ4_XS), 23u);
+  EXPECT_EQ(Name(DType::kIQ4_XS), "iq4_xs");
+  EXPECT_EQ(DTypeFromName("IQ4_XS"), DType::kIQ4_XS);
 }
 
 // Q2_K: d = 0.5, dmin = 0.25; sub-block j has scale j % 16 and min 15 - j; every qs byte is
@@ -113,13 +121,36 @@ TEST(LowBitQuant, IQ4NLHandBuiltBlock) {
   EXPECT_EQ(y[31], 0.5f * -127);
 }
 
+// IQ4_XS: d = 0.25; sub-block j's 6-bit scale is ls_j = low 4 bits from scales_l[j / 2]
+// (nibble j % 2) | 2 high bits from scales_h (bits 2j, 2j + 1); w = d * (ls_j - 32) * grid[q].
+TEST(LowBitQuant, IQ4XSHandBuiltBlock) {
+  quant::BlockIQ4_XS b{};
+  b.d = F32ToF16(0.25f);
+  // ls_0 = 0x2F | 0 -> 47 - 32 = 15; ls_1 = 0x1 | (3 << 4) = 49 -> 17; ls_5 = 0 | (2 << 4) -> 0;
+  // ls_7 = 0xA | (1 << 4) = 26 -> -6; the rest 32 (low 0, high 2) -> 0.
+  b.scales_l[0] = 0x1F;  // ls_0 low 15, ls_1 low 1
+  b.scales_l[3] = 0xA0;  // ls_6 low 0, ls_7 low 10
+  b.scales_h = static_cast<uint16_t>(2 | (3 << 2) | (2 << 4) | (2 << 6) | (2 << 8) | (2 << 10) | (2 << 12) | (1 << 14));
+  for (int l = 0; l < 128; ++l) b.qs[l] = static_cast<uint8_t>((l % 16) | ((15 - l % 16) << 4));
+  EXPECT_EQ(quant::ScaleIQ4XS(b, 0), 15);
+  EXPECT_EQ(quant::ScaleIQ4XS(b, 1), 17);
+  EXPECT_EQ(quant::ScaleIQ4XS(b, 7), -6);
+  const auto y = Dequant(DType::kIQ4_XS, &b, 256);
+  EXPECT_EQ(y[0], 0.25f * 15 * -127);   // sub-block 0, byte 0 low nibble: index 0
+  EXPECT_EQ(y[17], 0.25f * 15 * 89);    // weight 17: byte 1's high nibble, index 14
+  EXPECT_EQ(y[32 + 3], 0.25f * 17 * -65);  // sub-block 1, byte 16 + 3 low nibble: index 3
+  EXPECT_EQ(y[100], 0.0f);              // sub-block 3 has scale 0
+  EXPECT_EQ(y[224 + 31], 0.25f * -6 * -127);  // sub-block 7, byte 127's high nibble: index 0
+}
+
 // Uniform weights in [-1, 1): RTN rms over a sub-block's range is step / sqrt(12): Q3_K 8 levels
 // over 2 max|x| of 16 (~0.07), Q2_K 4 levels over a 16's range (~0.14), IQ4_NL 16 non-uniform
-// levels over 2 max|x| of 32 (~0.04-0.05). Bounds with room for the scale rounding.
+// levels over 2 max|x| of 32 (~0.04-0.05), IQ4_XS the same with 6-bit scales. Bounds with room
+// for the scale rounding.
 TEST(LowBitQuant, RoundTripErrorIsThatOfTheBitWidth) {
   const Tensor x = RandomTensor({16, 1024}, 3);
-  const double bound[] = {0.085, 0.16, 0.06};
-  for (int ti = 0; ti < 3; ++ti) {
+  const double bound[] = {0.085, 0.16, 0.06, 0.06};
+  for (int ti = 0; ti < 4; ++ti) {
     const DType t = kTypes[ti];
     auto q = quant::Quantize(x, t);
     ASSERT_TRUE(q.ok()) << q.status().message();
@@ -144,6 +175,7 @@ TEST(LowBitQuant, RoundTripErrorIsThatOfTheBitWidth) {
   // IQ4_NL takes rows of 32; the K-quants need 256.
   EXPECT_TRUE(quant::Quantize(RandomTensor({2, 96}, 1), DType::kIQ4_NL).ok());
   EXPECT_FALSE(quant::Quantize(RandomTensor({2, 96}, 1), DType::kQ3_K).ok());
+  EXPECT_FALSE(quant::Quantize(RandomTensor({2, 96}, 1), DType::kIQ4_XS).ok());
 }
 
 std::vector<const cpu::KQuantKernels*> KernelSets() {
@@ -225,44 +257,9 @@ TEST(LowBitQuant, CpuLinearMatchesF32LinearOnDequantizedWeights) {
   EXPECT_NE(bad.status().message().find("256"), std::string::npos) << bad.status().message();
 }
 
-// A LLaMA-shaped decoder whose projections are whole super-blocks (hidden 256, ffn 512): the
-// llama-tiny fixture's rows (64, 128) are not, and would all be written as Q8_0.
-WeightStore SyntheticWeights(HfConfig* config) {
-  const int64_t hidden = 256, ffn = 512, layers = 2, heads = 4, kv_heads = 2, vocab = 320, kw = kv_heads * hidden / heads;
-  nlohmann::json c = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", hidden},
-                      {"num_hidden_layers", layers}, {"num_attention_heads", heads}, {"num_key_value_heads", kv_heads},
-                      {"intermediate_size", ffn}, {"vocab_size", vocab}, {"max_position_embeddings", 128},
-                      {"rms_norm_eps", 1e-5}, {"tie_word_embeddings", false}, {"bos_token_id", 1}, {"eos_token_id", 2}};
-  *config = HfConfig::FromJson(c, "synthetic");
-  std::map<std::string, Tensor> w;
-  uint32_t seed = 1;
-  auto lin = [&](const std::string& name, Shape shape) { w[name] = RandomTensor(shape, seed++, 1.7f / std::sqrt(float(shape[1]))); };
-  auto norm = [&](const std::string& name) {
-    Tensor t = RandomTensor({hidden}, seed++, 0.2f);
-    for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] += 1.0f;
-    w[name] = t;
-  };
-  w["model.embed_tokens.weight"] = RandomTensor({vocab, hidden}, seed++, 1.0f);
-  norm("model.norm.weight");
-  lin("lm_head.weight", {vocab, hidden});
-  for (int64_t l = 0; l < layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    norm(p + "input_layernorm.weight");
-    norm(p + "post_attention_layernorm.weight");
-    lin(p + "self_attn.q_proj.weight", {hidden, hidden});
-    lin(p + "self_attn.k_proj.weight", {kw, hidden});
-    lin(p + "self_attn.v_proj.weight", {kw, hidden});
-    lin(p + "self_attn.o_proj.weight", {hidden, hidden});
-    lin(p + "mlp.gate_proj.weight", {ffn, hidden});
-    lin(p + "mlp.up_proj.weight", {ffn, hidden});
-    lin(p + "mlp.down_proj.weight", {hidden, ffn});
-  }
-  return WeightStore::FromTensors(std::move(w), "synthetic");
-}
-
 std::string WriteSynthetic(const std::string& dir, DType t, bool mix) {
   HfConfig config = HfConfig::FromJson(nlohmann::json::object(), "x");
-  WeightStore ws = SyntheticWeights(&config);
+  WeightStore ws = test::SyntheticLlamaWeights(&config);
   GgufExportOptions o;
   o.weight_dtype = t;
   o.k_quant_mix = mix;
@@ -318,12 +315,12 @@ TEST(LowBitQuant, QuantizedDecoderStaysCloseToF32) {
   const std::string dir = test::MakeTempDir("lowbit");
   const Tensor ref = Logits(WriteSynthetic(dir, DType::kF32, false));
   // Measured (uniform random weights, harder on 3 and 2 bits than a trained model's): cosine
-  // 0.950 (Q3_K), 0.960 (Q3_K _M mix), 0.848 (Q2_K), 0.985 (IQ4_NL); kernels vs dequantized
+  // 0.950 (Q3_K), 0.960 (Q3_K _M mix), 0.848 (Q2_K), 0.985 (IQ4_NL, IQ4_XS); kernels vs dequantized
   // weights max |diff| 0.065-0.080 of logits reaching |4|, all from the int8 activations (the
   // kernels themselves equal the dequantized product within f32 rounding, test above).
   struct Case { DType t; bool mix; double min_cos, max_kernel_diff; };
   for (Case c : {Case{DType::kQ3_K, false, 0.945, 0.2}, Case{DType::kQ3_K, true, 0.95, 0.2}, Case{DType::kQ2_K, false, 0.8, 0.2},
-                 Case{DType::kIQ4_NL, false, 0.97, 0.2}}) {
+                 Case{DType::kIQ4_NL, false, 0.97, 0.2}, Case{DType::kIQ4_XS, false, 0.97, 0.2}}) {
     const std::string path = WriteSynthetic(dir, c.t, c.mix);
     {
       auto f = GgufFile::Open(path);
@@ -381,7 +378,7 @@ TEST(LowBitQuant, MixedQ3KMFileLoadsAndRuns) {
   std::filesystem::remove_all(dir);
 }
 
-// llama-tiny's rows (64, 128) are not whole 256s: exported as Q3_K / Q2_K / IQ4_NL its
+// llama-tiny's rows (64, 128) are not whole 256s: exported as Q3_K / Q2_K / IQ4_NL / IQ4_XS its
 // projections fall back to Q8_0 (as llama-quantize falls back for such rows), and it generates.
 TEST(LowBitQuant, LlamaTinyExportsAndGenerates) {
   for (DType t : kTypes) {

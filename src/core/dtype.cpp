@@ -6,7 +6,7 @@
 namespace accel {
 
 namespace {
-constexpr std::array<DTypeInfo, 18> kInfos = {{
+constexpr std::array<DTypeInfo, 19> kInfos = {{
     {"f32", 1, 4, true, false},
     {"f16", 1, 2, true, false},
     {"bf16", 1, 2, true, false},
@@ -25,6 +25,7 @@ constexpr std::array<DTypeInfo, 18> kInfos = {{
     {"q3_k", 256, 110, true, true},
     {"q2_k", 256, 84, true, true},
     {"iq4_nl", 32, 18, true, true},
+    {"iq4_xs", 256, 136, true, true},
 }};
 }  // namespace
 

@@ -29,6 +29,7 @@ enum class DType : uint8_t {
   kQ3_K,  // 3-bit, 16 sub-blocks of 16 with 6-bit scales          (110 bytes)
   kQ2_K,  // 2-bit, 16 sub-blocks of 16 with 4-bit scales and mins (84 bytes)
   kIQ4_NL,  // blocks of 32: fp16 scale + 16 bytes of indices into a non-linear 4-bit grid (18 bytes)
+  kIQ4_XS,  // super-blocks of 256: IQ4_NL's grid with 6-bit scales per 32 under one fp16 (136 bytes)
 };
 
 struct DTypeInfo {

@@ -5,8 +5,8 @@
 namespace accel {
 
 std::optional<DType> DTypeFromName(std::string_view name) {
-  // kIQ4_NL is the last enumerator of DType: a type added after it must move this bound.
-  for (int i = 0; i <= static_cast<int>(DType::kIQ4_NL); ++i) {
+  // kIQ4_XS is the last enumerator of DType: a type added after it must move this bound.
+  for (int i = 0; i <= static_cast<int>(DType::kIQ4_XS); ++i) {
     const DType t = static_cast<DType>(i);
     const std::string_view known = Name(t);
     if (known.size() != name.size()) continue;

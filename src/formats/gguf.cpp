@@ -110,6 +110,7 @@ std::optional<DType> DTypeFromGgml(uint32_t type) {
     case 10: return DType::kQ2_K;
     case 11: return DType::kQ3_K;
     case 20: return DType::kIQ4_NL;
+    case 23: return DType::kIQ4_XS;
     case 30: return DType::kBF16;
     default: return std::nullopt;
   }
@@ -127,6 +128,7 @@ std::optional<uint32_t> GgmlTypeOf(DType t) {
     case DType::kQ2_K: return 10;
     case DType::kQ3_K: return 11;
     case DType::kIQ4_NL: return 20;
+    case DType::kIQ4_XS: return 23;
     case DType::kBF16: return 30;
     default: return std::nullopt;
   }
@@ -190,7 +192,7 @@ Result<std::shared_ptr<GgufFile>> GgufFile::Parse(const uint8_t* data, size_t si
       const auto type_name = quant::GgmlTypeName(type);
       return Unsupported(label + ": tensor '" + name + "' has " +
                          (type_name ? "type " + *type_name : "unknown ggml type " + std::to_string(type)) +
-                         " (supported: F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL)");
+                         " (supported: F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
     }
     ACCEL_ASSIGN_OR_RETURN(uint64_t offset, r.Read<uint64_t>("tensor offset"));
     if (shape.back() % static_cast<int64_t>(Info(*dtype).block_elems) != 0) {

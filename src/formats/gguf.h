@@ -52,7 +52,7 @@ class GgufFile {
   std::shared_ptr<const void> owner_;
 };
 
-// ggml type ids <-> dtypes (F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14, Q2_K 10, Q3_K 11, IQ4_NL 20,
+// ggml type ids <-> dtypes (F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14, Q2_K 10, Q3_K 11, IQ4_NL 20, IQ4_XS 23,
 // BF16 30).
 std::optional<DType> DTypeFromGgml(uint32_t type);
 std::optional<uint32_t> GgmlTypeOf(DType t);

@@ -158,7 +158,7 @@ Result<GgufModelParts> GgufToHf(const GgufFile& f) {
 
 namespace {
 
-Result<Tensor> ConvertTo(const Tensor& t, DType to) {
+Result<Tensor> ConvertTo(const Tensor& t, DType to, const quant::QuantParams& p = {}) {
   if (t.dtype() == to) return t;
   ACCEL_ASSIGN_OR_RETURN(Tensor f, quant::ToF32(t));
   switch (to) {
@@ -170,7 +170,8 @@ Result<Tensor> ConvertTo(const Tensor& t, DType to) {
     case DType::kQ6_K:
     case DType::kQ3_K:
     case DType::kQ2_K:
-    case DType::kIQ4_NL: return quant::Quantize(f, to);
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return quant::Quantize(f, to, p);
     case DType::kF16:
     case DType::kBF16: {
       ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, f.shape()));
@@ -201,6 +202,19 @@ Result<Tensor> PermuteRotaryRows(const Tensor& w, int64_t heads) {
   return out;
 }
 
+// The imatrix entry of a weight quantized to `to` (null when `to` takes no importance: float
+// types and Q8_0), checked against the weight's columns.
+Result<const float*> ImportanceFor(const Imatrix* m, const std::string& hf, const Shape& shape, DType to) {
+  if (m == nullptr || !Info(to).is_quantized || to == DType::kQ8_0) return static_cast<const float*>(nullptr);
+  auto it = m->values.find(hf);
+  if (it == m->values.end()) return InvalidArgument("the importance matrix has no entry for '" + hf + "' (computed on another model?)");
+  if (static_cast<int64_t>(it->second.size()) != shape.back()) {
+    return InvalidArgument("the importance matrix entry '" + hf + "' has " + std::to_string(it->second.size()) + " columns, the weight has " +
+                           std::to_string(shape.back()));
+  }
+  return it->second.data();
+}
+
 uint32_t FileType(DType t) {
   switch (t) {
     case DType::kF16: return 1;
@@ -212,6 +226,7 @@ uint32_t FileType(DType t) {
     case DType::kQ3_K: return 12;    // LLAMA_FTYPE_MOSTLY_Q3_K_M
     case DType::kQ2_K: return 10;    // LLAMA_FTYPE_MOSTLY_Q2_K
     case DType::kIQ4_NL: return 25;  // LLAMA_FTYPE_MOSTLY_IQ4_NL
+    case DType::kIQ4_XS: return 30;  // LLAMA_FTYPE_MOSTLY_IQ4_XS
     case DType::kBF16: return 32;
     default: return 0;
   }
@@ -295,7 +310,7 @@ Result<GgufExportOptions> GgufExportOptionsFor(const std::string& type) {
       {"q4_k_s", {DType::kQ4_K, false}}, {"q4_k_m", {DType::kQ4_K, true}}, {"q5_k", {DType::kQ5_K, false}},
       {"q5_k_s", {DType::kQ5_K, false}}, {"q5_k_m", {DType::kQ5_K, true}}, {"q6_k", {DType::kQ6_K, false}},
       {"q3_k", {DType::kQ3_K, false}},  {"q3_k_s", {DType::kQ3_K, false}}, {"q2_k", {DType::kQ2_K, false}},
-      {"iq4_nl", {DType::kIQ4_NL, false}}};
+      {"iq4_nl", {DType::kIQ4_NL, false}}, {"iq4_xs", {DType::kIQ4_XS, false}}};
   std::string lower;
   for (char ch : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   std::string names;
@@ -338,9 +353,13 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
   if (c.Has("sliding_window") && c.doc()["sliding_window"].is_number_integer() && (!qwen || c.BoolOr("use_sliding_window", false))) {
     return Unsupported(c.label() + ": sliding-window attention in a GGUF export");
   }
+  for (const auto& [hf, t] : o.tensor_types) {
+    if (!Info(t).is_quantized) return Unsupported("a planned type for '" + hf + "' must be a block type, got " + std::string(Name(t)));
+  }
   switch (o.weight_dtype) {
     case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0: case DType::kQ4_0:
-    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: case DType::kQ3_K: case DType::kQ2_K: case DType::kIQ4_NL: break;
+    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: case DType::kQ3_K: case DType::kQ2_K: case DType::kIQ4_NL:
+    case DType::kIQ4_XS: break;
     default: return Unsupported("GGUF export to " + std::string(Name(o.weight_dtype)) + " weights");
   }
 
@@ -395,11 +414,23 @@ Status WriteLlamaGguf(const std::string& path, const HfConfig& c, WeightStore& w
     if (v_or_down && gguf.rfind("blk.", 0) == 0 && more_bits(std::stoll(gguf.substr(4, dot - 4)))) return DType::kQ6_K;
     return o.weight_dtype;
   };
+  if (o.imatrix) {
+    for (const auto& [name, v] : o.imatrix->values) {
+      if (!weights.Has(name)) return InvalidArgument("the importance matrix has '" + name + "', which is not a weight of " + c.label());
+    }
+  }
   auto add = [&](const std::string& gguf, const std::string& hf, const Shape& shape, bool projection,
                  int64_t rotary_heads) -> Status {
     ACCEL_ASSIGN_OR_RETURN(Tensor t, weights.Get(hf, shape));
+    // q/k row permutations move rows, not columns: the importance per column still applies.
     if (rotary_heads > 0) { ACCEL_ASSIGN_OR_RETURN(t, PermuteRotaryRows(t, rotary_heads)); }
-    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, projection ? type_for(gguf, shape) : DType::kF32));
+    const auto planned = o.tensor_types.find(hf);
+    const DType to = !projection ? DType::kF32 : planned != o.tensor_types.end() ? planned->second : type_for(gguf, shape);
+    if (quant::IsKQuant(to) && shape.back() % 256 != 0) {
+      return InvalidArgument("'" + hf + "' has rows of " + std::to_string(shape.back()) + ", not whole 256-blocks for " + std::string(Name(to)));
+    }
+    ACCEL_ASSIGN_OR_RETURN(const float* importance, ImportanceFor(o.imatrix, hf, shape, to));
+    ACCEL_ASSIGN_OR_RETURN(t, ConvertTo(t, to, {o.search, importance}));
     return w.AddTensor(gguf, t);
   };
   ACCEL_RETURN_IF_ERROR(add("token_embd.weight", "model.embed_tokens.weight", {vocab, hidden}, false, 0));

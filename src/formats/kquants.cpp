@@ -1,6 +1,7 @@
 // K-quant reference code: the scalar dequantizers define the formats (kquants.h), the
-// quantizers follow llama.cpp's search (make_qkx2_quants / make_qx_quants without an importance
-// matrix) so files we write quantize about as well as llama-quantize's.
+// quantizers fit each sub-block with quant_search.h (llama.cpp's make_qkx2_quants /
+// make_qx_quants search, weighted by an importance matrix when one is given) so files we write
+// quantize about as well as llama-quantize's. IQ4_NL and IQ4_XS live in iq4.cpp.
 #include "formats/kquants.h"
 
 #include <algorithm>
@@ -15,88 +16,18 @@ namespace {
 
 inline int Nearest(float x) { return static_cast<int>(std::nearbyint(x)); }
 
-// x ~= scale * L - min_out over one sub-block, L in 0..nmax, min_out >= 0 (the formats subtract
-// it). Weighted least squares (weights |x| + rms, favouring the large weights that dominate a
-// dot product) over 21 candidate grids around nmax / (max - min), as make_qkx2_quants does.
-float FitScaleMin(const float* x, int n, int nmax, uint8_t* L, float* min_out) {
-  float mn = x[0], mx = x[0], sum_x2 = 0;
-  for (int i = 0; i < n; ++i) mn = std::min(mn, x[i]), mx = std::max(mx, x[i]), sum_x2 += x[i] * x[i];
-  if (mn > 0) mn = 0;
-  if (mx == mn) {
-    std::fill(L, L + n, 0);
-    *min_out = -mn;
-    return 0.0f;
-  }
-  const float av = std::sqrt(sum_x2 / n);
-  float w[32];
-  float sum_w = 0, sum_x = 0;
-  for (int i = 0; i < n; ++i) w[i] = av + std::fabs(x[i]), sum_w += w[i], sum_x += w[i] * x[i];
-  float iscale = nmax / (mx - mn), scale = 1 / iscale, best = 0;
-  for (int i = 0; i < n; ++i) {
-    L[i] = static_cast<uint8_t>(std::clamp(Nearest(iscale * (x[i] - mn)), 0, nmax));
-    const float diff = scale * L[i] + mn - x[i];
-    best += w[i] * diff * diff;
-  }
-  uint8_t aux[32];
-  for (int step = 0; step <= 20; ++step) {
-    iscale = (-1.0f + 0.1f * step + nmax) / (mx - mn);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      aux[i] = static_cast<uint8_t>(std::clamp(Nearest(iscale * (x[i] - mn)), 0, nmax));
-      sum_l += w[i] * aux[i], sum_l2 += w[i] * aux[i] * aux[i], sum_xl += w[i] * aux[i] * x[i];
-    }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (det <= 0) continue;
-    float s = (sum_w * sum_xl - sum_x * sum_l) / det, m = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-    if (m > 0) m = 0, s = sum_xl / sum_l2;
-    float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float diff = s * aux[i] + m - x[i];
-      err += w[i] * diff * diff;
-    }
-    if (err < best) best = err, scale = s, mn = m, std::memcpy(L, aux, n);
-  }
-  *min_out = -mn;
-  return scale;
-}
-
-// x ~= scale * (L - nmax) over one sub-block, L in 0..2*nmax-1: the value of largest magnitude
-// anchors the grid (its sign kept in the scale, so it can use -nmax), then 19 nearby grids are
-// tried for the least x^2-weighted error (make_qx_quants, rmse_type 1).
-float FitScaleSymmetric(const float* x, int n, int nmax, int8_t* L) {
-  float amax = 0, max = 0;
-  for (int i = 0; i < n; ++i) {
-    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
-  }
-  if (amax < 1e-30f) {
-    std::fill(L, L + n, 0);
-    return 0.0f;
-  }
-  float best_scale = 0, best = -1;
-  for (int step = -9; step <= 9; ++step) {
-    const float iscale = -(nmax + 0.1f * step) / max;
-    float sum_lx = 0, sum_l2 = 0;
-    int8_t aux[16];
-    for (int i = 0; i < n; ++i) {
-      aux[i] = static_cast<int8_t>(std::clamp(Nearest(iscale * x[i]), -nmax, nmax - 1));
-      const float w = x[i] * x[i];
-      sum_lx += w * x[i] * aux[i], sum_l2 += w * aux[i] * aux[i];
-    }
-    // Least-squares scale for this grid; the error falls as sum_lx^2 / sum_l2 grows.
-    if (sum_l2 > 0 && (best < 0 || sum_lx * sum_lx > best * sum_l2)) {
-      best_scale = sum_lx / sum_l2, best = best_scale * sum_lx;
-      std::memcpy(L, aux, n);
-    }
-  }
-  return best_scale;
-}
+// The importance of the elements from `offset` on, or null.
+inline const float* ImportanceAt(const QuantParams& p, size_t offset) { return p.importance ? p.importance + offset : nullptr; }
 
 // Quantizes one super-block's 8 sub-blocks of 32 to 6-bit scales/mins (Q4_K/Q5_K share it) and
 // returns the final integers in L (0..nmax).
-void QuantizeScaleMinBlock(const float* x, int nmax, uint16_t* d_out, uint16_t* dmin_out, uint8_t* scales, uint8_t* L) {
-  float sc[8], mins[8], max_sc = 0, max_min = 0;
+void QuantizeScaleMinBlock(const float* x, const float* importance, ScaleSearch search, int nmax, uint16_t* d_out,
+                           uint16_t* dmin_out, uint8_t* scales, uint8_t* L) {
+  float sc[8], mins[8], max_sc = 0, max_min = 0, w[32];
+  const float sigma2 = ImportanceSigma2(x, kSuperBlock);
   for (int j = 0; j < 8; ++j) {
-    sc[j] = FitScaleMin(x + 32 * j, 32, nmax, L + 32 * j, &mins[j]);
+    SearchWeights(x + 32 * j, 32, importance ? importance + 32 * j : nullptr, sigma2, DefaultWeights::kRmsPlusAbs, w);
+    sc[j] = FitScaleMin(x + 32 * j, w, 32, nmax, search, L + 32 * j, &mins[j]);
     max_sc = std::max(max_sc, sc[j]), max_min = std::max(max_min, mins[j]);
   }
   const float inv_sc = max_sc > 0 ? 63.0f / max_sc : 0.0f, inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
@@ -128,22 +59,22 @@ void QuantizeScaleMinBlock(const float* x, int nmax, uint16_t* d_out, uint16_t* 
 
 }  // namespace
 
-void QuantizeQ4_K(const float* x, size_t n, BlockQ4_K* out) {
+void QuantizeQ4_K(const float* x, size_t n, BlockQ4_K* out, const QuantParams& p) {
   uint8_t L[kSuperBlock];
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     BlockQ4_K& o = out[b];
-    QuantizeScaleMinBlock(x, 15, &o.d, &o.dmin, o.scales, L);
+    QuantizeScaleMinBlock(x, ImportanceAt(p, b * kSuperBlock), p.search, 15, &o.d, &o.dmin, o.scales, L);
     for (int c = 0; c < 4; ++c) {
       for (int l = 0; l < 32; ++l) o.qs[32 * c + l] = static_cast<uint8_t>(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
     }
   }
 }
 
-void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out) {
+void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out, const QuantParams& p) {
   uint8_t L[kSuperBlock];
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     BlockQ5_K& o = out[b];
-    QuantizeScaleMinBlock(x, 31, &o.d, &o.dmin, o.scales, L);
+    QuantizeScaleMinBlock(x, ImportanceAt(p, b * kSuperBlock), p.search, 31, &o.d, &o.dmin, o.scales, L);
     std::memset(o.qh, 0, sizeof o.qh);
     for (int c = 0; c < 4; ++c) {
       for (int l = 0; l < 32; ++l) {
@@ -155,13 +86,16 @@ void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out) {
   }
 }
 
-void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out) {
+void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out, const QuantParams& p) {
   int8_t L[kSuperBlock];
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     BlockQ6_K& o = out[b];
-    float sc[16], amax = 0, max = 0;
+    const float* imp = ImportanceAt(p, b * kSuperBlock);
+    const float sigma2 = ImportanceSigma2(x, kSuperBlock);
+    float sc[16], amax = 0, max = 0, w[16];
     for (int j = 0; j < 16; ++j) {
-      sc[j] = FitScaleSymmetric(x + 16 * j, 16, 32, L + 16 * j);
+      SearchWeights(x + 16 * j, 16, imp ? imp + 16 * j : nullptr, sigma2, DefaultWeights::kSquare, w);
+      sc[j] = FitScaleSymmetric(x + 16 * j, w, 16, 32, p.search, L + 16 * j);
       if (std::fabs(sc[j]) > amax) amax = std::fabs(sc[j]), max = sc[j];
     }
     // The largest sub-block scale maps to -128, the one int8 value without a positive twin.
@@ -224,13 +158,16 @@ void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* y) {
   }
 }
 
-void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out) {
+void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out, const QuantParams& p) {
   int8_t L[kSuperBlock];
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     BlockQ3_K& o = out[b];
-    float sc[16], amax = 0, max = 0;
+    const float* imp = ImportanceAt(p, b * kSuperBlock);
+    const float sigma2 = ImportanceSigma2(x, kSuperBlock);
+    float sc[16], amax = 0, max = 0, w[16];
     for (int j = 0; j < 16; ++j) {
-      sc[j] = FitScaleSymmetric(x + 16 * j, 16, 4, L + 16 * j);
+      SearchWeights(x + 16 * j, 16, imp ? imp + 16 * j : nullptr, sigma2, DefaultWeights::kSquare, w);
+      sc[j] = FitScaleSymmetric(x + 16 * j, w, 16, 4, p.search, L + 16 * j);
       if (std::fabs(sc[j]) > amax) amax = std::fabs(sc[j]), max = sc[j];
     }
     // The largest sub-block scale maps to -32 (the stored 6-bit value 0).
@@ -263,13 +200,16 @@ void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out) {
   }
 }
 
-void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out) {
+void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out, const QuantParams& p) {
   uint8_t L[kSuperBlock];
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     BlockQ2_K& o = out[b];
-    float sc[16], mins[16], max_sc = 0, max_min = 0;
+    const float* imp = ImportanceAt(p, b * kSuperBlock);
+    const float sigma2 = ImportanceSigma2(x, kSuperBlock);
+    float sc[16], mins[16], max_sc = 0, max_min = 0, w[16];
     for (int j = 0; j < 16; ++j) {
-      sc[j] = FitScaleMin(x + 16 * j, 16, 3, L + 16 * j, &mins[j]);
+      SearchWeights(x + 16 * j, 16, imp ? imp + 16 * j : nullptr, sigma2, DefaultWeights::kRmsPlusAbs, w);
+      sc[j] = FitScaleMin(x + 16 * j, w, 16, 3, p.search, L + 16 * j, &mins[j]);
       max_sc = std::max(max_sc, sc[j]), max_min = std::max(max_min, mins[j]);
     }
     const float inv_sc = max_sc > 0 ? 15.0f / max_sc : 0.0f, inv_min = max_min > 0 ? 15.0f / max_min : 0.0f;
@@ -291,55 +231,6 @@ void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out) {
       const int h = i / 128, c = (i % 128) / 32, l = i % 32;
       o.qs[32 * h + l] |= static_cast<uint8_t>(L[i] << (2 * c));
     }
-  }
-}
-
-namespace {
-int NearestIq4nl(float v) {
-  int best = 0;
-  float err = std::fabs(v - kIq4nlValues[0]);
-  for (int i = 1; i < 16; ++i) {
-    const float e = std::fabs(v - kIq4nlValues[i]);
-    if (e < err) err = e, best = i;
-  }
-  return best;
-}
-}  // namespace
-
-void QuantizeIQ4_NL(const float* x, size_t n, BlockIQ4_NL* out) {
-  for (size_t b = 0; b < n / kIq4nlBlock; ++b, x += kIq4nlBlock) {
-    float amax = 0, max = 0;
-    for (int i = 0; i < kIq4nlBlock; ++i) {
-      if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
-    }
-    uint8_t L[kIq4nlBlock] = {};
-    float best_d = 0;
-    if (amax >= 1e-30f) {
-      // Candidate grids put the largest value near the grid's end (-127); each one's
-      // least-squares scale is kept if it explains more of x (x^2-weighted, as ggml weights).
-      float best = -1;
-      for (int step = -7; step <= 7; ++step) {
-        const float id = (step + kIq4nlValues[0]) / max;
-        uint8_t aux[kIq4nlBlock];
-        float sumqx = 0, sumq2 = 0;
-        for (int i = 0; i < kIq4nlBlock; ++i) {
-          aux[i] = static_cast<uint8_t>(NearestIq4nl(id * x[i]));
-          const float q = kIq4nlValues[aux[i]], w = x[i] * x[i];
-          sumqx += w * q * x[i], sumq2 += w * q * q;
-        }
-        if (sumq2 > 0 && (best < 0 || sumqx * sumqx > best * sumq2)) {
-          best_d = sumqx / sumq2, best = best_d * sumqx;
-          std::memcpy(L, aux, sizeof L);
-        }
-      }
-      // Requantize under the stored (fp16) scale.
-      const float d = F16ToF32(F32ToF16(best_d));
-      if (d != 0.0f) {
-        for (int i = 0; i < kIq4nlBlock; ++i) L[i] = static_cast<uint8_t>(NearestIq4nl(x[i] / d));
-      }
-    }
-    out[b].d = F32ToF16(best_d);
-    for (int l = 0; l < 16; ++l) out[b].qs[l] = static_cast<uint8_t>(L[l] | (L[l + 16] << 4));
   }
 }
 
@@ -365,17 +256,6 @@ void DequantizeQ2_K(const BlockQ2_K* b, size_t n, float* y) {
   }
 }
 
-void DequantizeIQ4_NL(const BlockIQ4_NL* b, size_t n, float* y) {
-  for (size_t k = 0; k < n / kIq4nlBlock; ++k) {
-    const float d = F16ToF32(b[k].d);
-    for (int l = 0; l < 16; ++l) {
-      y[l] = d * kIq4nlValues[b[k].qs[l] & 15];
-      y[l + 16] = d * kIq4nlValues[b[k].qs[l] >> 4];
-    }
-    y += kIq4nlBlock;
-  }
-}
-
 void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out) {
   for (size_t b = 0; b < n / kSuperBlock; ++b, x += kSuperBlock) {
     float amax = 0;
@@ -393,14 +273,15 @@ void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out) {
   }
 }
 
-void QuantizeK(DType t, const float* x, size_t n, void* raw) {
+void QuantizeK(DType t, const float* x, size_t n, void* raw, const QuantParams& p) {
   switch (t) {
-    case DType::kQ4_K: QuantizeQ4_K(x, n, static_cast<BlockQ4_K*>(raw)); break;
-    case DType::kQ5_K: QuantizeQ5_K(x, n, static_cast<BlockQ5_K*>(raw)); break;
-    case DType::kQ6_K: QuantizeQ6_K(x, n, static_cast<BlockQ6_K*>(raw)); break;
-    case DType::kQ3_K: QuantizeQ3_K(x, n, static_cast<BlockQ3_K*>(raw)); break;
-    case DType::kQ2_K: QuantizeQ2_K(x, n, static_cast<BlockQ2_K*>(raw)); break;
-    case DType::kIQ4_NL: QuantizeIQ4_NL(x, n, static_cast<BlockIQ4_NL*>(raw)); break;
+    case DType::kQ4_K: QuantizeQ4_K(x, n, static_cast<BlockQ4_K*>(raw), p); break;
+    case DType::kQ5_K: QuantizeQ5_K(x, n, static_cast<BlockQ5_K*>(raw), p); break;
+    case DType::kQ6_K: QuantizeQ6_K(x, n, static_cast<BlockQ6_K*>(raw), p); break;
+    case DType::kQ3_K: QuantizeQ3_K(x, n, static_cast<BlockQ3_K*>(raw), p); break;
+    case DType::kQ2_K: QuantizeQ2_K(x, n, static_cast<BlockQ2_K*>(raw), p); break;
+    case DType::kIQ4_NL: QuantizeIQ4_NL(x, n, static_cast<BlockIQ4_NL*>(raw), p); break;
+    case DType::kIQ4_XS: QuantizeIQ4_XS(x, n, static_cast<BlockIQ4_XS*>(raw), p); break;
     default: break;
   }
 }
@@ -413,6 +294,7 @@ void DequantizeK(DType t, const void* raw, size_t n, float* out) {
     case DType::kQ3_K: DequantizeQ3_K(static_cast<const BlockQ3_K*>(raw), n, out); break;
     case DType::kQ2_K: DequantizeQ2_K(static_cast<const BlockQ2_K*>(raw), n, out); break;
     case DType::kIQ4_NL: DequantizeIQ4_NL(static_cast<const BlockIQ4_NL*>(raw), n, out); break;
+    case DType::kIQ4_XS: DequantizeIQ4_XS(static_cast<const BlockIQ4_XS*>(raw), n, out); break;
     default: break;
   }
 }

@@ -34,6 +34,11 @@
 // IQ4_NL (blocks of 32, 18 bytes, 4.5 bits/weight): d (fp16), qs[16]; byte l holds the index of
 //   weight l (low nibble) and weight l + 16 (high nibble) into the non-linear grid kIq4nlValues;
 //   w = d * kIq4nlValues[index].
+// IQ4_XS (136 bytes, 4.25 bits/weight): IQ4_NL's grid with 8 sub-blocks of 32 under one scale;
+//   w = d * (ls_j - 32) * kIq4nlValues[index], ls_j a 6-bit sub-block scale.
+//   Order: d (fp16), scales_h (u16), scales_l[4], qs[128].  ls_j's low 4 bits are
+//   (scales_l[j / 2] >> 4 (j % 2)) & 15, its high 2 bits (scales_h >> 2j) & 3.  Sub-block j's
+//   16 bytes qs[16j ..): byte l holds weight 32j + l (low nibble) and 32j + 16 + l (high nibble).
 // Q8_K (activations only, never in a file here): 256 int8 with one f32 scale and the sums of
 //   each 16, so the formats' offsets (mins, -32) cost one small dot per super-block.
 #include <cstddef>
@@ -42,6 +47,7 @@
 #include <string>
 
 #include "core/dtype.h"
+#include "formats/quant_search.h"
 
 namespace accel::quant {
 
@@ -90,11 +96,24 @@ static_assert(sizeof(BlockQ3_K) == 110 && sizeof(BlockQ2_K) == 84 && sizeof(Bloc
 // IQ4_NL's grid (ggml's kvalues_iq4nl): denser near zero, where trained weights crowd.
 inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[4];
+  uint8_t qs[128];
+};
+static_assert(sizeof(BlockIQ4_XS) == 136, "GGUF IQ4_XS layout");
 
-// The types whose Linear runs on Q8_K activations (kquant_gemm.h): the K-quants and IQ4_NL
+// Sub-block j's 6-bit IQ4_XS scale, already minus 32 (-32..31).
+inline int ScaleIQ4XS(const BlockIQ4_XS& b, int j) {
+  return (((b.scales_l[j / 2] >> (4 * (j % 2))) & 15) | (((b.scales_h >> (2 * j)) & 3) << 4)) - 32;
+}
+
+// The types whose Linear runs on Q8_K activations (kquant_gemm.h): the K-quants, IQ4_XS and IQ4_NL
 // (whose 32-blocks sit eight to a Q8_K block, so its Linear needs rows of whole 256s).
 inline bool IsKQuant(DType t) {
-  return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kQ3_K || t == DType::kQ2_K || t == DType::kIQ4_NL;
+  return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K || t == DType::kQ3_K || t == DType::kQ2_K || t == DType::kIQ4_NL ||
+         t == DType::kIQ4_XS;
 }
 
 // Q3_K sub-block j's scale, already minus 32 (-32..31).
@@ -125,29 +144,29 @@ inline int QuantAt(const BlockQ5_K& b, int j, int l) {
   return (j % 2 == 0 ? byte & 0xF : byte >> 4) | (((b.qh[l] >> j) & 1) << 4);
 }
 
-// n is a multiple of 256. The quantizers search each sub-block's scale (and min) for the
-// least squared error, as llama.cpp's k-quants do without an importance matrix, then round the
-// sub-block scales to 6 (Q4_K/Q5_K) or 8 (Q6_K) bits and requantize under the rounded scales.
-void QuantizeQ4_K(const float* x, size_t n, BlockQ4_K* out);
-void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out);
-void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out);
+// n is a multiple of 256 (32 for IQ4_NL). Each sub-block's scale (and min) comes from
+// quant_search.h's fits under `p` (weighted least squares as llama.cpp's k-quants, or plain
+// rounding), then the sub-block scales are rounded to the format's bits (6 for Q4_K/Q5_K/Q3_K/
+// IQ4_XS, 8 for Q6_K, 4 for Q2_K) and the weights requantized under the scales as stored.
+void QuantizeQ4_K(const float* x, size_t n, BlockQ4_K* out, const QuantParams& p = {});
+void QuantizeQ5_K(const float* x, size_t n, BlockQ5_K* out, const QuantParams& p = {});
+void QuantizeQ6_K(const float* x, size_t n, BlockQ6_K* out, const QuantParams& p = {});
+void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out, const QuantParams& p = {});
+void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out, const QuantParams& p = {});
+void QuantizeIQ4_NL(const float* x, size_t n, BlockIQ4_NL* out, const QuantParams& p = {});
+void QuantizeIQ4_XS(const float* x, size_t n, BlockIQ4_XS* out, const QuantParams& p = {});
 void DequantizeQ4_K(const BlockQ4_K* b, size_t n, float* out);
 void DequantizeQ5_K(const BlockQ5_K* b, size_t n, float* out);
 void DequantizeQ6_K(const BlockQ6_K* b, size_t n, float* out);
-// Q3_K: symmetric per 16 (make_qx_quants), 6-bit scales; Q2_K: scale and min per 16
-// (make_qkx2_quants), 4-bit; IQ4_NL: per 32, the grid scale with the least squared error among
-// 15 candidates (n a multiple of 32).
-void QuantizeQ3_K(const float* x, size_t n, BlockQ3_K* out);
-void QuantizeQ2_K(const float* x, size_t n, BlockQ2_K* out);
-void QuantizeIQ4_NL(const float* x, size_t n, BlockIQ4_NL* out);
 void DequantizeQ3_K(const BlockQ3_K* b, size_t n, float* out);
 void DequantizeQ2_K(const BlockQ2_K* b, size_t n, float* out);
 void DequantizeIQ4_NL(const BlockIQ4_NL* b, size_t n, float* out);
+void DequantizeIQ4_XS(const BlockIQ4_XS* b, size_t n, float* out);
 // Symmetric: d = max|x| / 127, q = round-to-nearest-even(x / d), bsums exact.
 void QuantizeQ8_K(const float* x, size_t n, BlockQ8_K* out);
 
 // Dispatch on dtype (IsKQuant types); raw points at the blocks of n elements.
-void QuantizeK(DType t, const float* x, size_t n, void* raw);
+void QuantizeK(DType t, const float* x, size_t n, void* raw, const QuantParams& p = {});
 void DequantizeK(DType t, const void* raw, size_t n, float* out);
 
 // ggml's name of a ggml type id ("Q4_K", "IQ4_XS", ...), nullopt for ids ggml never assigned.

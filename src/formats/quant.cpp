@@ -1,5 +1,6 @@
 #include "formats/quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -18,7 +19,30 @@ void QuantizeQ8_0(const float* x, size_t n, BlockQ8_0* out) {
   }
 }
 
-void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out) {
+namespace {
+// Q4_0 by the weighted search (quant_search.h): the grid anchored at -8 as ggml's rounding
+// anchors it, then the least-squares scale of the best nearby grid, requantized under the
+// stored fp16 scale.
+void SearchQ4_0Block(const float* x, const float* importance, BlockQ4_0* out) {
+  float w[kBlock];
+  int8_t L[kBlock];
+  SearchWeights(x, kBlock, importance, ImportanceSigma2(x, kBlock), DefaultWeights::kSquare, w);
+  out->d = F32ToF16(FitScaleSymmetric(x, w, kBlock, 8, ScaleSearch::kSearch, L));
+  const float d = F16ToF32(out->d), id = d != 0.0f ? 1.0f / d : 0.0f;
+  for (int j = 0; j < kBlock / 2; ++j) {
+    const int lo = std::clamp(static_cast<int>(std::nearbyint(x[j] * id)), -8, 7) + 8;
+    const int hi = std::clamp(static_cast<int>(std::nearbyint(x[j + kBlock / 2] * id)), -8, 7) + 8;
+    out->qs[j] = static_cast<uint8_t>(lo | (hi << 4));
+  }
+}
+}  // namespace
+
+void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out, const QuantParams& p) {
+  if (p.search == ScaleSearch::kSearch) {
+    for (size_t b = 0; b < n / kBlock; ++b) SearchQ4_0Block(x + b * kBlock, p.importance ? p.importance + b * kBlock : nullptr, out + b);
+    return;
+  }
+  // Round to nearest, bit for bit ggml's reference quantizer.
   for (size_t b = 0; b < n / kBlock; ++b, x += kBlock) {
     // The value of largest magnitude maps to -8, keeping its sign in d.
     float amax = 0.0f, max = 0.0f;
@@ -70,7 +94,7 @@ Result<Tensor> ToF32(const Tensor& t) {
   return t.ToF32();
 }
 
-Result<Tensor> Quantize(const Tensor& t, DType to) {
+Result<Tensor> Quantize(const Tensor& t, DType to, const QuantParams& p) {
   if (to != DType::kQ8_0 && to != DType::kQ4_0 && !IsKQuant(to)) return Unsupported("cannot quantize to " + std::string(Name(to)));
   const int64_t block = static_cast<int64_t>(Info(to).block_elems);
   if (t.rank() < 1 || t.dim(-1) % block != 0) {
@@ -78,14 +102,20 @@ Result<Tensor> Quantize(const Tensor& t, DType to) {
   }
   ACCEL_ASSIGN_OR_RETURN(Tensor f, ToF32(t));
   ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(to, t.shape()));
-  if (IsKQuant(to)) {
-    QuantizeK(to, f.data<float>(), f.numel(), out.raw());
-    return out;
-  }
   if (to == DType::kQ8_0) {
     QuantizeQ8_0(f.data<float>(), f.numel(), out.data<BlockQ8_0>());
-  } else {
-    QuantizeQ4_0(f.data<float>(), f.numel(), out.data<BlockQ4_0>());
+    return out;
+  }
+  // Row by row, so the per-column importance lines up with each row's elements.
+  const size_t row = static_cast<size_t>(t.dim(-1)), rows = f.numel() / row, row_bytes = *BytesFor(to, row);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* x = f.data<float>() + r * row;
+    uint8_t* dst = static_cast<uint8_t*>(out.raw()) + r * row_bytes;
+    if (IsKQuant(to)) {
+      QuantizeK(to, x, row, dst, p);
+    } else {
+      QuantizeQ4_0(x, row, reinterpret_cast<BlockQ4_0*>(dst), p);
+    }
   }
   return out;
 }

@@ -118,6 +118,17 @@ Status Exec::Copy(const Tensor& src, Tensor& dst) {
 
 Result<Tensor> Exec::Linear(const Tensor& x, const LinearLayer& layer, Activation act) {
   ACCEL_RETURN_IF_ERROR(RequireDense(x, Op::kLinear));
+  if (observer_ != nullptr) {
+    // Observers read host memory: a device input is downloaded for them (not counted as a
+    // result download, so stats stay those of the run itself).
+    if (x.on_host()) {
+      ACCEL_RETURN_IF_ERROR(observer_->OnLinear(layer, x));
+    } else {
+      ACCEL_ASSIGN_OR_RETURN(Tensor host, Tensor::Zeros(x.dtype(), x.shape()));
+      ACCEL_RETURN_IF_ERROR(backend_.Download(x, host));
+      ACCEL_RETURN_IF_ERROR(observer_->OnLinear(layer, host));
+    }
+  }
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc(WithLastDim(x.shape(), layer.weight.out_features)));
   // No fallback: the weight is packed for this backend alone.
   ACCEL_RETURN_IF_ERROR(backend_.Linear(x, layer.weight, layer.bias_ptr(), act, y));

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/arena.h"
 #include "graph/backend.h"
@@ -22,7 +23,19 @@ namespace accel {
 struct LinearLayer {
   PackedLinear weight;
   Tensor bias;  // undefined when the layer has none
+  // The checkpoint weights it was loaded from ("model.layers.0.mlp.down_proj.weight"; several
+  // for a fused projection, whose parts share the input). Set by the loading helpers, read only
+  // by a LinearObserver; empty for layers built from computed tensors.
+  std::vector<std::string> sources;
   const Tensor* bias_ptr() const { return bias.defined() ? &bias : nullptr; }
+};
+
+// Sees the input of every Linear an Exec runs (importance-matrix collection). Installed on one
+// Exec by the tool that wants it; models never know. x is on the host, [..., in_features].
+class LinearObserver {
+ public:
+  virtual ~LinearObserver() = default;
+  virtual Status OnLinear(const LinearLayer& layer, const Tensor& x) = 0;
 };
 
 // What crossed between the device and the host while running.
@@ -46,6 +59,8 @@ class Exec {
   Arena& arena() { return arena_; }
   Device device() const { return backend_.device(); }
   const ExecStats& stats() const { return stats_; }
+  // Null (the default) observes nothing and costs one pointer test per Linear.
+  void set_linear_observer(LinearObserver* observer) { observer_ = observer; }
 
   // ---- memory ----
   Result<Tensor> Alloc(Shape shape, DType dtype = DType::kF32) { return arena_.Allocate(dtype, std::move(shape)); }
@@ -103,6 +118,7 @@ class Exec {
   Backend* fallback_;
   Status last_native_;
   ExecStats stats_;
+  LinearObserver* observer_ = nullptr;
 };
 
 }  // namespace accel

@@ -22,6 +22,7 @@ Result<LinearLayer> LoadFusedQkv(ModelLoadContext& ctx, const std::string& q, co
   }
   LinearLayer layer;
   ACCEL_ASSIGN_OR_RETURN(layer.weight, ctx.backend.PackLinear(w, ctx.compute));
+  for (const std::string& n : names) layer.sources.push_back(n + ".weight");
   if (any_bias) layer.bias = std::move(b);
   return layer;
 }

@@ -17,6 +17,7 @@ Result<LinearLayer> ModelLoadContext::Linear(const std::string& name, int64_t ou
   LinearLayer layer;
   ACCEL_ASSIGN_OR_RETURN(Tensor w, weights.Get(name + ".weight", {out, in}));
   ACCEL_ASSIGN_OR_RETURN(layer.weight, backend.PackLinear(w, compute));
+  layer.sources = {name + ".weight"};
   if (bias) {
     ACCEL_ASSIGN_OR_RETURN(layer.bias, F32(name + ".bias", {out}));
   }

@@ -63,6 +63,19 @@ TEST(QuantizeCli, RequantizedGgufKeepsItsTokenizerAndTakesTheNewType) {
   fs::remove_all(fs::path(source).parent_path());
 }
 
+// IQ4_XS is a --type; llama-tiny's rows (64, 128) are not whole 256s, so its projections fall
+// back to Q8_0 while the file says IQ4_XS (LLAMA_FTYPE_MOSTLY_IQ4_XS, 30), as llama-quantize does.
+TEST(QuantizeCli, Iq4XsIsAType) {
+  const std::string dir = test::MakeTempDir("quantize-iq4xs");
+  auto r = RunCli("quantize -m " + test::ModelDir("llama-tiny") + " --type IQ4_XS -o " + dir + "/tiny-iq4_xs.gguf");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto file = GgufFile::Open(dir + "/tiny-iq4_xs.gguf");
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  EXPECT_EQ(file.value()->metadata()["general.file_type"], 30);
+  EXPECT_EQ(file.value()->Get("blk.0.attn_q.weight")->dtype(), DType::kQ8_0);
+  fs::remove_all(dir);
+}
+
 TEST(QuantizeCli, FolderTokenizerGoesBesideTheOutput) {
   const std::string model = test::LlamaTinyWithWordTokenizer("quantize_tok");
   const std::string dir = test::MakeTempDir("quantize_out");

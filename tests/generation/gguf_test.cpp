@@ -64,10 +64,11 @@ TEST(Gguf, F32ReproducesTheReferenceLogitsAndGreedyIds) {
 
 // Documented tolerances (docs/GENERATION.md): llama-tiny's logits reach |8.1| (std 2.0); with
 // every projection quantized (and activations quantized to int8 per block, as the integer
-// kernels do), Q8_0 moves them by at most 0.56 (measured) and Q4_0 by 4.1. The bounds leave
-// ~50% headroom; the activation part alone is the next test.
+// kernels do), Q8_0 moves them by at most 0.56 (measured) and Q4_0 by 6.1 (its x^2-weighted
+// scale search; 4.1 when rounded to nearest, `quantize --rtn`). The bounds leave ~50% headroom;
+// the activation part alone is the next test.
 TEST(Gguf, QuantizedWeightsStayWithinTolerance) {
-  for (auto [dtype, tol] : {std::pair{DType::kQ8_0, 0.8}, std::pair{DType::kQ4_0, 6.0}}) {
+  for (auto [dtype, tol] : {std::pair{DType::kQ8_0, 0.8}, std::pair{DType::kQ4_0, 9.0}}) {
     const std::string path = WriteLlamaTinyGguf(dtype);
     Logits l = RunGguf(path);
     const double diff = MaxAbsDiff(l.got, l.ref);

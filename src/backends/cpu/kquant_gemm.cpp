@@ -93,6 +93,20 @@ float DotIQ4NL(const Iq4nlGroup& w, const BlockQ8_K& x) {
   return acc;
 }
 
+// IQ4_XS: each 32's integer sum times its 6-bit scale (minus 32) stays exact in int32; one
+// d_x * d_w per super-block.
+float DotIQ4XS(const quant::BlockIQ4_XS& w, const BlockQ8_K& x) {
+  int32_t sumi = 0;
+  for (int j = 0; j < 8; ++j) {
+    int32_t s = 0;
+    for (int l = 0; l < 16; ++l) {
+      s += quant::kIq4nlValues[w.qs[16 * j + l] & 15] * x.qs[32 * j + l] + quant::kIq4nlValues[w.qs[16 * j + l] >> 4] * x.qs[32 * j + 16 + l];
+    }
+    sumi += quant::ScaleIQ4XS(w, j) * s;
+  }
+  return x.d * F16ToF32(w.d) * static_cast<float>(sumi);
+}
+
 template <typename Block, float (*Dot)(const Block&, const BlockQ8_K&)>
 void GemmGeneric(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const BlockQ8_K* x, int64_t m, int64_t nb,
                  float* y, int64_t ldy) {
@@ -116,7 +130,7 @@ const KQuantKernels& KQuantKernelsGeneric() {
   static const KQuantKernels k{"generic", GemmGeneric<BlockQ4_K, DotQ4K>, GemmGeneric<BlockQ5_K, DotQ5K>,
                                GemmGeneric<BlockQ6_K, DotQ6K>,
                                GemmGeneric<quant::BlockQ3_K, DotQ3K>, GemmGeneric<quant::BlockQ2_K, DotQ2K>,
-                               GemmGeneric<Iq4nlGroup, DotIQ4NL>};
+                               GemmGeneric<Iq4nlGroup, DotIQ4NL>, GemmGeneric<quant::BlockIQ4_XS, DotIQ4XS>};
   return k;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Linear on GGUF K-quant weights (Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, IQ4_NL; layouts in formats/kquants.h), consumed in
+// Linear on GGUF K-quant weights (Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, IQ4_NL, IQ4_XS; layouts in formats/kquants.h), consumed in
 // the file's own layout: no repacking and no dequantized copy, so the weight stays a view of the
 // mapped file and decode reads exactly its bytes (4.5 / 5.5 / 6.56 bits per weight).
 //
@@ -11,6 +11,8 @@
 // Q3_K: sum_j (sc_j - 32) * sum v * q_x with v = q + 4 in 0..7, the -4 as 4 * sum_j sc_j * bsum_j.
 // Q2_K: as Q4_K with sub-blocks of 16 (one bsum each). IQ4_NL: each 32-block's grid values dot
 // the activations in int32 and add d_x * d_w * (integer); rows of IQ4_NL must be whole 256s.
+// IQ4_XS: as IQ4_NL per 32 but with the 6-bit scale (ls_j - 32) multiplying each 32's integer
+// sum in int32, and one d_x * d_w per super-block.
 #include <cstddef>
 #include <cstdint>
 
@@ -32,7 +34,7 @@ using KQuantGemmFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t j0, in
 
 struct KQuantKernels {
   const char* name;
-  KQuantGemmFn q4_k, q5_k, q6_k, q3_k, q2_k, iq4_nl;
+  KQuantGemmFn q4_k, q5_k, q6_k, q3_k, q2_k, iq4_nl, iq4_xs;
   KQuantGemmFn For(DType t) const {
     switch (t) {
       case DType::kQ4_K: return q4_k;
@@ -40,6 +42,7 @@ struct KQuantKernels {
       case DType::kQ3_K: return q3_k;
       case DType::kQ2_K: return q2_k;
       case DType::kIQ4_NL: return iq4_nl;
+      case DType::kIQ4_XS: return iq4_xs;
       default: return q6_k;
     }
   }

@@ -402,6 +402,75 @@ void TileIQ4NL(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, in
   for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
 }
 
+// IQ4_XS: IQ4_NL's grid lookup (vpshufb) and |w| * (x signed like w) per 32 weights, with the
+// sub-block's 6-bit scale applied to the int16 pair sums in vpmaddwd/vpdpwssd (at most
+// 2 * 127 * 127 * 32 per lane, exact in int32) and one f32 multiply per super-block instead of
+// IQ4_NL's one per 32. The 512-bit build takes two sub-blocks per step (AVX-512 has no vpsignb:
+// the activations are negated under the weights' sign mask instead).
+template <int R>
+void TileIQ4XS(const uint8_t* wrow, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) {
+  const quant::BlockIQ4_XS* w = reinterpret_cast<const quant::BlockIQ4_XS*>(wrow);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  const __m128i grid128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4nlValues));
+#if KQ_512
+  const __m512i grid = _mm512_broadcast_i32x4(grid128);
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+#else
+  const __m256i grid = _mm256_broadcastsi128_si256(grid128);
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+#endif
+  for (int64_t b = 0; b < nb; ++b) {
+    const quant::BlockIQ4_XS& blk = w[b];
+    PrefetchAhead<R>(blk);
+    __m256i sumi[R];
+#if KQ_512
+    __m512i sumi512[R];
+    for (int r = 0; r < R; ++r) sumi512[r] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      // Bytes 32p..32p+32 hold sub-blocks 2p and 2p + 1; in activation order their weights are
+      // [low nibbles of the first 16 bytes, their high nibbles, the same of the next 16].
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * p));
+      const __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_permute2x128_si256(lo, hi, 0x20)),
+                                             _mm256_permute2x128_si256(lo, hi, 0x31), 1);
+      const __m512i wv = _mm512_shuffle_epi8(grid, idx);
+      const __m512i aw = _mm512_abs_epi8(wv);
+      const __mmask64 negative = _mm512_movepi8_mask(wv);
+      const __m512i sc = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(quant::ScaleIQ4XS(blk, 2 * p))),
+                                            _mm256_set1_epi16(static_cast<short>(quant::ScaleIQ4XS(blk, 2 * p + 1))), 1);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512i xv = _mm512_loadu_si512(x[r * nb + b].qs + 64 * p);
+        const __m512i xs = _mm512_mask_sub_epi8(xv, negative, _mm512_setzero_si512(), xv);  // |x| <= 127: no overflow
+        sumi512[r] = _mm512_dpwssd_epi32(sumi512[r], _mm512_maddubs_epi16(aw, xs), sc);
+      }
+    }
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_add_epi32(_mm512_castsi512_si256(sumi512[r]), _mm512_extracti64x4_epi64(sumi512[r], 1));
+#else
+    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int j = 0; j < 8; ++j) {
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs + 16 * j));
+      const __m256i idx = _mm256_setr_m128i(_mm_and_si128(q, low4), _mm_and_si128(_mm_srli_epi16(q, 4), low4));
+      const __m256i wv = _mm256_shuffle_epi8(grid, idx);
+      const __m256i aw = _mm256_abs_epi8(wv);
+      const __m256i sc = _mm256_set1_epi16(static_cast<short>(quant::ScaleIQ4XS(blk, j)));
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[r * nb + b].qs + 32 * j));
+        sumi[r] = MulAddPairs(sumi[r], _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), sc);
+      }
+    }
+#endif
+    const float d = _cvtsh_ss(blk.d);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(x[r * nb + b].d * d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+  }
+  for (int r = 0; r < R; ++r) y[r * ldy] = HSum(acc[r]);
+}
+
 struct Q4K {
   template <int R>
   static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileScaleMin<false, R>(w, x, nb, y, ldy); }
@@ -426,6 +495,11 @@ struct Q2K {
 struct IQ4NL {
   template <int R>
   static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileIQ4NL<R>(w, x, nb, y, ldy); }
+};
+
+struct IQ4XS {
+  template <int R>
+  static void Tile(const uint8_t* w, const BlockQ8_K* x, int64_t nb, float* y, int64_t ldy) { TileIQ4XS<R>(w, x, nb, y, ldy); }
 };
 
 using TileFn = void (*)(const uint8_t*, const BlockQ8_K*, int64_t, float*, int64_t);
@@ -457,7 +531,7 @@ void Gemm(const uint8_t* w, size_t row_bytes, int64_t j0, int64_t j1, const Bloc
 }  // namespace
 
 const KQuantKernels& KQUANT_KERNELS_FN() {
-  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>, Gemm<Q3K>, Gemm<Q2K>, Gemm<IQ4NL>};
+  static const KQuantKernels k{KQUANT_KERNELS_NAME, Gemm<Q4K>, Gemm<Q5K>, Gemm<Q6K>, Gemm<Q3K>, Gemm<Q2K>, Gemm<IQ4NL>, Gemm<IQ4XS>};
   return k;
 }
 

@@ -53,7 +53,9 @@ Result<LinearLayer> FusedLinear(ModelLoadContext& ctx, const std::vector<std::pa
       at += out;
     }
   }
-  return LinearFromTensor(ctx, fused, std::move(b));
+  ACCEL_ASSIGN_OR_RETURN(LinearLayer layer, LinearFromTensor(ctx, fused, std::move(b)));
+  for (const auto& part : parts) layer.sources.push_back(part.first + ".weight");
+  return layer;
 }
 
 Result<Tensor> TransposedF32(ModelLoadContext& ctx, const std::string& name, int64_t in, int64_t out) {
