@@ -31,6 +31,8 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 echo "accel $(git rev-parse --short HEAD); model $model $dtype (synthetic), prompt $prompt, max_tokens $max_tokens, ${seconds}s per point, $threads threads"
 
 server_pid=
+# A fresh port per server: the last one's closed connections linger in TIME_WAIT.
+next_port() { port=$(( port + 1 )); }
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2> /dev/null && wait "$server_pid" 2> /dev/null; server_pid=; true; }
 trap stop_server EXIT
 wait_ready() {
@@ -48,6 +50,7 @@ drive() {  # label clients
 
 for clients in $clients_list; do
   for parallel in "$clients" 1; do
+    next_port
     ACCEL_NUM_THREADS=$threads ./build/accel serve -m "bench=$gguf" --port "$port" --parallel "$parallel" \
       --slot-context "$slot" --max-queue "$clients" --http-threads $(( clients + 8 )) 2> "$scratch/accel.log" &
     server_pid=$!
@@ -56,6 +59,7 @@ for clients in $clients_list; do
     stop_server
   done
   if [ -n "${LLAMA_SERVER:-}" ]; then
+    next_port
     "$LLAMA_SERVER" -m "$gguf" --port "$port" -t "$threads" -np "$clients" -c $(( clients * slot )) -cb \
       --no-warmup > "$scratch/llama.log" 2>&1 &
     server_pid=$!

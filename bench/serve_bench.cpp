@@ -6,8 +6,9 @@
 //   serve_bench --port P [--host 127.0.0.1] [--clients 8] [--seconds 30] [--prompt-tokens 64]
 //               [--max-tokens 64] [--vocab 32000] [--model NAME] [--label accel]
 //
-// Tokens are counted from the stream: one per chunk that carries text or token ids. Requests ask
-// for `ignore_eos` so every stream runs to max_tokens on servers that honour it.
+// Generated tokens are the stream's usage chunk (stream_options.include_usage) where the server
+// sends one, else one per chunk that carries text or token ids. Requests ask for `ignore_eos`
+// so every stream runs to max_tokens on servers that honour it.
 #include <httplib.h>
 
 #include <algorithm>
@@ -43,7 +44,7 @@ double Percentile(std::vector<double> v, double p) {
 // Chunks of one SSE stream, counted as they arrive.
 struct StreamCounter {
   std::string buffer;
-  int64_t tokens = 0;
+  int64_t tokens = 0, usage_tokens = -1;
   bool first_seen = false;
   Clock::time_point first;
   void Feed(const char* data, size_t len) {
@@ -52,7 +53,10 @@ struct StreamCounter {
       const std::string frame = buffer.substr(0, end);
       if (frame.rfind("data: ", 0) != 0 || frame == "data: [DONE]") continue;
       json j = json::parse(frame.substr(6), nullptr, false);
-      if (!j.is_object() || !j.contains("choices") || j["choices"].empty()) continue;
+      if (!j.is_object()) continue;
+      if (j.contains("usage") && j["usage"].is_object() && j["usage"].contains("completion_tokens"))
+        usage_tokens = j["usage"]["completion_tokens"].get<int64_t>();
+      if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) continue;
       const json& c = j["choices"][0];
       const bool has_ids = c.contains("token_ids") && c["token_ids"].is_array() && !c["token_ids"].empty();
       const bool has_text = c.contains("text") && c["text"].is_string() && !c["text"].get<std::string>().empty();
@@ -61,6 +65,7 @@ struct StreamCounter {
       if (!first_seen) first_seen = true, first = Clock::now();
     }
   }
+  int64_t generated() const { return usage_tokens >= 0 ? usage_tokens : tokens; }
 };
 
 }  // namespace
@@ -93,12 +98,12 @@ int main(int argc, char** argv) {
       std::mt19937 rng(1234 + c);
       httplib::Client cli(host, port);
       cli.set_read_timeout(600, 0);
-      cli.set_keep_alive(true);
+      cli.set_keep_alive(false);  // a connection per request: servers differ in when they close idle ones
       while (Clock::now() < deadline) {
         json prompt = json::array();
         for (int i = 0; i < prompt_tokens; ++i) prompt.push_back(10 + static_cast<int>(rng() % static_cast<uint32_t>(vocab - 10)));
         json body = {{"model", model}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0},
-                     {"stream", true}, {"ignore_eos", true}};
+                     {"stream", true}, {"stream_options", {{"include_usage", true}}}, {"ignore_eos", true}};
         StreamCounter counter;
         httplib::Request req;
         req.method = "POST";
@@ -120,7 +125,7 @@ int main(int argc, char** argv) {
           continue;
         }
         Sample s;
-        s.tokens = counter.tokens;
+        s.tokens = counter.generated();
         s.ttft_ms = std::chrono::duration<double, std::milli>(counter.first - t0).count();
         s.total_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
         std::lock_guard lock(mu);
