@@ -1,9 +1,14 @@
 #include "serve/server.h"
 
-#include "placement/admission.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <filesystem>
 #include <random>
+
+#include "placement/admission.h"
 
 #include "serve/config_file.h"
 #include "serve/routes.h"
@@ -145,6 +150,36 @@ void RegisterOpsAndTei(httplib::Server& svr, Context& ctx) {
 
 }  // namespace
 
+namespace {
+
+// Debian's cpp-httplib is a shared library built with a listen backlog of 5: a burst of new
+// connections (64 clients reconnecting at once) overflows it and clients see resets. Calling
+// listen() again on a listening socket only changes its backlog (Linux), so the socket bound to
+// `port` is found among this process's descriptors and given the system's maximum.
+void WidenListenBacklog(int port) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    const int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                      : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                                   : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   auto impl = std::make_unique<Impl>();
   Context& ctx = impl->ctx;
@@ -244,6 +279,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   RegisterTgiRoutes(svr, ctx);
   impl->port = options.port == 0 ? svr.bind_to_any_port(options.host) : (svr.bind_to_port(options.host, options.port) ? options.port : -1);
   if (impl->port <= 0) return IoError("serve: cannot bind " + options.host + ":" + std::to_string(options.port));
+  WidenListenBacklog(impl->port);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
