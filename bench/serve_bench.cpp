@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
       std::mt19937 rng(1234 + c);
       httplib::Client cli(host, port);
       cli.set_read_timeout(600, 0);
+      cli.set_tcp_nodelay(true);
       cli.set_keep_alive(false);  // a connection per request: servers differ in when they close idle ones
       while (Clock::now() < deadline) {
         json prompt = json::array();

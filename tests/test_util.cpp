@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +83,17 @@ std::string MakeTempDir(const std::string& tag) {
   std::lock_guard lock(made.mu);
   made.dirs.emplace_back(p);
   return p;
+}
+
+LoadedLm LoadCausalLm(const std::string& name) {
+  LoadedLm f;
+  auto m = LoadedModel::Load(ModelDir(name));
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return f;
+  f.model = std::move(*m);
+  f.lm = f.model->causal_lm();
+  EXPECT_NE(f.lm, nullptr) << name << " is not a decoder";
+  return f;
 }
 
 std::string CopyModel(const std::string& name, const std::string& tag) {

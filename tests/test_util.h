@@ -1,12 +1,15 @@
 #pragma once
 // Helpers shared by the tests: where the data is, and running the CLI as a user would.
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/tensor.h"
+#include "models/causal_lm.h"
+#include "runtime/loaded_model.h"
 
 namespace accel::test {
 
@@ -37,6 +40,13 @@ std::string LlamaTinyWithWordTokenizer(const std::string& tag);
 std::string BertTinyWithTokenizer(const std::string& tag);
 
 // A decoder fixture's reference greedy generation: prompts (padding removed) and their new ids.
+// A bundled decoder fixture, loaded; `lm` is its CausalLm side (expects both to succeed).
+struct LoadedLm {
+  std::unique_ptr<LoadedModel> model;
+  CausalLm* lm = nullptr;
+};
+LoadedLm LoadCausalLm(const std::string& name);
+
 struct GreedyReference {
   std::vector<std::vector<int64_t>> prompts, new_ids;
 };

@@ -219,9 +219,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
   httplib::Server& svr = impl->http;
   const int threads = options.http_threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // cpp-httplib writes headers and body (and each stream chunk) separately: without TCP_NODELAY
+  // Nagle's algorithm holds the second write for the client's delayed ACK (~40 ms).
+  svr.set_tcp_nodelay(true);
   svr.set_payload_max_length(options.max_body_bytes);
   svr.set_read_timeout(options.read_timeout_s, 0);
   svr.set_keep_alive_timeout(options.keep_alive_timeout_s);
+  // cpp-httplib closes a keep-alive connection after 5 requests by default; a client (or a
+  // proxy in front) would then pay a new connection every fifth request.
+  svr.set_keep_alive_max_count(1000);
   Context* c = &ctx;
   svr.set_pre_routing_handler([c](const httplib::Request& req, httplib::Response& res) {
     if (!c->options.cors_origin.empty()) {

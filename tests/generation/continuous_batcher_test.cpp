@@ -19,20 +19,8 @@
 namespace accel::generation {
 namespace {
 
-struct Fixture {
-  std::unique_ptr<LoadedModel> model;
-  CausalLm* lm = nullptr;
-};
-
-Fixture Load(const std::string& name) {
-  Fixture f;
-  auto m = LoadedModel::Load(test::ModelDir(name));
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  f.model = std::move(*m);
-  f.lm = f.model->causal_lm();
-  EXPECT_NE(f.lm, nullptr);
-  return f;
-}
+using Fixture = test::LoadedLm;
+Fixture Load(const std::string& name) { return test::LoadCausalLm(name); }
 
 // Reads a sequence to its end: its streamed tokens and the final event.
 BatchEvent Drain(BatchedSequence& s, std::vector<int64_t>* streamed) {

@@ -9,20 +9,8 @@
 namespace accel::generation {
 namespace {
 
-struct Fixture {
-  std::unique_ptr<LoadedModel> model;
-  CausalLm* lm = nullptr;
-};
-
-Fixture Load(const std::string& name) {
-  Fixture f;
-  auto m = LoadedModel::Load(test::ModelDir(name));
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  f.model = std::move(*m);
-  f.lm = dynamic_cast<CausalLm*>(&f.model->model());
-  EXPECT_NE(f.lm, nullptr);
-  return f;
-}
+using Fixture = test::LoadedLm;
+Fixture Load(const std::string& name) { return test::LoadCausalLm(name); }
 
 TEST(Generator, BatchOfDifferentLengthsMatchesSingleRowsAndReference) {
   Fixture f = Load("mistral-tiny");
