@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   if (!compute_name.empty() && compute != DType::kF32 && compute != DType::kBF16) {
     return std::fprintf(stderr, "--compute is f32 or bf16\n"), 2;
   }
-  const auto kv_dtype = decoder::KvCache::ParseDType(kv_cache);
+  auto kv_dtype = decoder::KvCache::ParseDType(kv_cache);
   if (!kv_dtype.ok()) return Fail(kv_dtype.status());
   ThreadPool::SetDefaultThreads(threads);
 
