@@ -110,6 +110,42 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const Attent
     return InvalidArgument("CachedAttention output shape " + ShapeToString(out.shape()));
   }
   float* o = out.data<float>();
+  // Prefill-sized steps over a quantized cache: every query row would dequantize every key and
+  // value block again, so the span [0, kv_len) is dequantized once into f32 scratch and the f32
+  // kernel runs on it (the same values the block kernels compute with). Decode (and short
+  // steps) read the blocks in place.
+  constexpr int64_t kDequantizeOnceRows = 16;
+  thread_local std::vector<float> k32, v32;
+  if (kv_dtype != DType::kF32 && a.q_len >= kDequantizeOnceRows) {
+    const int64_t kw = args.k.dim(2);
+    const size_t n = static_cast<size_t>(a.batch * a.kv_len * kw);
+    k32.resize(n);
+    v32.resize(n);
+    // The pool's threads have thread_locals of their own: hand them this thread's buffers.
+    float* const k_out = k32.data();
+    float* const v_out = v32.data();
+    pool_.ParallelFor(a.batch * a.kv_len, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t b = r / a.kv_len, j = r % a.kv_len;
+        const uint8_t* kr = a.kq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
+        const uint8_t* vr = a.vq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
+        float* kd = k_out + r * kw;
+        float* vd = v_out + r * kw;
+        if (kv_dtype == DType::kQ8_0) {
+          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(kr), static_cast<size_t>(kw), kd);
+          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(vr), static_cast<size_t>(kw), vd);
+        } else {
+          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(kr), static_cast<size_t>(kw), kd);
+          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(vr), static_cast<size_t>(kw), vd);
+        }
+      }
+    });
+    a.kv_dtype = DType::kF32;
+    a.k = k32.data();
+    a.v = v32.data();
+    a.kv_row_stride = kw;
+    a.kv_batch_stride = a.kv_len * kw;
+  }
   static const cpu::CachedAttentionFn kernel = cpu::GetCachedAttention();
   // Tasks: (batch row, KV head, run of query rows); prefill splits the rows so both threads
   // have work even with few KV heads.
