@@ -9,6 +9,8 @@
 //                                       and a stand-in vocabulary, and exit
 //                [--compute f32|bf16]   linear-layer arithmetic (default: bf16 for bf16 weights)
 //                [--device cpu|cuda|emulated]
+//                [--kv-cache f32|q8_0|q4_0]   KV cache storage (default f32); the JSON line gives
+//                                       its bytes ("kv_cache_bytes") for prompt + tokens slots
 // bf16 weights run with bf16 compute (LoadOptions::compute) unless --compute f32 asks for the
 // exact path; f16 weights (and bf16 under --compute f32) stay 16-bit in memory with f32
 // arithmetic; f32 runs f32.
@@ -59,7 +61,7 @@ int Fail(const Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf, compute_name, device = "cpu";
+  std::string model_name = "125m", dtype_name = "q8_0", gguf, write_gguf, compute_name, device = "cpu", kv_cache = "f32";
   int threads = 1, tokens = 64, prompt = 128, reps = 3;
   int64_t layers = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     else if (k == "--write-gguf") write_gguf = v;
     else if (k == "--compute") compute_name = v;
     else if (k == "--device") device = v;
+    else if (k == "--kv-cache") kv_cache = v;
     else return std::fprintf(stderr, "unknown option %s\n", k.c_str()), 2;
   }
   const auto preset = synthetic::LlamaPreset(model_name);
@@ -85,6 +88,8 @@ int main(int argc, char** argv) {
   if (!compute_name.empty() && compute != DType::kF32 && compute != DType::kBF16) {
     return std::fprintf(stderr, "--compute is f32 or bf16\n"), 2;
   }
+  auto kv_dtype = decoder::KvCache::ParseDType(kv_cache);
+  if (!kv_dtype.ok()) return Fail(kv_dtype.status());
   ThreadPool::SetDefaultThreads(threads);
 
   BenchModel m;
@@ -134,15 +139,19 @@ int main(int argc, char** argv) {
   {
     generation::GenerationOptions warm_options;
     warm_options.max_new_tokens = 2;
+    warm_options.kv_cache_dtype = *kv_dtype;
     auto warm = gen.Run({ids}, warm_options);  // page in and pack everything, size the arena
     if (!warm.ok()) return Fail(warm.status());
   }
   std::vector<double> prefill_ms, decode_ms;
   generation::GenerationOptions o;
   o.max_new_tokens = tokens;
+  o.kv_cache_dtype = *kv_dtype;
+  size_t kv_bytes = 0;
   for (int r = 0; r < reps; ++r) {
     auto res = gen.Run({ids}, o);
     if (!res.ok()) return Fail(res.status());
+    kv_bytes = res->kv_cache_bytes;
     prefill_ms.push_back(res->prefill_ms);
     decode_ms.push_back(res->decode_ms / static_cast<double>(std::max<int64_t>(1, res->generated_tokens - 1)));
   }
@@ -150,8 +159,10 @@ int main(int argc, char** argv) {
   std::printf("{\"engine\": \"accel\", \"device\": \"%s\", \"model\": \"%s\", \"dtype\": \"%s\", \"compute\": \"%s\", \"threads\": %d, "
               "\"prompt\": %d, \"tokens\": %d, "
               "\"source\": \"%s\", \"prefill_ms\": %.2f, \"prefill_tok_s\": %.2f, \"decode_ms_per_token\": %.3f, "
-              "\"decode_tok_s\": %.2f, \"weight_bytes_per_token\": %zu, \"decode_gbps\": %.2f, \"reps\": %d}\n",
+              "\"decode_tok_s\": %.2f, \"weight_bytes_per_token\": %zu, \"decode_gbps\": %.2f, \"reps\": %d, "
+              "\"kv_cache\": \"%s\", \"kv_cache_bytes\": %zu}\n",
               device.c_str(), model_name.c_str(), dtype_name.c_str(), lo.compute == DType::kBF16 ? "bf16" : "f32", threads, prompt, tokens, gguf.empty() ? "synthetic" : "gguf", pf,
-              prompt / (pf / 1000.0), dm, 1000.0 / dm, bytes_per_token, bytes_per_token / dm / 1e6, reps);
+              prompt / (pf / 1000.0), dm, 1000.0 / dm, bytes_per_token, bytes_per_token / dm / 1e6, reps,
+              kv_cache.c_str(), kv_bytes);
   return 0;
 }

@@ -24,6 +24,7 @@ constexpr int64_t kNoTokenLimit = int64_t{1} << 40;
 struct GenerateArgs {
   std::string model, prompt, prompt_ids, image, device = "auto";
   int64_t max_tokens = 128, top_k = 0, max_context = 0;
+  std::string kv_cache = "f32";
   std::string memory_limit;
   float temperature = 0.0f, top_p = 1.0f, min_p = 0.0f, repetition_penalty = 1.0f, presence = 0.0f, frequency = 0.0f;
   uint64_t seed = 0;
@@ -106,6 +107,9 @@ int RunGenerate(const GenerateArgs& a) {
   o.sampling.seed = a.seed;
   o.stop_strings = a.stop;
   o.max_context = a.max_context;
+  auto kv_dtype = decoder::KvCache::ParseDType(a.kv_cache);
+  if (!kv_dtype.ok()) return ReportError(kv_dtype.status());
+  o.kv_cache_dtype = *kv_dtype;
   if (!a.ignore_eos) o.eos_token_ids = lm->eos_token_ids();
   if (!o.eos_token_ids.empty()) o.pad_token_id = o.eos_token_ids.front();
 
@@ -151,7 +155,8 @@ int RunGenerate(const GenerateArgs& a) {
     out["timings"] = {{"prompt_tokens", r->prompt_tokens}, {"generated_tokens", r->generated_tokens},
                       {"prefill_ms", r->prefill_ms}, {"ttft_ms", r->ttft_ms}, {"decode_ms", r->decode_ms},
                       {"prompt_tokens_per_s", prompt_tps}, {"generated_tokens_per_s", gen_tps},
-                      {"kv_cache_bytes", r->kv_cache_bytes}};
+                      {"kv_cache_bytes", r->kv_cache_bytes}, {"kv_cache_type", a.kv_cache},
+                      {"kv_cache_capacity", r->kv_cache_capacity}};
     std::printf("%s\n", out.dump().c_str());
     return kExitOk;
   }
@@ -164,9 +169,11 @@ int RunGenerate(const GenerateArgs& a) {
   } else {
     std::printf("\n");
   }
-  std::printf("timings: prompt %lld tokens %.1f tok/s | generated %lld tokens %.1f tok/s | TTFT %.1f ms | KV cache %.2f MiB\n",
+  std::printf("timings: prompt %lld tokens %.1f tok/s | generated %lld tokens %.1f tok/s | TTFT %.1f ms | KV cache %.2f MiB"
+              " (%s, %lld tokens)\n",
               static_cast<long long>(r->prompt_tokens), prompt_tps, static_cast<long long>(r->generated_tokens), gen_tps,
-              r->ttft_ms, static_cast<double>(r->kv_cache_bytes) / (1 << 20));
+              r->ttft_ms, static_cast<double>(r->kv_cache_bytes) / (1 << 20), a.kv_cache.c_str(),
+              static_cast<long long>(r->kv_cache_capacity));
   return kExitOk;
 }
 
@@ -191,6 +198,8 @@ Action SetupGenerate(CLI::App& app) {
   app.add_option("--frequency-penalty", a->frequency, "OpenAI-style frequency penalty");
   app.add_option("-s,--seed", a->seed, "random seed: the same seed gives the same tokens");
   app.add_option("--stop", a->stop, "stop when this text appears (repeatable)");
+  app.add_option("--kv-cache", a->kv_cache, "KV cache storage: f32, q8_0 or q4_0 (quantized: 3.8x / 7.1x smaller, needs a head_dim that is a multiple of 32; docs/GENERATION.md)")
+      ->check(CLI::IsMember({"f32", "q8_0", "q4_0"}));
   AddDeviceOption(app, a->device);
   AddMemoryLimitOption(app, a->memory_limit);
   app.add_flag("--chat", a->chat, "wrap the prompt in the model's chat template");

@@ -29,6 +29,7 @@ Action SetupServe(CLI::App& app) {
   app.add_option("--max-queue", o->max_queue, "requests that may wait per model behind the running ones (429 beyond)")->check(CLI::NonNegativeNumber);
   app.add_option("--parallel", o->parallel, "sequences each generator decodes together; new requests join between decode steps")->check(CLI::Range(1, 1024));
   app.add_option("--slot-context", o->slot_context, "tokens one generation may use, prompt included (capped by the model's context; sizes the KV cache)")->check(CLI::Range(2, 1 << 24));
+  app.add_option("--kv-cache", o->kv_cache, "KV cache storage of each generator: f32, q8_0 or q4_0 (quantized: 3.8x / 7.1x smaller, head_dim a multiple of 32; docs/GENERATION.md)")->check(CLI::IsMember({"f32", "q8_0", "q4_0"}));
   app.add_option("--http-threads", o->http_threads, "HTTP worker threads: each open connection holds one")->check(CLI::Range(2, 4096));
   app.add_option("--max-embed-batch", o->max_embed_batch, "texts one embedding forward may carry, gathered from requests waiting for the model (1: no batching; docs/SERVE.md)")->check(CLI::Range(1, 4096));
   app.add_option("--max-tokens", o->max_tokens, "cap on a request's max_tokens")->check(CLI::PositiveNumber);
@@ -39,7 +40,7 @@ Action SetupServe(CLI::App& app) {
     if (!o->config_path.empty()) {
       // The file's settings, under those given on the command line.
       std::set<std::string> given;
-      for (const char* key : {"host", "port", "device", "memory_limit", "max_queue", "parallel", "slot_context", "max_tokens", "max_body", "key_rate_limit",
+      for (const char* key : {"host", "port", "device", "memory_limit", "max_queue", "parallel", "slot_context", "kv_cache", "max_tokens", "max_body", "key_rate_limit",
                               "max_embed_batch", "http_threads", "read_timeout", "cors_origin"}) {
         std::string flag = std::string("--") + key;
         std::replace(flag.begin(), flag.end(), '_', '-');

@@ -45,6 +45,8 @@ struct RopeParams {
 
 // Attention of new queries q [batch, q_len, heads * head_dim] (may be a strided view) against a
 // KV cache k/v [batch, capacity, kv_heads * head_dim] of which slots [0, kv_len) are filled.
+// The cache is f32, or q8_0 / q4_0 blocks of 32 along each head (head_dim % 32 == 0) on a
+// backend whose Supports(kCachedAttention, that dtype) says so.
 // Query i of batch b sits at slot params.query_offset + i; keys are visible subject to
 // causal/sliding window and `allowed` (u8 [batch, capacity], nonzero = attend). With
 // `alibi_slopes` (f32 [num_heads]) the score of key j gets slope[h] * key_positions[b, j]
@@ -75,7 +77,7 @@ struct AttentionParams {
 enum class Op : uint8_t {
   kLinear, kLayerNorm, kRmsNorm, kActivate, kSoftmax, kAdd, kMul, kScale, kAttention, kAttentionWithBias,
   kCachedAttention, kRope, kGatedActivation, kEmbedding, kConv1d, kConv2d, kTransposeLast2, kGroupNorm, kMaxPool2d, kCopy,
-  kCount
+  kQuantizeRows, kCount
 };
 std::string_view OpName(Op op);
 
@@ -101,7 +103,8 @@ class Backend {
   virtual Status Synchronize() { return Status::Ok(); }
 
   // ---- capabilities ----
-  // Whether `op` runs natively here for activations of `dtype`; what does not falls back to the
+  // Whether `op` runs natively here for activations of `dtype` (for kCachedAttention and
+  // kQuantizeRows: the KV cache's dtype); what does not falls back to the
   // CPU (graph/exec.h), with the copies counted. The attention ops may also decline one call's
   // shape by returning Unsupported before writing anything; that call falls back too.
   virtual bool Supports(Op op, DType dtype) const { return dtype == DType::kF32; }
@@ -160,6 +163,10 @@ class Backend {
   // ---- data movement ----
   // dst = src, both on this device with the same shape and dtype; either may be a strided view.
   virtual Status Copy(const Tensor& src, Tensor& dst);
+  // dst (q8_0 / q4_0, contiguous rows) = src (f32 of the same shape, rows may be strided)
+  // quantized row by row, blocks of 32 along the last dimension: KV-cache appends. The default
+  // declines (Unsupported) without writing anything.
+  virtual Status QuantizeRows(const Tensor& src, Tensor& dst);
 };
 
 }  // namespace accel

@@ -11,7 +11,8 @@ std::string_view OpName(Op op) {
   static constexpr std::string_view kNames[] = {
       "Linear",         "LayerNorm",      "RmsNorm", "Activate",        "Softmax", "Add",       "Mul",
       "Scale",          "Attention",      "AttentionWithBias", "CachedAttention", "Rope", "GatedActivation",
-      "Embedding",      "Conv1d",         "Conv2d",  "TransposeLast2",  "GroupNorm", "MaxPool2d", "Copy"};
+      "Embedding",      "Conv1d",         "Conv2d",  "TransposeLast2",  "GroupNorm", "MaxPool2d", "Copy",
+      "QuantizeRows"};
   static_assert(std::size(kNames) == static_cast<size_t>(Op::kCount));
   return op < Op::kCount ? kNames[static_cast<size_t>(op)] : "?";
 }
@@ -62,6 +63,10 @@ Status Backend::Copy(const Tensor& src, Tensor& dst) {
   if (!src.on_host() || !dst.on_host()) return Unsupported(std::string(name()) + " backend cannot copy device tensors");
   CopyHostRows(src, dst);
   return Status::Ok();
+}
+
+Status Backend::QuantizeRows(const Tensor&, Tensor& dst) {
+  return Unsupported(std::string(name()) + " backend cannot quantize rows to " + std::string(Name(dst.dtype())));
 }
 
 }  // namespace accel

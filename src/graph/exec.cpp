@@ -116,6 +116,19 @@ Status Exec::Copy(const Tensor& src, Tensor& dst) {
   return OnHost(Op::kCopy, {&src}, {&dst}, [&](Backend& h, Ins in, Outs out) { return h.Copy(in[0], out[0]); });
 }
 
+Status Exec::StoreRows(const Tensor& src, Tensor& dst) {
+  if (src.dtype() == dst.dtype()) return Copy(src, dst);
+  if (src.dtype() != DType::kF32 || (dst.dtype() != DType::kQ8_0 && dst.dtype() != DType::kQ4_0) || src.shape() != dst.shape()) {
+    return InvalidArgument("cannot store " + std::string(Name(src.dtype())) + " " + ShapeToString(src.shape()) + " rows into " +
+                           std::string(Name(dst.dtype())) + " " + ShapeToString(dst.shape()));
+  }
+  if ((fallback_ == nullptr || backend_.Supports(Op::kQuantizeRows, dst.dtype())) && !Declined(backend_.QuantizeRows(src, dst))) {
+    return last_native_;
+  }
+  if (fallback_ == nullptr) return last_native_;
+  return OnHost(Op::kQuantizeRows, {&src}, {&dst}, [&](Backend& h, Ins in, Outs out) { return h.QuantizeRows(in[0], out[0]); });
+}
+
 Result<Tensor> Exec::Linear(const Tensor& x, const LinearLayer& layer, Activation act) {
   ACCEL_RETURN_IF_ERROR(RequireDense(x, Op::kLinear));
   if (observer_ != nullptr) {
@@ -278,7 +291,11 @@ Result<Tensor> Exec::AttentionWithBias(const Tensor& q, const Tensor& k, const T
 
 Result<Tensor> Exec::CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p) {
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({a.q.dim(0), a.q.dim(1), static_cast<int64_t>(p.num_heads) * p.head_dim}));
-  if (Native(Op::kCachedAttention, a.q.dtype()) && !Declined(backend_.CachedAttention(a, p, y))) {
+  // A quantized cache goes to the backend only if it says it reads one (a kernel that does not
+  // would take the blocks for floats).
+  const bool native = Native(Op::kCachedAttention, a.q.dtype()) &&
+                      (a.k.dtype() == DType::kF32 || fallback_ == nullptr || backend_.Supports(Op::kCachedAttention, a.k.dtype()));
+  if (native && !Declined(backend_.CachedAttention(a, p, y))) {
     ACCEL_RETURN_IF_ERROR(last_native_);
   } else {
     ACCEL_RETURN_IF_ERROR(OnHost(Op::kCachedAttention, {&a.q, &a.k, &a.v, &a.allowed, &a.alibi_slopes, &a.key_positions},

@@ -58,6 +58,10 @@ class Exec {
 
   Arena& arena() { return arena_; }
   Device device() const { return backend_.device(); }
+  std::string_view backend_name() const { return backend_.name(); }
+  // Whether the backend itself runs `op` for `dtype` (no host fallback): a KV cache is only
+  // created in a dtype its backend attends over.
+  bool BackendSupports(Op op, DType dtype) const { return backend_.Supports(op, dtype); }
   const ExecStats& stats() const { return stats_; }
   // Null (the default) observes nothing and costs one pointer test per Linear.
   void set_linear_observer(LinearObserver* observer) { observer_ = observer; }
@@ -72,6 +76,9 @@ class Exec {
   Result<Tensor> Download(const Tensor& t);
   // dst = src (same shape; either may be a strided view): KV-cache appends, row gathers, slices.
   Status Copy(const Tensor& src, Tensor& dst);
+  // dst = src converted to dst's dtype: a Copy for the same dtype, f32 rows quantized into
+  // q8_0 / q4_0 rows otherwise (KV-cache appends).
+  Status StoreRows(const Tensor& src, Tensor& dst);
 
   // ---- ops that allocate their output ----
   Result<Tensor> Linear(const Tensor& x, const LinearLayer& layer, Activation act = Activation::kNone);

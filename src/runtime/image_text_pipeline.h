@@ -37,8 +37,9 @@ class ImagePromptLm final : public CausalLm {
   int64_t vocab_size() const override { return model_.language_model().vocab_size(); }
   int64_t max_positions() const override { return model_.language_model().max_positions(); }
   const std::vector<int64_t>& eos_token_ids() const override { return model_.language_model().eos_token_ids(); }
-  Result<std::unique_ptr<decoder::KvCache>> NewCache(Exec& ex, int64_t batch, int64_t capacity) override {
-    return model_.language_model().NewCache(ex, batch, capacity);
+  Result<std::unique_ptr<decoder::KvCache>> NewCache(Exec& ex, int64_t batch, int64_t capacity,
+                                                    DType kv_dtype = DType::kF32) override {
+    return model_.language_model().NewCache(ex, batch, capacity, kv_dtype);
   }
   Result<Tensor> Step(Exec& ex, decoder::KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
                       bool all_logits = false) override;

@@ -132,6 +132,10 @@ Status ApplyServeConfig(const std::string& json_text, const std::string& file_na
       ACCEL_ASSIGN_OR_RETURN(std::string v, text(key));
       if (keep) continue;
       (key == "host" ? o->host : key == "device" ? o->device : key == "memory_limit" ? o->memory_limit : o->cors_origin) = v;
+    } else if (key == "kv_cache") {
+      ACCEL_ASSIGN_OR_RETURN(std::string v, text(key));
+      if (v != "f32" && v != "q8_0" && v != "q4_0") return InvalidArgument(where(key) + " must be f32, q8_0 or q4_0");
+      if (!keep) o->kv_cache = v;
     } else if (key == "port") {
       ACCEL_ASSIGN_OR_RETURN(int64_t v, integer(key, 0, 65535));
       if (!keep) o->port = static_cast<int>(v);
@@ -164,7 +168,7 @@ Status ApplyServeConfig(const std::string& json_text, const std::string& file_na
       if (!keep) o->key_rate_per_minute = v;
     } else {
       return InvalidArgument(where(key) + " is not a setting (host, port, models, api_keys, device, memory_limit, max_queue, "
-                             "parallel, slot_context, max_tokens, max_body, key_rate_limit, max_embed_batch, http_threads, read_timeout, cors_origin, routes)");
+                             "parallel, slot_context, kv_cache, max_tokens, max_body, key_rate_limit, max_embed_batch, http_threads, read_timeout, cors_origin, routes)");
     }
   }
   return Status::Ok();

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <filesystem>
 
+#include "models/decoder/kv_cache.h"
+#include "runtime/devices.h"
+
 
 namespace accel::serve {
 
@@ -27,6 +30,7 @@ Result<ModelSpec> ParseModelSpec(const std::string& arg) {
 Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, const ServedModelOptions& options) {
   if (options.parallel < 1) return InvalidArgument("serve: --parallel must be >= 1");
   if (options.slot_context < 2) return InvalidArgument("serve: --slot-context must be >= 2");
+  ACCEL_ASSIGN_OR_RETURN(DType kv_dtype, decoder::KvCache::ParseDType(options.kv_cache));
   auto m = std::unique_ptr<ServedModel>(new ServedModel());
   m->name_ = spec.name;
   m->max_queue_ = options.max_queue;
@@ -39,6 +43,15 @@ Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, co
     generation::BatchOptions batch;
     batch.slots = options.parallel;
     batch.slot_capacity = std::min(options.slot_context, m->text_->context_length());
+    batch.kv_cache_dtype = kv_dtype;
+    if (kv_dtype != DType::kF32) {
+      // Refused at load rather than at the first request: a head_dim the blocks do not divide,
+      // or a backend that cannot attend over a quantized cache.
+      Arena arena;
+      Exec exec(m->text_->model().backend(), arena, &HostBackend());
+      auto probe = m->text_->lm()->NewCache(exec, 1, 1, kv_dtype);
+      if (!probe.ok()) return Status(probe.status().code(), "serve: model '" + spec.name + "': " + probe.status().message());
+    }
     m->batcher_ = std::make_unique<generation::ContinuousBatcher>(*m->text_->lm(), m->text_->model().backend(),
                                                                   m->text_->TextDecoderFn(), batch);
   }

@@ -32,6 +32,7 @@ struct ServedModelOptions {
   int max_queue = 8;           // requests waiting beyond the running ones before 429
   int parallel = 4;            // generators: sequences decoded together
   int64_t slot_context = 2048; // generators: tokens per sequence (prompt + output), capped by the model's context
+  std::string kv_cache = "f32";  // generators: KV cache storage, f32 | q8_0 | q4_0
 };
 
 class ServedModel {

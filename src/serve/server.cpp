@@ -201,6 +201,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServeOptions& options) {
     mo.max_queue = options.max_queue;
     mo.parallel = options.parallel;
     mo.slot_context = options.slot_context;
+    mo.kv_cache = options.kv_cache;
     ACCEL_ASSIGN_OR_RETURN(auto model, ServedModel::Load(spec, mo));
     ACCEL_RETURN_IF_ERROR(ctx.registry.Add(std::move(model)));
   }

@@ -26,6 +26,7 @@ struct ServeOptions {
   int max_queue = 8;           // per model: requests waiting beyond the running ones before 429
   int parallel = 4;            // per generator: sequences decoded together (continuous batching)
   int64_t slot_context = 2048; // per generator: tokens of one sequence (prompt + output), capped by the model
+  std::string kv_cache = "f32"; // per generator: KV cache storage, f32 | q8_0 | q4_0
   int http_threads = 32;       // cpp-httplib worker threads (each open connection holds one)
   int64_t max_tokens = 4096;   // cap on a request's max_tokens
   // Texts one embedding forward may carry across requests waiting for the model; 1: no batching,

@@ -43,7 +43,7 @@ TEST(ServeConfigFile, BadTomlIsOneLineNamingTheFile) {
 TEST(ServeConfigFile, SettingsApplyUnderTheCommandLine) {
   const fs::path dir = test::MakeTempDir("serve_settings");
   std::ofstream(dir / "serve.toml") << "host = \"0.0.0.0\"\nport = 9000\nmodels = [\"a=/x\"]\napi_keys = [\"k2\"]\n"
-                                       "max_queue = 3\nkey_rate_limit = 30.5\nmax_embed_batch = 16\n";
+                                       "max_queue = 3\nkey_rate_limit = 30.5\nmax_embed_batch = 16\nkv_cache = \"q8_0\"\n";
   auto text = ServeConfigAsJson((dir / "serve.toml").string());
   ASSERT_TRUE(text.ok()) << text.status().message();
   ServeOptions o;
@@ -58,6 +58,7 @@ TEST(ServeConfigFile, SettingsApplyUnderTheCommandLine) {
   EXPECT_EQ(o.max_queue, 3);
   EXPECT_EQ(o.key_rate_per_minute, 30.5);
   EXPECT_EQ(o.max_embed_batch, 16u);
+  EXPECT_EQ(o.kv_cache, "q8_0");
   auto refused = [](const std::string& json_text) {
     ServeOptions ignored;
     Status s = ApplyServeConfig(json_text, "serve.toml", {}, &ignored);
@@ -69,6 +70,7 @@ TEST(ServeConfigFile, SettingsApplyUnderTheCommandLine) {
   EXPECT_EQ(refused(R"({"models": "a"})"), "serve.toml: models must be an array of strings");
   EXPECT_EQ(refused(R"({"http_threads": 1})"), "serve.toml: http_threads must be an integer in [2, 4096]");
   EXPECT_EQ(refused(R"({"routes": {}, "max_tokens": 5})"), "accepted");
+  EXPECT_EQ(refused(R"({"kv_cache": "q5_k"})"), "serve.toml: kv_cache must be f32, q8_0 or q4_0");
   fs::remove_all(dir);
 }
 

@@ -11,8 +11,14 @@ class CpuBackend : public Backend {
  public:
   explicit CpuBackend(ThreadPool& pool);
   std::string_view name() const override { return "cpu"; }
-  // Every op in f32 (bf16/f16 are weight and arithmetic formats here, not activation dtypes).
-  bool Supports(Op, DType dtype) const override { return dtype == DType::kF32; }
+  // Every op in f32 (bf16/f16 are weight and arithmetic formats here, not activation dtypes);
+  // KV caches also in q8_0 / q4_0 (CachedAttention reads them, QuantizeRows writes them).
+  bool Supports(Op op, DType dtype) const override {
+    if (op == Op::kCachedAttention || op == Op::kQuantizeRows) {
+      return dtype == DType::kF32 || dtype == DType::kQ8_0 || dtype == DType::kQ4_0;
+    }
+    return dtype == DType::kF32;
+  }
 
   Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override;
   Status Linear(const Tensor& x, const PackedLinear& w, const Tensor* bias, Activation act, Tensor& y) override;
@@ -41,6 +47,7 @@ class CpuBackend : public Backend {
   Status CachedAttention(const CachedAttentionArgs& a, const AttentionParams& p, Tensor& out) override;
   Status GatedActivation(const Tensor& gate_up, Activation act, Tensor& out) override;
   Status Scale(Tensor& x, float s) override;
+  Status QuantizeRows(const Tensor& src, Tensor& dst) override;
 
  private:
   Result<PackedLinear> PackQuantizedLinear(const Tensor& w);

@@ -11,6 +11,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
 #include "core/thread_pool.h"
+#include "formats/quant.h"
 
 namespace accel {
 
@@ -54,14 +55,31 @@ Status CpuBackend::Rope(Tensor& xt, const Tensor& pos, const RopeParams& p) {
 
 Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const AttentionParams& p, Tensor& out) {
   if (args.q.rank() != 3 || args.k.rank() != 3 || args.k.shape() != args.v.shape() || !args.k.contiguous() ||
-      !args.v.contiguous() || (args.allowed.defined() && (args.allowed.rank() != 2 || args.allowed.dim(0) != args.k.dim(0)))) {
+      !args.v.contiguous() || args.k.dtype() != args.v.dtype() ||
+      (args.allowed.defined() && (args.allowed.rank() != 2 || args.allowed.dim(0) != args.k.dim(0)))) {
     return InvalidArgument("CachedAttention: q " + ShapeToString(args.q.shape()) + ", cache " + ShapeToString(args.k.shape()));
+  }
+  const DType kv_dtype = args.k.dtype();
+  if (kv_dtype != DType::kF32 && kv_dtype != DType::kQ8_0 && kv_dtype != DType::kQ4_0) {
+    return InvalidArgument("CachedAttention over a " + std::string(Name(kv_dtype)) + " KV cache");
+  }
+  if (kv_dtype != DType::kF32 && (p.head_dim % quant::kBlock != 0 || args.k.dim(2) % quant::kBlock != 0)) {
+    return InvalidArgument("CachedAttention: a " + std::string(Name(kv_dtype)) + " KV cache needs head_dim % 32 == 0, got " +
+                           std::to_string(p.head_dim));
   }
   cpu::CachedAttentionRaw a;
   a.q = args.q.data<float>();
   a.q_stride = args.q.row_stride();
-  a.k = args.k.data<float>();
-  a.v = args.v.data<float>();
+  a.kv_dtype = kv_dtype;
+  if (kv_dtype == DType::kF32) {
+    a.k = args.k.data<float>();
+    a.v = args.v.data<float>();
+  } else {
+    a.kq = args.k.data<uint8_t>();
+    a.vq = args.v.data<uint8_t>();
+    a.kv_row_bytes = static_cast<int64_t>(*BytesFor(kv_dtype, static_cast<size_t>(args.k.dim(2))));
+    a.kv_batch_bytes = a.kv_row_bytes * args.k.dim(1);
+  }
   a.kv_row_stride = args.k.dim(2);
   a.kv_batch_stride = args.k.dim(1) * args.k.dim(2);
   a.batch = args.q.dim(0);
@@ -78,7 +96,8 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const Attent
   if (a.batch != args.k.dim(0) || a.kv_len > args.k.dim(1)) {
     return InvalidArgument("CachedAttention: " + std::to_string(a.kv_len) + " keys in a cache of " + ShapeToString(args.k.shape()));
   }
-  if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0) {
+  if (p.num_heads <= 0 || p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 || p.head_dim <= 0 ||
+      (kv_dtype != DType::kF32 && static_cast<int64_t>(p.num_kv_heads) * p.head_dim != args.k.dim(2))) {
     return InvalidArgument("attention heads " + std::to_string(p.num_heads) + "/" + std::to_string(p.num_kv_heads));
   }
   if (a.kv_len <= 0 || a.q_len <= 0 || a.batch <= 0 || p.query_offset + a.q_len > a.kv_len ||
@@ -91,6 +110,42 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const Attent
     return InvalidArgument("CachedAttention output shape " + ShapeToString(out.shape()));
   }
   float* o = out.data<float>();
+  // Prefill-sized steps over a quantized cache: every query row would dequantize every key and
+  // value block again, so the span [0, kv_len) is dequantized once into f32 scratch and the f32
+  // kernel runs on it (the same values the block kernels compute with). Decode (and short
+  // steps) read the blocks in place.
+  constexpr int64_t kDequantizeOnceRows = 16;
+  thread_local std::vector<float> k32, v32;
+  if (kv_dtype != DType::kF32 && a.q_len >= kDequantizeOnceRows) {
+    const int64_t kw = args.k.dim(2);
+    const size_t n = static_cast<size_t>(a.batch * a.kv_len * kw);
+    k32.resize(n);
+    v32.resize(n);
+    // The pool's threads have thread_locals of their own: hand them this thread's buffers.
+    float* const k_out = k32.data();
+    float* const v_out = v32.data();
+    pool_.ParallelFor(a.batch * a.kv_len, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t b = r / a.kv_len, j = r % a.kv_len;
+        const uint8_t* kr = a.kq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
+        const uint8_t* vr = a.vq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
+        float* kd = k_out + r * kw;
+        float* vd = v_out + r * kw;
+        if (kv_dtype == DType::kQ8_0) {
+          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(kr), static_cast<size_t>(kw), kd);
+          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(vr), static_cast<size_t>(kw), vd);
+        } else {
+          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(kr), static_cast<size_t>(kw), kd);
+          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(vr), static_cast<size_t>(kw), vd);
+        }
+      }
+    });
+    a.kv_dtype = DType::kF32;
+    a.k = k32.data();
+    a.v = v32.data();
+    a.kv_row_stride = kw;
+    a.kv_batch_stride = a.kv_len * kw;
+  }
   static const cpu::CachedAttentionFn kernel = cpu::GetCachedAttention();
   // Tasks: (batch row, KV head, run of query rows); prefill splits the rows so both threads
   // have work even with few KV heads.
@@ -99,6 +154,31 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const Attent
   pool_.Run(a.batch * p.num_kv_heads * q_runs, [&](int64_t t) {
     const int64_t run = t % q_runs, kh = (t / q_runs) % p.num_kv_heads, b = t / (q_runs * p.num_kv_heads);
     kernel(a, p, b, kh, run * kRowsPerTask, std::min(a.q_len, (run + 1) * kRowsPerTask), o);
+  });
+  return Status::Ok();
+}
+
+Status CpuBackend::QuantizeRows(const Tensor& src, Tensor& dst) {
+  const DType to = dst.dtype();
+  if (src.dtype() != DType::kF32 || (to != DType::kQ8_0 && to != DType::kQ4_0) || src.shape() != dst.shape() ||
+      !dst.contiguous() || src.shape().empty() || src.dim(-1) % quant::kBlock != 0) {
+    return InvalidArgument("QuantizeRows: " + std::string(Name(src.dtype())) + " " + ShapeToString(src.shape()) + " into " +
+                           std::string(Name(to)) + " " + ShapeToString(dst.shape()));
+  }
+  const int64_t rows = src.rows(), n = src.dim(-1), stride = src.row_stride();
+  const size_t row_bytes = *BytesFor(to, static_cast<size_t>(n));
+  const float* x = src.data<float>();
+  uint8_t* y = dst.data<uint8_t>();
+  pool_.ParallelFor(rows, std::max<int64_t>(1, 16384 / n), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      if (to == DType::kQ8_0) {
+        quant::QuantizeQ8_0(x + r * stride, static_cast<size_t>(n), reinterpret_cast<quant::BlockQ8_0*>(y + r * row_bytes));
+      } else {
+        // Round to nearest, as ggml's reference Q4_0 (the weight formats' search is for weights).
+        quant::QuantizeQ4_0(x + r * stride, static_cast<size_t>(n), reinterpret_cast<quant::BlockQ4_0*>(y + r * row_bytes),
+                            {quant::ScaleSearch::kNearest, nullptr});
+      }
+    }
   });
   return Status::Ok();
 }

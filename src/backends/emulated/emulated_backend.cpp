@@ -38,9 +38,15 @@ class EmulatedBackend final : public Backend {
     Tensor d = H(dst);
     return host_.Copy(H(src), d);
   }
-  // Like a GPU backend: convolutions, GroupNorm and pooling run on the host through Exec's fallback.
+  Status QuantizeRows(const Tensor& src, Tensor& dst) override {
+    Tensor d = H(dst);
+    return host_.QuantizeRows(H(src), d);
+  }
+  // Like a GPU backend: convolutions, GroupNorm and pooling run on the host through Exec's
+  // fallback. Quantized KV caches as the host backend has them.
   bool Supports(Op op, DType dtype) const override {
-    return dtype == DType::kF32 && op != Op::kConv1d && op != Op::kConv2d && op != Op::kGroupNorm && op != Op::kMaxPool2d;
+    if (dtype != DType::kF32) return (op == Op::kCachedAttention || op == Op::kQuantizeRows) && host_.Supports(op, dtype);
+    return op != Op::kConv1d && op != Op::kConv2d && op != Op::kGroupNorm && op != Op::kMaxPool2d;
   }
 
   Result<PackedLinear> PackLinear(const Tensor& w, DType compute) override { return host_.PackLinear(w, compute); }

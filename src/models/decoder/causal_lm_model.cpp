@@ -46,12 +46,12 @@ Result<std::vector<uint8_t>> MaskBytes(const TensorMap& inputs, const std::strin
 
 DecoderModel::DecoderModel(DecoderSpec spec, DecoderWeights weights) : spec_(std::move(spec)), w_(std::move(weights)) {}
 
-Result<std::unique_ptr<KvCache>> DecoderModel::NewCache(Exec& ex, int64_t batch, int64_t capacity) {
+Result<std::unique_ptr<KvCache>> DecoderModel::NewCache(Exec& ex, int64_t batch, int64_t capacity, DType kv_dtype) {
   if (capacity > spec_.max_positions) {
     return InvalidArgument(std::to_string(capacity) + " tokens exceed the model's context of " +
                            std::to_string(spec_.max_positions));
   }
-  return KvCache::Create(ex, spec_.layers, batch, capacity, spec_.kv_heads * spec_.head_dim);
+  return KvCache::Create(ex, spec_.layers, batch, capacity, spec_.kv_heads * spec_.head_dim, kv_dtype, spec_.head_dim);
 }
 
 Result<Tensor> DecoderModel::Norm(Exec& ex, const Tensor& x, const NormWeights& w) {
@@ -86,14 +86,15 @@ Result<Tensor> DecoderModel::Attention(Exec& ex, KvCache& cache, int64_t layer, 
     Tensor qk = rows.Columns(0, qw + kw);
     ACCEL_RETURN_IF_ERROR(ex.Rope(qk, in.positions, rp));
   }
-  // Append this step's keys and values: row b*n+i goes to slot step_start(b)+i of batch row b.
+  // Append this step's keys and values: row b*n+i goes to slot step_start(b)+i of batch row b
+  // (quantized on the way into a q8_0 / q4_0 cache).
   ACCEL_ASSIGN_OR_RETURN(Tensor keys, cache.keys(layer).Reshape({batch * cache.capacity(), kw}));
   ACCEL_ASSIGN_OR_RETURN(Tensor values, cache.values(layer).Reshape({batch * cache.capacity(), kw}));
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t slot = b * cache.capacity() + cache.step_start(b);
     Tensor k_dst = keys.SliceRows(slot, slot + n), v_dst = values.SliceRows(slot, slot + n);
-    ACCEL_RETURN_IF_ERROR(ex.Copy(k.SliceRows(b * n, (b + 1) * n), k_dst));
-    ACCEL_RETURN_IF_ERROR(ex.Copy(v.SliceRows(b * n, (b + 1) * n), v_dst));
+    ACCEL_RETURN_IF_ERROR(ex.StoreRows(k.SliceRows(b * n, (b + 1) * n), k_dst));
+    ACCEL_RETURN_IF_ERROR(ex.StoreRows(v.SliceRows(b * n, (b + 1) * n), v_dst));
   }
   CachedAttentionArgs a;
   ACCEL_ASSIGN_OR_RETURN(a.q, q.Reshape({batch, n, qw}));

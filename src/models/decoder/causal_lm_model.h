@@ -23,7 +23,8 @@ class DecoderModel final : public Model, public TextGenerator, public CausalLm {
   int64_t vocab_size() const override { return spec_.vocab; }
   int64_t max_positions() const override { return spec_.max_positions; }
   const std::vector<int64_t>& eos_token_ids() const override { return spec_.eos_token_ids; }
-  Result<std::unique_ptr<KvCache>> NewCache(Exec& ex, int64_t batch, int64_t capacity) override;
+  Result<std::unique_ptr<KvCache>> NewCache(Exec& ex, int64_t batch, int64_t capacity,
+                                                    DType kv_dtype = DType::kF32) override;
   Result<Tensor> Step(Exec& exec, KvCache& cache, const Tensor& ids, const std::vector<uint8_t>& mask,
                       bool all_logits = false) override;
 

@@ -6,18 +6,37 @@
 
 namespace accel::decoder {
 
+Result<DType> KvCache::ParseDType(std::string_view name) {
+  if (name == "f32") return DType::kF32;
+  if (name == "q8_0") return DType::kQ8_0;
+  if (name == "q4_0") return DType::kQ4_0;
+  return InvalidArgument("KV cache type '" + std::string(name) + "': expected f32, q8_0 or q4_0");
+}
+
 Result<std::unique_ptr<KvCache>> KvCache::Create(Exec& ex, int64_t layers, int64_t batch, int64_t capacity,
-                                                 int64_t kv_width) {
+                                                 int64_t kv_width, DType dtype, int64_t head_dim) {
   if (layers <= 0 || batch <= 0 || capacity <= 0 || kv_width <= 0) {
     return InvalidArgument("KV cache of " + std::to_string(batch) + " x " + std::to_string(capacity) + " slots");
   }
-  const double floats = 2.0 * static_cast<double>(layers) * batch * capacity * kv_width;
-  if (floats * sizeof(float) > static_cast<double>(std::numeric_limits<size_t>::max() / 2)) {
+  if (dtype != DType::kF32) {
+    const std::string name(Name(dtype));
+    if (dtype != DType::kQ8_0 && dtype != DType::kQ4_0) return InvalidArgument("a KV cache cannot be stored in " + name);
+    if (head_dim <= 0 || head_dim % 32 != 0 || kv_width % head_dim != 0) {
+      return InvalidArgument("a " + name + " KV cache quantizes each head in blocks of 32 values, but this model's head_dim is " +
+                             std::to_string(head_dim) + " (not a multiple of 32); use an f32 KV cache");
+    }
+    if (!ex.BackendSupports(Op::kCachedAttention, dtype) || !ex.BackendSupports(Op::kQuantizeRows, dtype)) {
+      return Unsupported("the " + std::string(ex.backend_name()) + " backend cannot attend over a " + name +
+                         " KV cache; use an f32 KV cache there");
+    }
+  }
+  const double values = 2.0 * static_cast<double>(layers) * batch * capacity * kv_width;
+  if (values * sizeof(float) > static_cast<double>(std::numeric_limits<size_t>::max() / 2)) {
     return OutOfMemory("KV cache of " + std::to_string(capacity) + " slots is too large");
   }
   auto c = std::unique_ptr<KvCache>(new KvCache());
   c->layers_ = layers, c->rows_ = batch, c->active_rows_ = batch, c->capacity_ = capacity, c->kv_width_ = kv_width;
-  auto kv = ex.AllocPersistent({layers * 2, batch, capacity, kv_width});
+  auto kv = ex.AllocPersistent({layers * 2, batch, capacity, kv_width}, dtype);
   if (!kv.ok()) return OutOfMemory("KV cache of " + std::to_string(layers) + " layers x " + std::to_string(batch) + " x " +
                                    std::to_string(capacity) + " slots: " + kv.status().message());
   c->kv_ = std::move(kv).value();
@@ -118,6 +137,9 @@ Status KvCache::SetActiveRows(int64_t rows) {
 
 Status KvCache::AdoptRow(Exec& ex, const KvCache& src, int64_t src_row, int64_t dst_row) {
   if (src.layers_ != layers_ || src.kv_width_ != kv_width_) return InvalidArgument("KV cache rows of different models");
+  if (src.dtype() != dtype()) {
+    return InvalidArgument("KV cache rows of " + std::string(Name(src.dtype())) + " adopted into a " + std::string(Name(dtype())) + " cache");
+  }
   if (src_row < 0 || src_row >= src.rows_ || dst_row < 0 || dst_row >= rows_) return InvalidArgument("KV cache row out of range");
   const int64_t len = src.length_;
   if (len > capacity_) {

@@ -13,8 +13,14 @@
 //    one token per step at its own length; a prompt prefilled in a cache of its own joins a
 //    free row through AdoptRow, and a finished or cancelled row is released with ResetRow.
 //    Rows [0, active_rows) take part in a step; the scheduler keeps live rows low.
+//
+// Storage: f32 (the default), or q8_0 / q4_0 blocks of 32 along each head's head_dim (which
+// must then be a multiple of 32): 8.5 / 4.5 bits per value instead of 32. New rows are
+// quantized as they are written (Exec::StoreRows) and the backend's CachedAttention reads the
+// blocks directly; a backend that cannot is refused when the cache is created.
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -24,22 +30,26 @@ namespace accel::decoder {
 
 class KvCache {
  public:
-  // One f32 [batch, capacity, kv_width] block for K and one for V per layer, on the device of `ex`'s backend.
+  // One [batch, capacity, kv_width] block for K and one for V per layer, on the device of `ex`'s
+  // backend, in `dtype` (f32, q8_0 or q4_0; the quantized ones need head_dim % 32 == 0).
   static Result<std::unique_ptr<KvCache>> Create(Exec& ex, int64_t layers, int64_t batch, int64_t capacity,
-                                                 int64_t kv_width);
+                                                 int64_t kv_width, DType dtype = DType::kF32, int64_t head_dim = 0);
+  // Whether `dtype` can store a KV cache ("f32", "q8_0", "q4_0"), parsed from its name.
+  static Result<DType> ParseDType(std::string_view name);
 
   int64_t layers() const { return layers_; }
   int64_t batch() const { return active_rows_; }  // rows taking part in the next step
   int64_t rows() const { return rows_; }          // rows allocated
   int64_t capacity() const { return capacity_; }
   int64_t kv_width() const { return kv_width_; }
+  DType dtype() const { return kv_.dtype(); }
   // Slots used: the same for every row in lockstep, the longest row's per row.
   int64_t length() const { return length_; }
   int64_t row_length(int64_t b) const { return row_length_[static_cast<size_t>(b)]; }
   size_t bytes() const;  // everything this cache holds, K/V and bookkeeping
   bool Fits(int64_t batch, int64_t capacity, int64_t kv_width, int64_t layers) const;
 
-  // [batch(), capacity, kv_width] on the cache's device.
+  // [batch(), capacity, kv_width] in dtype() on the cache's device.
   Tensor keys(int64_t layer) const { return Block(layer, 0); }
   Tensor values(int64_t layer) const { return Block(layer, 1); }
 

@@ -47,7 +47,8 @@ ContinuousBatcher::ContinuousBatcher(CausalLm& model, Backend& backend, TextDeco
       backend_(backend),
       decode_(std::move(decode)),
       slots_(std::max<int64_t>(1, options.slots)),
-      capacity_(options.slot_capacity > 0 ? std::min(options.slot_capacity, model.max_positions()) : model.max_positions()) {
+      capacity_(options.slot_capacity > 0 ? std::min(options.slot_capacity, model.max_positions()) : model.max_positions()),
+      kv_dtype_(options.kv_cache_dtype) {
   arena_.SetAllocator(backend.allocator());
   rows_.resize(static_cast<size_t>(slots_));
   stats_.slots = slots_;
@@ -146,8 +147,8 @@ void ContinuousBatcher::Admit(std::unique_ptr<Pending> p, int64_t row) {
     p->handle->Push(std::move(done));
   };
   if (!cache_) {
-    auto shared = model_.NewCache(exec, slots_, capacity_);
-    auto own = shared.ok() ? model_.NewCache(exec, 1, capacity_) : shared.status();
+    auto shared = model_.NewCache(exec, slots_, capacity_, kv_dtype_);
+    auto own = shared.ok() ? model_.NewCache(exec, 1, capacity_, kv_dtype_) : shared.status();
     if (!own.ok()) return fail(own.status());
     cache_ = std::move(*shared);
     cache_->SetPerRow(true);

@@ -28,6 +28,7 @@ namespace accel::generation {
 struct BatchOptions {
   int64_t slots = 4;          // sequences decoded together
   int64_t slot_capacity = 0;  // tokens per sequence, prompt included; 0 = the model's context
+  DType kv_cache_dtype = DType::kF32;  // f32, q8_0 or q4_0 (decoder/kv_cache.h)
 };
 
 struct BatchEvent {
@@ -99,6 +100,7 @@ class ContinuousBatcher {
   Backend& backend_;
   TextDecoder decode_;
   const int64_t slots_, capacity_;
+  const DType kv_dtype_;
   Arena arena_;
   std::unique_ptr<decoder::KvCache> cache_, prefill_cache_;
   std::vector<std::unique_ptr<Slot>> rows_;  // by KV row; null = free

@@ -36,9 +36,9 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
   }
   const int64_t capacity = std::min(plen + o.max_new_tokens, limit);
   Exec exec(backend_, arena_, &HostBackend());
-  if (!cache_ || !cache_->Fits(batch, capacity, cache_->kv_width(), cache_->layers())) {
+  if (!cache_ || cache_->dtype() != o.kv_cache_dtype || !cache_->Fits(batch, capacity, cache_->kv_width(), cache_->layers())) {
     cache_.reset();  // free the old one before allocating the new
-    ACCEL_ASSIGN_OR_RETURN(cache_, model_.NewCache(exec, batch, capacity));
+    ACCEL_ASSIGN_OR_RETURN(cache_, model_.NewCache(exec, batch, capacity, o.kv_cache_dtype));
   } else {
     cache_->Reset();
   }

@@ -25,6 +25,7 @@ struct GenerationOptions {
   std::vector<std::string> stop_strings;  // need a TextDecoder
   int64_t max_context = 0;                // KV cache limit in tokens; 0 = the model's context
   int64_t pad_token_id = 0;               // fed for padding slots (masked, never attended)
+  DType kv_cache_dtype = DType::kF32;     // f32, q8_0 or q4_0 (decoder/kv_cache.h)
 };
 
 // Called for every new token of every row; return false to stop that row.
