@@ -129,7 +129,9 @@ TEST(KQuant, KernelsEqualTheProductOfDequantizedOperands) {
   for (DType t : kTypes) {
     const Tensor wq = quant::Quantize(w, t).value();
     const Tensor wd = quant::ToF32(wq).value();
-    for (int64_t m : {1, 2, 3, 4, 5, 11}) {
+    // m = 1..17 and 24: decode, the one-row tiles and (512-bit build, m >= 8) the 16-row groups
+    // repacked per call with every tile remainder; 20 + 17 columns leave partial groups.
+    for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24}) {
       const Tensor x = RandomTensor({m, k}, static_cast<uint32_t>(m), 3.0f);
       std::vector<quant::BlockQ8_K> xq(m * nb);
       quant::QuantizeQ8_K(x.data<float>(), x.numel(), xq.data());

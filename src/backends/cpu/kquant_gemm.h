@@ -1,7 +1,9 @@
 #pragma once
 // Linear on GGUF K-quant weights (Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, IQ4_NL, IQ4_XS; layouts in formats/kquants.h), consumed in
-// the file's own layout: no repacking and no dequantized copy, so the weight stays a view of the
-// mapped file and decode reads exactly its bytes (4.5 / 5.5 / 6.56 bits per weight).
+// the file's own layout: no repacking at load and no dequantized copy, so the weight stays a view
+// of the mapped file and decode reads exactly its bytes (4.5 / 5.5 / 6.56 bits per weight).
+// Prefill (the 512-bit kernels, m >= 8 rows) unpacks 16 rows at a time into a per-thread scratch
+// group of bytes (a few KiB per 256 of k) and reuses it for every activation row.
 //
 // Activations are quantized per row to Q8_K (256 int8 + one f32 scale + 16-element sums). Per
 // super-block, the integer part (sum over sub-blocks of scale_j * sum q_w * q_x) is exact in
