@@ -62,8 +62,8 @@ class ServedModel {
     explicit Ticket(ServedModel* m) : m_(m) {}
     Ticket(const Ticket&) = delete;
     ~Ticket();
-    // Blocks until this request has the model (an encoder's lock; a generator's requests queue
-    // in its batcher instead); it keeps it until the Ticket is destroyed.
+    // Encoders: blocks until this request has the model, and keeps it until the Ticket is
+    // destroyed. A generator's requests need no lock: they queue in its batcher.
     void Run();
 
    private:

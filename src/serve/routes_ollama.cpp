@@ -41,7 +41,6 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
   if (!ticket) return SendOverloaded(ctx, res, Api::kOllama, m->name());
   const auto start = std::chrono::steady_clock::now();
   if (!parsed.value.stream) {
-    ticket->Run();
     GenOutcome out;
     if (auto e = RunGeneration(*m, parsed.value, *prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kOllama, *e);
     ticket.reset();
@@ -58,7 +57,6 @@ void HandleGeneration(Context& ctx, const httplib::Request& req, httplib::Respon
       std::string line = Dump(j) + "\n";
       return sink.is_writable() && sink.write(line.data(), line.size());
     };
-    ticket->Run();
     GenOutcome out;
     auto err = RunGeneration(*m, *request, *prompt, [&](int64_t, const std::string& text) {
       return text.empty() || send(Piece(m->name(), chat, text));

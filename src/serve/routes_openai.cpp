@@ -33,7 +33,6 @@ void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::stri
   const bool has_text = m->tokenizer() != nullptr;
 
   if (!r.stream) {
-    ticket->Run();
     GenOutcome out;
     if (auto e = RunGeneration(*m, r, prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kOpenAi, *e);
     ticket.reset();
@@ -75,7 +74,6 @@ void ServeLocal(Context& ctx, httplib::Response& res, bool chat, const std::stri
       if (usage) j["usage"] = nullptr;
       return j;
     };
-    st->ticket->Run();  // waits in the model's queue
     bool alive = true;
     if (chat) alive = send(chunk(json{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
     const bool ids = !has_text || st->request.prompt_is_ids;

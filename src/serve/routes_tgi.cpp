@@ -58,7 +58,6 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
   if (!ticket) return SendOverloaded(ctx, res, Api::kTei, m->name());
   const auto start = std::chrono::steady_clock::now();
   if (!stream.value_or(r.stream)) {
-    ticket->Run();
     GenOutcome out;
     if (auto e = RunGeneration(*m, r, *prompt, [](int64_t, const std::string&) { return true; }, &out)) return SendError(res, Api::kTei, *e);
     ticket.reset();
@@ -92,7 +91,6 @@ void Handle(Context& ctx, const httplib::Request& req, httplib::Response& res, s
     auto event = [&](const std::pair<int64_t, std::string>& token) {
       return json{{"index", ++index}, {"token", Token(token.first, token.second)}, {"generated_text", nullptr}, {"details", nullptr}};
     };
-    (*held)->Run();
     GenOutcome out;
     auto err = RunGeneration(*m, *request, *prompt, [&](int64_t id, const std::string& text) {
       const bool alive = !pending || send(event(*pending));
