@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/client.h"
+#include "bench/latency_stats.h"
 
 namespace {
 
@@ -30,11 +31,6 @@ const char* kAnswer =
     R"("choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},)"
     R"("finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}})";
 const char* kRequestBody = R"({"model":"gpt-bench","messages":[{"role":"user","content":"hello"}]})";
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
-}
 
 size_t Discard(char*, size_t size, size_t n, void* out) {
   (void)out;  // the body is not needed, only that it arrived
@@ -177,12 +173,12 @@ int main(int argc, char** argv) {
     bare_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     client_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
   }
-  double bp50 = Percentile(bare_us, 0.5), bp99 = Percentile(bare_us, 0.99);
-  double cp50 = Percentile(client_us, 0.5), cp99 = Percentile(client_us, 0.99);
+  double bp50 = accel::bench::Percentile(bare_us, 50), bp99 = accel::bench::Percentile(bare_us, 99);
+  double cp50 = accel::bench::Percentile(client_us, 50), cp99 = accel::bench::Percentile(client_us, 99);
   std::printf("sequential, %d requests each (1 caller):\n", requests);
   std::printf("  bare libcurl     p50 %8.1f us   p99 %8.1f us\n", bp50, bp99);
   std::printf("  api::HttpSend    p50 %8.1f us   p99 %8.1f us   (transport only, caller's thread)\n",
-              Percentile(transport_us, 0.5), Percentile(transport_us, 0.99));
+              accel::bench::Percentile(transport_us, 50), accel::bench::Percentile(transport_us, 99));
   std::printf("  ApiClient::Chat  p50 %8.1f us   p99 %8.1f us\n", cp50, cp99);
   std::printf("  added by client  p50 %8.1f us   p99 %8.1f us\n", cp50 - bp50, cp99 - bp99);
 

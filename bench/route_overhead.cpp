@@ -20,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/latency_stats.h"
 #include "serve/server.h"
 
 namespace {
@@ -36,12 +37,6 @@ struct Run {
   int64_t failed = 0;
   double seconds = 0;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
 
 // `rate` requests/s spread over `connections` threads, each on its own schedule.
 Run Load(int port, const std::string& model, double rate, double seconds, int connections) {
@@ -85,8 +80,8 @@ Run Load(int port, const std::string& model, double rate, double seconds, int co
 json Report(const std::string& target, const Run& r) {
   return {{"target", target}, {"requests", r.latency_ms.size()}, {"failed", r.failed},
           {"rate", static_cast<double>(r.latency_ms.size()) / r.seconds},
-          {"p50_ms", Percentile(r.latency_ms, 0.5)}, {"p99_ms", Percentile(r.latency_ms, 0.99)},
-          {"p999_ms", Percentile(r.latency_ms, 0.999)}};
+          {"p50_ms", accel::bench::Percentile(r.latency_ms, 50)}, {"p99_ms", accel::bench::Percentile(r.latency_ms, 99)},
+          {"p999_ms", accel::bench::Percentile(r.latency_ms, 99.9)}};
 }
 
 }  // namespace
@@ -124,8 +119,8 @@ int main(int argc, char** argv) {
   const Run direct = Load(upstream_port, "upstream", rate, seconds, connections);
   const Run routed = Load((*server)->port(), "r", rate, seconds, connections);
   std::printf("%s\n%s\n", Report("direct", direct).dump().c_str(), Report("routed", routed).dump().c_str());
-  json added = {{"added_p50_ms", Percentile(routed.latency_ms, 0.5) - Percentile(direct.latency_ms, 0.5)},
-                {"added_p99_ms", Percentile(routed.latency_ms, 0.99) - Percentile(direct.latency_ms, 0.99)},
+  json added = {{"added_p50_ms", accel::bench::Percentile(routed.latency_ms, 50) - accel::bench::Percentile(direct.latency_ms, 50)},
+                {"added_p99_ms", accel::bench::Percentile(routed.latency_ms, 99) - accel::bench::Percentile(direct.latency_ms, 99)},
                 {"rate", rate}, {"connections", connections}, {"seconds", seconds}};
   std::printf("%s\n", added.dump().c_str());
   (*server)->Stop();

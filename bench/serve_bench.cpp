@@ -24,6 +24,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/latency_stats.h"
+
 namespace {
 
 using json = nlohmann::json;
@@ -33,13 +35,6 @@ struct Sample {
   double ttft_ms = 0, total_ms = 0;
   int64_t tokens = 0;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 // Chunks of one SSE stream, counted as they arrive.
 struct StreamCounter {
@@ -146,8 +141,8 @@ int main(int argc, char** argv) {
   json out = {{"label", label}, {"clients", clients}, {"prompt_tokens", prompt_tokens}, {"max_tokens", max_tokens},
               {"requests", samples.size()}, {"failed", failures.load()}, {"tokens", tokens}, {"seconds", wall},
               {"tok_s", static_cast<double>(tokens) / wall},
-              {"ttft_ms_p50", Percentile(ttft, 0.5)}, {"ttft_ms_p99", Percentile(ttft, 0.99)},
-              {"latency_ms_p50", Percentile(total, 0.5)}, {"latency_ms_p99", Percentile(total, 0.99)}};
+              {"ttft_ms_p50", accel::bench::Percentile(ttft, 50)}, {"ttft_ms_p99", accel::bench::Percentile(ttft, 99)},
+              {"latency_ms_p50", accel::bench::Percentile(total, 50)}, {"latency_ms_p99", accel::bench::Percentile(total, 99)}};
   if (!first_error.empty()) out["first_error"] = first_error;
   std::printf("%s\n", out.dump().c_str());
   return failures.load() > 0 && samples.empty() ? 1 : 0;

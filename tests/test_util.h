@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the tests: where the data is, and running the CLI as a user would.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -52,13 +54,28 @@ struct GreedyReference {
 };
 GreedyReference LoadGreedyReference(const std::string& model);
 
-// An f32 tensor of values uniform in [-scale, scale), the same for the same seed.
-inline Tensor RandomTensor(Shape shape, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
+// n values uniform in [-scale, scale), the same for the same seed.
+inline std::vector<float> RandomFloats(size_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-scale, scale);
-  for (size_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// An f32 tensor of RandomFloats.
+inline Tensor RandomTensor(Shape shape, uint32_t seed, float scale = 1.0f) {
+  Tensor t = Tensor::Zeros(DType::kF32, std::move(shape)).value();
+  const std::vector<float> v = RandomFloats(t.numel(), seed, scale);
+  std::copy(v.begin(), v.end(), t.data<float>());
   return t;
+}
+
+// Largest |a - b| over two f32 tensors of the same size.
+inline float MaxAbsDiff(const Tensor& a, const Tensor& b) {
+  float m = 0.0f;
+  for (size_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(a.data<float>()[i] - b.data<float>()[i]));
+  return m;
 }
 
 }  // namespace accel::test

@@ -76,19 +76,22 @@ void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out) {
   }
 }
 
+void QuantizeBlocks(DType dtype, const float* x, size_t n, void* blocks, const QuantParams& p) {
+  if (dtype == DType::kQ8_0) return QuantizeQ8_0(x, n, static_cast<BlockQ8_0*>(blocks));
+  if (dtype == DType::kQ4_0) return QuantizeQ4_0(x, n, static_cast<BlockQ4_0*>(blocks), p);
+  QuantizeK(dtype, x, n, blocks, p);
+}
+
+void DequantizeBlocks(DType dtype, const void* blocks, size_t n, float* out) {
+  if (dtype == DType::kQ8_0) return DequantizeQ8_0(static_cast<const BlockQ8_0*>(blocks), n, out);
+  if (dtype == DType::kQ4_0) return DequantizeQ4_0(static_cast<const BlockQ4_0*>(blocks), n, out);
+  DequantizeK(dtype, blocks, n, out);
+}
+
 Result<Tensor> ToF32(const Tensor& t) {
-  if (IsKQuant(t.dtype())) {
+  if (IsKQuant(t.dtype()) || t.dtype() == DType::kQ8_0 || t.dtype() == DType::kQ4_0) {
     ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, t.shape()));
-    DequantizeK(t.dtype(), t.raw(), t.numel(), out.data<float>());
-    return out;
-  }
-  if (t.dtype() == DType::kQ8_0 || t.dtype() == DType::kQ4_0) {
-    ACCEL_ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DType::kF32, t.shape()));
-    if (t.dtype() == DType::kQ8_0) {
-      DequantizeQ8_0(t.data<BlockQ8_0>(), t.numel(), out.data<float>());
-    } else {
-      DequantizeQ4_0(t.data<BlockQ4_0>(), t.numel(), out.data<float>());
-    }
+    DequantizeBlocks(t.dtype(), t.raw(), t.numel(), out.data<float>());
     return out;
   }
   return t.ToF32();
@@ -110,12 +113,7 @@ Result<Tensor> Quantize(const Tensor& t, DType to, const QuantParams& p) {
   const size_t row = static_cast<size_t>(t.dim(-1)), rows = f.numel() / row, row_bytes = *BytesFor(to, row);
   for (size_t r = 0; r < rows; ++r) {
     const float* x = f.data<float>() + r * row;
-    uint8_t* dst = static_cast<uint8_t*>(out.raw()) + r * row_bytes;
-    if (IsKQuant(to)) {
-      QuantizeK(to, x, row, dst, p);
-    } else {
-      QuantizeQ4_0(x, row, reinterpret_cast<BlockQ4_0*>(dst), p);
-    }
+    QuantizeBlocks(to, x, row, static_cast<uint8_t*>(out.raw()) + r * row_bytes, p);
   }
   return out;
 }

@@ -28,6 +28,10 @@ void QuantizeQ8_0(const float* x, size_t n, BlockQ8_0* out);
 void QuantizeQ4_0(const float* x, size_t n, BlockQ4_0* out, const QuantParams& p = {});
 void DequantizeQ8_0(const BlockQ8_0* b, size_t n, float* out);
 void DequantizeQ4_0(const BlockQ4_0* b, size_t n, float* out);
+// Dispatch on a block dtype (q8_0, q4_0, the K-quants, IQ4): n values (a multiple of its block)
+// from f32 into `blocks`, and back. Q8_0 ignores p.
+void QuantizeBlocks(DType dtype, const float* x, size_t n, void* blocks, const QuantParams& p = {});
+void DequantizeBlocks(DType dtype, const void* blocks, size_t n, float* out);
 
 // f32 copy of a float tensor of any dtype (f32/f16/bf16/f64/q8_0/q4_0/q4_k/q5_k/q6_k/q3_k/q2_k/
 // iq4_nl/iq4_xs).

@@ -122,10 +122,7 @@ Status Exec::StoreRows(const Tensor& src, Tensor& dst) {
     return InvalidArgument("cannot store " + std::string(Name(src.dtype())) + " " + ShapeToString(src.shape()) + " rows into " +
                            std::string(Name(dst.dtype())) + " " + ShapeToString(dst.shape()));
   }
-  if ((fallback_ == nullptr || backend_.Supports(Op::kQuantizeRows, dst.dtype())) && !Declined(backend_.QuantizeRows(src, dst))) {
-    return last_native_;
-  }
-  if (fallback_ == nullptr) return last_native_;
+  if (Native(Op::kQuantizeRows, dst.dtype()) && !Declined(backend_.QuantizeRows(src, dst))) return last_native_;
   return OnHost(Op::kQuantizeRows, {&src}, {&dst}, [&](Backend& h, Ins in, Outs out) { return h.QuantizeRows(in[0], out[0]); });
 }
 
@@ -293,8 +290,7 @@ Result<Tensor> Exec::CachedAttention(const CachedAttentionArgs& a, const Attenti
   ACCEL_ASSIGN_OR_RETURN(Tensor y, Alloc({a.q.dim(0), a.q.dim(1), static_cast<int64_t>(p.num_heads) * p.head_dim}));
   // A quantized cache goes to the backend only if it says it reads one (a kernel that does not
   // would take the blocks for floats).
-  const bool native = Native(Op::kCachedAttention, a.q.dtype()) &&
-                      (a.k.dtype() == DType::kF32 || fallback_ == nullptr || backend_.Supports(Op::kCachedAttention, a.k.dtype()));
+  const bool native = Native(Op::kCachedAttention, a.q.dtype()) && Native(Op::kCachedAttention, a.k.dtype());
   if (native && !Declined(backend_.CachedAttention(a, p, y))) {
     ACCEL_RETURN_IF_ERROR(last_native_);
   } else {

@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "models/decoder/kv_cache.h"
-#include "runtime/devices.h"
 
 
 namespace accel::serve {
@@ -44,16 +43,10 @@ Result<std::unique_ptr<ServedModel>> ServedModel::Load(const ModelSpec& spec, co
     batch.slots = options.parallel;
     batch.slot_capacity = std::min(options.slot_context, m->text_->context_length());
     batch.kv_cache_dtype = kv_dtype;
-    if (kv_dtype != DType::kF32) {
-      // Refused at load rather than at the first request: a head_dim the blocks do not divide,
-      // or a backend that cannot attend over a quantized cache.
-      Arena arena;
-      Exec exec(m->text_->model().backend(), arena, &HostBackend());
-      auto probe = m->text_->lm()->NewCache(exec, 1, 1, kv_dtype);
-      if (!probe.ok()) return Status(probe.status().code(), "serve: model '" + spec.name + "': " + probe.status().message());
-    }
-    m->batcher_ = std::make_unique<generation::ContinuousBatcher>(*m->text_->lm(), m->text_->model().backend(),
-                                                                  m->text_->TextDecoderFn(), batch);
+    // A KV cache type the model or its backend cannot take is refused here, not at the first request.
+    auto batcher = generation::ContinuousBatcher::Create(*m->text_->lm(), m->text_->model().backend(), m->text_->TextDecoderFn(), batch);
+    if (!batcher.ok()) return Status(batcher.status().code(), "serve: model '" + spec.name + "': " + batcher.status().message());
+    m->batcher_ = std::move(*batcher);
   }
   return m;
 }

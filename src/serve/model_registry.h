@@ -74,7 +74,7 @@ class ServedModel {
   int in_flight() const { return in_flight_.load(); }
   int running() const;
   int queued() const { return std::max(0, in_flight_.load() - running()); }
-  int max_running() const { return batcher_ ? static_cast<int>(batcher_->stats().slots) : 1; }
+  int max_running() const { return batcher_ ? static_cast<int>(batcher_->slots()) : 1; }
   int max_queue() const { return max_queue_; }
 
   // Embedding requests admitted and waiting for this model; RunEmbeddingBatched (engine.h) runs

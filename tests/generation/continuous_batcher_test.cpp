@@ -68,7 +68,9 @@ class DecodeGate {
 TEST(ContinuousBatcher, SequencesJoiningARunningBatchMatchTheHfReference) {
   Fixture f = Load("mistral-tiny");  // sliding window of 4: rows of different lengths mask it each on their own
   DecodeGate gate(3);
-  ContinuousBatcher batcher(*f.lm, f.model->backend(), gate.decoder(), {.slots = 2, .slot_capacity = 0});
+  auto made = ContinuousBatcher::Create(*f.lm, f.model->backend(), gate.decoder(), {.slots = 2, .slot_capacity = 0});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  ContinuousBatcher& batcher = **made;
   GenerationOptions o;
   o.max_new_tokens = 8;
   // mistral-tiny's generate.output_ids (HF).
@@ -117,7 +119,9 @@ TEST(ContinuousBatcher, EveryDecoderTemplateEqualsItsSingleSequenceRuns) {
       ASSERT_TRUE(r.ok()) << r.status().message();
       alone.push_back(r->rows[0].tokens);
     }
-    ContinuousBatcher batcher(*f.lm, f.model->backend(), nullptr, {.slots = 3, .slot_capacity = 64});
+    auto made = ContinuousBatcher::Create(*f.lm, f.model->backend(), nullptr, {.slots = 3, .slot_capacity = 64});
+    ASSERT_TRUE(made.ok()) << made.status().message();
+    ContinuousBatcher& batcher = **made;
     std::vector<std::shared_ptr<BatchedSequence>> seqs;
     for (const auto& p : prompts) {
       auto s = batcher.Submit(p, o);
@@ -136,7 +140,9 @@ TEST(ContinuousBatcher, EveryDecoderTemplateEqualsItsSingleSequenceRuns) {
 TEST(ContinuousBatcher, CancellingFreesTheSlotForTheNextSequence) {
   Fixture f = Load("llama-tiny");
   DecodeGate gate(3);
-  ContinuousBatcher batcher(*f.lm, f.model->backend(), gate.decoder(), {.slots = 1, .slot_capacity = 128});
+  auto made = ContinuousBatcher::Create(*f.lm, f.model->backend(), gate.decoder(), {.slots = 1, .slot_capacity = 128});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  ContinuousBatcher& batcher = **made;
   GenerationOptions o;
   o.max_new_tokens = 40;
   auto a = batcher.Submit({1, 192, 108, 182, 223, 91}, o);
@@ -176,7 +182,9 @@ TEST(ContinuousBatcher, SeedsAndTheSlotCapacityBehaveAsTheGenerator) {
   ASSERT_TRUE(alone.ok() && capped.ok());
   ASSERT_EQ(capped->rows[0].finish_reason, "context_limit");
 
-  ContinuousBatcher batcher(*f.lm, f.model->backend(), nullptr, {.slots = 4, .slot_capacity = 12});
+  auto made = ContinuousBatcher::Create(*f.lm, f.model->backend(), nullptr, {.slots = 4, .slot_capacity = 12});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  ContinuousBatcher& batcher = **made;
   GenerationOptions other = sampled;
   other.sampling.seed = 8;
   auto s1 = batcher.Submit(p, sampled);
@@ -197,7 +205,9 @@ TEST(ContinuousBatcher, BadRequestsAreRefusedAndShutdownEndsEverySequence) {
   std::shared_ptr<BatchedSequence> running, waiting;
   {
     DecodeGate gate(2);
-    ContinuousBatcher batcher(*f.lm, f.model->backend(), gate.decoder(), {.slots = 1, .slot_capacity = 16});
+    auto made = ContinuousBatcher::Create(*f.lm, f.model->backend(), gate.decoder(), {.slots = 1, .slot_capacity = 16});
+    ASSERT_TRUE(made.ok()) << made.status().message();
+    ContinuousBatcher& batcher = **made;
     GenerationOptions o;
     o.max_new_tokens = 4;
     EXPECT_FALSE(batcher.Submit({}, o).ok());

@@ -11,17 +11,10 @@
 #include "models/decoder/kv_cache.h"
 #include "models/decoder/rope.h"
 #include "models/decoder/weights_util.h"
+#include "test_util.h"
 
 namespace accel {
 namespace {
-
-std::vector<float> Random(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 TEST(RopeOp, MatchesScalarReferenceBothPairings) {
   ThreadPool pool(2);
@@ -31,7 +24,7 @@ TEST(RopeOp, MatchesScalarReferenceBothPairings) {
   const std::vector<float> inv = {1.0f, 0.1f, 0.01f};
   const std::vector<int64_t> pos = {0, 1, 7, 30, 2};
   for (bool interleaved : {false, true}) {
-    std::vector<float> x = Random(rows * stride, 1), ref = x;
+    std::vector<float> x = test::RandomFloats(rows * stride, 1), ref = x;
     for (int r = 0; r < rows; ++r) {
       for (int h = 0; h < heads; ++h) {
         float* v = ref.data() + r * stride + h * d;
@@ -84,7 +77,7 @@ TEST(CachedAttentionOp, GqaWindowMaskAlibiMatchReference) {
   const int hq = hs.hq, hkv = hs.hkv, d = hs.d;
   const int64_t batch = 2, cap = 40, past = 29, n = 3, kv_len = past + n;
   const int64_t kw = hkv * d, qstride = hq * d + 2 * kw;
-  std::vector<float> q = Random(batch * n * qstride, 2), k = Random(batch * cap * kw, 3), v = Random(batch * cap * kw, 4);
+  std::vector<float> q = test::RandomFloats(batch * n * qstride, 2), k = test::RandomFloats(batch * cap * kw, 3), v = test::RandomFloats(batch * cap * kw, 4);
   std::vector<uint8_t> mask(batch * cap, 1);
   mask[cap + 0] = mask[cap + 1] = 0;  // row 1 is left-padded by two
   std::vector<float> slopes(hq), key_pos(batch * cap);
@@ -137,7 +130,7 @@ TEST(GatedActivationOp, SiluGateTimesUp) {
   ThreadPool pool(1);
   CpuBackend cpu(pool);
   const int64_t rows = 3, f = 37;
-  std::vector<float> gu = Random(rows * 2 * f, 5);
+  std::vector<float> gu = test::RandomFloats(rows * 2 * f, 5);
   Tensor in = Tensor::Wrap(DType::kF32, {rows, 2 * f}, gu.data(), nullptr);
   Tensor out = Tensor::Zeros(DType::kF32, {rows, f}).value();
   ASSERT_TRUE(cpu.GatedActivation(in, Activation::kSilu, out).ok());

@@ -29,20 +29,6 @@
 namespace accel {
 namespace {
 
-std::vector<float> Random(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
-float MaxAbsDiff(const Tensor& a, const Tensor& b) {
-  float m = 0.0f;
-  for (size_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(a.data<float>()[i] - b.data<float>()[i]));
-  return m;
-}
-
 struct Heads {
   int hq, hkv, d;
 };
@@ -64,9 +50,9 @@ Problem MakeProblem(Exec& ex, Heads hs, DType dtype, int64_t n = 3) {
   pr.n = n;
   pr.hs = hs;
   const int64_t kw = hs.hkv * hs.d, qstride = hs.hq * hs.d + 2 * kw, rows = Problem::kBatch * Problem::kCap;
-  pr.q = Random(Problem::kBatch * n * qstride, 2);
-  pr.k = Random(rows * kw, 3);
-  pr.v = Random(rows * kw, 4);
+  pr.q = test::RandomFloats(Problem::kBatch * n * qstride, 2);
+  pr.k = test::RandomFloats(rows * kw, 3);
+  pr.v = test::RandomFloats(rows * kw, 4);
   pr.mask.assign(rows, 1);
   pr.mask[Problem::kCap + 0] = pr.mask[Problem::kCap + 1] = 0;  // row 1 is left-padded by two
   pr.slopes.resize(hs.hq);
@@ -129,8 +115,8 @@ TEST(QuantizedKvAttention, EqualsF32KernelOnDequantizedCacheAndIsCloseToF32) {
           auto on_dequantized = ex.CachedAttention(Args(pr, pr.kdq, pr.vdq, alibi), p);
           auto exact = ex.CachedAttention(Args(pr, kf, vf, alibi), p);
           ASSERT_TRUE(got.ok() && on_dequantized.ok() && exact.ok()) << got.status().message();
-          EXPECT_LT(MaxAbsDiff(*got, *on_dequantized), 2e-5f);
-          worst = std::max(worst, MaxAbsDiff(*got, *exact));
+          EXPECT_LT(test::MaxAbsDiff(*got, *on_dequantized), 2e-5f);
+          worst = std::max(worst, test::MaxAbsDiff(*got, *exact));
         }
       }
       // Values are uniform in [-1, 1): a q8_0 step is ~1/127 of a block's largest, q4_0's ~1/8;
@@ -194,7 +180,7 @@ TEST(QuantizedKvAttention, StoreRowsRoundTripsWithinTheBlockFormatsStep) {
   Arena arena;
   Exec ex(cpu, arena);
   // Strided source rows, as the model hands them (a column slice of the fused q|k|v output).
-  std::vector<float> x = Random(6 * 160, 9);
+  std::vector<float> x = test::RandomFloats(6 * 160, 9);
   Tensor src = Tensor::Wrap(DType::kF32, {6, 160}, x.data(), nullptr).Columns(32, 96);
   for (DType dtype : {DType::kQ8_0, DType::kQ4_0}) {
     Tensor dst = Tensor::Zeros(dtype, {6, 64}).value();
@@ -233,7 +219,7 @@ TEST(QuantizedKvCache, BytesShrinkByTheBlockRatiosAndAdoptRowCopiesBlocks) {
   auto own = decoder::KvCache::Create(ex, layers, 1, cap, kw, DType::kQ8_0, head_dim);
   ASSERT_TRUE(own.ok());
   ASSERT_TRUE((*own)->Append(5, {1, 1, 1, 1, 1}).ok());
-  std::vector<float> x = Random(5 * kw, 11);
+  std::vector<float> x = test::RandomFloats(5 * kw, 11);
   for (int64_t l = 0; l < layers; ++l) {
     Tensor dst = (*own)->values(l).Reshape({cap, kw}).value().SliceRows(0, 5);
     ASSERT_TRUE(ex.StoreRows(Tensor::Wrap(DType::kF32, {5, kw}, x.data(), nullptr), dst).ok());
@@ -397,8 +383,10 @@ TEST(QuantizedKvGeneration, ContinuousBatchingAndEmulatedDeviceMatchSingleRuns) 
     ASSERT_TRUE(r.ok()) << r.status().message();
     alone.push_back(r->rows[0].tokens);
   }
-  generation::ContinuousBatcher batcher(lm, (*m)->backend(), nullptr,
-                                        {.slots = 2, .slot_capacity = 32, .kv_cache_dtype = DType::kQ8_0});
+  auto made = generation::ContinuousBatcher::Create(lm, (*m)->backend(), nullptr,
+                                                   {.slots = 2, .slot_capacity = 32, .kv_cache_dtype = DType::kQ8_0});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  generation::ContinuousBatcher& batcher = **made;
   std::vector<std::shared_ptr<generation::BatchedSequence>> seqs;
   for (const auto& p : prompts) {
     auto s = batcher.Submit(p, o);

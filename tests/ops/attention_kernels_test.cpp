@@ -12,6 +12,7 @@
 #include "backends/cpu/kernels.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "test_util.h"
 
 namespace accel {
 namespace {
@@ -24,20 +25,12 @@ struct Case {
   bool mask;
 };
 
-std::vector<float> RandomVec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-2.0f, 2.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
 void CheckKernel(void (*task)(const cpu::AttentionTaskArgs&, int64_t, int64_t, int64_t, int64_t), const Case& c) {
   const int64_t D = c.head_dim, width_q = c.heads * D, width_kv = c.kv_heads * D;
   // q/k/v rows with extra columns, as slices of a fused projection are.
   const int64_t q_stride = width_q + 3, kv_stride = width_kv + 5;
-  const auto q = RandomVec(c.batch * c.q_len * q_stride, 1), k = RandomVec(c.batch * c.kv_len * kv_stride, 2),
-             v = RandomVec(c.batch * c.kv_len * kv_stride, 3);
+  const auto q = test::RandomFloats(c.batch * c.q_len * q_stride, 1, 2.0f), k = test::RandomFloats(c.batch * c.kv_len * kv_stride, 2, 2.0f),
+             v = test::RandomFloats(c.batch * c.kv_len * kv_stride, 3, 2.0f);
   std::vector<uint8_t> allowed;
   if (c.mask) {
     for (int64_t b = 0; b < c.batch; ++b)

@@ -126,13 +126,9 @@ void ScoreKeys(const CachedAttentionRaw& a, const AttentionParams& p, const floa
       for (int64_t g = 0; g < group; ++g) scores[g * a.kv_len + j] = neg_inf;
       continue;
     }
+    PrefetchAhead(kr, j, nv);
     const float* k = nullptr;
-    if constexpr (T == DType::kF32) {
-      k = kr.f32(j);
-      for (int c = 0; c < nv; ++c) _mm_prefetch(reinterpret_cast<const char*>(k + kPrefetchRows * kr.stride + 16 * c), _MM_HINT_T0);
-    } else {
-      PrefetchAhead(kr, j, nv);
-    }
+    if constexpr (T == DType::kF32) k = kr.f32(j);
     __m512 kv[NV > 0 ? NV : 1];
     if constexpr (NV > 0) {
 #pragma GCC unroll 8

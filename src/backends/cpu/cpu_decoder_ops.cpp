@@ -127,17 +127,9 @@ Status CpuBackend::CachedAttention(const CachedAttentionArgs& args, const Attent
     pool_.ParallelFor(a.batch * a.kv_len, 64, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t b = r / a.kv_len, j = r % a.kv_len;
-        const uint8_t* kr = a.kq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
-        const uint8_t* vr = a.vq + b * a.kv_batch_bytes + j * a.kv_row_bytes;
-        float* kd = k_out + r * kw;
-        float* vd = v_out + r * kw;
-        if (kv_dtype == DType::kQ8_0) {
-          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(kr), static_cast<size_t>(kw), kd);
-          quant::DequantizeQ8_0(reinterpret_cast<const quant::BlockQ8_0*>(vr), static_cast<size_t>(kw), vd);
-        } else {
-          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(kr), static_cast<size_t>(kw), kd);
-          quant::DequantizeQ4_0(reinterpret_cast<const quant::BlockQ4_0*>(vr), static_cast<size_t>(kw), vd);
-        }
+        const int64_t at = b * a.kv_batch_bytes + j * a.kv_row_bytes;
+        quant::DequantizeBlocks(kv_dtype, a.kq + at, static_cast<size_t>(kw), k_out + r * kw);
+        quant::DequantizeBlocks(kv_dtype, a.vq + at, static_cast<size_t>(kw), v_out + r * kw);
       }
     });
     a.kv_dtype = DType::kF32;
@@ -170,14 +162,9 @@ Status CpuBackend::QuantizeRows(const Tensor& src, Tensor& dst) {
   const float* x = src.data<float>();
   uint8_t* y = dst.data<uint8_t>();
   pool_.ParallelFor(rows, std::max<int64_t>(1, 16384 / n), [&](int64_t r0, int64_t r1) {
+    // Round to nearest, as ggml's reference Q4_0 (the weight formats' scale search is for weights).
     for (int64_t r = r0; r < r1; ++r) {
-      if (to == DType::kQ8_0) {
-        quant::QuantizeQ8_0(x + r * stride, static_cast<size_t>(n), reinterpret_cast<quant::BlockQ8_0*>(y + r * row_bytes));
-      } else {
-        // Round to nearest, as ggml's reference Q4_0 (the weight formats' search is for weights).
-        quant::QuantizeQ4_0(x + r * stride, static_cast<size_t>(n), reinterpret_cast<quant::BlockQ4_0*>(y + r * row_bytes),
-                            {quant::ScaleSearch::kNearest, nullptr});
-      }
+      quant::QuantizeBlocks(to, x + r * stride, static_cast<size_t>(n), y + r * row_bytes, {quant::ScaleSearch::kNearest, nullptr});
     }
   });
   return Status::Ok();

@@ -566,6 +566,20 @@ inline __m512i Shifts(int lo, int hi) {
 }
 inline __m512i Bcast256(const uint8_t* p) { return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
 
+// Q4_K's and Q5_K's 6-bit scales and mins of output o (both formats pack them alike): each
+// sub-block scale fills `quads` consecutive entries of g.sc (Q4_K's entries are per 16 weights,
+// Q5_K's per sub-block), the mins go in pairs per int32.
+template <typename Block>
+inline void ScalesMins4Or5(const Block& b, int o, GroupSB& g, int quads) {
+  uint32_t sm[4];
+  UnpackScalesMins(b.scales, sm);
+  const uint8_t* s = reinterpret_cast<const uint8_t*>(sm);
+  for (int j = 0; j < 8; ++j)
+    for (int q = 0; q < quads; ++q) g.sc[quads * j + q][o] = s[j];
+  for (int i = 0; i < 4; ++i) g.mn[i][o] = s[8 + 2 * i] | (s[9 + 2 * i] << 16);
+  g.d[o] = _cvtsh_ss(b.d), g.dmin[o] = _cvtsh_ss(b.dmin);
+}
+
 // Per type: the 64 unsigned weights k in [64c, 64c + 64) of a block as one register, and the
 // scales / mins / offsets and factors of one output.
 struct GQ4K {
@@ -576,16 +590,7 @@ struct GQ4K {
   static __m512i Chunk(const Block& b, int c) {
     return _mm512_and_si512(_mm512_srlv_epi16(Bcast256(b.qs + 32 * c), Shifts(0, 4)), _mm512_set1_epi8(0x0F));
   }
-  static void Scales(const Block& b, int o, GroupSB& g) {
-    uint32_t sm[4];
-    UnpackScalesMins(b.scales, sm);
-    const uint8_t* s = reinterpret_cast<const uint8_t*>(sm);
-    for (int j = 0; j < 8; ++j) {
-      g.sc[2 * j][o] = g.sc[2 * j + 1][o] = s[j];
-    }
-    for (int i = 0; i < 4; ++i) g.mn[i][o] = s[8 + 2 * i] | (s[9 + 2 * i] << 16);
-    g.d[o] = _cvtsh_ss(b.d), g.dmin[o] = _cvtsh_ss(b.dmin);
-  }
+  static void Scales(const Block& b, int o, GroupSB& g) { ScalesMins4Or5(b, o, g, 2); }
 };
 struct GQ5K {
   using Block = BlockQ5_K;
@@ -597,16 +602,7 @@ struct GQ5K {
     const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(Bcast256(b.qh), Shifts(2 * c, 2 * c + 1)), _mm512_set1_epi8(1));
     return _mm512_or_si512(v, _mm512_slli_epi16(h, 4));
   }
-  static void Scales(const Block& b, int o, GroupSB& g) {
-    uint32_t sm[4];
-    UnpackScalesMins(b.scales, sm);
-    const uint8_t* s = reinterpret_cast<const uint8_t*>(sm);
-    for (int j = 0; j < 8; ++j) {
-      g.sc[j][o] = s[j];
-    }
-    for (int i = 0; i < 4; ++i) g.mn[i][o] = s[8 + 2 * i] | (s[9 + 2 * i] << 16);
-    g.d[o] = _cvtsh_ss(b.d), g.dmin[o] = _cvtsh_ss(b.dmin);
-  }
+  static void Scales(const Block& b, int o, GroupSB& g) { ScalesMins4Or5(b, o, g, 1); }
 };
 struct GQ6K {
   using Block = BlockQ6_K;

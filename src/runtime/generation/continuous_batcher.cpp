@@ -53,12 +53,20 @@ ContinuousBatcher::ContinuousBatcher(CausalLm& model, Backend& backend, TextDeco
   rows_.resize(static_cast<size_t>(slots_));
   stats_.slots = slots_;
   stats_.kv_capacity_tokens = slots_ * capacity_;
-  thread_ = std::thread([this] { Loop(); });
+}
+
+Result<std::unique_ptr<ContinuousBatcher>> ContinuousBatcher::Create(CausalLm& model, Backend& backend, TextDecoder decode,
+                                                                     BatchOptions options) {
+  std::unique_ptr<ContinuousBatcher> b(new ContinuousBatcher(model, backend, std::move(decode), options));
+  Exec exec(backend, b->arena_, &HostBackend());
+  ACCEL_ASSIGN_OR_RETURN(b->prefill_cache_, model.NewCache(exec, 1, b->capacity_, b->kv_dtype_));
+  b->thread_ = std::thread([raw = b.get()] { raw->Loop(); });
+  return b;
 }
 
 ContinuousBatcher::~ContinuousBatcher() {
   Shutdown();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void ContinuousBatcher::Shutdown() {
@@ -70,14 +78,7 @@ void ContinuousBatcher::Shutdown() {
 }
 
 Result<std::shared_ptr<BatchedSequence>> ContinuousBatcher::Submit(std::vector<int64_t> prompt, const GenerationOptions& options) {
-  ACCEL_RETURN_IF_ERROR(ValidateSamplingParams(options.sampling));
-  if (prompt.empty()) return InvalidArgument("empty prompt");
-  if (options.max_new_tokens < 0) return InvalidArgument("max new tokens must be >= 0");
-  if (!options.stop_strings.empty() && !decode_) return InvalidArgument("stop strings need a tokenizer to decode tokens");
-  const int64_t vocab = model_.vocab_size();
-  for (int64_t t : prompt) {
-    if (t < 0 || t >= vocab) return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab));
-  }
+  ACCEL_RETURN_IF_ERROR(ValidateSequence(prompt, options, model_.vocab_size(), static_cast<bool>(decode_)));
   if (static_cast<int64_t>(prompt.size()) >= capacity_) {
     return InvalidArgument("prompt of " + std::to_string(prompt.size()) + " tokens does not fit a batch slot of " +
                            std::to_string(capacity_) + " tokens");
@@ -148,11 +149,9 @@ void ContinuousBatcher::Admit(std::unique_ptr<Pending> p, int64_t row) {
   };
   if (!cache_) {
     auto shared = model_.NewCache(exec, slots_, capacity_, kv_dtype_);
-    auto own = shared.ok() ? model_.NewCache(exec, 1, capacity_, kv_dtype_) : shared.status();
-    if (!own.ok()) return fail(own.status());
+    if (!shared.ok()) return fail(shared.status());
     cache_ = std::move(*shared);
     cache_->SetPerRow(true);
-    prefill_cache_ = std::move(*own);
   }
   // The prompt alone, into a lockstep cache of its own; then its rows move into the slot.
   prefill_cache_->Reset();

@@ -63,8 +63,11 @@ class BatchedSequence {
 
 class ContinuousBatcher {
  public:
-  // `decode` turns a sequence's tokens into text (empty: no text, no stop strings).
-  ContinuousBatcher(CausalLm& model, Backend& backend, TextDecoder decode, BatchOptions options);
+  // `decode` turns a sequence's tokens into text (empty: no text, no stop strings). The one-row
+  // prefill cache is made here, so a KV cache type the model or backend cannot take is refused
+  // now; the shared cache of every slot is allocated at the first sequence.
+  static Result<std::unique_ptr<ContinuousBatcher>> Create(CausalLm& model, Backend& backend, TextDecoder decode,
+                                                           BatchOptions options);
   ~ContinuousBatcher();  // Shutdown(), then waits for the batcher's thread
   ContinuousBatcher(const ContinuousBatcher&) = delete;
   ContinuousBatcher& operator=(const ContinuousBatcher&) = delete;
@@ -83,9 +86,11 @@ class ContinuousBatcher {
   // Refuses new sequences; after the step in progress, fails the running and waiting ones
   // ("the model is shutting down"). Does not wait.
   void Shutdown();
+  int64_t slots() const { return slots_; }
   int64_t slot_capacity() const { return capacity_; }
 
  private:
+  ContinuousBatcher(CausalLm& model, Backend& backend, TextDecoder decode, BatchOptions options);
   struct Pending;
   struct Slot;
   void Loop();

@@ -18,15 +18,10 @@ Result<GenerationResult> Generator::Run(const std::vector<std::vector<int64_t>>&
                                         const TextCallback& on_text) {
   ACCEL_RETURN_IF_ERROR(ValidateSamplingParams(o.sampling));
   if (prompts.empty()) return InvalidArgument("no prompt to generate from");
-  if (o.max_new_tokens < 0) return InvalidArgument("max new tokens must be >= 0");
-  if (!o.stop_strings.empty() && !decode) return InvalidArgument("stop strings need a tokenizer to decode tokens");
   const int64_t vocab = model_.vocab_size();
   size_t longest = 0;
   for (const auto& p : prompts) {
-    if (p.empty()) return InvalidArgument("empty prompt");
-    for (int64_t t : p) {
-      if (t < 0 || t >= vocab) return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab));
-    }
+    ACCEL_RETURN_IF_ERROR(ValidateSequence(p, o, vocab, static_cast<bool>(decode)));
     longest = std::max(longest, p.size());
   }
   const int64_t batch = static_cast<int64_t>(prompts.size()), plen = static_cast<int64_t>(longest);

@@ -11,6 +11,17 @@ SamplingParams WithSeed(SamplingParams p, uint64_t seed) {
 }
 }  // namespace
 
+Status ValidateSequence(const std::vector<int64_t>& prompt, const GenerationOptions& o, int64_t vocab, bool can_decode) {
+  ACCEL_RETURN_IF_ERROR(ValidateSamplingParams(o.sampling));
+  if (o.max_new_tokens < 0) return InvalidArgument("max new tokens must be >= 0");
+  if (!o.stop_strings.empty() && !can_decode) return InvalidArgument("stop strings need a tokenizer to decode tokens");
+  if (prompt.empty()) return InvalidArgument("empty prompt");
+  for (int64_t t : prompt) {
+    if (t < 0 || t >= vocab) return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(vocab));
+  }
+  return Status::Ok();
+}
+
 SequenceState::SequenceState(std::vector<int64_t> prompt, const GenerationOptions& o, uint64_t seed, const TextDecoder* decode)
     : eos_(o.eos_token_ids),
       stops_(o.stop_strings),

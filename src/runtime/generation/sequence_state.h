@@ -12,6 +12,10 @@
 
 namespace accel::generation {
 
+// What any generation loop checks before taking a prompt: sampling parameters, max_new_tokens,
+// stop strings (they need a decoder), a non-empty prompt of ids inside the vocabulary.
+Status ValidateSequence(const std::vector<int64_t>& prompt, const GenerationOptions& options, int64_t vocab, bool can_decode);
+
 class SequenceState {
  public:
   // `decode` may be empty (no text); it must outlive the state. `seed` replaces options' seed.
